@@ -1,0 +1,78 @@
+package bot
+
+import "time"
+
+// Date is a calendar day in the org's time zone.
+type Date struct {
+	Year  int
+	Month time.Month
+	Day   int
+}
+
+// DateOf returns the calendar day of t in loc.
+func DateOf(t time.Time, loc *time.Location) Date {
+	y, m, d := t.In(loc).Date()
+	return Date{y, m, d}
+}
+
+// String formats the date as 2006-01-02, the form used in Redis keys.
+func (d Date) String() string {
+	return time.Date(d.Year, d.Month, d.Day, 0, 0, 0, 0, time.UTC).Format(time.DateOnly)
+}
+
+// Number is the count of days since 1970-01-01; consecutive days differ by one.
+func (d Date) Number() int64 {
+	return time.Date(d.Year, d.Month, d.Day, 0, 0, 0, 0, time.UTC).Unix() / 86400
+}
+
+// AddDays returns the date n days later (earlier for negative n).
+func (d Date) AddDays(n int) Date {
+	t := time.Date(d.Year, d.Month, d.Day+n, 0, 0, 0, 0, time.UTC)
+	return Date{t.Year(), t.Month(), t.Day()}
+}
+
+// Weekday is the day of the week of d.
+func (d Date) Weekday() time.Weekday {
+	return time.Date(d.Year, d.Month, d.Day, 0, 0, 0, 0, time.UTC).Weekday()
+}
+
+// DateFromNumber is the inverse of Date.Number.
+func DateFromNumber(n int64) Date {
+	t := time.Unix(n*86400, 0).UTC()
+	return Date{t.Year(), t.Month(), t.Day()}
+}
+
+// Calendar tells which days members are expected to work (and so check in).
+type Calendar interface {
+	IsWorkday(d Date) bool
+}
+
+// WeekdayCalendar treats Monday to Friday as working days. A calendar with
+// statutory holidays and make-up days replaces it where one is configured.
+type WeekdayCalendar struct{}
+
+// IsWorkday implements Calendar.
+func (WeekdayCalendar) IsWorkday(d Date) bool {
+	wd := d.Weekday()
+	return wd != time.Saturday && wd != time.Sunday
+}
+
+// Streak counts a member's consecutive check-ins backwards from today.
+// Working days without a check-in end the streak (today excepted, since the
+// day is not over); check-ins on rest days count, and rest days without one
+// are skipped. lookback bounds the walk.
+func Streak(checkedIn map[Date]bool, today Date, cal Calendar, lookback int) int {
+	streak := 0
+	for i := 0; i < lookback; i++ {
+		d := today.AddDays(-i)
+		switch {
+		case checkedIn[d]:
+			streak++
+		case i == 0 || !cal.IsWorkday(d):
+			continue
+		default:
+			return streak
+		}
+	}
+	return streak
+}

@@ -1,0 +1,90 @@
+package bot
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+	"unicode"
+)
+
+// Request is one command invocation handed to a handler.
+type Request struct {
+	Msg    Message
+	Member Member
+	Name   string   // the command's canonical name
+	Args   []string // words after the command word
+	Now    time.Time
+}
+
+// HandlerFunc runs a command. Handlers return the reply and never send it
+// themselves, which keeps them easy to test. An error means the command's
+// effect may not have been stored: the adapter will ask WeCom to retry.
+type HandlerFunc func(ctx context.Context, req Request) (Reply, error)
+
+// Command is one row of the command table.
+type Command struct {
+	Name    string   // canonical name, shown in help
+	Aliases []string // other Chinese words and English aliases
+	Usage   string   // one line: how to call it
+	Summary string   // a few words: what it does
+	Run     HandlerFunc
+}
+
+// Router maps the first word of a message to a command.
+type Router struct {
+	commands []Command
+	byWord   map[string]*Command
+}
+
+// NewRouter builds the table. Duplicate names or aliases are a programming
+// error reported here, at start-up, rather than at the first message.
+func NewRouter(cmds ...Command) (*Router, error) {
+	r := &Router{commands: cmds, byWord: map[string]*Command{}}
+	for i := range r.commands {
+		c := &r.commands[i]
+		if c.Run == nil {
+			return nil, fmt.Errorf("bot: command %q has no handler", c.Name)
+		}
+		for _, w := range append([]string{c.Name}, c.Aliases...) {
+			key := Normalize(w)
+			if other, dup := r.byWord[key]; dup {
+				return nil, fmt.Errorf("bot: word %q is used by both %q and %q", w, other.Name, c.Name)
+			}
+			r.byWord[key] = c
+		}
+	}
+	return r, nil
+}
+
+// Lookup splits normalised text into a command and its arguments.
+func (r *Router) Lookup(text string) (cmd *Command, args []string, ok bool) {
+	words := strings.Fields(Normalize(text))
+	if len(words) == 0 {
+		return nil, nil, false
+	}
+	cmd, ok = r.byWord[words[0]]
+	return cmd, words[1:], ok
+}
+
+// Commands lists the table in registration order (for help).
+func (r *Router) Commands() []Command { return r.commands }
+
+// Normalize prepares user text for matching: full-width ASCII (letters,
+// digits, punctuation and the ideographic space) becomes half-width, case is
+// folded, a leading slash is dropped and surrounding space trimmed. Phones
+// switch input methods mid-word, so "ＣｈｅｃｋＩｎ" and "/checkin" must match.
+func Normalize(s string) string {
+	var b strings.Builder
+	b.Grow(len(s))
+	for _, r := range s {
+		switch {
+		case r == '\u3000':
+			r = ' '
+		case r >= '\uFF01' && r <= '\uFF5E':
+			r -= 0xFEE0
+		}
+		b.WriteRune(unicode.ToLower(r))
+	}
+	return strings.TrimPrefix(strings.TrimSpace(b.String()), "/")
+}

@@ -1,0 +1,313 @@
+package wecom
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/xml"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/big"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/partybot/partybot/bot"
+)
+
+// MessageHandler is the domain side of the callback: bot.Bot satisfies it.
+type MessageHandler interface {
+	Handle(ctx context.Context, msg bot.Message) (bot.Reply, error)
+}
+
+// TextSender sends a text through the message API; Client satisfies it.
+type TextSender interface {
+	SendText(ctx context.Context, userID, text string) error
+}
+
+// CallbackConfig configures the callback endpoint.
+type CallbackConfig struct {
+	Crypto  *Crypto
+	CorpID  string
+	Handler MessageHandler
+	Sender  TextSender // for replies that miss the passive-reply deadline
+	Log     *slog.Logger
+	Now     func() time.Time
+
+	// TimestampWindow rejects requests whose timestamp is further than this
+	// from now: a captured request cannot be replayed later. Default 10 min.
+	TimestampWindow time.Duration
+	// ReplyDeadline is how long to wait for the bot before answering WeCom
+	// (which gives up after 5 s). Default 3 s.
+	ReplyDeadline time.Duration
+	// HandleTimeout bounds the bot's work on one message. Default 30 s.
+	HandleTimeout time.Duration
+	// MaxBodyBytes caps the POST body; larger bodies get 413. Default 64 KiB.
+	MaxBodyBytes int64
+}
+
+// Callback is the http.Handler for the app's callback URL (WeCom doc 90930).
+type Callback struct {
+	cfg  CallbackConfig
+	late sync.WaitGroup // replies still being delivered through the API
+}
+
+var _ http.Handler = (*Callback)(nil)
+
+// NewCallback fills defaults and returns the handler.
+func NewCallback(cfg CallbackConfig) (*Callback, error) {
+	if cfg.Crypto == nil || cfg.Handler == nil || cfg.CorpID == "" {
+		return nil, errors.New("wecom: callback needs Crypto, Handler and CorpID")
+	}
+	if cfg.Log == nil {
+		cfg.Log = slog.Default()
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.TimestampWindow <= 0 {
+		cfg.TimestampWindow = 10 * time.Minute
+	}
+	if cfg.ReplyDeadline <= 0 {
+		cfg.ReplyDeadline = 3 * time.Second
+	}
+	if cfg.HandleTimeout <= 0 {
+		cfg.HandleTimeout = 30 * time.Second
+	}
+	if cfg.MaxBodyBytes <= 0 {
+		cfg.MaxBodyBytes = 64 << 10
+	}
+	return &Callback{cfg: cfg}, nil
+}
+
+// Wait blocks until late replies have been handed to the message API.
+func (h *Callback) Wait() { h.late.Wait() }
+
+// ServeHTTP implements http.Handler: GET verifies the URL, POST delivers.
+func (h *Callback) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	switch r.Method {
+	case http.MethodGet:
+		h.verifyURL(w, r)
+	case http.MethodPost:
+		h.receive(w, r)
+	default:
+		w.Header().Set("Allow", "GET, POST")
+		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+	}
+}
+
+// query holds the signed query parameters.
+type query struct {
+	signature, timestamp, nonce string
+}
+
+func readQuery(r *http.Request) (query, error) {
+	v := r.URL.Query()
+	q := query{v.Get("msg_signature"), v.Get("timestamp"), v.Get("nonce")}
+	if q.signature == "" || q.timestamp == "" || q.nonce == "" {
+		return q, errors.New("msg_signature, timestamp and nonce are required")
+	}
+	return q, nil
+}
+
+// checkFresh rejects timestamps outside the window, either way.
+func (h *Callback) checkFresh(ts string) error {
+	sec, err := strconv.ParseInt(ts, 10, 64)
+	if err != nil {
+		return fmt.Errorf("bad timestamp %q", ts)
+	}
+	skew := h.cfg.Now().Sub(time.Unix(sec, 0))
+	if skew > h.cfg.TimestampWindow || skew < -h.cfg.TimestampWindow {
+		return fmt.Errorf("timestamp is %s away from now", skew.Round(time.Second))
+	}
+	return nil
+}
+
+// authenticate verifies the signature over payload, then the timestamp.
+func (h *Callback) authenticate(w http.ResponseWriter, r *http.Request, payload string) (ok bool) {
+	q, err := readQuery(r)
+	if err != nil {
+		h.reject(w, r, http.StatusBadRequest, err.Error())
+		return false
+	}
+	if payload == "" {
+		h.reject(w, r, http.StatusBadRequest, "no encrypted payload")
+		return false
+	}
+	if !h.cfg.Crypto.Verify(q.signature, q.timestamp, q.nonce, payload) {
+		h.reject(w, r, http.StatusForbidden, "bad signature")
+		return false
+	}
+	if err := h.checkFresh(q.timestamp); err != nil {
+		h.reject(w, r, http.StatusForbidden, "stale request: "+err.Error())
+		return false
+	}
+	return true
+}
+
+func (h *Callback) reject(w http.ResponseWriter, r *http.Request, status int, reason string) {
+	h.cfg.Log.WarnContext(r.Context(), "callback rejected",
+		slog.String("method", r.Method), slog.Int("status", status), slog.String("reason", reason),
+		slog.String("remote", r.RemoteAddr))
+	http.Error(w, reason, status)
+}
+
+// verifyURL answers the console's URL check with the decrypted echostr.
+func (h *Callback) verifyURL(w http.ResponseWriter, r *http.Request) {
+	// A literal '+' in an unescaped echostr arrives as a space.
+	echo := strings.ReplaceAll(r.URL.Query().Get("echostr"), " ", "+")
+	if !h.authenticate(w, r, echo) {
+		return
+	}
+	plain, err := h.cfg.Crypto.Decrypt(echo)
+	if err != nil {
+		h.reject(w, r, http.StatusBadRequest, "cannot decrypt echostr")
+		return
+	}
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	_, _ = w.Write(plain)
+}
+
+func (h *Callback) receive(w http.ResponseWriter, r *http.Request) {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, h.cfg.MaxBodyBytes))
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			h.reject(w, r, http.StatusRequestEntityTooLarge, fmt.Sprintf("body over %d bytes", tooBig.Limit))
+			return
+		}
+		h.reject(w, r, http.StatusBadRequest, "cannot read body")
+		return
+	}
+	var env envelope
+	if err := xml.Unmarshal(body, &env); err != nil {
+		h.reject(w, r, http.StatusBadRequest, "body is not a WeCom envelope")
+		return
+	}
+	if !h.authenticate(w, r, env.Encrypt) {
+		return
+	}
+	plain, err := h.cfg.Crypto.Decrypt(env.Encrypt)
+	if err != nil {
+		h.reject(w, r, http.StatusBadRequest, "cannot decrypt payload")
+		return
+	}
+	var in inbound
+	if err := xml.Unmarshal(plain, &in); err != nil || in.FromUserName == "" || in.MsgType == "" {
+		h.reject(w, r, http.StatusBadRequest, "payload is not a WeCom message")
+		return
+	}
+	msg := in.toMessage()
+	log := h.cfg.Log.With(slog.String("from", msg.From), slog.String("msg_type", in.MsgType),
+		slog.String("msg_id", msg.MsgID), slog.String("event", msg.Event))
+
+	o, inTime := h.handle(r.Context(), msg, log)
+	reply, err := o.reply, o.err
+	switch {
+	case !inTime:
+		log.InfoContext(r.Context(), "reply late; will send through the message API")
+		w.WriteHeader(http.StatusOK)
+	case err != nil:
+		// Nothing may be assumed stored: make WeCom retry.
+		log.ErrorContext(r.Context(), "handle message", slog.Any("error", err))
+		http.Error(w, "temporarily unavailable", http.StatusServiceUnavailable)
+	case reply.Empty():
+		w.WriteHeader(http.StatusOK)
+	default:
+		h.writePassive(w, r, msg.From, reply.Text, log)
+	}
+}
+
+type outcome struct {
+	reply bot.Reply
+	err   error
+}
+
+// handle runs the bot, detached from the request so that a reply that misses
+// the deadline is still finished and sent through the API.
+func (h *Callback) handle(ctx context.Context, msg bot.Message, log *slog.Logger) (o outcome, inTime bool) {
+	done := make(chan outcome, 1)
+	workCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), h.cfg.HandleTimeout)
+	go func() {
+		defer cancel()
+		reply, err := h.cfg.Handler.Handle(workCtx, msg)
+		done <- outcome{reply, err}
+	}()
+	timer := time.NewTimer(h.cfg.ReplyDeadline)
+	defer timer.Stop()
+	select {
+	case o = <-done:
+		return o, true
+	case <-timer.C:
+	}
+	h.late.Add(1)
+	go func() {
+		defer h.late.Done()
+		o := <-done
+		h.deliverLate(context.WithoutCancel(ctx), msg.From, o, log)
+	}()
+	return outcome{}, false
+}
+
+// lateFailureText tells a member that a message WeCom will not retry (we
+// already answered 200) was not processed, so they can send it again.
+const lateFailureText = "抱歉，刚才的消息没有处理成功，请稍后再发一次。"
+
+func (h *Callback) deliverLate(ctx context.Context, to string, o outcome, log *slog.Logger) {
+	text := o.reply.Text
+	if o.err != nil {
+		log.ErrorContext(ctx, "late message failed", slog.Any("error", o.err))
+		text = lateFailureText
+	}
+	if text == "" || h.cfg.Sender == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, h.cfg.HandleTimeout)
+	defer cancel()
+	if err := h.cfg.Sender.SendText(ctx, to, text); err != nil {
+		log.ErrorContext(ctx, "send late reply", slog.Any("error", err))
+	}
+}
+
+func (h *Callback) writePassive(w http.ResponseWriter, r *http.Request, to, text string, log *slog.Logger) {
+	now := h.cfg.Now().Unix()
+	plain, err := xml.Marshal(textReply{
+		ToUserName: cdata{to}, FromUserName: cdata{h.cfg.CorpID}, CreateTime: now,
+		MsgType: cdata{"text"}, Content: cdata{text},
+	})
+	if err == nil {
+		var enc string
+		if enc, err = h.cfg.Crypto.Encrypt(plain); err == nil {
+			ts, nonce := strconv.FormatInt(now, 10), randomNonce()
+			var out []byte
+			out, err = xml.Marshal(replyEnvelope{
+				Encrypt: cdata{enc}, MsgSignature: cdata{h.cfg.Crypto.Sign(ts, nonce, enc)},
+				TimeStamp: now, Nonce: cdata{nonce},
+			})
+			if err == nil {
+				w.Header().Set("Content-Type", "application/xml; charset=utf-8")
+				_, _ = w.Write(out)
+				return
+			}
+		}
+	}
+	// The effect is stored; only the answer failed. Send it the other way.
+	log.ErrorContext(r.Context(), "build passive reply", slog.Any("error", err))
+	w.WriteHeader(http.StatusOK)
+	h.late.Add(1)
+	go func() {
+		defer h.late.Done()
+		h.deliverLate(context.WithoutCancel(r.Context()), to, outcome{reply: bot.Reply{Text: text}}, log)
+	}()
+}
+
+func randomNonce() string {
+	n, err := rand.Int(rand.Reader, big.NewInt(1_000_000_000))
+	if err != nil {
+		return strconv.FormatInt(time.Now().UnixNano()%1_000_000_000, 10)
+	}
+	return n.String()
+}

@@ -1,0 +1,190 @@
+// Package wecomtest plays WeCom's part for tests and the demo: a fake of the
+// qyapi HTTP API (httptest) that records what the bot sends, and a client
+// that posts real signed, encrypted callbacks.
+package wecomtest
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+)
+
+// Call is one recorded API request.
+type Call struct {
+	API  string         // path after /cgi-bin/, e.g. "message/send"
+	Body map[string]any // decoded JSON body
+}
+
+// FakeAPI is an in-process qyapi: gettoken and message/send, with the same
+// errcode behaviour as the real one for the cases partybot handles.
+type FakeAPI struct {
+	CorpID string
+	Secret string
+
+	srv *httptest.Server
+
+	mu         sync.Mutex
+	issued     int             // tokens handed out
+	valid      map[string]bool // tokens currently accepted
+	calls      []Call
+	failNext   map[string][]int // api -> errcodes to return next, in order
+	tokenCalls int
+}
+
+// NewFakeAPI starts the fake; Close it when done.
+func NewFakeAPI(corpID, secret string) *FakeAPI {
+	f := &FakeAPI{CorpID: corpID, Secret: secret, valid: map[string]bool{}, failNext: map[string][]int{}}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /cgi-bin/gettoken", f.gettoken)
+	mux.HandleFunc("POST /cgi-bin/message/send", f.api("message/send", f.messageSend))
+	f.srv = httptest.NewServer(mux)
+	return f
+}
+
+// URL is the fake's base URL, to use as wecom.api_base.
+func (f *FakeAPI) URL() string { return f.srv.URL }
+
+// Close stops the server.
+func (f *FakeAPI) Close() { f.srv.Close() }
+
+// Reset forgets recorded calls, tokens and injected failures.
+func (f *FakeAPI) Reset() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.calls, f.valid, f.failNext, f.issued, f.tokenCalls = nil, map[string]bool{}, map[string][]int{}, 0, 0
+}
+
+// ExpireTokens makes every issued token invalid, as WeCom may do early.
+func (f *FakeAPI) ExpireTokens() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.valid = map[string]bool{}
+}
+
+// FailNext makes the next calls of api answer with these errcodes.
+func (f *FakeAPI) FailNext(api string, codes ...int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.failNext[api] = append(f.failNext[api], codes...)
+}
+
+// Calls returns the recorded successful calls of api ("" for all).
+func (f *FakeAPI) Calls(api string) []Call {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []Call
+	for _, c := range f.calls {
+		if api == "" || c.API == api {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// TokenRequests is how many times gettoken was called.
+func (f *FakeAPI) TokenRequests() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.tokenCalls
+}
+
+// Texts lists (touser, content) of recorded text messages.
+func (f *FakeAPI) Texts() [][2]string {
+	var out [][2]string
+	for _, c := range f.Calls("message/send") {
+		if c.Body["msgtype"] != "text" {
+			continue
+		}
+		text, _ := c.Body["text"].(map[string]any)
+		to, _ := c.Body["touser"].(string)
+		content, _ := text["content"].(string)
+		out = append(out, [2]string{to, content})
+	}
+	return out
+}
+
+func writeJSON(w http.ResponseWriter, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+func errJSON(code int, msg string) map[string]any {
+	return map[string]any{"errcode": code, "errmsg": msg}
+}
+
+func (f *FakeAPI) gettoken(w http.ResponseWriter, r *http.Request) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.tokenCalls++
+	q := r.URL.Query()
+	if q.Get("corpid") != f.CorpID || q.Get("corpsecret") != f.Secret {
+		writeJSON(w, errJSON(40001, "invalid credential"))
+		return
+	}
+	f.issued++
+	token := fmt.Sprintf("fake-token-%d", f.issued)
+	f.valid[token] = true
+	writeJSON(w, map[string]any{"errcode": 0, "errmsg": "ok", "access_token": token, "expires_in": 7200})
+}
+
+// api wraps a handler with token checks, injected failures and recording.
+func (f *FakeAPI) api(name string, h func(body map[string]any) map[string]any) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		raw, err := io.ReadAll(r.Body)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		token := r.URL.Query().Get("access_token")
+		switch {
+		case token == "":
+			writeJSON(w, errJSON(41001, "access_token missing"))
+			return
+		case !f.valid[token]:
+			writeJSON(w, errJSON(42001, "access_token expired"))
+			return
+		case len(f.failNext[name]) > 0:
+			code := f.failNext[name][0]
+			f.failNext[name] = f.failNext[name][1:]
+			writeJSON(w, errJSON(code, "injected failure"))
+			return
+		}
+		var body map[string]any
+		if err := json.Unmarshal(raw, &body); err != nil {
+			writeJSON(w, errJSON(40058, "invalid json"))
+			return
+		}
+		resp := h(body)
+		if resp["errcode"] == 0 {
+			f.calls = append(f.calls, Call{API: name, Body: body})
+		}
+		writeJSON(w, resp)
+	}
+}
+
+func (f *FakeAPI) messageSend(body map[string]any) map[string]any {
+	to, _ := body["touser"].(string)
+	msgType, _ := body["msgtype"].(string)
+	if to == "" || msgType == "" {
+		return errJSON(40058, "touser and msgtype are required")
+	}
+	if n := len(strings.Split(to, "|")); n > 1000 {
+		return errJSON(40058, fmt.Sprintf("touser has %d users, at most 1000", n))
+	}
+	if _, ok := body[msgType]; !ok {
+		return errJSON(40058, "missing "+msgType+" body")
+	}
+	if text, ok := body["text"].(map[string]any); ok {
+		content, _ := text["content"].(string)
+		if content == "" {
+			return errJSON(44004, "empty content")
+		}
+	}
+	return map[string]any{"errcode": 0, "errmsg": "ok", "msgid": fmt.Sprintf("msg-%d", len(f.calls)+1)}
+}

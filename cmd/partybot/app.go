@@ -1,0 +1,139 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/partybot/partybot/bot"
+	"github.com/partybot/partybot/bot/wecom"
+	"github.com/partybot/partybot/store"
+)
+
+// App is one running partybot: HTTP server, bot, Redis store, WeCom client.
+// Tests build it directly from a Config, skipping flags and files.
+type App struct {
+	Config Config
+	Log    *slog.Logger
+	Now    func() time.Time
+
+	Store    *store.Store
+	Bot      *bot.Bot
+	WeCom    *wecom.Client
+	Callback *wecom.Callback
+
+	srv *http.Server
+	ln  net.Listener
+}
+
+// NewApp wires the parts. It does no network I/O. The WeCom transport
+// (wecom.InstallTransport) is process-wide and is installed by the caller.
+func NewApp(cfg Config, log *slog.Logger) (*App, error) {
+	loc, err := time.LoadLocation(cfg.Timezone)
+	if err != nil {
+		return nil, fmt.Errorf("timezone: %w", err)
+	}
+	a := &App{Config: cfg, Log: log, Now: time.Now}
+	a.Store = store.New(cfg.storeConfig())
+
+	org := cfg.Org.domain()
+	a.Bot, err = bot.New(bot.Deps{
+		Roster:   bot.NewStaticRoster(org),
+		Dedupe:   a.Store,
+		Checkins: a.Store,
+		Location: loc,
+		Now:      func() time.Time { return a.Now() },
+		Log:      log,
+	})
+	if err != nil {
+		return nil, err
+	}
+	a.WeCom = wecom.NewClient(wecom.ClientConfig{
+		CorpID: cfg.WeCom.CorpID, AgentID: cfg.WeCom.AgentID, Secret: cfg.WeCom.Secret,
+		Cache: a.Store.TokenCache(),
+	})
+	crypto, err := wecom.NewCrypto(cfg.WeCom.Token, cfg.WeCom.EncodingAESKey, cfg.WeCom.CorpID)
+	if err != nil {
+		return nil, err
+	}
+	a.Callback, err = wecom.NewCallback(wecom.CallbackConfig{
+		Crypto: crypto, CorpID: cfg.WeCom.CorpID, Handler: a.Bot, Sender: a.WeCom, Log: log,
+		Now:             func() time.Time { return a.Now() },
+		TimestampWindow: cfg.WeCom.TimestampWindow,
+		ReplyDeadline:   cfg.WeCom.ReplyDeadline,
+	})
+	if err != nil {
+		return nil, err
+	}
+
+	mux := http.NewServeMux()
+	mux.Handle(cfg.WeCom.CallbackPath, a.Callback)
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		_, _ = w.Write([]byte("ok\n"))
+	})
+	mux.HandleFunc("GET /readyz", a.ready)
+	a.srv = &http.Server{
+		Handler:           mux,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       10 * time.Second,
+		WriteTimeout:      10 * time.Second,
+		IdleTimeout:       60 * time.Second,
+	}
+	return a, nil
+}
+
+// ready reports whether Redis answers: without it no message can be stored.
+func (a *App) ready(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	if err := a.Store.Ping(ctx); err != nil {
+		http.Error(w, "redis unavailable", http.StatusServiceUnavailable)
+		return
+	}
+	_, _ = w.Write([]byte("ready\n"))
+}
+
+// Start listens (so a taken port fails here, not later) and serves in the
+// background. A Redis that is down now is logged, not fatal: callbacks get
+// 503 until it is back, and WeCom retries them.
+func (a *App) Start(ctx context.Context) error {
+	ln, err := net.Listen("tcp", a.Config.Listen)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	a.ln = ln
+	pingCtx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	if err := a.Store.Ping(pingCtx); err != nil {
+		a.Log.Warn("redis unreachable; callbacks will get 503 until it answers",
+			slog.String("addr", a.Config.Redis.Addr), slog.Any("error", err))
+	}
+	go func() {
+		if err := a.srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			a.Log.Error("http server stopped", slog.Any("error", err))
+		}
+	}()
+	return nil
+}
+
+// Addr is the address the server listens on (useful with port 0).
+func (a *App) Addr() string {
+	if a.ln == nil {
+		return a.Config.Listen
+	}
+	return a.ln.Addr().String()
+}
+
+// Close shuts down in order: stop taking requests, let late replies go out,
+// then close Redis.
+func (a *App) Close() error {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	err := a.srv.Shutdown(ctx)
+	a.Callback.Wait()
+	return errors.Join(err, a.Store.Close())
+}

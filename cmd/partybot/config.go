@@ -1,0 +1,216 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"regexp"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/partybot/partybot/bot"
+	"github.com/partybot/partybot/bot/wecom"
+	"github.com/partybot/partybot/store"
+)
+
+// Config is the YAML configuration file (config.example.yaml documents it).
+type Config struct {
+	Listen   string      `yaml:"listen"`
+	Timezone string      `yaml:"timezone"`
+	LogLevel string      `yaml:"log_level"`
+	Redis    RedisConfig `yaml:"redis"`
+	WeCom    WeComConfig `yaml:"wecom"`
+	Org      OrgConfig   `yaml:"org"`
+}
+
+// RedisConfig says where state lives.
+type RedisConfig struct {
+	Addr      string `yaml:"addr"`
+	Password  string `yaml:"password"`
+	DB        int    `yaml:"db"`
+	KeyPrefix string `yaml:"key_prefix"`
+}
+
+// WeComConfig is the self-built app's credentials and callback settings.
+type WeComConfig struct {
+	CorpID          string        `yaml:"corp_id"`
+	AgentID         int           `yaml:"agent_id"`
+	Secret          string        `yaml:"secret"`
+	Token           string        `yaml:"token"`
+	EncodingAESKey  string        `yaml:"encoding_aes_key"`
+	APIBase         string        `yaml:"api_base"`
+	APITimeout      time.Duration `yaml:"api_timeout"`
+	CallbackPath    string        `yaml:"callback_path"`
+	TimestampWindow time.Duration `yaml:"timestamp_window"`
+	ReplyDeadline   time.Duration `yaml:"reply_deadline"`
+}
+
+// OrgConfig seeds the organisation.
+type OrgConfig struct {
+	Name     string         `yaml:"name"`
+	Admins   []string       `yaml:"admins"`
+	Branches []BranchConfig `yaml:"branches"`
+}
+
+// BranchConfig is one branch in the config file.
+type BranchConfig struct {
+	ID          string   `yaml:"id"`
+	Name        string   `yaml:"name"`
+	Secretaries []string `yaml:"secretaries"`
+	Members     []string `yaml:"members"`
+	ChatID      string   `yaml:"chat_id"`
+}
+
+// DefaultConfig is what a file leaves unset.
+func DefaultConfig() Config {
+	return Config{
+		Listen:   "127.0.0.1:8080",
+		Timezone: "Asia/Shanghai",
+		LogLevel: "info",
+		Redis:    RedisConfig{Addr: "127.0.0.1:6379", KeyPrefix: "partybot:"},
+		WeCom: WeComConfig{
+			APIBase:         wecom.DefaultAPIBase,
+			APITimeout:      10 * time.Second,
+			CallbackPath:    "/wecom/callback",
+			TimestampWindow: 10 * time.Minute,
+			ReplyDeadline:   3 * time.Second,
+		},
+	}
+}
+
+// Environment variables that override secrets in the file.
+var secretEnv = []struct {
+	name string
+	dst  func(*Config) *string
+}{
+	{"PARTYBOT_WECOM_SECRET", func(c *Config) *string { return &c.WeCom.Secret }},
+	{"PARTYBOT_WECOM_TOKEN", func(c *Config) *string { return &c.WeCom.Token }},
+	{"PARTYBOT_WECOM_ENCODING_AES_KEY", func(c *Config) *string { return &c.WeCom.EncodingAESKey }},
+	{"PARTYBOT_REDIS_PASSWORD", func(c *Config) *string { return &c.Redis.Password }},
+}
+
+// LoadConfig reads a file over the defaults, applies env overrides and validates.
+func LoadConfig(path string, getenv func(string) string) (Config, error) {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return Config{}, fmt.Errorf("config: %w", err)
+	}
+	return ParseConfig(raw, getenv)
+}
+
+// ParseConfig is LoadConfig on bytes. Unknown keys are errors: a typo must
+// not silently fall back to a default.
+func ParseConfig(raw []byte, getenv func(string) string) (Config, error) {
+	cfg := DefaultConfig()
+	dec := yaml.NewDecoder(bytes.NewReader(raw))
+	dec.KnownFields(true)
+	if err := dec.Decode(&cfg); err != nil && !errors.Is(err, io.EOF) {
+		return Config{}, fmt.Errorf("config: %w", err)
+	}
+	for _, e := range secretEnv {
+		if v := getenv(e.name); v != "" {
+			*e.dst(&cfg) = v
+		}
+	}
+	if err := cfg.Validate(); err != nil {
+		return Config{}, err
+	}
+	return cfg, nil
+}
+
+var (
+	tokenPattern  = regexp.MustCompile(`^[A-Za-z0-9]{1,32}$`)
+	aesKeyPattern = regexp.MustCompile(`^[A-Za-z0-9]{43}$`)
+)
+
+// Validate checks the config; each message names the key at fault.
+func (c Config) Validate() error {
+	var errs []error
+	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf("config: "+format, args...)) }
+
+	if _, _, err := net.SplitHostPort(c.Listen); err != nil {
+		bad("listen: %q is not host:port", c.Listen)
+	}
+	if _, err := time.LoadLocation(c.Timezone); err != nil || c.Timezone == "" {
+		bad("timezone: %q is not an IANA time zone such as Asia/Shanghai", c.Timezone)
+	}
+	if _, err := parseLogLevel(c.LogLevel); err != nil {
+		bad("log_level: %v", err)
+	}
+	if c.Redis.Addr == "" {
+		bad("redis.addr: required (host:port or a unix socket path)")
+	}
+	if c.Redis.KeyPrefix == "" {
+		bad("redis.key_prefix: required, e.g. \"partybot:\"")
+	} else if strings.ContainsAny(c.Redis.KeyPrefix, "{}") {
+		bad("redis.key_prefix: %q must not contain { or } (they are Cluster hash tags)", c.Redis.KeyPrefix)
+	}
+	if c.WeCom.CorpID == "" {
+		bad("wecom.corp_id: required (我的企业 → 企业信息 → 企业ID)")
+	}
+	if c.WeCom.AgentID <= 0 {
+		bad("wecom.agent_id: required, the app's AgentId")
+	}
+	if !tokenPattern.MatchString(c.WeCom.Token) {
+		bad("wecom.token: 1-32 letters or digits required (or set PARTYBOT_WECOM_TOKEN)")
+	}
+	if !aesKeyPattern.MatchString(c.WeCom.EncodingAESKey) {
+		bad("wecom.encoding_aes_key: 43 letters or digits required (or set PARTYBOT_WECOM_ENCODING_AES_KEY)")
+	}
+	if !strings.HasPrefix(c.WeCom.APIBase, "http://") && !strings.HasPrefix(c.WeCom.APIBase, "https://") {
+		bad("wecom.api_base: %q must start with https://", c.WeCom.APIBase)
+	}
+	if !strings.HasPrefix(c.WeCom.CallbackPath, "/") {
+		bad("wecom.callback_path: %q must start with /", c.WeCom.CallbackPath)
+	}
+	if c.WeCom.APITimeout <= 0 {
+		bad("wecom.api_timeout: must be positive, e.g. 10s")
+	}
+	if c.WeCom.TimestampWindow <= 0 {
+		bad("wecom.timestamp_window: must be positive, e.g. 10m")
+	}
+	if c.WeCom.ReplyDeadline <= 0 || c.WeCom.ReplyDeadline >= 5*time.Second {
+		bad("wecom.reply_deadline: %s must be between 0 and 5s (WeCom waits 5 s)", c.WeCom.ReplyDeadline)
+	}
+	if err := c.Org.domain().Validate(); err != nil {
+		errs = append(errs, fmt.Errorf("config: %w", err))
+	}
+	return errors.Join(errs...)
+}
+
+// domain converts the org section into the bot's types.
+func (o OrgConfig) domain() bot.Org {
+	org := bot.Org{Name: o.Name, Admins: o.Admins}
+	for _, b := range o.Branches {
+		org.Branches = append(org.Branches, bot.Branch{
+			ID: b.ID, Name: b.Name, Secretaries: b.Secretaries, Members: b.Members, ChatID: b.ChatID,
+		})
+	}
+	return org
+}
+
+func (c Config) storeConfig() store.Config {
+	return store.Config{Addr: c.Redis.Addr, Password: c.Redis.Password, DB: c.Redis.DB, KeyPrefix: c.Redis.KeyPrefix}
+}
+
+const redactedValue = "<redacted>"
+
+// Redacted is the config with secrets replaced, for printing.
+func (c Config) Redacted() Config {
+	for _, e := range secretEnv {
+		if p := e.dst(&c); *p != "" {
+			*p = redactedValue
+		}
+	}
+	return c
+}
+
+// YAML renders the config.
+func (c Config) YAML() ([]byte, error) {
+	return yaml.Marshal(c)
+}

@@ -1,0 +1,135 @@
+// Command partybot runs the 党建助手 WeCom bot.
+//
+//	partybot serve -config FILE          run the bot
+//	partybot config check -config FILE   validate, print the effective config (secrets redacted)
+//	partybot version                     print the version
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	_ "time/tzdata" // the org time zone must load in minimal images too
+
+	"github.com/partybot/partybot/bot/wecom"
+)
+
+// version is set at build time: -ldflags "-X main.version=v1.2.3".
+var version = "dev"
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr, os.Getenv))
+}
+
+const usage = `partybot — 党建助手 WeCom bot
+
+Usage:
+  partybot serve -config FILE          run the bot
+  partybot config check -config FILE   validate and print the effective config
+  partybot version                     print the version
+`
+
+// run is main without the process: it returns the exit code.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	var err error
+	switch cmd := strings.Join(args[:min(2, len(args))], " "); {
+	case args[0] == "serve":
+		err = serve(ctx, args[1:], stderr, getenv)
+	case cmd == "config check":
+		err = configCheck(args[2:], stdout, stderr, getenv)
+	case args[0] == "version":
+		fmt.Fprintln(stdout, "partybot", version)
+	case args[0] == "help" || args[0] == "-h" || args[0] == "--help":
+		fmt.Fprint(stdout, usage)
+	default:
+		fmt.Fprintf(stderr, "unknown command %q\n\n%s", strings.Join(args, " "), usage)
+		return 2
+	}
+	if errors.Is(err, flag.ErrHelp) {
+		return 2
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, "partybot:", err)
+		return 1
+	}
+	return 0
+}
+
+// configFlag parses the -config flag shared by subcommands.
+func configFlag(name string, args []string, stderr io.Writer) (string, error) {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	path := fs.String("config", "config.yaml", "configuration file (YAML)")
+	if err := fs.Parse(args); err != nil {
+		return "", err
+	}
+	if fs.NArg() > 0 {
+		return "", fmt.Errorf("%s: unexpected arguments %v", name, fs.Args())
+	}
+	return *path, nil
+}
+
+func configCheck(args []string, stdout, stderr io.Writer, getenv func(string) string) error {
+	path, err := configFlag("config check", args, stderr)
+	if err != nil {
+		return err
+	}
+	cfg, err := LoadConfig(path, getenv)
+	if err != nil {
+		return err
+	}
+	out, err := cfg.Redacted().YAML()
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "# %s is valid. Effective configuration (secrets redacted):\n%s", path, out)
+	return nil
+}
+
+func serve(ctx context.Context, args []string, stderr io.Writer, getenv func(string) string) error {
+	path, err := configFlag("serve", args, stderr)
+	if err != nil {
+		return err
+	}
+	cfg, err := LoadConfig(path, getenv)
+	if err != nil {
+		return err
+	}
+	level, _ := parseLogLevel(cfg.LogLevel)
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	wecom.InstallTransport(cfg.WeCom.APIBase, cfg.WeCom.APITimeout)
+
+	app, err := NewApp(cfg, log)
+	if err != nil {
+		return err
+	}
+	if err := app.Start(ctx); err != nil {
+		return err
+	}
+	log.Info("partybot serving", slog.String("version", version), slog.String("addr", app.Addr()),
+		slog.String("callback", cfg.WeCom.CallbackPath))
+	<-ctx.Done()
+	log.Info("shutting down")
+	return app.Close()
+}
+
+func parseLogLevel(s string) (slog.Level, error) {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(s)); err != nil {
+		return 0, fmt.Errorf("%q is not one of debug, info, warn, error", s)
+	}
+	return l, nil
+}

@@ -1,0 +1,87 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/partybot/partybot/bot"
+)
+
+var _ bot.CheckinStore = (*Store)(nil)
+
+// checkinRecord is the JSON stored per member in a day's hash.
+type checkinRecord struct {
+	At     time.Time `json:"at"`
+	Source string    `json:"src"`
+}
+
+// checkinScript writes the day's record and the member's day index together,
+// unless the member already has a record that day, in which case it returns
+// that one. Both keys carry the branch hash tag.
+var checkinScript = redis.NewScript(`
+local existing = redis.call('HGET', KEYS[1], ARGV[1])
+if existing then return {0, existing} end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+redis.call('ZADD', KEYS[2], ARGV[3], ARGV[4])
+return {1, ARGV[2]}
+`)
+
+func (s *Store) checkinDayKey(branchID string, d bot.Date) string {
+	return s.branchKey(branchID, "checkin", "day", d.String())
+}
+
+func (s *Store) checkinMemberKey(branchID, userID string) string {
+	return s.branchKey(branchID, "checkin", "member", userID)
+}
+
+// CheckIn implements bot.CheckinStore.
+func (s *Store) CheckIn(ctx context.Context, c bot.Checkin) (bot.Checkin, bool, error) {
+	rec, err := json.Marshal(checkinRecord{At: c.At, Source: c.Source})
+	if err != nil {
+		return bot.Checkin{}, false, fmt.Errorf("store: encode check-in: %w", err)
+	}
+	keys := []string{s.checkinDayKey(c.BranchID, c.Day), s.checkinMemberKey(c.BranchID, c.UserID)}
+	res, err := checkinScript.Run(ctx, s.rdb, keys, c.UserID, rec, c.Day.Number(), c.Day.String()).Slice()
+	if err != nil {
+		return bot.Checkin{}, false, fmt.Errorf("store: check in: %w", err)
+	}
+	if len(res) != 2 {
+		return bot.Checkin{}, false, fmt.Errorf("store: check in: unexpected script result %v", res)
+	}
+	created, _ := res[0].(int64)
+	raw, _ := res[1].(string)
+	var stored checkinRecord
+	if err := json.Unmarshal([]byte(raw), &stored); err != nil {
+		return bot.Checkin{}, false, fmt.Errorf("store: decode check-in: %w", err)
+	}
+	out := c
+	out.At, out.Source = stored.At, stored.Source
+	return out, created == 1, nil
+}
+
+// CheckinDays implements bot.CheckinStore.
+func (s *Store) CheckinDays(ctx context.Context, branchID, userID string, from, to bot.Date) ([]bot.Date, error) {
+	nums, err := s.rdb.ZRangeArgs(ctx, redis.ZRangeArgs{
+		Key:     s.checkinMemberKey(branchID, userID),
+		Start:   strconv.FormatInt(from.Number(), 10),
+		Stop:    strconv.FormatInt(to.Number(), 10),
+		ByScore: true,
+	}).Result()
+	if err != nil {
+		return nil, fmt.Errorf("store: check-in days: %w", err)
+	}
+	days := make([]bot.Date, 0, len(nums))
+	for _, v := range nums {
+		t, err := time.Parse(time.DateOnly, v)
+		if err != nil {
+			return nil, fmt.Errorf("store: bad check-in day %q: %w", v, err)
+		}
+		days = append(days, bot.Date{Year: t.Year(), Month: t.Month(), Day: t.Day()})
+	}
+	return days, nil
+}

@@ -1,0 +1,93 @@
+// Package store keeps partybot's state in Redis through go-redis v9.
+//
+// Every key starts with the configured prefix. Keys that belong to one
+// branch carry the branch id as a Cluster hash tag ({tech}) so that scripts
+// touching several of them stay on one slot. docs/redis-keys.md lists them.
+package store
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// Config says where Redis is and how to name keys.
+type Config struct {
+	Addr      string // host:port, or a unix socket path (starts with / or ends in .sock)
+	Password  string
+	DB        int
+	KeyPrefix string
+}
+
+// Store is the Redis adapter. It is safe for concurrent use.
+type Store struct {
+	rdb    redis.UniversalClient
+	prefix string
+
+	// ClaimTTL bounds how long a message may stay "being processed"; a
+	// crashed process's claim expires and WeCom's next retry runs again.
+	ClaimTTL time.Duration
+	// DoneTTL is how long a processed message is remembered. It must
+	// outlast WeCom's retries and the callback timestamp window.
+	DoneTTL time.Duration
+}
+
+// Options turns Config into go-redis options. Timeouts are short on purpose:
+// a callback must learn that Redis is down well inside WeCom's 5 s, answer
+// 5xx and let WeCom retry, rather than hang.
+func (c Config) Options() *redis.Options {
+	opt := &redis.Options{
+		Addr:         c.Addr,
+		Password:     c.Password,
+		DB:           c.DB,
+		DialTimeout:  time.Second,
+		ReadTimeout:  time.Second,
+		WriteTimeout: time.Second,
+		PoolTimeout:  2 * time.Second,
+		MaxRetries:   1,
+	}
+	if strings.HasPrefix(c.Addr, "/") || strings.HasSuffix(c.Addr, ".sock") {
+		opt.Network = "unix"
+	}
+	return opt
+}
+
+// New returns a Store on a new client for cfg. It does no I/O: call Ping.
+func New(cfg Config) *Store {
+	return NewWithClient(redis.NewClient(cfg.Options()), cfg.KeyPrefix)
+}
+
+// NewWithClient wraps an existing client (a Cluster or Sentinel client too).
+func NewWithClient(rdb redis.UniversalClient, keyPrefix string) *Store {
+	return &Store{rdb: rdb, prefix: keyPrefix, ClaimTTL: time.Minute, DoneTTL: 24 * time.Hour}
+}
+
+// Ping checks that Redis answers.
+func (s *Store) Ping(ctx context.Context) error {
+	if err := s.rdb.Ping(ctx).Err(); err != nil {
+		return fmt.Errorf("store: ping: %w", err)
+	}
+	return nil
+}
+
+// Close closes the client.
+func (s *Store) Close() error { return s.rdb.Close() }
+
+// Client exposes the underlying client for adapters that speak Redis too.
+func (s *Store) Client() redis.UniversalClient { return s.rdb }
+
+// Prefix is the configured key prefix.
+func (s *Store) Prefix() string { return s.prefix }
+
+// key builds an org-wide key: prefix + parts joined by ':'.
+func (s *Store) key(parts ...string) string {
+	return s.prefix + strings.Join(parts, ":")
+}
+
+// branchKey builds a key of one branch, hash-tagged by the branch id.
+func (s *Store) branchKey(branchID string, parts ...string) string {
+	return s.prefix + "{" + branchID + "}:" + strings.Join(parts, ":")
+}
