@@ -1,0 +1,342 @@
+package wecom_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/partybot/partybot/bot"
+	"github.com/partybot/partybot/bot/wecom"
+	"github.com/partybot/partybot/bot/wecom/wecomtest"
+)
+
+const (
+	corpID  = "wwtestcorp0001"
+	agentID = 1000002
+	token   = "testToken"
+	aesKey  = "jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C"
+	secret  = "test-secret"
+)
+
+// fake is the package's one fake qyapi: silenceper's transport is process-wide.
+var fake *wecomtest.FakeAPI
+
+func TestMain(m *testing.M) {
+	fake = wecomtest.NewFakeAPI(corpID, secret)
+	wecom.InstallTransport(fake.URL(), 5*time.Second)
+	code := m.Run()
+	fake.Close()
+	os.Exit(code)
+}
+
+// handlerFunc adapts a function to wecom.MessageHandler.
+type handlerFunc func(ctx context.Context, msg bot.Message) (bot.Reply, error)
+
+func (f handlerFunc) Handle(ctx context.Context, msg bot.Message) (bot.Reply, error) { return f(ctx, msg) }
+
+// mapCache is a minimal silenceper cache for client tests (Redis-backed
+// caching is tested in store and end to end).
+type mapCache struct {
+	mu sync.Mutex
+	m  map[string]any
+}
+
+func (c *mapCache) Get(k string) any {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.m[k]
+}
+func (c *mapCache) Set(k string, v any, _ time.Duration) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.m[k] = v
+	return nil
+}
+func (c *mapCache) IsExist(k string) bool { return c.Get(k) != nil }
+func (c *mapCache) Delete(k string) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	delete(c.m, k)
+	return nil
+}
+
+func newClient() *wecom.Client {
+	return wecom.NewClient(wecom.ClientConfig{CorpID: corpID, AgentID: agentID, Secret: secret, Cache: &mapCache{m: map[string]any{}}})
+}
+
+type harness struct {
+	wc   *wecomtest.WeCom
+	seen chan bot.Message
+	cb   *wecom.Callback
+}
+
+func newHarness(t *testing.T, h wecom.MessageHandler, tweak func(*wecom.CallbackConfig)) *harness {
+	t.Helper()
+	fake.Reset()
+	crypto, err := wecom.NewCrypto(token, aesKey, corpID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := wecom.CallbackConfig{
+		Crypto: crypto, CorpID: corpID, Handler: h, Sender: newClient(),
+		Log: slog.New(slog.NewTextHandler(t.Output(), nil)),
+	}
+	if tweak != nil {
+		tweak(&cfg)
+	}
+	cb, err := wecom.NewCallback(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(cb)
+	t.Cleanup(srv.Close)
+	wc, err := wecomtest.NewWeCom(srv.URL, token, aesKey, corpID, agentID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &harness{wc: wc, cb: cb}
+}
+
+func echoHandler(seen chan<- bot.Message) wecom.MessageHandler {
+	return handlerFunc(func(_ context.Context, msg bot.Message) (bot.Reply, error) {
+		if seen != nil {
+			seen <- msg
+		}
+		if msg.Kind != bot.KindText {
+			return bot.Reply{}, nil
+		}
+		return bot.Reply{Text: "收到：" + msg.Text}, nil
+	})
+}
+
+func TestURLVerification(t *testing.T) {
+	h := newHarness(t, echoHandler(nil), nil)
+	status, body, err := h.wc.VerifyURL("1616140317555161061")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if status != http.StatusOK || body != "1616140317555161061" {
+		t.Fatalf("GET = %d %q, want 200 and the bare echostr", status, body)
+	}
+}
+
+func TestPassiveReply(t *testing.T) {
+	seen := make(chan bot.Message, 1)
+	h := newHarness(t, echoHandler(seen), nil)
+	resp, err := h.wc.SendText("lisi", "你好 <b>&", "4561255354251345929")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.Status != http.StatusOK || resp.ReplyTo != "lisi" || resp.ReplyText != "收到：你好 <b>&" {
+		t.Fatalf("got %d to=%q text=%q, want a passive reply to lisi", resp.Status, resp.ReplyTo, resp.ReplyText)
+	}
+	msg := <-seen
+	if msg.MsgID != "4561255354251345929" || msg.From != "lisi" || msg.Kind != bot.KindText {
+		t.Fatalf("handler saw %+v", msg)
+	}
+	if n := len(fake.Calls("")); n != 0 {
+		t.Fatalf("passive reply made %d API calls, want 0", n)
+	}
+}
+
+func TestEventsAndLocationParse(t *testing.T) {
+	seen := make(chan bot.Message, 1)
+	h := newHarness(t, echoHandler(seen), nil)
+	now := time.Now()
+	loc := fmt.Sprintf(`<xml><ToUserName><![CDATA[%s]]></ToUserName><FromUserName><![CDATA[lisi]]></FromUserName>`+
+		`<CreateTime>%d</CreateTime><MsgType><![CDATA[location]]></MsgType><Location_X>39.9</Location_X>`+
+		`<Location_Y>116.3</Location_Y><Scale>15</Scale><Label><![CDATA[北京]]></Label><MsgId>77</MsgId>`+
+		`<AgentID>%d</AgentID></xml>`, corpID, now.Unix(), agentID)
+	tests := []struct {
+		name  string
+		xml   string
+		check func(bot.Message) bool
+	}{
+		{"click", h.wc.EventXML("lisi", "click", "checkin", now), func(m bot.Message) bool {
+			return m.Kind == bot.KindEvent && m.Event == "click" && m.EventKey == "checkin"
+		}},
+		{"location", loc, func(m bot.Message) bool {
+			return m.Location != nil && m.Location.Latitude == 39.9 && m.Location.Label == "北京"
+		}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			resp, err := h.wc.Post(tc.xml)
+			if err != nil || resp.Status != http.StatusOK || len(resp.Body) != 0 {
+				t.Fatalf("post: %v %d %q, want an empty 200", err, resp.Status, resp.Body)
+			}
+			if m := <-seen; !tc.check(m) {
+				t.Fatalf("parsed %+v", m)
+			}
+		})
+	}
+}
+
+func TestRejections(t *testing.T) {
+	called := false
+	h := newHarness(t, handlerFunc(func(context.Context, bot.Message) (bot.Reply, error) {
+		called = true
+		return bot.Reply{Text: "x"}, nil
+	}), nil)
+	good, _ := h.wc.Crypto.Encrypt([]byte(h.wc.TextXML("lisi", "签到", "1", time.Now())))
+	now := strconv.FormatInt(time.Now().Unix(), 10)
+	stale := strconv.FormatInt(time.Now().Add(-11*time.Minute).Unix(), 10)
+	future := strconv.FormatInt(time.Now().Add(11*time.Minute).Unix(), 10)
+	sign := func(ts, enc string) string { return h.wc.Crypto.Sign(ts, "42", enc) }
+	otherCorp, _ := wecom.NewCrypto(token, aesKey, "ww_someone_else")
+	foreign, _ := otherCorp.Encrypt([]byte(h.wc.TextXML("lisi", "签到", "2", time.Now())))
+	notXML, _ := h.wc.Crypto.Encrypt([]byte("not xml at all"))
+
+	tests := []struct {
+		name       string
+		sig, ts    string
+		body       []byte
+		wantStatus int
+	}{
+		{"bad signature", strings.Repeat("0", 40), now, wecomtest.EnvelopeXML(corpID, agentID, good), http.StatusForbidden},
+		{"stale timestamp", sign(stale, good), stale, wecomtest.EnvelopeXML(corpID, agentID, good), http.StatusForbidden},
+		{"future timestamp", sign(future, good), future, wecomtest.EnvelopeXML(corpID, agentID, good), http.StatusForbidden},
+		{"missing signature", "", now, wecomtest.EnvelopeXML(corpID, agentID, good), http.StatusBadRequest},
+		{"garbage body", sign(now, good), now, []byte("\x00\x01garbage"), http.StatusBadRequest},
+		{"empty Encrypt", sign(now, ""), now, wecomtest.EnvelopeXML(corpID, agentID, ""), http.StatusBadRequest},
+		{"not base64", sign(now, "!!!"), now, wecomtest.EnvelopeXML(corpID, agentID, "!!!"), http.StatusBadRequest},
+		{"other corp", sign(now, foreign), now, wecomtest.EnvelopeXML(corpID, agentID, foreign), http.StatusBadRequest},
+		{"plaintext not a message", sign(now, notXML), now, wecomtest.EnvelopeXML(corpID, agentID, notXML), http.StatusBadRequest},
+		{"1 MiB body", sign(now, good), now, append(wecomtest.EnvelopeXML(corpID, agentID, good), make([]byte, 1<<20)...), http.StatusRequestEntityTooLarge},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			resp, err := h.wc.PostRaw(tc.sig, tc.ts, "42", tc.body)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if resp.Status != tc.wantStatus {
+				t.Fatalf("status %d (%s), want %d", resp.Status, resp.Body, tc.wantStatus)
+			}
+		})
+	}
+	if called {
+		t.Fatal("a rejected request reached the handler")
+	}
+}
+
+func TestHandlerErrorIs503(t *testing.T) {
+	h := newHarness(t, handlerFunc(func(context.Context, bot.Message) (bot.Reply, error) {
+		return bot.Reply{}, errors.New("redis: connection refused")
+	}), nil)
+	resp, err := h.wc.SendText("lisi", "签到", "9")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.Status != http.StatusServiceUnavailable {
+		t.Fatalf("status %d, want 503 so that WeCom retries", resp.Status)
+	}
+}
+
+func TestLateReplyGoesThroughMessageAPI(t *testing.T) {
+	release := make(chan struct{})
+	h := newHarness(t, handlerFunc(func(context.Context, bot.Message) (bot.Reply, error) {
+		<-release
+		return bot.Reply{Text: "慢慢来的回复"}, nil
+	}), func(c *wecom.CallbackConfig) { c.ReplyDeadline = 50 * time.Millisecond })
+	resp, err := h.wc.SendText("lisi", "签到", "10")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.Status != http.StatusOK || len(resp.Body) != 0 {
+		t.Fatalf("got %d %q, want an empty 200 once the deadline passed", resp.Status, resp.Body)
+	}
+	close(release)
+	h.cb.Wait()
+	texts := fake.Texts()
+	if len(texts) != 1 || texts[0] != [2]string{"lisi", "慢慢来的回复"} {
+		t.Fatalf("API texts %v, want the late reply to lisi", texts)
+	}
+}
+
+func TestMethodNotAllowed(t *testing.T) {
+	h := newHarness(t, echoHandler(nil), nil)
+	req, _ := http.NewRequest(http.MethodPut, h.wc.URL, nil)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _ = io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusMethodNotAllowed {
+		t.Fatalf("PUT status %d, want 405", resp.StatusCode)
+	}
+}
+
+func TestClientRefreshesExpiredToken(t *testing.T) {
+	fake.Reset()
+	cache := &mapCache{m: map[string]any{}}
+	c := wecom.NewClient(wecom.ClientConfig{CorpID: corpID, AgentID: agentID, Secret: secret, Cache: cache})
+	ctx := t.Context()
+	if err := c.SendText(ctx, "lisi", "one"); err != nil {
+		t.Fatal(err)
+	}
+	if cache.Get(c.TokenCacheKey()) == nil {
+		t.Fatalf("token not cached under %q", c.TokenCacheKey())
+	}
+	if err := c.SendText(ctx, "lisi", "two"); err != nil {
+		t.Fatal(err)
+	}
+	if got := fake.TokenRequests(); got != 1 {
+		t.Fatalf("gettoken called %d times for two sends, want 1 (cached)", got)
+	}
+	fake.ExpireTokens()
+	if err := c.SendText(ctx, "lisi", "three"); err != nil {
+		t.Fatalf("send after expiry: %v", err)
+	}
+	if got := fake.TokenRequests(); got != 2 {
+		t.Fatalf("gettoken called %d times, want 2 (one refresh)", got)
+	}
+	if got := len(fake.Texts()); got != 3 {
+		t.Fatalf("%d texts delivered, want 3", got)
+	}
+}
+
+func TestClientErrors(t *testing.T) {
+	fake.Reset()
+	ctx := t.Context()
+	c := newClient()
+	fake.FailNext("message/send", 81013)
+	err := c.SendText(ctx, "ghost", "hi")
+	var apiErr *wecom.APIError
+	if !errors.As(err, &apiErr) || apiErr.Code != 81013 {
+		t.Fatalf("err=%v, want APIError 81013", err)
+	}
+
+	wrong := wecom.NewClient(wecom.ClientConfig{CorpID: corpID, AgentID: agentID, Secret: "wrong-secret", Cache: &mapCache{m: map[string]any{}}})
+	err = wrong.SendText(ctx, "lisi", "hi")
+	if err == nil || strings.Contains(err.Error(), "wrong-secret") {
+		t.Fatalf("err=%v, want an error that does not quote the secret", err)
+	}
+
+	off := wecom.NewClient(wecom.ClientConfig{CorpID: corpID, AgentID: agentID, Cache: &mapCache{m: map[string]any{}}})
+	if err := off.SendText(ctx, "lisi", "hi"); err == nil || !strings.Contains(err.Error(), "wecom.secret") {
+		t.Fatalf("err=%v, want it to name wecom.secret", err)
+	}
+}
+
+func TestClientTruncatesLongText(t *testing.T) {
+	fake.Reset()
+	if err := newClient().SendText(t.Context(), "lisi", strings.Repeat("党", 1000)); err != nil {
+		t.Fatal(err)
+	}
+	texts := fake.Texts()
+	if len(texts) != 1 || len(texts[0][1]) > 2048 || !strings.HasSuffix(texts[0][1], "…") {
+		t.Fatalf("sent %d bytes, want at most 2048 ending in …", len(texts[0][1]))
+	}
+}

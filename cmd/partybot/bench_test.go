@@ -1,0 +1,64 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/partybot/partybot/bot/wecom/wecomtest"
+	"github.com/partybot/partybot/store/redistest"
+)
+
+// BenchmarkCallback measures the whole callback path against a real Redis:
+// HTTP, signature, decrypt, dedupe claim, the check-in script, the streak
+// read, dedupe completion, and the encrypted passive reply. Request bodies
+// are signed and encrypted before the timer starts, as WeCom would.
+func BenchmarkCallback(b *testing.B) {
+	e := startApp(b, redistest.Config(b))
+	users := []string{"zhangsan", "lisi", "wangwu"}
+	texts := []string{"签到", "帮助"}
+	type request struct {
+		query string
+		body  []byte
+	}
+	reqs := make([]request, b.N)
+	now := e.clock.Now()
+	ts := fmt.Sprint(now.Unix())
+	for i := range reqs {
+		plain := e.wc.TextXML(users[i%len(users)], texts[i%len(texts)], fmt.Sprint(10_000_000+i), now)
+		enc, err := e.wc.Crypto.Encrypt([]byte(plain))
+		if err != nil {
+			b.Fatal(err)
+		}
+		nonce := fmt.Sprint(i)
+		q := url.Values{"msg_signature": {e.wc.Crypto.Sign(ts, nonce, enc)}, "timestamp": {ts}, "nonce": {nonce}}
+		reqs[i] = request{q.Encode(), wecomtest.EnvelopeXML(testCorp, testAgent, enc)}
+	}
+	client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
+	target := e.wc.URL + "?"
+	var next atomic.Int64
+	b.SetParallelism(4)
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			r := reqs[next.Add(1)-1]
+			resp, err := client.Post(target+r.query, "application/xml", bytes.NewReader(r.body))
+			if err != nil {
+				b.Error(err)
+				return
+			}
+			_, _ = io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusOK {
+				b.Errorf("status %d", resp.StatusCode)
+				return
+			}
+		}
+	})
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "callbacks/s")
+}

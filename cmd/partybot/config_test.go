@@ -1,0 +1,108 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"strings"
+	"testing"
+)
+
+func noEnv(string) string { return "" }
+
+func TestExampleConfigIsValid(t *testing.T) {
+	cfg, err := LoadConfig("../../config.example.yaml", noEnv)
+	if err != nil {
+		t.Fatalf("config.example.yaml: %v", err)
+	}
+	if got, want := cfg.Redis.KeyPrefix, "partybot:"; got != want {
+		t.Fatalf("key_prefix=%q, want %q", got, want)
+	}
+	if got := len(cfg.Org.Branches); got != 1 {
+		t.Fatalf("%d branches, want 1", got)
+	}
+}
+
+func TestEnvOverridesSecrets(t *testing.T) {
+	raw, err := os.ReadFile("../../config.example.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{
+		"PARTYBOT_WECOM_SECRET":           "s3cret",
+		"PARTYBOT_WECOM_TOKEN":            "envToken",
+		"PARTYBOT_WECOM_ENCODING_AES_KEY": "jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C",
+		"PARTYBOT_REDIS_PASSWORD":         "pw",
+	}
+	cfg, err := ParseConfig(raw, func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.WeCom.Secret != "s3cret" || cfg.WeCom.Token != "envToken" || cfg.Redis.Password != "pw" ||
+		cfg.WeCom.EncodingAESKey != env["PARTYBOT_WECOM_ENCODING_AES_KEY"] {
+		t.Fatalf("env overrides not applied: %+v", cfg.WeCom)
+	}
+	out, err := cfg.Redacted().YAML()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, secret := range env {
+		if strings.Contains(string(out), secret) {
+			t.Fatalf("redacted config shows %q:\n%s", secret, out)
+		}
+	}
+}
+
+func TestValidateNamesTheKey(t *testing.T) {
+	base, err := os.ReadFile("../../config.example.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name, from, to, wantKey string
+	}{
+		{"short aes key", `encoding_aes_key: "JtBmxD0B1w1ZSWRHW6fwDhWqnPRoNJrQcqwBFRMKNIv"`, `encoding_aes_key: "short"`, "wecom.encoding_aes_key"},
+		{"no corp", `corp_id: "ww0123456789abcdef"`, `corp_id: ""`, "wecom.corp_id"},
+		{"hash tag in prefix", `key_prefix: "partybot:"`, `key_prefix: "{pb}:"`, "redis.key_prefix"},
+		{"bad time zone", `timezone: "Asia/Shanghai"`, `timezone: "Mars/Olympus"`, "timezone"},
+		{"typo in a key", `callback_path:`, `callbak_path:`, "callbak_path"},
+		{"deadline too long", `reply_deadline: "3s"`, `reply_deadline: "6s"`, "wecom.reply_deadline"},
+		{"secretary not a member", `secretaries: [zhangsan]`, `secretaries: [zhaoliu]`, "org.branches[0].secretaries"},
+		{"bad branch id", `id: tech`, `id: "Tech Branch"`, "org.branches[0].id"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			raw := strings.Replace(string(base), tc.from, tc.to, 1)
+			if raw == string(base) {
+				t.Fatalf("test setup: %q not found in the example", tc.from)
+			}
+			_, err := ParseConfig([]byte(raw), noEnv)
+			if err == nil || !strings.Contains(err.Error(), tc.wantKey) {
+				t.Fatalf("err=%v, want it to name %q", err, tc.wantKey)
+			}
+		})
+	}
+}
+
+func TestRunCommands(t *testing.T) {
+	tests := []struct {
+		name     string
+		args     []string
+		wantCode int
+		wantOut  string
+	}{
+		{"version", []string{"version"}, 0, "partybot dev"},
+		{"config check", []string{"config", "check", "-config", "../../config.example.yaml"}, 0, "token: <redacted>"},
+		{"config check missing file", []string{"config", "check", "-config", "nope.yaml"}, 1, "no such file"},
+		{"unknown", []string{"frobnicate"}, 2, "Usage"},
+		{"no args", nil, 2, "Usage"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var out bytes.Buffer
+			code := run(t.Context(), tc.args, &out, &out, noEnv)
+			if code != tc.wantCode || !strings.Contains(out.String(), tc.wantOut) {
+				t.Fatalf("run(%v)=%d %q, want %d and %q", tc.args, code, out.String(), tc.wantCode, tc.wantOut)
+			}
+		})
+	}
+}

@@ -1,0 +1,298 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/partybot/partybot/bot/wecom"
+	"github.com/partybot/partybot/bot/wecom/wecomtest"
+	"github.com/partybot/partybot/store"
+	"github.com/partybot/partybot/store/redistest"
+)
+
+const (
+	testCorp   = "wwe2ecorp"
+	testAgent  = 1000002
+	testToken  = "e2eToken"
+	testAESKey = "jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C"
+	testSecret = "e2e-secret"
+)
+
+// fake is the package's qyapi: silenceper's transport is process-wide.
+var fake *wecomtest.FakeAPI
+
+func TestMain(m *testing.M) {
+	fake = wecomtest.NewFakeAPI(testCorp, testSecret)
+	wecom.InstallTransport(fake.URL(), 5*time.Second)
+	code := m.Run()
+	fake.Close()
+	os.Exit(code)
+}
+
+// clock is a settable time shared by the app and the fake WeCom.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *clock) Set(t time.Time) { c.mu.Lock(); defer c.mu.Unlock(); c.t = t }
+
+func testConfig(rc store.Config) Config {
+	cfg := DefaultConfig()
+	cfg.Listen = "127.0.0.1:0"
+	cfg.Redis = RedisConfig{Addr: rc.Addr, Password: rc.Password, DB: rc.DB, KeyPrefix: rc.KeyPrefix}
+	cfg.WeCom.CorpID, cfg.WeCom.AgentID = testCorp, testAgent
+	cfg.WeCom.Secret, cfg.WeCom.Token, cfg.WeCom.EncodingAESKey = testSecret, testToken, testAESKey
+	cfg.WeCom.APIBase = fake.URL()
+	cfg.Org = OrgConfig{Name: "测试党委", Admins: []string{"admin1"}, Branches: []BranchConfig{{
+		ID: "tech", Name: "技术党支部", Secretaries: []string{"zhangsan"}, Members: []string{"zhangsan", "lisi", "wangwu"},
+	}}}
+	return cfg
+}
+
+type e2e struct {
+	app   *App
+	wc    *wecomtest.WeCom
+	clock *clock
+	base  string
+}
+
+func startApp(t testing.TB, rc store.Config) *e2e {
+	t.Helper()
+	fake.Reset()
+	cfg := testConfig(rc)
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	if tt, ok := t.(*testing.T); ok {
+		log = slog.New(slog.NewTextHandler(tt.Output(), nil))
+	}
+	app, err := NewApp(cfg, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	clk := &clock{t: time.Now()}
+	app.Now = clk.Now
+	if err := app.Start(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = app.Close() })
+	base := "http://" + app.Addr()
+	wc, err := wecomtest.NewWeCom(base+cfg.WeCom.CallbackPath, testToken, testAESKey, testCorp, testAgent)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wc.Now = clk.Now
+	return &e2e{app: app, wc: wc, clock: clk, base: base}
+}
+
+func (e *e2e) send(t *testing.T, from, text, msgID string) wecomtest.Response {
+	t.Helper()
+	resp, err := e.wc.SendText(from, text, msgID)
+	if err != nil {
+		t.Fatalf("send %q: %v", text, err)
+	}
+	return resp
+}
+
+func (e *e2e) get(t *testing.T, path string) int {
+	t.Helper()
+	resp, err := http.Get(e.base + path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _ = io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+func (e *e2e) keys(t *testing.T) []string {
+	t.Helper()
+	ks, err := e.app.Store.Client().Keys(t.Context(), e.app.Store.Prefix()+"*").Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ks
+}
+
+func TestE2EConversation(t *testing.T) {
+	e := startApp(t, redistest.Config(t))
+	// Wednesday 2026-11-18, 09:31 in Beijing.
+	wed := time.Date(2026, 11, 18, 9, 31, 0, 0, time.FixedZone("CST", 8*3600))
+	e.clock.Set(wed)
+
+	t.Run("URL verification", func(t *testing.T) {
+		status, body, err := e.wc.VerifyURL("5927782489442352469")
+		if err != nil || status != http.StatusOK || body != "5927782489442352469" {
+			t.Fatalf("GET = %d %q %v, want 200 and the echostr", status, body, err)
+		}
+	})
+
+	t.Run("health", func(t *testing.T) {
+		if got := e.get(t, "/healthz"); got != http.StatusOK {
+			t.Fatalf("/healthz %d", got)
+		}
+		if got := e.get(t, "/readyz"); got != http.StatusOK {
+			t.Fatalf("/readyz %d", got)
+		}
+	})
+
+	steps := []struct {
+		name, from, text, msgID string
+		wantStatus              int
+		wantReply               string // substring; "" means an empty body
+	}{
+		{"help", "lisi", "帮助", "100", 200, "签到"},
+		{"help alias", "lisi", "HELP", "101", 200, "党建助手可以帮你"},
+		{"unknown command", "lisi", "吃了吗", "102", 200, "发送“帮助”"},
+		{"check in", "lisi", "签到", "103", 200, "签到成功"},
+		{"retried MsgId gets the same answer", "lisi", "签到", "103", 200, "签到成功"},
+		{"second check-in the same day", "lisi", "打卡", "104", 200, "已经签到过了"},
+		{"full-width alias", "wangwu", "ｃｈｅｃｋｉｎ", "105", 200, "已连续签到 1 天"},
+		{"admin outside branches", "admin1", "签到", "106", 200, "不属于任何支部"},
+	}
+	for _, st := range steps {
+		t.Run(st.name, func(t *testing.T) {
+			resp := e.send(t, st.from, st.text, st.msgID)
+			if resp.Status != st.wantStatus {
+				t.Fatalf("status %d (%s), want %d", resp.Status, resp.Body, st.wantStatus)
+			}
+			if !strings.Contains(resp.ReplyText, st.wantReply) || resp.ReplyTo != st.from {
+				t.Fatalf("reply to %q: %q, want it to contain %q", resp.ReplyTo, resp.ReplyText, st.wantReply)
+			}
+		})
+	}
+
+	t.Run("one check-in stored for lisi", func(t *testing.T) {
+		n, err := e.app.Store.Client().HLen(t.Context(), e.app.Store.Prefix()+"{tech}:checkin:day:2026-11-18").Result()
+		if err != nil || n != 2 {
+			t.Fatalf("day hash has %d members (%v), want 2 (lisi, wangwu)", n, err)
+		}
+	})
+
+	t.Run("menu click checks in", func(t *testing.T) {
+		resp, err := e.wc.Post(e.wc.EventXML("zhangsan", "click", "checkin", e.clock.Now()))
+		if err != nil || !strings.Contains(resp.ReplyText, "签到成功") {
+			t.Fatalf("click: %v %q", err, resp.ReplyText)
+		}
+	})
+
+	t.Run("streak over a weekend", func(t *testing.T) {
+		for i, day := range []int{19, 20, 23} { // Thu, Fri, Mon
+			e.clock.Set(wed.AddDate(0, 0, day-18))
+			resp := e.send(t, "lisi", "签到", fmt.Sprint(200+i))
+			want := fmt.Sprintf("已连续签到 %d 天", i+2)
+			if !strings.Contains(resp.ReplyText, want) {
+				t.Fatalf("day %d: %q, want %q", day, resp.ReplyText, want)
+			}
+		}
+	})
+
+	t.Run("passive replies used no API quota", func(t *testing.T) {
+		if n := len(fake.Calls("")); n != 0 {
+			t.Fatalf("%d API calls, want 0", n)
+		}
+	})
+}
+
+func TestE2EUnknownUserStoresNothing(t *testing.T) {
+	e := startApp(t, redistest.Config(t))
+	resp := e.send(t, "stranger", "签到", "300")
+	if resp.Status != http.StatusOK || !strings.Contains(resp.ReplyText, "联系所在党支部书记") {
+		t.Fatalf("got %d %q, want the not-registered reply", resp.Status, resp.ReplyText)
+	}
+	if ks := e.keys(t); len(ks) != 0 {
+		t.Fatalf("keys written for an unknown user: %v", ks)
+	}
+}
+
+func TestE2EBadRequestsChangeNothing(t *testing.T) {
+	e := startApp(t, redistest.Config(t))
+	now := e.clock.Now()
+	enc, err := e.wc.Crypto.Encrypt([]byte(e.wc.TextXML("lisi", "签到", "400", now)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := fmt.Sprint(now.Unix())
+	stale := fmt.Sprint(now.Add(-15 * time.Minute).Unix())
+	body := wecomtest.EnvelopeXML(testCorp, testAgent, enc)
+	tests := []struct {
+		name       string
+		sig, ts    string
+		body       []byte
+		wantStatus int
+	}{
+		{"bad signature", strings.Repeat("a", 40), ts, body, http.StatusForbidden},
+		{"stale timestamp", e.wc.Crypto.Sign(stale, "1", enc), stale, body, http.StatusForbidden},
+		{"1 MiB body", e.wc.Crypto.Sign(ts, "1", enc), ts, append(body, strings.Repeat(" ", 1<<20)...), http.StatusRequestEntityTooLarge},
+		{"garbage", "x", ts, []byte("<<<"), http.StatusBadRequest},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			resp, err := e.wc.PostRaw(tc.sig, tc.ts, "1", tc.body)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if resp.Status != tc.wantStatus {
+				t.Fatalf("status %d, want %d", resp.Status, tc.wantStatus)
+			}
+		})
+	}
+	if ks := e.keys(t); len(ks) != 0 {
+		t.Fatalf("rejected requests wrote keys: %v", ks)
+	}
+}
+
+func TestE2ERedisDownThenBack(t *testing.T) {
+	srv := redistest.Start(t)
+	e := startApp(t, srv.Config(t))
+	if resp := e.send(t, "lisi", "帮助", "500"); resp.Status != http.StatusOK {
+		t.Fatalf("before the outage: %d", resp.Status)
+	}
+
+	srv.Stop()
+	resp := e.send(t, "lisi", "签到", "501")
+	if resp.Status != http.StatusServiceUnavailable {
+		t.Fatalf("with Redis down: %d %q, want 503 so WeCom retries", resp.Status, resp.Body)
+	}
+	if got := e.get(t, "/readyz"); got != http.StatusServiceUnavailable {
+		t.Fatalf("/readyz with Redis down: %d, want 503", got)
+	}
+	if got := e.get(t, "/healthz"); got != http.StatusOK {
+		t.Fatalf("/healthz with Redis down: %d, want 200 (the process is alive)", got)
+	}
+
+	srv.Restart()
+	// WeCom's retry of the same message now goes through, without restarting partybot.
+	resp = e.send(t, "lisi", "签到", "501")
+	if resp.Status != http.StatusOK || !strings.Contains(resp.ReplyText, "签到成功") {
+		t.Fatalf("after recovery: %d %q", resp.Status, resp.ReplyText)
+	}
+	if got := e.get(t, "/readyz"); got != http.StatusOK {
+		t.Fatalf("/readyz after recovery: %d", got)
+	}
+}
+
+func TestE2ETokenLivesInRedis(t *testing.T) {
+	e := startApp(t, redistest.Config(t))
+	if err := e.app.WeCom.SendText(t.Context(), "lisi", "测试"); err != nil {
+		t.Fatal(err)
+	}
+	key := e.app.Store.TokenCache().Key(e.app.WeCom.TokenCacheKey())
+	if !strings.HasPrefix(key, e.app.Store.Prefix()) {
+		t.Fatalf("token key %q is outside the key prefix", key)
+	}
+	ttl, err := e.app.Store.Client().TTL(t.Context(), key).Result()
+	if err != nil || ttl <= 0 {
+		t.Fatalf("token key %q TTL %v (%v), want a positive TTL", key, ttl, err)
+	}
+}
