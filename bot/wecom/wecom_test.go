@@ -42,7 +42,9 @@ func TestMain(m *testing.M) {
 // handlerFunc adapts a function to wecom.MessageHandler.
 type handlerFunc func(ctx context.Context, msg bot.Message) (bot.Reply, error)
 
-func (f handlerFunc) Handle(ctx context.Context, msg bot.Message) (bot.Reply, error) { return f(ctx, msg) }
+func (f handlerFunc) Handle(ctx context.Context, msg bot.Message) (bot.Reply, error) {
+	return f(ctx, msg)
+}
 
 // mapCache is a minimal silenceper cache for client tests (Redis-backed
 // caching is tested in store and end to end).
