@@ -23,27 +23,27 @@ import (
 // request is correctly signed, and must never reach the bot with an
 // unsigned payload.
 func FuzzCallback(f *testing.F) {
-	crypto, err := wecom.NewCrypto(token, aesKey, corpID)
+	crypto, err := wecom.NewCrypto(wecomtest.Token, wecomtest.AESKey, wecomtest.CorpID)
 	if err != nil {
 		f.Fatal(err)
 	}
 	now := time.Unix(1_763_800_000, 0)
 	ts := strconv.FormatInt(now.Unix(), 10)
-	wc := &wecomtest.WeCom{CorpID: corpID, AgentID: agentID, Crypto: crypto}
+	wc := &wecomtest.WeCom{CorpID: wecomtest.CorpID, AgentID: wecomtest.AgentID, Crypto: crypto}
 	for _, plain := range []string{
 		wc.TextXML("lisi", "签到", "1", now),
 		wc.EventXML("lisi", "click", "checkin", now),
 		"<xml></xml>",
 	} {
 		enc, _ := crypto.Encrypt([]byte(plain))
-		f.Add(wecomtest.EnvelopeXML(corpID, agentID, enc), crypto.Sign(ts, "7", enc), ts)
+		f.Add(wecomtest.EnvelopeXML(wecomtest.CorpID, wecomtest.AgentID, enc), crypto.Sign(ts, "7", enc), ts)
 	}
 	f.Add([]byte("<xml><Encrypt>AAAA</Encrypt></xml>"), "", ts)
 	f.Add([]byte("garbage"), "deadbeef", "x")
 
 	var reached bool
 	cb, err := wecom.NewCallback(wecom.CallbackConfig{
-		Crypto: crypto, CorpID: corpID,
+		Crypto: crypto, CorpID: wecomtest.CorpID,
 		Handler: handlerFunc(func(_ context.Context, m bot.Message) (bot.Reply, error) {
 			reached = true
 			return bot.Reply{Text: "ok " + m.Text}, nil

@@ -20,24 +20,10 @@ import (
 	"github.com/partybot/partybot/bot/wecom/wecomtest"
 )
 
-const (
-	corpID  = "wwtestcorp0001"
-	agentID = 1000002
-	token   = "testToken"
-	aesKey  = "jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C"
-	secret  = "test-secret"
-)
-
 // fake is the package's one fake qyapi: silenceper's transport is process-wide.
-var fake *wecomtest.FakeAPI
+var fake = wecomtest.NewFakeAPI(wecomtest.CorpID, wecomtest.Secret)
 
-func TestMain(m *testing.M) {
-	fake = wecomtest.NewFakeAPI(corpID, secret)
-	wecom.InstallTransport(fake.URL(), 5*time.Second)
-	code := m.Run()
-	fake.Close()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { os.Exit(wecomtest.RunWith(m, fake)) }
 
 // handlerFunc adapts a function to wecom.MessageHandler.
 type handlerFunc func(ctx context.Context, msg bot.Message) (bot.Reply, error)
@@ -73,7 +59,7 @@ func (c *mapCache) Delete(k string) error {
 }
 
 func newClient() *wecom.Client {
-	return wecom.NewClient(wecom.ClientConfig{CorpID: corpID, AgentID: agentID, Secret: secret, Cache: &mapCache{m: map[string]any{}}})
+	return wecom.NewClient(wecom.ClientConfig{CorpID: wecomtest.CorpID, AgentID: wecomtest.AgentID, Secret: wecomtest.Secret, Cache: &mapCache{m: map[string]any{}}})
 }
 
 type harness struct {
@@ -85,12 +71,12 @@ type harness struct {
 func newHarness(t *testing.T, h wecom.MessageHandler, tweak func(*wecom.CallbackConfig)) *harness {
 	t.Helper()
 	fake.Reset()
-	crypto, err := wecom.NewCrypto(token, aesKey, corpID)
+	crypto, err := wecom.NewCrypto(wecomtest.Token, wecomtest.AESKey, wecomtest.CorpID)
 	if err != nil {
 		t.Fatal(err)
 	}
 	cfg := wecom.CallbackConfig{
-		Crypto: crypto, CorpID: corpID, Handler: h, Sender: newClient(),
+		Crypto: crypto, CorpID: wecomtest.CorpID, Handler: h, Sender: newClient(),
 		Log: slog.New(slog.NewTextHandler(t.Output(), nil)),
 	}
 	if tweak != nil {
@@ -102,7 +88,7 @@ func newHarness(t *testing.T, h wecom.MessageHandler, tweak func(*wecom.Callback
 	}
 	srv := httptest.NewServer(cb)
 	t.Cleanup(srv.Close)
-	wc, err := wecomtest.NewWeCom(srv.URL, token, aesKey, corpID, agentID)
+	wc, err := wecomtest.NewWeCom(srv.URL, wecomtest.Token, wecomtest.AESKey, wecomtest.CorpID, wecomtest.AgentID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -158,7 +144,7 @@ func TestEventsAndLocationParse(t *testing.T) {
 	loc := fmt.Sprintf(`<xml><ToUserName><![CDATA[%s]]></ToUserName><FromUserName><![CDATA[lisi]]></FromUserName>`+
 		`<CreateTime>%d</CreateTime><MsgType><![CDATA[location]]></MsgType><Location_X>39.9</Location_X>`+
 		`<Location_Y>116.3</Location_Y><Scale>15</Scale><Label><![CDATA[北京]]></Label><MsgId>77</MsgId>`+
-		`<AgentID>%d</AgentID></xml>`, corpID, now.Unix(), agentID)
+		`<AgentID>%d</AgentID></xml>`, wecomtest.CorpID, now.Unix(), wecomtest.AgentID)
 	tests := []struct {
 		name  string
 		xml   string
@@ -195,7 +181,7 @@ func TestRejections(t *testing.T) {
 	stale := strconv.FormatInt(time.Now().Add(-11*time.Minute).Unix(), 10)
 	future := strconv.FormatInt(time.Now().Add(11*time.Minute).Unix(), 10)
 	sign := func(ts, enc string) string { return h.wc.Crypto.Sign(ts, "42", enc) }
-	otherCorp, _ := wecom.NewCrypto(token, aesKey, "ww_someone_else")
+	otherCorp, _ := wecom.NewCrypto(wecomtest.Token, wecomtest.AESKey, "ww_someone_else")
 	foreign, _ := otherCorp.Encrypt([]byte(h.wc.TextXML("lisi", "签到", "2", time.Now())))
 	notXML, _ := h.wc.Crypto.Encrypt([]byte("not xml at all"))
 
@@ -205,16 +191,16 @@ func TestRejections(t *testing.T) {
 		body       []byte
 		wantStatus int
 	}{
-		{"bad signature", strings.Repeat("0", 40), now, wecomtest.EnvelopeXML(corpID, agentID, good), http.StatusForbidden},
-		{"stale timestamp", sign(stale, good), stale, wecomtest.EnvelopeXML(corpID, agentID, good), http.StatusForbidden},
-		{"future timestamp", sign(future, good), future, wecomtest.EnvelopeXML(corpID, agentID, good), http.StatusForbidden},
-		{"missing signature", "", now, wecomtest.EnvelopeXML(corpID, agentID, good), http.StatusBadRequest},
+		{"bad signature", strings.Repeat("0", 40), now, wecomtest.EnvelopeXML(wecomtest.CorpID, wecomtest.AgentID, good), http.StatusForbidden},
+		{"stale timestamp", sign(stale, good), stale, wecomtest.EnvelopeXML(wecomtest.CorpID, wecomtest.AgentID, good), http.StatusForbidden},
+		{"future timestamp", sign(future, good), future, wecomtest.EnvelopeXML(wecomtest.CorpID, wecomtest.AgentID, good), http.StatusForbidden},
+		{"missing signature", "", now, wecomtest.EnvelopeXML(wecomtest.CorpID, wecomtest.AgentID, good), http.StatusBadRequest},
 		{"garbage body", sign(now, good), now, []byte("\x00\x01garbage"), http.StatusBadRequest},
-		{"empty Encrypt", sign(now, ""), now, wecomtest.EnvelopeXML(corpID, agentID, ""), http.StatusBadRequest},
-		{"not base64", sign(now, "!!!"), now, wecomtest.EnvelopeXML(corpID, agentID, "!!!"), http.StatusBadRequest},
-		{"other corp", sign(now, foreign), now, wecomtest.EnvelopeXML(corpID, agentID, foreign), http.StatusBadRequest},
-		{"plaintext not a message", sign(now, notXML), now, wecomtest.EnvelopeXML(corpID, agentID, notXML), http.StatusBadRequest},
-		{"1 MiB body", sign(now, good), now, append(wecomtest.EnvelopeXML(corpID, agentID, good), make([]byte, 1<<20)...), http.StatusRequestEntityTooLarge},
+		{"empty Encrypt", sign(now, ""), now, wecomtest.EnvelopeXML(wecomtest.CorpID, wecomtest.AgentID, ""), http.StatusBadRequest},
+		{"not base64", sign(now, "!!!"), now, wecomtest.EnvelopeXML(wecomtest.CorpID, wecomtest.AgentID, "!!!"), http.StatusBadRequest},
+		{"other corp", sign(now, foreign), now, wecomtest.EnvelopeXML(wecomtest.CorpID, wecomtest.AgentID, foreign), http.StatusBadRequest},
+		{"plaintext not a message", sign(now, notXML), now, wecomtest.EnvelopeXML(wecomtest.CorpID, wecomtest.AgentID, notXML), http.StatusBadRequest},
+		{"1 MiB body", sign(now, good), now, append(wecomtest.EnvelopeXML(wecomtest.CorpID, wecomtest.AgentID, good), make([]byte, 1<<20)...), http.StatusRequestEntityTooLarge},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -283,7 +269,7 @@ func TestMethodNotAllowed(t *testing.T) {
 func TestClientRefreshesExpiredToken(t *testing.T) {
 	fake.Reset()
 	cache := &mapCache{m: map[string]any{}}
-	c := wecom.NewClient(wecom.ClientConfig{CorpID: corpID, AgentID: agentID, Secret: secret, Cache: cache})
+	c := wecom.NewClient(wecom.ClientConfig{CorpID: wecomtest.CorpID, AgentID: wecomtest.AgentID, Secret: wecomtest.Secret, Cache: cache})
 	ctx := t.Context()
 	if err := c.SendText(ctx, "lisi", "one"); err != nil {
 		t.Fatal(err)
@@ -320,13 +306,13 @@ func TestClientErrors(t *testing.T) {
 		t.Fatalf("err=%v, want APIError 81013", err)
 	}
 
-	wrong := wecom.NewClient(wecom.ClientConfig{CorpID: corpID, AgentID: agentID, Secret: "wrong-secret", Cache: &mapCache{m: map[string]any{}}})
+	wrong := wecom.NewClient(wecom.ClientConfig{CorpID: wecomtest.CorpID, AgentID: wecomtest.AgentID, Secret: "wrong-secret", Cache: &mapCache{m: map[string]any{}}})
 	err = wrong.SendText(ctx, "lisi", "hi")
 	if err == nil || strings.Contains(err.Error(), "wrong-secret") {
 		t.Fatalf("err=%v, want an error that does not quote the secret", err)
 	}
 
-	off := wecom.NewClient(wecom.ClientConfig{CorpID: corpID, AgentID: agentID, Cache: &mapCache{m: map[string]any{}}})
+	off := wecom.NewClient(wecom.ClientConfig{CorpID: wecomtest.CorpID, AgentID: wecomtest.AgentID, Cache: &mapCache{m: map[string]any{}}})
 	if err := off.SendText(ctx, "lisi", "hi"); err == nil || !strings.Contains(err.Error(), "wecom.secret") {
 		t.Fatalf("err=%v, want it to name wecom.secret", err)
 	}

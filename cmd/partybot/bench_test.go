@@ -37,7 +37,7 @@ func BenchmarkCallback(b *testing.B) {
 		}
 		nonce := fmt.Sprint(i)
 		q := url.Values{"msg_signature": {e.wc.Crypto.Sign(ts, nonce, enc)}, "timestamp": {ts}, "nonce": {nonce}}
-		reqs[i] = request{q.Encode(), wecomtest.EnvelopeXML(testCorp, testAgent, enc)}
+		reqs[i] = request{q.Encode(), wecomtest.EnvelopeXML(wecomtest.CorpID, wecomtest.AgentID, enc)}
 	}
 	client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
 	target := e.wc.URL + "?"

@@ -11,30 +11,15 @@ import (
 	"testing"
 	"time"
 
-	"github.com/partybot/partybot/bot/wecom"
 	"github.com/partybot/partybot/bot/wecom/wecomtest"
 	"github.com/partybot/partybot/store"
 	"github.com/partybot/partybot/store/redistest"
 )
 
-const (
-	testCorp   = "wwe2ecorp"
-	testAgent  = 1000002
-	testToken  = "e2eToken"
-	testAESKey = "jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C"
-	testSecret = "e2e-secret"
-)
-
 // fake is the package's qyapi: silenceper's transport is process-wide.
-var fake *wecomtest.FakeAPI
+var fake = wecomtest.NewFakeAPI(wecomtest.CorpID, wecomtest.Secret)
 
-func TestMain(m *testing.M) {
-	fake = wecomtest.NewFakeAPI(testCorp, testSecret)
-	wecom.InstallTransport(fake.URL(), 5*time.Second)
-	code := m.Run()
-	fake.Close()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { os.Exit(wecomtest.RunWith(m, fake)) }
 
 // clock is a settable time shared by the app and the fake WeCom.
 type clock struct {
@@ -49,8 +34,8 @@ func testConfig(rc store.Config) Config {
 	cfg := DefaultConfig()
 	cfg.Listen = "127.0.0.1:0"
 	cfg.Redis = RedisConfig{Addr: rc.Addr, Password: rc.Password, DB: rc.DB, KeyPrefix: rc.KeyPrefix}
-	cfg.WeCom.CorpID, cfg.WeCom.AgentID = testCorp, testAgent
-	cfg.WeCom.Secret, cfg.WeCom.Token, cfg.WeCom.EncodingAESKey = testSecret, testToken, testAESKey
+	cfg.WeCom.CorpID, cfg.WeCom.AgentID = wecomtest.CorpID, wecomtest.AgentID
+	cfg.WeCom.Secret, cfg.WeCom.Token, cfg.WeCom.EncodingAESKey = wecomtest.Secret, wecomtest.Token, wecomtest.AESKey
 	cfg.WeCom.APIBase = fake.URL()
 	cfg.Org = OrgConfig{Name: "测试党委", Admins: []string{"admin1"}, Branches: []BranchConfig{{
 		ID: "tech", Name: "技术党支部", Secretaries: []string{"zhangsan"}, Members: []string{"zhangsan", "lisi", "wangwu"},
@@ -87,7 +72,7 @@ func startApp(t testing.TB, rc store.Config) *e2e {
 	}
 	t.Cleanup(func() { _ = app.Close() })
 	base := "http://" + app.Addr()
-	wc, err := wecomtest.NewWeCom(base+cfg.WeCom.CallbackPath, testToken, testAESKey, testCorp, testAgent)
+	wc, err := wecomtest.NewWeCom(base+cfg.WeCom.CallbackPath, wecomtest.Token, wecomtest.AESKey, wecomtest.CorpID, wecomtest.AgentID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -224,7 +209,7 @@ func TestE2EBadRequestsChangeNothing(t *testing.T) {
 	}
 	ts := fmt.Sprint(now.Unix())
 	stale := fmt.Sprint(now.Add(-15 * time.Minute).Unix())
-	body := wecomtest.EnvelopeXML(testCorp, testAgent, enc)
+	body := wecomtest.EnvelopeXML(wecomtest.CorpID, wecomtest.AgentID, enc)
 	tests := []struct {
 		name       string
 		sig, ts    string

@@ -11,6 +11,9 @@ import (
 	"net/http/httptest"
 	"strings"
 	"sync"
+	"time"
+
+	"github.com/partybot/partybot/bot/wecom"
 )
 
 // Call is one recorded API request.
@@ -187,4 +190,22 @@ func (f *FakeAPI) messageSend(body map[string]any) map[string]any {
 		}
 	}
 	return map[string]any{"errcode": 0, "errmsg": "ok", "msgid": fmt.Sprintf("msg-%d", len(f.calls)+1)}
+}
+
+// Test credentials shared by the packages that play WeCom in tests.
+const (
+	CorpID  = "wwtestcorp0001"
+	AgentID = 1000002
+	Token   = "testToken"
+	AESKey  = "jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C"
+	Secret  = "test-secret"
+)
+
+// RunWith runs a test binary with f installed as silenceper's API host (a
+// process-wide setting, hence once per package) and closes f afterwards.
+// Use it from TestMain: os.Exit(wecomtest.RunWith(m, fake)).
+func RunWith(m interface{ Run() int }, f *FakeAPI) int {
+	wecom.InstallTransport(f.URL(), 5*time.Second)
+	defer f.Close()
+	return m.Run()
 }
