@@ -16,6 +16,8 @@ type Deps struct {
 	Roster   Roster
 	Dedupe   Deduper
 	Checkins CheckinStore
+	Leaves   LeaveStore
+	Audit    AuditLog
 	Location *time.Location   // the org's time zone; days start at its midnight
 	Calendar Calendar         // nil means Monday to Friday
 	Now      func() time.Time // nil means time.Now
@@ -33,8 +35,8 @@ const streakLookback = 400
 
 // New wires a Bot and its command table.
 func New(d Deps) (*Bot, error) {
-	if d.Roster == nil || d.Dedupe == nil || d.Checkins == nil || d.Location == nil {
-		return nil, errors.New("bot: Roster, Dedupe, Checkins and Location are required")
+	if d.Roster == nil || d.Dedupe == nil || d.Checkins == nil || d.Leaves == nil || d.Audit == nil || d.Location == nil {
+		return nil, errors.New("bot: Roster, Dedupe, Checkins, Leaves, Audit and Location are required")
 	}
 	if d.Calendar == nil {
 		d.Calendar = WeekdayCalendar{}
@@ -68,7 +70,7 @@ func (b *Bot) Handle(ctx context.Context, msg Message) (Reply, error) {
 	if err != nil {
 		return Reply{}, fmt.Errorf("bot: look up member %s: %w", msg.From, err)
 	}
-	if !found {
+	if !found || !member.Active {
 		return Reply{Text: replyNotRegistered}, nil
 	}
 	text, actionable := commandText(msg)
@@ -120,6 +122,9 @@ func (b *Bot) dispatch(ctx context.Context, msg Message, member Member, text str
 	if !ok {
 		return Reply{Text: unknownCommandReply(text)}, nil
 	}
+	if refusal := cmd.Access.refusal(member, cmd.Name); refusal != "" {
+		return Reply{Text: refusal}, nil
+	}
 	return cmd.Run(ctx, Request{Msg: msg, Member: member, Name: cmd.Name, Args: args, Now: b.Now()})
 }
 
@@ -134,6 +139,26 @@ func (b *Bot) commands() []Command {
 			Name: "签到", Aliases: []string{"打卡", "checkin", "check-in"},
 			Usage: "签到", Summary: "每日签到",
 			Run: b.checkin,
+		},
+		{
+			Name: "请假", Aliases: []string{"leave"},
+			Usage: "请假 11-20 到 11-30 原因", Summary: "登记请假，期间不提醒、不计缺勤",
+			Run: b.leave,
+		},
+		{
+			Name: "销假", Aliases: []string{"back"},
+			Usage: "销假", Summary: "提前结束请假",
+			Run: b.endLeave,
+		},
+		{
+			Name: "名单", Aliases: []string{"roster", "members"},
+			Usage: "名单", Summary: "本支部党员名单", Access: AccessBranch,
+			Run: b.roster,
+		},
+		{
+			Name: "支部", Aliases: []string{"branches"},
+			Usage: "支部", Summary: "全部支部及人数", Access: AccessAdmin,
+			Run: b.branches,
 		},
 	}
 }

@@ -5,19 +5,73 @@ import (
 	"fmt"
 	"regexp"
 	"slices"
+	"strings"
 )
 
 // Role is what a member may do beyond their own records.
 type Role string
 
-// Roles, from least to most reach.
+// Roles. Secretaries and committee members (支委) act within their branch;
+// admins (党委管理员) across the org.
 const (
 	RoleMember    Role = "member"
 	RoleSecretary Role = "secretary"
+	RoleCommittee Role = "committee"
 	RoleAdmin     Role = "admin"
 )
 
-// Org is the organisation: its branches and org-wide admins.
+// roleWords maps every accepted spelling to a role.
+var roleWords = map[string]Role{
+	"member": RoleMember, "党员": RoleMember, "": RoleMember,
+	"secretary": RoleSecretary, "书记": RoleSecretary, "支部书记": RoleSecretary,
+	"committee": RoleCommittee, "支委": RoleCommittee, "支委委员": RoleCommittee,
+	"admin": RoleAdmin, "管理员": RoleAdmin, "党委管理员": RoleAdmin,
+}
+
+// ParseRole accepts member/secretary/committee/admin and 党员/书记/支委/管理员.
+func ParseRole(s string) (Role, bool) {
+	r, ok := roleWords[strings.ToLower(strings.TrimSpace(s))]
+	return r, ok
+}
+
+// Label is the role's Chinese name.
+func (r Role) Label() string {
+	switch r {
+	case RoleSecretary:
+		return "书记"
+	case RoleCommittee:
+		return "支委"
+	case RoleAdmin:
+		return "管理员"
+	}
+	return "党员"
+}
+
+// Status is a member's Party standing.
+type Status string
+
+// Statuses. Unknown is allowed: the address book does not say.
+const (
+	StatusFull         Status = "正式党员"
+	StatusProbationary Status = "预备党员"
+	StatusUnknown      Status = ""
+)
+
+// ParseStatus accepts 正式党员/预备党员 (also 正式/预备, full/probationary) or empty.
+func ParseStatus(s string) (Status, bool) {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "正式党员", "正式", "full":
+		return StatusFull, true
+	case "预备党员", "预备", "probationary":
+		return StatusProbationary, true
+	case "":
+		return StatusUnknown, true
+	}
+	return "", false
+}
+
+// Org is the organisation as configured: its branches, their seed members
+// and the org-wide admins.
 type Org struct {
 	Name     string
 	Admins   []string
@@ -26,29 +80,62 @@ type Org struct {
 
 // Branch is one Party branch (党支部).
 type Branch struct {
-	ID          string // short, stable; used inside Redis hash tags
-	Name        string
+	ID            string // short, stable; used inside Redis hash tags
+	Name          string
+	ChatID        string // optional app group chat
+	DepartmentIDs []int  // WeCom departments whose users belong here (roster sync)
+
+	// Seed lists, used only from the config: Redis keeps roles on members.
 	Secretaries []string
-	Members     []string // secretaries are members too
-	ChatID      string   // optional app group chat
+	Committee   []string
+	Members     []string
 }
 
 // Member is a registered Party member as the bot sees them.
 type Member struct {
-	UserID   string
-	Name     string
-	BranchID string
-	Role     Role
+	UserID   string `json:"userid"`
+	Name     string `json:"name"`
+	BranchID string `json:"branch"` // empty only for admins outside every branch
+	Role     Role   `json:"role"`
+	Status   Status `json:"status,omitempty"`
+	Joined   string `json:"joined,omitempty"` // YYYY-MM-DD, when known
+	Active   bool   `json:"active"`           // false once they left; history stays
 }
 
-// Roster finds members. Member returns found=false for a userid that is not
-// registered; err is reserved for failures of the backing store.
+// DisplayName is the name, or the userid when no name is known.
+func (m Member) DisplayName() string {
+	if m.Name != "" {
+		return m.Name
+	}
+	return m.UserID
+}
+
+// Leads reports whether m may see and act on branchID's records.
+func (m Member) Leads(branchID string) bool {
+	switch m.Role {
+	case RoleAdmin:
+		return true
+	case RoleSecretary, RoleCommittee:
+		return m.BranchID == branchID && branchID != ""
+	}
+	return false
+}
+
+// Roster finds members and branches. Lookups return found=false for what
+// does not exist; err is reserved for failures of the backing store.
 type Roster interface {
 	Member(ctx context.Context, userID string) (m Member, found bool, err error)
+	Branch(ctx context.Context, id string) (b Branch, found bool, err error)
+	Branches(ctx context.Context) ([]Branch, error)
+	// BranchMembers lists a branch's active members, ordered by userid.
+	BranchMembers(ctx context.Context, branchID string) ([]Member, error)
 }
 
 // branchIDPattern keeps branch ids safe inside Redis keys and hash tags.
 var branchIDPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,31}$`)
+
+// ValidBranchID reports whether id may name a branch.
+func ValidBranchID(id string) bool { return branchIDPattern.MatchString(id) }
 
 // Validate checks the org for mistakes an operator can make in a config file.
 // Messages name the offending field the way the config file spells it.
@@ -58,9 +145,10 @@ func (o Org) Validate() error {
 	}
 	seenBranch := map[string]bool{}
 	memberOf := map[string]string{}
+	deptOf := map[int]string{}
 	for i, b := range o.Branches {
 		field := fmt.Sprintf("org.branches[%d]", i)
-		if !branchIDPattern.MatchString(b.ID) {
+		if !ValidBranchID(b.ID) {
 			return fmt.Errorf("%s.id: %q must be 1-32 of a-z, 0-9, '_' or '-', starting with a letter or digit", field, b.ID)
 		}
 		if seenBranch[b.ID] {
@@ -69,9 +157,6 @@ func (o Org) Validate() error {
 		seenBranch[b.ID] = true
 		if b.Name == "" {
 			return fmt.Errorf("%s.name: required", field)
-		}
-		if len(b.Members) == 0 {
-			return fmt.Errorf("%s.members: at least one member is required", field)
 		}
 		for _, u := range b.Members {
 			if u == "" {
@@ -82,48 +167,50 @@ func (o Org) Validate() error {
 			}
 			memberOf[u] = b.ID
 		}
-		for _, s := range b.Secretaries {
-			if !slices.Contains(b.Members, s) {
-				return fmt.Errorf("%s.secretaries: %s is not listed in members", field, s)
+		for _, list := range []struct {
+			name  string
+			users []string
+		}{{"secretaries", b.Secretaries}, {"committee", b.Committee}} {
+			for _, u := range list.users {
+				if !slices.Contains(b.Members, u) {
+					return fmt.Errorf("%s.%s: %s is not listed in members", field, list.name, u)
+				}
 			}
+		}
+		for _, d := range b.DepartmentIDs {
+			if other, dup := deptOf[d]; dup {
+				return fmt.Errorf("%s.department_ids: department %d already maps to branch %s", field, d, other)
+			}
+			deptOf[d] = b.ID
 		}
 	}
 	return nil
 }
 
-// StaticRoster is a Roster read from the org configuration.
-type StaticRoster struct {
-	members map[string]Member
-}
-
-var _ Roster = (*StaticRoster)(nil)
-
-// NewStaticRoster indexes the org's members. Call Org.Validate first.
-func NewStaticRoster(o Org) *StaticRoster {
-	r := &StaticRoster{members: map[string]Member{}}
+// SeedMembers lists the members the config names, with their roles.
+func (o Org) SeedMembers() []Member {
+	var out []Member
+	seen := map[string]bool{}
 	for _, b := range o.Branches {
 		for _, u := range b.Members {
-			role := RoleMember
-			if slices.Contains(b.Secretaries, u) {
-				role = RoleSecretary
+			m := Member{UserID: u, BranchID: b.ID, Role: RoleMember, Active: true}
+			switch {
+			case slices.Contains(o.Admins, u):
+				m.Role = RoleAdmin
+			case slices.Contains(b.Secretaries, u):
+				m.Role = RoleSecretary
+			case slices.Contains(b.Committee, u):
+				m.Role = RoleCommittee
 			}
-			if slices.Contains(o.Admins, u) {
-				role = RoleAdmin
-			}
-			r.members[u] = Member{UserID: u, Name: u, BranchID: b.ID, Role: role}
+			out = append(out, m)
+			seen[u] = true
 		}
 	}
 	// Admins of the party committee need not belong to a branch.
 	for _, u := range o.Admins {
-		if _, ok := r.members[u]; !ok {
-			r.members[u] = Member{UserID: u, Name: u, Role: RoleAdmin}
+		if !seen[u] {
+			out = append(out, Member{UserID: u, Role: RoleAdmin, Active: true})
 		}
 	}
-	return r
-}
-
-// Member implements Roster.
-func (r *StaticRoster) Member(_ context.Context, userID string) (Member, bool, error) {
-	m, ok := r.members[userID]
-	return m, ok, nil
+	return out
 }

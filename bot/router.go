@@ -28,7 +28,30 @@ type Command struct {
 	Aliases []string // other Chinese words and English aliases
 	Usage   string   // one line: how to call it
 	Summary string   // a few words: what it does
+	Access  Access   // who may run it; the zero value is every member
 	Run     HandlerFunc
+}
+
+// Access is the class of a command: whose records it touches.
+type Access int
+
+// Command classes. Member commands act on the sender's own records (a
+// handler checks again when a command names someone else).
+const (
+	AccessMember Access = iota // every registered member
+	AccessBranch               // secretaries and committee of a branch, and admins
+	AccessAdmin                // party committee admins only
+)
+
+// refusal is the one-line reason m may not run the command, or "".
+func (a Access) refusal(m Member, name string) string {
+	switch {
+	case a == AccessBranch && m.Role != RoleSecretary && m.Role != RoleCommittee && m.Role != RoleAdmin:
+		return "“" + name + "”只有支部书记、支委或党委管理员可以使用。"
+	case a == AccessAdmin && m.Role != RoleAdmin:
+		return "“" + name + "”只有党委管理员可以使用。"
+	}
+	return ""
 }
 
 // Router maps the first word of a message to a command.

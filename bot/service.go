@@ -44,4 +44,6 @@ type CheckinStore interface {
 	CheckIn(ctx context.Context, c Checkin) (stored Checkin, created bool, err error)
 	// CheckinDays lists the days in [from, to] on which the member checked in.
 	CheckinDays(ctx context.Context, branchID, userID string, from, to Date) ([]Date, error)
+	// CheckedIn lists who in a branch checked in on day d.
+	CheckedIn(ctx context.Context, branchID string, d Date) (map[string]bool, error)
 }

@@ -85,3 +85,16 @@ func (s *Store) CheckinDays(ctx context.Context, branchID, userID string, from, 
 	}
 	return days, nil
 }
+
+// CheckedIn implements bot.CheckinStore.
+func (s *Store) CheckedIn(ctx context.Context, branchID string, d bot.Date) (map[string]bool, error) {
+	users, err := s.rdb.HKeys(ctx, s.checkinDayKey(branchID, d)).Result()
+	if err != nil {
+		return nil, fmt.Errorf("store: read check-ins: %w", err)
+	}
+	out := make(map[string]bool, len(users))
+	for _, u := range users {
+		out[u] = true
+	}
+	return out, nil
+}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"regexp"
 	"strconv"
 	"strings"
@@ -129,28 +130,48 @@ func (c *Client) SendTextTo(ctx context.Context, userIDs []string, text string) 
 	return resp.SendResult, nil
 }
 
-// post calls /cgi-bin/<api> with a token, and once more with a fresh token
-// when WeCom says the cached one is no longer valid.
+// post calls POST /cgi-bin/<api> with a JSON body.
 func (c *Client) post(ctx context.Context, api string, body, out any) error {
-	err := c.postOnce(ctx, api, body, out)
+	return c.call(ctx, api, nil, body, out)
+}
+
+// get calls GET /cgi-bin/<api> with query parameters.
+func (c *Client) get(ctx context.Context, api string, query url.Values, out any) error {
+	return c.call(ctx, api, query, nil, out)
+}
+
+// call makes a request with a token, and once more with a fresh token when
+// WeCom says the cached one is no longer valid.
+func (c *Client) call(ctx context.Context, api string, query url.Values, body, out any) error {
+	err := c.callOnce(ctx, api, query, body, out)
 	if tokenExpired(err) {
 		if derr := cache.DeleteContext(ctx, c.cfg.Cache, c.tokenKey); derr != nil {
 			return fmt.Errorf("wecom: %s: drop expired token: %w", api, derr)
 		}
-		err = c.postOnce(ctx, api, body, out)
+		err = c.callOnce(ctx, api, query, body, out)
 	}
 	return err
 }
 
-func (c *Client) postOnce(ctx context.Context, api string, body, out any) error {
+func (c *Client) callOnce(ctx context.Context, api string, query url.Values, body, out any) error {
 	if c.cfg.Secret == "" {
-		return fmt.Errorf("wecom: %s: wecom.secret is not set, so the message API is off", api)
+		return fmt.Errorf("wecom: %s: wecom.secret is not set, so the API is off", api)
 	}
 	token, err := c.token.GetAccessTokenContext(ctx)
 	if err != nil {
 		return fmt.Errorf("wecom: get access token: %w", redacted{err})
 	}
-	raw, err := util.PostJSONContext(ctx, DefaultAPIBase+"/cgi-bin/"+api+"?access_token="+token, body)
+	q := url.Values{"access_token": {token}}
+	for k, v := range query {
+		q[k] = v
+	}
+	uri := DefaultAPIBase + "/cgi-bin/" + api + "?" + q.Encode()
+	var raw []byte
+	if body == nil {
+		raw, err = util.HTTPGetContext(ctx, uri)
+	} else {
+		raw, err = util.PostJSONContext(ctx, uri, body)
+	}
 	if err != nil {
 		return fmt.Errorf("wecom: %s: %w", api, redacted{err})
 	}

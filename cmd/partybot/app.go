@@ -40,11 +40,12 @@ func NewApp(cfg Config, log *slog.Logger) (*App, error) {
 	a := &App{Config: cfg, Log: log, Now: time.Now}
 	a.Store = store.New(cfg.storeConfig())
 
-	org := cfg.Org.domain()
 	a.Bot, err = bot.New(bot.Deps{
-		Roster:   bot.NewStaticRoster(org),
+		Roster:   a.Store,
 		Dedupe:   a.Store,
 		Checkins: a.Store,
+		Leaves:   a.Store,
+		Audit:    a.Store,
 		Location: loc,
 		Now:      func() time.Time { return a.Now() },
 		Log:      log,
@@ -106,11 +107,10 @@ func (a *App) Start(ctx context.Context) error {
 		return fmt.Errorf("listen: %w", err)
 	}
 	a.ln = ln
-	pingCtx, cancel := context.WithTimeout(ctx, 2*time.Second)
-	defer cancel()
-	if err := a.Store.Ping(pingCtx); err != nil {
-		a.Log.Warn("redis unreachable; callbacks will get 503 until it answers",
+	if err := a.Seed(ctx); err != nil {
+		a.Log.Warn("redis unreachable; callbacks will get 503 until it answers; seeding the roster later",
 			slog.String("addr", a.Config.Redis.Addr), slog.Any("error", err))
+		go a.seedUntilDone(ctx)
 	}
 	go func() {
 		if err := a.srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
@@ -118,6 +118,36 @@ func (a *App) Start(ctx context.Context) error {
 		}
 	}()
 	return nil
+}
+
+// Seed writes the config's org into Redis (see bot.SeedOrg).
+func (a *App) Seed(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	added, err := bot.SeedOrg(ctx, a.Store, a.Store, a.Now(), a.Config.Org.domain())
+	if err != nil {
+		return err
+	}
+	if added > 0 {
+		a.Log.Info("roster seeded from config", slog.Int("members_added", added))
+	}
+	return nil
+}
+
+// seedUntilDone retries seeding while Redis is away.
+func (a *App) seedUntilDone(ctx context.Context) {
+	t := time.NewTicker(5 * time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if err := a.Seed(ctx); err == nil {
+				return
+			}
+		}
+	}
 }
 
 // Addr is the address the server listens on (useful with port 0).

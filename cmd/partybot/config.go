@@ -59,11 +59,13 @@ type OrgConfig struct {
 
 // BranchConfig is one branch in the config file.
 type BranchConfig struct {
-	ID          string   `yaml:"id"`
-	Name        string   `yaml:"name"`
-	Secretaries []string `yaml:"secretaries"`
-	Members     []string `yaml:"members"`
-	ChatID      string   `yaml:"chat_id"`
+	ID            string   `yaml:"id"`
+	Name          string   `yaml:"name"`
+	Secretaries   []string `yaml:"secretaries"`
+	Committee     []string `yaml:"committee"`
+	Members       []string `yaml:"members"`
+	ChatID        string   `yaml:"chat_id"`
+	DepartmentIDs []int    `yaml:"department_ids"`
 }
 
 // DefaultConfig is what a file leaves unset.
@@ -188,7 +190,8 @@ func (o OrgConfig) domain() bot.Org {
 	org := bot.Org{Name: o.Name, Admins: o.Admins}
 	for _, b := range o.Branches {
 		org.Branches = append(org.Branches, bot.Branch{
-			ID: b.ID, Name: b.Name, Secretaries: b.Secretaries, Members: b.Members, ChatID: b.ChatID,
+			ID: b.ID, Name: b.Name, ChatID: b.ChatID, DepartmentIDs: b.DepartmentIDs,
+			Secretaries: b.Secretaries, Committee: b.Committee, Members: b.Members,
 		})
 	}
 	return org

@@ -2,6 +2,7 @@
 //
 //	partybot serve -config FILE          run the bot
 //	partybot config check -config FILE   validate, print the effective config (secrets redacted)
+//	partybot roster import|list|sync     manage the roster in Redis
 //	partybot version                     print the version
 package main
 
@@ -35,6 +36,7 @@ const usage = `partybot — 党建助手 WeCom bot
 Usage:
   partybot serve -config FILE          run the bot
   partybot config check -config FILE   validate and print the effective config
+  partybot roster import|list|sync -config FILE   manage members (see 'partybot roster')
   partybot version                     print the version
 `
 
@@ -50,6 +52,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		err = serve(ctx, args[1:], stderr, getenv)
 	case cmd == "config check":
 		err = configCheck(args[2:], stdout, stderr, getenv)
+	case args[0] == "roster":
+		err = rosterCmd(ctx, args[1:], stdout, stderr, getenv)
 	case args[0] == "version":
 		fmt.Fprintln(stdout, "partybot", version)
 	case args[0] == "help" || args[0] == "-h" || args[0] == "--help":

@@ -87,7 +87,7 @@ func (s *Server) Stop() {
 	_ = os.Remove(s.sock)
 }
 
-// Restart starts the server again on the same socket (empty: it keeps nothing on disk).
+// Restart starts the server again on the same socket, with the data it had.
 func (s *Server) Restart() {
 	s.tb.Helper()
 	bin, err := exec.LookPath("redis-server")
@@ -96,7 +96,9 @@ func (s *Server) Restart() {
 	}
 	cmd := exec.Command(bin,
 		"--port", "0", "--unixsocket", s.sock, "--unixsocketperm", "700",
-		"--save", "", "--appendonly", "no", "--dir", s.dir, "--daemonize", "no",
+		// An append-only file synced on every write keeps data across Stop
+		// and Restart, as a production Redis with persistence would.
+		"--save", "", "--appendonly", "yes", "--appendfsync", "always", "--dir", s.dir, "--daemonize", "no",
 		"--logfile", filepath.Join(s.dir, "redis.log"))
 	if err := cmd.Start(); err != nil {
 		s.tb.Fatalf("redistest: start redis-server: %v", err)

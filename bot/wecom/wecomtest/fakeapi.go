@@ -9,6 +9,8 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -36,6 +38,26 @@ type FakeAPI struct {
 	calls      []Call
 	failNext   map[string][]int // api -> errcodes to return next, in order
 	tokenCalls int
+
+	// The address book: departments' users and sub-departments.
+	deptUsers    map[int][]DirectoryUser
+	deptChildren map[int][]int
+}
+
+// DirectoryUser is a user in the fake address book.
+type DirectoryUser struct {
+	UserID string
+	Name   string
+}
+
+// SetDepartment puts users (and sub-departments) in the fake address book.
+func (f *FakeAPI) SetDepartment(id int, users []DirectoryUser, children ...int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.deptUsers == nil {
+		f.deptUsers, f.deptChildren = map[int][]DirectoryUser{}, map[int][]int{}
+	}
+	f.deptUsers[id], f.deptChildren[id] = users, children
 }
 
 // NewFakeAPI starts the fake; Close it when done.
@@ -44,6 +66,8 @@ func NewFakeAPI(corpID, secret string) *FakeAPI {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /cgi-bin/gettoken", f.gettoken)
 	mux.HandleFunc("POST /cgi-bin/message/send", f.api("message/send", f.messageSend))
+	mux.HandleFunc("GET /cgi-bin/department/simplelist", f.api("department/simplelist", f.departmentSimpleList))
+	mux.HandleFunc("GET /cgi-bin/user/simplelist", f.api("user/simplelist", f.userSimpleList))
 	f.srv = httptest.NewServer(mux)
 	return f
 }
@@ -59,6 +83,7 @@ func (f *FakeAPI) Reset() {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.calls, f.valid, f.failNext, f.issued, f.tokenCalls = nil, map[string]bool{}, map[string][]int{}, 0, 0
+	f.deptUsers, f.deptChildren = nil, nil
 }
 
 // ExpireTokens makes every issued token invalid, as WeCom may do early.
@@ -135,7 +160,7 @@ func (f *FakeAPI) gettoken(w http.ResponseWriter, r *http.Request) {
 }
 
 // api wraps a handler with token checks, injected failures and recording.
-func (f *FakeAPI) api(name string, h func(body map[string]any) map[string]any) http.HandlerFunc {
+func (f *FakeAPI) api(name string, h func(q url.Values, body map[string]any) map[string]any) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		raw, err := io.ReadAll(r.Body)
 		if err != nil {
@@ -159,11 +184,13 @@ func (f *FakeAPI) api(name string, h func(body map[string]any) map[string]any) h
 			return
 		}
 		var body map[string]any
-		if err := json.Unmarshal(raw, &body); err != nil {
-			writeJSON(w, errJSON(40058, "invalid json"))
-			return
+		if r.Method == http.MethodPost {
+			if err := json.Unmarshal(raw, &body); err != nil {
+				writeJSON(w, errJSON(40058, "invalid json"))
+				return
+			}
 		}
-		resp := h(body)
+		resp := h(r.URL.Query(), body)
 		if resp["errcode"] == 0 {
 			f.calls = append(f.calls, Call{API: name, Body: body})
 		}
@@ -171,7 +198,41 @@ func (f *FakeAPI) api(name string, h func(body map[string]any) map[string]any) h
 	}
 }
 
-func (f *FakeAPI) messageSend(body map[string]any) map[string]any {
+// deptIDs lists a department and its sub-departments, depth first.
+func (f *FakeAPI) deptIDs(id int) []int {
+	out := []int{id}
+	for _, c := range f.deptChildren[id] {
+		out = append(out, f.deptIDs(c)...)
+	}
+	return out
+}
+
+func (f *FakeAPI) departmentSimpleList(q url.Values, _ map[string]any) map[string]any {
+	id, err := strconv.Atoi(q.Get("id"))
+	if _, ok := f.deptUsers[id]; err != nil || !ok {
+		return errJSON(60003, "department not found")
+	}
+	var list []map[string]any
+	for _, d := range f.deptIDs(id) {
+		list = append(list, map[string]any{"id": d})
+	}
+	return map[string]any{"errcode": 0, "errmsg": "ok", "department_id": list}
+}
+
+func (f *FakeAPI) userSimpleList(q url.Values, _ map[string]any) map[string]any {
+	id, err := strconv.Atoi(q.Get("department_id"))
+	users, ok := f.deptUsers[id]
+	if err != nil || !ok {
+		return errJSON(60003, "department not found")
+	}
+	list := []map[string]any{}
+	for _, u := range users {
+		list = append(list, map[string]any{"userid": u.UserID, "name": u.Name, "department": []int{id}})
+	}
+	return map[string]any{"errcode": 0, "errmsg": "ok", "userlist": list}
+}
+
+func (f *FakeAPI) messageSend(_ url.Values, body map[string]any) map[string]any {
 	to, _ := body["touser"].(string)
 	msgType, _ := body["msgtype"].(string)
 	if to == "" || msgType == "" {

@@ -1,0 +1,120 @@
+package bot
+
+import (
+	"context"
+	"fmt"
+	"strings"
+)
+
+// resolveTarget reads an optional leading @userid (or @name) from the
+// arguments. Without one the target is the sender. Acting for someone else
+// needs a role in their branch; refusal says why not.
+func (b *Bot) resolveTarget(ctx context.Context, req Request) (target Member, rest []string, refusal string, err error) {
+	if len(req.Args) == 0 || !strings.HasPrefix(req.Args[0], "@") {
+		return req.Member, req.Args, "", nil
+	}
+	who := strings.TrimPrefix(req.Args[0], "@")
+	if who == "" {
+		return Member{}, nil, "请在 @ 后写上对方的 userid，例如 @lisi。", nil
+	}
+	target, found, err := b.findMember(ctx, req.Member, who)
+	if err != nil {
+		return Member{}, nil, "", err
+	}
+	if !found {
+		return Member{}, nil, "找不到党员“" + who + "”，请用 userid，例如 @lisi。", nil
+	}
+	if target.UserID != req.Member.UserID && !req.Member.Leads(target.BranchID) {
+		return Member{}, nil, "只有对方所在支部的书记、支委或党委管理员可以替他操作。", nil
+	}
+	return target, req.Args[1:], "", nil
+}
+
+// findMember looks a member up by userid, then by name in the sender's branch.
+func (b *Bot) findMember(ctx context.Context, sender Member, who string) (Member, bool, error) {
+	m, found, err := b.Roster.Member(ctx, who)
+	if err != nil || (found && m.Active) {
+		return m, found, err
+	}
+	if sender.BranchID == "" {
+		return Member{}, false, nil
+	}
+	members, err := b.Roster.BranchMembers(ctx, sender.BranchID)
+	if err != nil {
+		return Member{}, false, fmt.Errorf("bot: list branch %s: %w", sender.BranchID, err)
+	}
+	for _, m := range members {
+		if m.Name == who {
+			return m, true, nil
+		}
+	}
+	return Member{}, false, nil
+}
+
+// audit appends an entry for an action taken on behalf of target.
+func (b *Bot) audit(ctx context.Context, req Request, action string, target Member, detail string) error {
+	err := b.Audit.Append(ctx, AuditEntry{
+		At: req.Now, Actor: req.Member.UserID, Action: action,
+		Branch: target.BranchID, Target: target.UserID, Detail: detail,
+	})
+	if err != nil {
+		return fmt.Errorf("bot: audit %s: %w", action, err)
+	}
+	return nil
+}
+
+// roster lists a branch's members by name: the sender's own branch, or for
+// admins the branch named in the argument.
+func (b *Bot) roster(ctx context.Context, req Request) (Reply, error) {
+	branchID := req.Member.BranchID
+	if len(req.Args) > 0 {
+		branchID = req.Args[0]
+	}
+	if branchID == "" {
+		return Reply{Text: "用法：名单 <支部id>。发送“支部”查看全部支部。"}, nil
+	}
+	if !req.Member.Leads(branchID) {
+		return Reply{Text: "你只能查看本支部的名单。"}, nil
+	}
+	branch, found, err := b.Roster.Branch(ctx, branchID)
+	if err != nil {
+		return Reply{}, fmt.Errorf("bot: read branch %s: %w", branchID, err)
+	}
+	if !found {
+		return Reply{Text: "没有 id 为“" + branchID + "”的支部。发送“支部”查看全部支部。"}, nil
+	}
+	members, err := b.Roster.BranchMembers(ctx, branchID)
+	if err != nil {
+		return Reply{}, fmt.Errorf("bot: list branch %s: %w", branchID, err)
+	}
+	names := make([]string, 0, len(members))
+	for _, m := range members {
+		name := m.DisplayName()
+		if m.Role != RoleMember {
+			name += "（" + m.Role.Label() + "）"
+		}
+		if m.Status == StatusProbationary {
+			name += "［预备］"
+		}
+		names = append(names, name)
+	}
+	return Reply{Text: fmt.Sprintf("%s 共 %d 人：\n%s", branch.Name, len(members), strings.Join(names, "、"))}, nil
+}
+
+// branches lists every branch with its member count (admins).
+func (b *Bot) branches(ctx context.Context, _ Request) (Reply, error) {
+	branches, err := b.Roster.Branches(ctx)
+	if err != nil {
+		return Reply{}, fmt.Errorf("bot: read branches: %w", err)
+	}
+	var sb strings.Builder
+	fmt.Fprintf(&sb, "共 %d 个支部：", len(branches))
+	for _, br := range branches {
+		members, err := b.Roster.BranchMembers(ctx, br.ID)
+		if err != nil {
+			return Reply{}, fmt.Errorf("bot: list branch %s: %w", br.ID, err)
+		}
+		fmt.Fprintf(&sb, "\n· %s（%s）%d 人", br.Name, br.ID, len(members))
+	}
+	return Reply{Text: sb.String()}, nil
+}

@@ -1,0 +1,212 @@
+package main
+
+import (
+	"context"
+	"encoding/csv"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/partybot/partybot/bot"
+	"github.com/partybot/partybot/bot/wecom"
+)
+
+const rosterUsage = `Usage:
+  partybot roster import -config F FILE   import members from CSV or YAML (all or nothing)
+  partybot roster list   -config F [-branch ID]
+  partybot roster sync   -config F        pull WeCom's address book for branches with department_ids
+`
+
+// rosterCmd runs the roster subcommands against the configured Redis.
+func rosterCmd(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, rosterUsage)
+		return flag.ErrHelp
+	}
+	sub := args[0]
+	fs := flag.NewFlagSet("roster "+sub, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	path := fs.String("config", "config.yaml", "configuration file (YAML)")
+	branch := fs.String("branch", "", "only this branch (list)")
+	actor := fs.String("actor", "cli:"+getenv("USER"), "who is acting, for the audit trail")
+	if err := fs.Parse(args[1:]); err != nil {
+		return err
+	}
+	cfg, err := LoadConfig(*path, getenv)
+	if err != nil {
+		return err
+	}
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	app, err := NewApp(cfg, log)
+	if err != nil {
+		return err
+	}
+	defer app.Store.Close()
+	if err := app.Seed(ctx); err != nil {
+		return fmt.Errorf("redis at %s: %w", cfg.Redis.Addr, err)
+	}
+
+	switch {
+	case sub == "import" && fs.NArg() == 1:
+		rows, err := readRosterFile(fs.Arg(0))
+		if err != nil {
+			return err
+		}
+		change, err := bot.ImportRoster(ctx, app.Store, app.Store, *actor, time.Now(), rows)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "imported %d rows: %s\n", len(rows), change.Summary())
+		return nil
+	case sub == "list" && fs.NArg() == 0:
+		return listRoster(ctx, app, *branch, stdout)
+	case sub == "sync" && fs.NArg() == 0:
+		wecom.InstallTransport(cfg.WeCom.APIBase, cfg.WeCom.APITimeout)
+		change, err := bot.SyncRoster(ctx, app.Store, app.WeCom, app.Store, *actor, time.Now())
+		if err != nil {
+			return err
+		}
+		fmt.Fprintln(stdout, change.Summary())
+		printChanges(stdout, change)
+		return nil
+	}
+	fmt.Fprint(stderr, rosterUsage)
+	return flag.ErrHelp
+}
+
+func printChanges(w io.Writer, c bot.RosterChange) {
+	for _, group := range []struct {
+		label   string
+		members []bot.Member
+	}{{"added", c.Added}, {"moved", c.Moved}, {"updated", c.Updated}, {"departed", c.Departed}} {
+		for _, m := range group.members {
+			fmt.Fprintf(w, "  %-8s %s %s → %s\n", group.label, m.UserID, m.DisplayName(), m.BranchID)
+		}
+	}
+}
+
+func listRoster(ctx context.Context, app *App, branch string, w io.Writer) error {
+	var members []bot.Member
+	var err error
+	if branch != "" {
+		members, err = app.Store.BranchMembers(ctx, branch)
+	} else {
+		members, err = app.Store.AllMembers(ctx)
+	}
+	if err != nil {
+		return err
+	}
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "USERID\tNAME\tBRANCH\tROLE\tSTATUS\tJOINED\tACTIVE")
+	for _, m := range members {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%v\n", m.UserID, m.DisplayName(), dash(m.BranchID),
+			m.Role, dash(string(m.Status)), dash(m.Joined), m.Active)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "%d members\n", len(members))
+	return nil
+}
+
+func dash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+// readRosterFile reads CSV (by default) or YAML (.yaml/.yml) rows.
+func readRosterFile(path string) ([]bot.RosterRow, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	switch strings.ToLower(filepath.Ext(path)) {
+	case ".yaml", ".yml":
+		return parseRosterYAML(f)
+	default:
+		return parseRosterCSV(f)
+	}
+}
+
+// rosterColumns are the CSV header names; status and joined are optional.
+var rosterColumns = []string{"userid", "name", "branch", "role", "status", "joined"}
+
+func parseRosterCSV(r io.Reader) ([]bot.RosterRow, error) {
+	cr := csv.NewReader(r)
+	cr.FieldsPerRecord = -1
+	cr.TrimLeadingSpace = true
+	header, err := cr.Read()
+	if err != nil {
+		return nil, fmt.Errorf("roster: read header: %w", err)
+	}
+	col := map[string]int{}
+	for i, h := range header {
+		col[strings.ToLower(strings.TrimSpace(strings.TrimPrefix(h, "\ufeff")))] = i
+	}
+	for _, need := range rosterColumns[:4] {
+		if _, ok := col[need]; !ok {
+			return nil, fmt.Errorf("roster: header must be userid,name,branch,role[,status,joined]; %q is missing", need)
+		}
+	}
+	var rows []bot.RosterRow
+	for {
+		rec, err := cr.Read()
+		if errors.Is(err, io.EOF) {
+			return rows, nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("roster: %w", err)
+		}
+		line, _ := cr.FieldPos(0)
+		get := func(name string) string {
+			if i, ok := col[name]; ok && i < len(rec) {
+				return rec[i]
+			}
+			return ""
+		}
+		if strings.Join(rec, "") == "" {
+			continue // blank line
+		}
+		rows = append(rows, bot.RosterRow{Line: line, UserID: get("userid"), Name: get("name"),
+			Branch: get("branch"), Role: get("role"), Status: get("status"), Joined: get("joined")})
+	}
+}
+
+func parseRosterYAML(r io.Reader) ([]bot.RosterRow, error) {
+	var doc yaml.Node
+	if err := yaml.NewDecoder(r).Decode(&doc); err != nil {
+		return nil, fmt.Errorf("roster: %w", err)
+	}
+	if len(doc.Content) == 0 || doc.Content[0].Kind != yaml.SequenceNode {
+		return nil, errors.New("roster: the YAML file must be a list of members (- userid: … name: … branch: … role: …)")
+	}
+	var rows []bot.RosterRow
+	for _, item := range doc.Content[0].Content {
+		var v struct {
+			UserID string `yaml:"userid"`
+			Name   string `yaml:"name"`
+			Branch string `yaml:"branch"`
+			Role   string `yaml:"role"`
+			Status string `yaml:"status"`
+			Joined string `yaml:"joined"`
+		}
+		if err := item.Decode(&v); err != nil {
+			return nil, fmt.Errorf("roster: line %d: %w", item.Line, err)
+		}
+		rows = append(rows, bot.RosterRow{Line: item.Line, UserID: v.UserID, Name: v.Name,
+			Branch: v.Branch, Role: v.Role, Status: v.Status, Joined: v.Joined})
+	}
+	return rows, nil
+}

@@ -1,0 +1,204 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/partybot/partybot/bot"
+)
+
+var _ bot.RosterStore = (*Store)(nil)
+
+// WeCom treats userids case-insensitively, so keys use the lower-case form
+// while records keep the spelling they were given.
+func (s *Store) memberKey(userID string) string { return s.key("member", strings.ToLower(userID)) }
+func (s *Store) allMembersKey() string          { return s.key("members") }
+func (s *Store) branchesKey() string            { return s.key("branches") }
+func (s *Store) branchMembersKey(branchID string) string {
+	return s.branchKey(branchID, "members")
+}
+
+// Member implements bot.Roster.
+func (s *Store) Member(ctx context.Context, userID string) (bot.Member, bool, error) {
+	raw, err := s.rdb.Get(ctx, s.memberKey(userID)).Bytes()
+	if errors.Is(err, redis.Nil) {
+		return bot.Member{}, false, nil
+	}
+	if err != nil {
+		return bot.Member{}, false, fmt.Errorf("store: get member: %w", err)
+	}
+	var m bot.Member
+	if err := json.Unmarshal(raw, &m); err != nil {
+		return bot.Member{}, false, fmt.Errorf("store: decode member %s: %w", userID, err)
+	}
+	return m, true, nil
+}
+
+// Branch implements bot.Roster.
+func (s *Store) Branch(ctx context.Context, id string) (bot.Branch, bool, error) {
+	raw, err := s.rdb.HGet(ctx, s.branchesKey(), id).Bytes()
+	if errors.Is(err, redis.Nil) {
+		return bot.Branch{}, false, nil
+	}
+	if err != nil {
+		return bot.Branch{}, false, fmt.Errorf("store: get branch: %w", err)
+	}
+	b, err := decodeBranch(raw)
+	return b, err == nil, err
+}
+
+// branchRecord is what Redis keeps of a branch: roles live on members.
+type branchRecord struct {
+	ID            string `json:"id"`
+	Name          string `json:"name"`
+	ChatID        string `json:"chat_id,omitempty"`
+	DepartmentIDs []int  `json:"department_ids,omitempty"`
+}
+
+func decodeBranch(raw []byte) (bot.Branch, error) {
+	var r branchRecord
+	if err := json.Unmarshal(raw, &r); err != nil {
+		return bot.Branch{}, fmt.Errorf("store: decode branch: %w", err)
+	}
+	return bot.Branch{ID: r.ID, Name: r.Name, ChatID: r.ChatID, DepartmentIDs: r.DepartmentIDs}, nil
+}
+
+// Branches implements bot.Roster, ordered by id.
+func (s *Store) Branches(ctx context.Context) ([]bot.Branch, error) {
+	all, err := s.rdb.HGetAll(ctx, s.branchesKey()).Result()
+	if err != nil {
+		return nil, fmt.Errorf("store: list branches: %w", err)
+	}
+	out := make([]bot.Branch, 0, len(all))
+	for _, raw := range all {
+		b, err := decodeBranch([]byte(raw))
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, b)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out, nil
+}
+
+// SaveBranches implements bot.RosterStore.
+func (s *Store) SaveBranches(ctx context.Context, bs []bot.Branch) error {
+	if len(bs) == 0 {
+		return nil
+	}
+	fields := make([]any, 0, 2*len(bs))
+	for _, b := range bs {
+		raw, err := json.Marshal(branchRecord{ID: b.ID, Name: b.Name, ChatID: b.ChatID, DepartmentIDs: b.DepartmentIDs})
+		if err != nil {
+			return fmt.Errorf("store: encode branch: %w", err)
+		}
+		fields = append(fields, b.ID, raw)
+	}
+	if err := s.rdb.HSet(ctx, s.branchesKey(), fields...).Err(); err != nil {
+		return fmt.Errorf("store: save branches: %w", err)
+	}
+	return nil
+}
+
+// BranchMembers implements bot.Roster.
+func (s *Store) BranchMembers(ctx context.Context, branchID string) ([]bot.Member, error) {
+	ids, err := s.rdb.SMembers(ctx, s.branchMembersKey(branchID)).Result()
+	if err != nil {
+		return nil, fmt.Errorf("store: list branch members: %w", err)
+	}
+	return s.members(ctx, ids)
+}
+
+// AllMembers implements bot.RosterStore.
+func (s *Store) AllMembers(ctx context.Context) ([]bot.Member, error) {
+	ids, err := s.rdb.SMembers(ctx, s.allMembersKey()).Result()
+	if err != nil {
+		return nil, fmt.Errorf("store: list members: %w", err)
+	}
+	return s.members(ctx, ids)
+}
+
+// pipelineChunk bounds one pipeline's size; a 10,000-member org takes ten.
+const pipelineChunk = 1000
+
+// members reads member records by id in pipelined chunks (one key per
+// command, so this works on Cluster too), ordered by userid.
+func (s *Store) members(ctx context.Context, ids []string) ([]bot.Member, error) {
+	out := make([]bot.Member, 0, len(ids))
+	for start := 0; start < len(ids); start += pipelineChunk {
+		chunk := ids[start:min(start+pipelineChunk, len(ids))]
+		cmds := make([]*redis.StringCmd, len(chunk))
+		_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+			for i, id := range chunk {
+				cmds[i] = p.Get(ctx, s.memberKey(id))
+			}
+			return nil
+		})
+		if err != nil && !errors.Is(err, redis.Nil) {
+			return nil, fmt.Errorf("store: read members: %w", err)
+		}
+		for _, c := range cmds {
+			raw, err := c.Bytes()
+			if errors.Is(err, redis.Nil) {
+				continue // listed but gone: nothing to show
+			}
+			var m bot.Member
+			if err := json.Unmarshal(raw, &m); err != nil {
+				return nil, fmt.Errorf("store: decode member: %w", err)
+			}
+			out = append(out, m)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].UserID < out[j].UserID })
+	return out, nil
+}
+
+// SaveMembers implements bot.RosterStore. It reads the current records to
+// know which branch sets to leave, then writes everything in pipelines.
+// Each write is idempotent, so a run cut short by an outage is completed by
+// running it again.
+func (s *Store) SaveMembers(ctx context.Context, ms []bot.Member) error {
+	ids := make([]string, len(ms))
+	for i, m := range ms {
+		ids[i] = m.UserID
+	}
+	current, err := s.members(ctx, ids)
+	if err != nil {
+		return err
+	}
+	before := make(map[string]bot.Member, len(current))
+	for _, m := range current {
+		before[strings.ToLower(m.UserID)] = m
+	}
+	for start := 0; start < len(ms); start += pipelineChunk {
+		chunk := ms[start:min(start+pipelineChunk, len(ms))]
+		_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+			for _, m := range chunk {
+				raw, err := json.Marshal(m)
+				if err != nil {
+					return fmt.Errorf("store: encode member: %w", err)
+				}
+				id := strings.ToLower(m.UserID)
+				p.Set(ctx, s.memberKey(id), raw, 0)
+				p.SAdd(ctx, s.allMembersKey(), id)
+				if old, ok := before[id]; ok && old.BranchID != "" && (old.BranchID != m.BranchID || !m.Active) {
+					p.SRem(ctx, s.branchMembersKey(old.BranchID), id)
+				}
+				if m.Active && m.BranchID != "" {
+					p.SAdd(ctx, s.branchMembersKey(m.BranchID), id)
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("store: save members: %w", err)
+		}
+	}
+	return nil
+}
