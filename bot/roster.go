@@ -222,7 +222,7 @@ func SyncRoster(ctx context.Context, rs RosterStore, dir Directory, audit AuditL
 		return RosterChange{}, fmt.Errorf("bot: read branches: %w", err)
 	}
 	listed := map[string]DirectoryUser{} // userid -> user
-	branchOf := map[string]string{}     // userid -> branch id
+	branchOf := map[string]string{}      // userid -> branch id
 	synced := map[string]bool{}
 	sort.Slice(branches, func(i, j int) bool { return branches[i].ID < branches[j].ID })
 	for _, b := range branches {

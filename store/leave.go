@@ -39,6 +39,8 @@ func (s *Store) BranchLeaves(ctx context.Context, branchID string) ([]bot.Leave,
 		}
 		out = append(out, l)
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].From < out[j].From || out[i].From == out[j].From && out[i].ID < out[j].ID })
+	sort.Slice(out, func(i, j int) bool {
+		return out[i].From < out[j].From || out[i].From == out[j].From && out[i].ID < out[j].ID
+	})
 	return out, nil
 }
