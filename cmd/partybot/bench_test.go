@@ -6,11 +6,14 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/partybot/partybot/bot"
 	"github.com/partybot/partybot/bot/wecom/wecomtest"
+	"github.com/partybot/partybot/store"
 	"github.com/partybot/partybot/store/redistest"
 )
 
@@ -61,4 +64,44 @@ func BenchmarkCallback(b *testing.B) {
 		}
 	})
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "callbacks/s")
+}
+
+// BenchmarkRosterImport10k imports 10,000 members spread over 100 branches
+// into an empty Redis: validation, the read of current records, and the
+// pipelined writes, as `partybot roster import` does.
+func BenchmarkRosterImport10k(b *testing.B) {
+	const members, branches = 10_000, 100
+	var csv strings.Builder
+	csv.WriteString("userid,name,branch,role,status,joined\n")
+	for i := range members {
+		role := "党员"
+		if i%100 == 0 {
+			role = "书记"
+		}
+		fmt.Fprintf(&csv, "u%05d,党员%05d,b%02d,%s,正式党员,2015-07-01\n", i, i, i%branches, role)
+	}
+	rows, err := parseRosterCSV(strings.NewReader(csv.String()))
+	if err != nil {
+		b.Fatal(err)
+	}
+	bs := make([]bot.Branch, branches)
+	for i := range bs {
+		bs[i] = bot.Branch{ID: fmt.Sprintf("b%02d", i), Name: fmt.Sprintf("第%d党支部", i)}
+	}
+	for b.Loop() {
+		b.StopTimer()
+		s := store.New(redistest.Config(b)) // a fresh prefix: every run imports into an empty roster
+		if err := s.SaveBranches(b.Context(), bs); err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
+		change, err := bot.ImportRoster(b.Context(), s, s, "bench", time.Now(), rows)
+		if err != nil || len(change.Added) != members {
+			b.Fatalf("import: %v, %s", err, change.Summary())
+		}
+		b.StopTimer()
+		_ = s.Close()
+		b.StartTimer()
+	}
+	b.ReportMetric(float64(members)*float64(b.N)/b.Elapsed().Seconds(), "members/s")
 }

@@ -1,0 +1,272 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/partybot/partybot/bot"
+	"github.com/partybot/partybot/bot/wecom/wecomtest"
+	"github.com/partybot/partybot/store/redistest"
+)
+
+// writeConfig saves the running app's config for CLI commands.
+func writeConfig(t *testing.T, cfg Config) string {
+	t.Helper()
+	raw, err := cfg.YAML()
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "config.yaml")
+	if err := os.WriteFile(path, raw, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func writeFile(t *testing.T, name, content string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// cli runs the partybot command line and returns its exit code and output.
+func cli(t *testing.T, args ...string) (int, string) {
+	t.Helper()
+	var out bytes.Buffer
+	code := run(t.Context(), args, &out, &out, noEnv)
+	return code, out.String()
+}
+
+const goodRoster = "\ufeffuserid,name,branch,role,status,joined\n" +
+	"zhangsan,张三,tech,书记,正式党员,2010-07-01\n" +
+	"lisi,李四,tech,党员,正式党员,2015-07-01\n" +
+	"wangwu,王五,tech,支委,预备党员,\n" +
+	"zhaoliu,赵六,tech,member,,\n"
+
+func TestRosterImportAndList(t *testing.T) {
+	e := startApp(t, redistest.Config(t))
+	cfgPath := writeConfig(t, e.app.Config)
+
+	code, out := cli(t, "roster", "import", "-config", cfgPath, "-actor", "cli:test", writeFile(t, "r.csv", goodRoster))
+	if code != 0 || !strings.Contains(out, "1 added, 3 updated") {
+		t.Fatalf("import: %d %q", code, out)
+	}
+	code, out = cli(t, "roster", "list", "-config", cfgPath, "-branch", "tech")
+	if code != 0 || !strings.Contains(out, "李四") || !strings.Contains(out, "预备党员") || !strings.Contains(out, "4 members") {
+		t.Fatalf("list: %d\n%s", code, out)
+	}
+
+	// Replies now show names.
+	resp := e.send(t, "zhangsan", "名单", "600")
+	if !strings.Contains(resp.ReplyText, "技术党支部 共 4 人") || !strings.Contains(resp.ReplyText, "王五（支委）［预备］") {
+		t.Fatalf("名单 reply %q", resp.ReplyText)
+	}
+
+	// Importing the same file again changes nothing and audits nothing more.
+	before := len(mustAudit(t, e))
+	if code, out = cli(t, "roster", "import", "-config", cfgPath, writeFile(t, "r.csv", goodRoster)); code != 0 || !strings.Contains(out, "4 unchanged") {
+		t.Fatalf("re-import: %d %q", code, out)
+	}
+	entries := mustAudit(t, e)
+	if len(entries) != before {
+		t.Fatalf("re-import added audit entries: %d → %d", before, len(entries))
+	}
+	last := entries[len(entries)-1]
+	if last.Action != "roster.import" || last.Actor != "cli:test" || !strings.Contains(last.Detail, "1 added") {
+		t.Fatalf("audit entry %+v", last)
+	}
+}
+
+func TestRosterImportYAML(t *testing.T) {
+	e := startApp(t, redistest.Config(t))
+	cfgPath := writeConfig(t, e.app.Config)
+	file := writeFile(t, "r.yaml", "- userid: lisi\n  name: 李四\n  branch: tech\n  role: member\n- userid: qianqi\n  name: 钱七\n  branch: tech\n  role: 支委\n")
+	if code, out := cli(t, "roster", "import", "-config", cfgPath, file); code != 0 || !strings.Contains(out, "1 added, 1 updated") {
+		t.Fatalf("import: %d %q", code, out)
+	}
+	m, found, err := e.app.Store.Member(t.Context(), "qianqi")
+	if err != nil || !found || m.Role != bot.RoleCommittee || m.Name != "钱七" {
+		t.Fatalf("qianqi = %+v %v %v", m, found, err)
+	}
+}
+
+func TestRosterBadFileWritesNothing(t *testing.T) {
+	e := startApp(t, redistest.Config(t))
+	cfgPath := writeConfig(t, e.app.Config)
+	before := e.snapshot(t)
+	bad := "userid,name,branch,role\n" +
+		"lisi,李四,tech,党员\n" +
+		"newbie,新人,nowhere,党员\n" +
+		"lisi,李四,tech,党员\n" +
+		"ok1,好人,tech,队长\n"
+	code, out := cli(t, "roster", "import", "-config", cfgPath, writeFile(t, "bad.csv", bad))
+	if code != 1 {
+		t.Fatalf("exit %d, want 1:\n%s", code, out)
+	}
+	for _, want := range []string{"3 bad row(s), nothing imported", "line 3: branch \"nowhere\"", "line 4: userid lisi already on line 2", "line 5: role \"队长\""} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	e.assertUnchanged(t, before)
+
+	yamlBad := writeFile(t, "bad.yaml", "- userid: x\n  name: 某人\n  branch: tech\n  role: chief\n")
+	if code, out := cli(t, "roster", "import", "-config", cfgPath, yamlBad); code != 1 || !strings.Contains(out, "line 1: role \"chief\"") {
+		t.Fatalf("yaml: %d %q", code, out)
+	}
+	e.assertUnchanged(t, before)
+}
+
+func TestRosterSync(t *testing.T) {
+	rc := redistest.Config(t)
+	e := startApp(t, rc)
+	cfg := e.app.Config
+	cfg.Org.Branches[0].DepartmentIDs = []int{10}
+	cfg.Org.Branches = append(cfg.Org.Branches, BranchConfig{ID: "ops", Name: "运维党支部", DepartmentIDs: []int{20}})
+	cfgPath := writeConfig(t, cfg)
+
+	fake.SetDepartment(10, []wecomtest.DirectoryUser{{"zhangsan", "张三"}, {"lisi", "李四"}}, 11)
+	fake.SetDepartment(11, []wecomtest.DirectoryUser{{"newbie", "新同志"}})
+	fake.SetDepartment(20, []wecomtest.DirectoryUser{{"wangwu", "王五"}})
+	code, out := cli(t, "roster", "sync", "-config", cfgPath)
+	if code != 0 || !strings.Contains(out, "1 added, 2 updated, 1 moved, 0 departed") {
+		t.Fatalf("sync: %d\n%s", code, out)
+	}
+
+	// lisi leaves the company: marked departed, record kept.
+	fake.SetDepartment(10, []wecomtest.DirectoryUser{{"zhangsan", "张三"}}, 11)
+	code, out = cli(t, "roster", "sync", "-config", cfgPath)
+	if code != 0 || !strings.Contains(out, "0 added, 0 updated, 0 moved, 1 departed") {
+		t.Fatalf("second sync: %d\n%s", code, out)
+	}
+	lisi, found, err := e.app.Store.Member(t.Context(), "lisi")
+	if err != nil || !found || lisi.Active || lisi.Name != "李四" {
+		t.Fatalf("lisi after leaving: %+v found=%v err=%v", lisi, found, err)
+	}
+	tech, err := e.app.Store.BranchMembers(t.Context(), "tech")
+	if err != nil || len(tech) != 2 || tech[0].UserID != "newbie" || tech[1].UserID != "zhangsan" {
+		t.Fatalf("tech members %+v %v", tech, err)
+	}
+	if resp := e.send(t, "lisi", "签到", "700"); !strings.Contains(resp.ReplyText, "不在党建助手的党员名册中") {
+		t.Fatalf("departed member's check-in reply %q", resp.ReplyText)
+	}
+	if got := len(fake.Calls("user/simplelist")); got != 6 {
+		t.Fatalf("%d user/simplelist calls, want 6 (3 departments × 2 syncs)", got)
+	}
+}
+
+func TestRoleChecks(t *testing.T) {
+	e := startApp(t, redistest.Config(t))
+	ctx := t.Context()
+	// A second branch with its own secretary, and a committee member in tech.
+	if err := e.app.Store.SaveBranches(ctx, []bot.Branch{{ID: "ops", Name: "运维党支部"}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.app.Store.SaveMembers(ctx, []bot.Member{
+		{UserID: "opsec", Name: "运维书记", BranchID: "ops", Role: bot.RoleSecretary, Active: true},
+		{UserID: "zhouba", Name: "周八", BranchID: "tech", Role: bot.RoleCommittee, Active: true},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		class, from, text, want string
+	}{
+		{"member", "lisi", "签到", "签到成功"},
+		{"member", "zhangsan", "签到", "签到成功"},
+		{"branch", "lisi", "名单", "只有支部书记、支委或党委管理员可以使用"},
+		{"branch", "zhangsan", "名单", "技术党支部 共 4 人"},
+		{"branch", "zhouba", "roster", "技术党支部 共 4 人"},
+		{"branch", "opsec", "名单 tech", "你只能查看本支部的名单"},
+		{"branch", "admin1", "名单 tech", "技术党支部 共 4 人"},
+		{"admin", "zhangsan", "支部", "只有党委管理员可以使用"},
+		{"admin", "admin1", "支部", "共 2 个支部"},
+		{"for others", "wangwu", "请假 @lisi 明天 事假", "只有对方所在支部的书记、支委或党委管理员可以替他操作"},
+		{"for others", "opsec", "请假 @lisi 明天 事假", "只有对方所在支部的书记、支委或党委管理员可以替他操作"},
+		{"for others", "zhouba", "请假 @lisi 明天 事假", "已登记：lisi"},
+		{"for others", "admin1", "销假 @lisi", "已为 lisi 销假"},
+		{"for others", "zhangsan", "请假 @nobody 明天", "找不到党员“nobody”"},
+	}
+	for i, tc := range tests {
+		t.Run(tc.class+"/"+tc.from+"/"+tc.text, func(t *testing.T) {
+			resp := e.send(t, tc.from, tc.text, fmt.Sprint(8000+i))
+			if !strings.Contains(resp.ReplyText, tc.want) {
+				t.Fatalf("reply %q, want %q", resp.ReplyText, tc.want)
+			}
+		})
+	}
+}
+
+func TestLeaveSkipsReminders(t *testing.T) {
+	e := startApp(t, redistest.Config(t))
+	ctx := t.Context()
+	cst := time.FixedZone("CST", 8*3600)
+	e.clock.Set(time.Date(2026, 11, 23, 8, 0, 0, 0, cst)) // Monday
+	mon := bot.Date{Year: 2026, Month: time.November, Day: 23}
+	targets := func(d bot.Date) []string {
+		t.Helper()
+		ms, err := e.app.Bot.NotCheckedIn(ctx, "tech", d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ids []string
+		for _, m := range ms {
+			ids = append(ids, m.UserID)
+		}
+		return ids
+	}
+	if got := strings.Join(targets(mon), ","); got != "lisi,wangwu,zhangsan" {
+		t.Fatalf("before: %s", got)
+	}
+	steps := []struct{ from, text, want string }{
+		{"lisi", "请假 11-23 到 11-25 出差", "已登记：你 11月23日–11月25日 请假（出差）"},
+		{"zhangsan", "请假 @wangwu 今天 病假", "已登记：wangwu 11月23日 请假（病假）"},
+		{"zhangsan", "签到", "签到成功"},
+	}
+	for i, st := range steps {
+		if resp := e.send(t, st.from, st.text, fmt.Sprint(900+i)); !strings.Contains(resp.ReplyText, st.want) {
+			t.Fatalf("%s: %q, want %q", st.text, resp.ReplyText, st.want)
+		}
+	}
+	if got := targets(mon); len(got) != 0 {
+		t.Fatalf("reminder targets on Monday: %v, want none (two on leave, one checked in)", got)
+	}
+	if got := strings.Join(targets(mon.AddDays(1)), ","); got != "wangwu,zhangsan" {
+		t.Fatalf("Tuesday targets %s, want wangwu,zhangsan (lisi still away)", got)
+	}
+
+	// lisi comes back on Tuesday: the leave now ends Monday.
+	e.clock.Set(time.Date(2026, 11, 24, 8, 0, 0, 0, cst))
+	if resp := e.send(t, "lisi", "销假", "910"); !strings.Contains(resp.ReplyText, "已销假") {
+		t.Fatalf("销假: %q", resp.ReplyText)
+	}
+	if got := strings.Join(targets(mon.AddDays(1)), ","); got != "lisi,wangwu,zhangsan" {
+		t.Fatalf("after 销假: %s", got)
+	}
+	if got := targets(mon); len(got) != 0 {
+		t.Fatalf("Monday stays excused after 销假: %v", got)
+	}
+	actions := map[string]int{}
+	for _, a := range mustAudit(t, e) {
+		actions[a.Action]++
+	}
+	if actions["leave.set"] != 2 || actions["leave.end"] != 1 {
+		t.Fatalf("audit actions %v, want 2 leave.set and 1 leave.end", actions)
+	}
+}
+
+func mustAudit(t *testing.T, e *e2e) []bot.AuditEntry {
+	t.Helper()
+	entries, err := e.app.Store.AuditEntries(t.Context(), 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return entries
+}

@@ -1,0 +1,91 @@
+package store_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/partybot/partybot/bot"
+)
+
+func TestSaveMembersKeepsBranchSetsInStep(t *testing.T) {
+	s, _ := open(t)
+	ctx := t.Context()
+	steps := []struct {
+		name       string
+		save       []bot.Member
+		tech, ops  int
+		lisiActive bool
+	}{
+		{"add", []bot.Member{
+			{UserID: "LiSi", Name: "李四", BranchID: "tech", Role: bot.RoleMember, Active: true},
+			{UserID: "wangwu", Name: "王五", BranchID: "tech", Role: bot.RoleMember, Active: true},
+		}, 2, 0, true},
+		{"move", []bot.Member{{UserID: "LiSi", Name: "李四", BranchID: "ops", Role: bot.RoleMember, Active: true}}, 1, 1, true},
+		{"depart", []bot.Member{{UserID: "LiSi", Name: "李四", BranchID: "ops", Role: bot.RoleMember}}, 1, 0, false},
+	}
+	for _, st := range steps {
+		if err := s.SaveMembers(ctx, st.save); err != nil {
+			t.Fatalf("%s: %v", st.name, err)
+		}
+		tech, err := s.BranchMembers(ctx, "tech")
+		if err != nil {
+			t.Fatal(err)
+		}
+		ops, err := s.BranchMembers(ctx, "ops")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(tech) != st.tech || len(ops) != st.ops {
+			t.Fatalf("%s: tech %d ops %d, want %d %d", st.name, len(tech), len(ops), st.tech, st.ops)
+		}
+		// WeCom userids are case-insensitive.
+		m, found, err := s.Member(ctx, "lisi")
+		if err != nil || !found || m.UserID != "LiSi" || m.Active != st.lisiActive {
+			t.Fatalf("%s: lisi = %+v found=%v err=%v", st.name, m, found, err)
+		}
+	}
+	all, err := s.AllMembers(ctx)
+	if err != nil || len(all) != 2 {
+		t.Fatalf("AllMembers %d (%v), want 2: departed members stay", len(all), err)
+	}
+}
+
+func TestBranches(t *testing.T) {
+	s, _ := open(t)
+	ctx := t.Context()
+	in := []bot.Branch{{ID: "tech", Name: "技术党支部", DepartmentIDs: []int{3, 4}, ChatID: "c1"}, {ID: "ops", Name: "运维党支部"}}
+	if err := s.SaveBranches(ctx, in); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.Branches(ctx)
+	if err != nil || len(got) != 2 || got[0].ID != "ops" || got[1].Name != "技术党支部" || len(got[1].DepartmentIDs) != 2 {
+		t.Fatalf("Branches=%+v %v", got, err)
+	}
+	if _, found, err := s.Branch(ctx, "nope"); found || err != nil {
+		t.Fatalf("Branch(nope) found=%v err=%v", found, err)
+	}
+}
+
+func TestLeavesAndAudit(t *testing.T) {
+	s, _ := open(t)
+	ctx := t.Context()
+	l := bot.Leave{ID: "msg:1", BranchID: "tech", UserID: "lisi", From: "2026-11-20", To: "2026-11-30", By: "lisi", At: time.Now().UTC()}
+	for range 2 { // a retried message writes the same record
+		if err := s.PutLeave(ctx, l); err != nil {
+			t.Fatal(err)
+		}
+	}
+	leaves, err := s.BranchLeaves(ctx, "tech")
+	if err != nil || len(leaves) != 1 || leaves[0].To != "2026-11-30" {
+		t.Fatalf("BranchLeaves=%+v %v", leaves, err)
+	}
+	for i, action := range []string{"roster.import", "leave.set"} {
+		if err := s.Append(ctx, bot.AuditEntry{At: time.Unix(int64(i), 0), Actor: "zhangsan", Action: action, Target: "lisi"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	entries, err := s.AuditEntries(ctx, 10)
+	if err != nil || len(entries) != 2 || entries[0].Action != "roster.import" || entries[1].Target != "lisi" {
+		t.Fatalf("AuditEntries=%+v %v", entries, err)
+	}
+}
