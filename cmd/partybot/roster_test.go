@@ -133,16 +133,16 @@ func TestRosterSync(t *testing.T) {
 	cfg.Org.Branches = append(cfg.Org.Branches, BranchConfig{ID: "ops", Name: "运维党支部", DepartmentIDs: []int{20}})
 	cfgPath := writeConfig(t, cfg)
 
-	fake.SetDepartment(10, []wecomtest.DirectoryUser{{"zhangsan", "张三"}, {"lisi", "李四"}}, 11)
-	fake.SetDepartment(11, []wecomtest.DirectoryUser{{"newbie", "新同志"}})
-	fake.SetDepartment(20, []wecomtest.DirectoryUser{{"wangwu", "王五"}})
+	fake.SetDepartment(10, []wecomtest.DirectoryUser{{UserID: "zhangsan", Name: "张三"}, {UserID: "lisi", Name: "李四"}}, 11)
+	fake.SetDepartment(11, []wecomtest.DirectoryUser{{UserID: "newbie", Name: "新同志"}})
+	fake.SetDepartment(20, []wecomtest.DirectoryUser{{UserID: "wangwu", Name: "王五"}})
 	code, out := cli(t, "roster", "sync", "-config", cfgPath)
 	if code != 0 || !strings.Contains(out, "1 added, 2 updated, 1 moved, 0 departed") {
 		t.Fatalf("sync: %d\n%s", code, out)
 	}
 
 	// lisi leaves the company: marked departed, record kept.
-	fake.SetDepartment(10, []wecomtest.DirectoryUser{{"zhangsan", "张三"}}, 11)
+	fake.SetDepartment(10, []wecomtest.DirectoryUser{{UserID: "zhangsan", Name: "张三"}}, 11)
 	code, out = cli(t, "roster", "sync", "-config", cfgPath)
 	if code != 0 || !strings.Contains(out, "0 added, 0 updated, 0 moved, 1 departed") {
 		t.Fatalf("second sync: %d\n%s", code, out)
