@@ -18,10 +18,15 @@ type Deps struct {
 	Checkins CheckinStore
 	Leaves   LeaveStore
 	Audit    AuditLog
+	Meetings MeetingStore
 	Location *time.Location   // the org's time zone; days start at its midnight
 	Calendar Calendar         // nil means Monday to Friday
 	Now      func() time.Time // nil means time.Now
 	Log      *slog.Logger     // nil means slog.Default()
+
+	SignInWindow time.Duration      // how long a meeting's code is valid; 0 means 2 h
+	NewCode      func() string      // draws sign-in codes; nil means 4 random digits
+	Cadence      map[string]Cadence // obligations per meeting type; nil means DefaultCadence
 }
 
 // Bot answers members' messages.
@@ -35,8 +40,17 @@ const streakLookback = 400
 
 // New wires a Bot and its command table.
 func New(d Deps) (*Bot, error) {
-	if d.Roster == nil || d.Dedupe == nil || d.Checkins == nil || d.Leaves == nil || d.Audit == nil || d.Location == nil {
-		return nil, errors.New("bot: Roster, Dedupe, Checkins, Leaves, Audit and Location are required")
+	if d.Roster == nil || d.Dedupe == nil || d.Checkins == nil || d.Leaves == nil || d.Audit == nil || d.Meetings == nil || d.Location == nil {
+		return nil, errors.New("bot: Roster, Dedupe, Checkins, Leaves, Audit, Meetings and Location are required")
+	}
+	if d.SignInWindow <= 0 {
+		d.SignInWindow = DefaultSignInWindow
+	}
+	if d.NewCode == nil {
+		d.NewCode = newCode
+	}
+	if d.Cadence == nil {
+		d.Cadence = DefaultCadence()
 	}
 	if d.Calendar == nil {
 		d.Calendar = WeekdayCalendar{}
@@ -73,8 +87,8 @@ func (b *Bot) Handle(ctx context.Context, msg Message) (Reply, error) {
 	if !found || !member.Active {
 		return Reply{Text: replyNotRegistered}, nil
 	}
-	text, actionable := commandText(msg)
-	if !actionable {
+	act := b.action(msg)
+	if act == nil {
 		return Reply{}, nil
 	}
 
@@ -85,13 +99,13 @@ func (b *Bot) Handle(ctx context.Context, msg Message) (Reply, error) {
 	}
 	switch status {
 	case DedupeDone:
-		return earlier, nil
+		return earlier, nil // without notices: those went out the first time
 	case DedupeInFlight:
 		// The first delivery is still running and will answer.
 		return Reply{}, nil
 	}
 
-	reply, err := b.dispatch(ctx, msg, member, text)
+	reply, err := act(ctx, Request{Msg: msg, Member: member, Now: b.Now()})
 	if err != nil {
 		if rerr := b.Dedupe.Release(ctx, key); rerr != nil {
 			b.Log.WarnContext(ctx, "release dedupe claim", slog.String("key", key), slog.Any("error", rerr))
@@ -105,27 +119,36 @@ func (b *Bot) Handle(ctx context.Context, msg Message) (Reply, error) {
 	return reply, nil
 }
 
-// commandText is the text to route: a text message's content, or a menu
-// click's key (menu keys are command names, e.g. "checkin").
-func commandText(msg Message) (string, bool) {
+// action picks what a message asks for, or nil when it asks for nothing:
+// a text is a command, a menu click's key is a command name (e.g.
+// "checkin"), a location goes with today's check-in, a card click signs in.
+func (b *Bot) action(msg Message) HandlerFunc {
 	switch {
 	case msg.Kind == KindText:
-		return msg.Text, true
+		return b.command(msg.Text)
 	case msg.Kind == KindEvent && msg.Event == "click" && msg.EventKey != "":
-		return msg.EventKey, true
+		return b.command(msg.EventKey)
+	case msg.Location != nil:
+		return b.location
+	case msg.Kind == KindEvent && msg.Event == "template_card_event" && msg.EventKey == signInButtonKey:
+		return b.signInByCard
 	}
-	return "", false
+	return nil
 }
 
-func (b *Bot) dispatch(ctx context.Context, msg Message, member Member, text string) (Reply, error) {
-	cmd, args, ok := b.router.Lookup(text)
-	if !ok {
-		return Reply{Text: unknownCommandReply(text)}, nil
+// command routes text through the command table, checking access.
+func (b *Bot) command(text string) HandlerFunc {
+	return func(ctx context.Context, req Request) (Reply, error) {
+		cmd, args, ok := b.router.Lookup(text)
+		if !ok {
+			return Reply{Text: unknownCommandReply(text)}, nil
+		}
+		if refusal := cmd.Access.refusal(req.Member, cmd.Name); refusal != "" {
+			return Reply{Text: refusal}, nil
+		}
+		req.Name, req.Args = cmd.Name, args
+		return cmd.Run(ctx, req)
 	}
-	if refusal := cmd.Access.refusal(member, cmd.Name); refusal != "" {
-		return Reply{Text: refusal}, nil
-	}
-	return cmd.Run(ctx, Request{Msg: msg, Member: member, Name: cmd.Name, Args: args, Now: b.Now()})
 }
 
 func (b *Bot) commands() []Command {
@@ -149,6 +172,21 @@ func (b *Bot) commands() []Command {
 			Name: "销假", Aliases: []string{"back"},
 			Usage: "销假", Summary: "提前结束请假",
 			Run: b.endLeave,
+		},
+		{
+			Name: "会议", Aliases: []string{"meeting"},
+			Usage: "会议 党员大会 [标题]", Summary: "开启会议，发签到码并通知本支部", Access: AccessBranch,
+			Run: b.openMeeting,
+		},
+		{
+			Name: "结束会议", Aliases: []string{"endmeeting"},
+			Usage: "结束会议", Summary: "结束会议，查看到会、请假、缺席和法定人数", Access: AccessBranch,
+			Run: b.closeMeeting,
+		},
+		{
+			Name: "进度", Aliases: []string{"progress"},
+			Usage: "进度", Summary: "三会一课本月、本季度、本年完成情况", Access: AccessBranch,
+			Run: b.progress,
 		},
 		{
 			Name: "名单", Aliases: []string{"roster", "members"},

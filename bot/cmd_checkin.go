@@ -9,6 +9,9 @@ func (b *Bot) checkin(ctx context.Context, req Request) (Reply, error) {
 	if req.Member.BranchID == "" {
 		return Reply{Text: "你是党委管理员，不属于任何支部，无需每日签到。"}, nil
 	}
+	if len(req.Args) > 0 {
+		return b.signInMeeting(ctx, req, req.Args[0])
+	}
 	today := DateOf(req.Now, b.Location)
 	c := Checkin{
 		BranchID: req.Member.BranchID,
@@ -30,11 +33,39 @@ func (b *Bot) checkin(ctx context.Context, req Request) (Reply, error) {
 		return Reply{}, err
 	}
 	at := stored.At.In(b.Location).Format("15:04")
+	var text string
 	if first {
-		return Reply{Text: fmt.Sprintf("签到成功 ✅ %d月%d日 %s\n已连续签到 %d 天（仅你可见），继续保持！",
-			today.Month, today.Day, at, streak)}, nil
+		text = fmt.Sprintf("签到成功 ✅ %d月%d日 %s\n已连续签到 %d 天（仅你可见），继续保持！",
+			today.Month, today.Day, at, streak)
+	} else {
+		text = fmt.Sprintf("你今天 %s 已经签到过了，无需重复签到。\n已连续签到 %d 天（仅你可见）。", at, streak)
 	}
-	return Reply{Text: fmt.Sprintf("你今天 %s 已经签到过了，无需重复签到。\n已连续签到 %d 天（仅你可见）。", at, streak)}, nil
+	if _, open, err := b.Meetings.OpenMeetingOf(ctx, req.Member.BranchID); err != nil {
+		return Reply{}, fmt.Errorf("bot: open meeting: %w", err)
+	} else if open {
+		text += "\n本支部正在开会：会议签到请发“签到 签到码”。"
+	}
+	return Reply{Text: text}, nil
+}
+
+// location keeps a location message or LOCATION event with today's
+// check-in. The periodic LOCATION event is filed silently.
+func (b *Bot) location(ctx context.Context, req Request) (Reply, error) {
+	if req.Member.BranchID == "" {
+		return Reply{}, nil
+	}
+	today := DateOf(req.Now, b.Location)
+	checkedIn, err := b.Checkins.AttachLocation(ctx, req.Member.BranchID, req.Member.UserID, today, *req.Msg.Location)
+	if err != nil {
+		return Reply{}, fmt.Errorf("bot: attach location: %w", err)
+	}
+	switch {
+	case req.Msg.Kind == KindEvent:
+		return Reply{}, nil
+	case checkedIn:
+		return Reply{Text: "📍 位置已附在今天的签到上。"}, nil
+	}
+	return Reply{Text: "📍 位置已记录。今天还没签到，发送“签到”后会一并记入。"}, nil
 }
 
 func (b *Bot) streak(ctx context.Context, m Member, today Date) (int, error) {

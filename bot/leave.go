@@ -144,6 +144,14 @@ func (b *Bot) leave(ctx context.Context, req Request) (Reply, error) {
 	today := DateOf(req.Now, b.Location)
 	from, to, reason, ok := parseLeaveSpan(args, today)
 	if !ok {
+		// Without dates, "请假 原因" during a meeting excuses this meeting.
+		m, open, err := b.Meetings.OpenMeetingOf(ctx, target.BranchID)
+		if err != nil {
+			return Reply{}, fmt.Errorf("bot: open meeting: %w", err)
+		}
+		if open {
+			return b.excuseFromMeeting(ctx, req, target, m, strings.Join(args, " "))
+		}
 		return Reply{Text: leaveUsage}, nil
 	}
 	if days := to.Number() - from.Number() + 1; days > maxLeaveDays {

@@ -54,10 +54,32 @@ func (m Message) DedupeKey() string {
 	return "evt:" + m.From + "|" + strconv.FormatInt(m.Time.Unix(), 10) + "|" + m.Event + "|" + m.EventKey + "|" + m.TaskID
 }
 
-// Reply is what the bot answers. An empty Text means "say nothing".
+// Reply is what the bot answers the sender. An empty reply says nothing.
 type Reply struct {
 	Text string `json:"text,omitempty"`
+	// ReplaceButton answers a template-card click by relabelling the
+	// clicked button (e.g. "已签到") instead of sending a text.
+	ReplaceButton string `json:"button,omitempty"`
+	// Notices go to other members once the command's effect is stored.
+	// They are not remembered for retries: a retry never sends them twice.
+	Notices []Notice `json:"-"`
 }
 
-// Empty reports whether there is nothing to send.
-func (r Reply) Empty() bool { return r.Text == "" }
+// Empty reports whether there is nothing to answer the sender.
+func (r Reply) Empty() bool { return r.Text == "" && r.ReplaceButton == "" }
+
+// Notice is a message the bot pushes to members.
+type Notice struct {
+	To   []string // userids
+	Text string   // a plain text notice, or
+	Card *Card    // a card with one button
+}
+
+// Card is a button card (WeCom template_card, button_interaction).
+type Card struct {
+	TaskID      string // unique per app; comes back in the click event
+	Title       string
+	Description string
+	ButtonText  string
+	ButtonKey   string // comes back as the click event's EventKey
+}

@@ -46,4 +46,7 @@ type CheckinStore interface {
 	CheckinDays(ctx context.Context, branchID, userID string, from, to Date) ([]Date, error)
 	// CheckedIn lists who in a branch checked in on day d.
 	CheckedIn(ctx context.Context, branchID string, d Date) (map[string]bool, error)
+	// AttachLocation keeps the member's latest location of day d with that
+	// day's check-in, and reports whether they have checked in yet.
+	AttachLocation(ctx context.Context, branchID, userID string, d Date, loc Location) (checkedIn bool, err error)
 }

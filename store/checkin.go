@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
 	"time"
@@ -97,4 +98,43 @@ func (s *Store) CheckedIn(ctx context.Context, branchID string, d bot.Date) (map
 		out[u] = true
 	}
 	return out, nil
+}
+
+func (s *Store) checkinLocationKey(branchID string, d bot.Date) string {
+	return s.branchKey(branchID, "checkin", "loc", d.String())
+}
+
+// AttachLocation implements bot.CheckinStore: the day's latest location
+// per member sits beside the day's check-ins, read together for the ledger.
+func (s *Store) AttachLocation(ctx context.Context, branchID, userID string, d bot.Date, loc bot.Location) (bool, error) {
+	raw, err := json.Marshal(loc)
+	if err != nil {
+		return false, fmt.Errorf("store: encode location: %w", err)
+	}
+	var exists *redis.BoolCmd
+	_, err = s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		p.HSet(ctx, s.checkinLocationKey(branchID, d), userID, raw)
+		exists = p.HExists(ctx, s.checkinDayKey(branchID, d), userID)
+		return nil
+	})
+	if err != nil {
+		return false, fmt.Errorf("store: attach location: %w", err)
+	}
+	return exists.Val(), nil
+}
+
+// Location returns the member's location attached to day d, if any.
+func (s *Store) Location(ctx context.Context, branchID, userID string, d bot.Date) (bot.Location, bool, error) {
+	raw, err := s.rdb.HGet(ctx, s.checkinLocationKey(branchID, d), userID).Bytes()
+	if errors.Is(err, redis.Nil) {
+		return bot.Location{}, false, nil
+	}
+	if err != nil {
+		return bot.Location{}, false, fmt.Errorf("store: read location: %w", err)
+	}
+	var loc bot.Location
+	if err := json.Unmarshal(raw, &loc); err != nil {
+		return bot.Location{}, false, fmt.Errorf("store: decode location: %w", err)
+	}
+	return loc, true, nil
 }

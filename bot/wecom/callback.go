@@ -23,9 +23,10 @@ type MessageHandler interface {
 	Handle(ctx context.Context, msg bot.Message) (bot.Reply, error)
 }
 
-// TextSender sends a text through the message API; Client satisfies it.
-type TextSender interface {
+// Sender pushes messages through the message API; Client satisfies it.
+type Sender interface {
 	SendText(ctx context.Context, userID, text string) error
+	Notify(ctx context.Context, n bot.Notice) error
 }
 
 // CallbackConfig configures the callback endpoint.
@@ -33,7 +34,7 @@ type CallbackConfig struct {
 	Crypto  *Crypto
 	CorpID  string
 	Handler MessageHandler
-	Sender  TextSender // for replies that miss the passive-reply deadline
+	Sender  Sender // notices, and replies that miss the passive-reply deadline
 	Log     *slog.Logger
 	Now     func() time.Time
 
@@ -216,9 +217,29 @@ func (h *Callback) receive(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "temporarily unavailable", http.StatusServiceUnavailable)
 	case reply.Empty():
 		w.WriteHeader(http.StatusOK)
+		h.sendNotices(r.Context(), reply.Notices, log)
 	default:
-		h.writePassive(w, r, msg.From, reply.Text, log)
+		h.writePassive(w, r, msg.From, reply, log)
+		h.sendNotices(r.Context(), reply.Notices, log)
 	}
+}
+
+// sendNotices pushes a command's notices after WeCom has its answer.
+func (h *Callback) sendNotices(ctx context.Context, notices []bot.Notice, log *slog.Logger) {
+	if len(notices) == 0 || h.cfg.Sender == nil {
+		return
+	}
+	h.late.Add(1)
+	go func() {
+		defer h.late.Done()
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), h.cfg.HandleTimeout)
+		defer cancel()
+		for _, n := range notices {
+			if err := h.cfg.Sender.Notify(ctx, n); err != nil {
+				log.ErrorContext(ctx, "send notice", slog.Int("recipients", len(n.To)), slog.Any("error", err))
+			}
+		}
+	}()
 }
 
 type outcome struct {
@@ -248,6 +269,7 @@ func (h *Callback) handle(ctx context.Context, msg bot.Message, log *slog.Logger
 		defer h.late.Done()
 		o := <-done
 		h.deliverLate(context.WithoutCancel(ctx), msg.From, o, log)
+		h.sendNotices(ctx, o.reply.Notices, log)
 	}()
 	return outcome{}, false
 }
@@ -272,12 +294,18 @@ func (h *Callback) deliverLate(ctx context.Context, to string, o outcome, log *s
 	}
 }
 
-func (h *Callback) writePassive(w http.ResponseWriter, r *http.Request, to, text string, log *slog.Logger) {
+func (h *Callback) writePassive(w http.ResponseWriter, r *http.Request, to string, reply bot.Reply, log *slog.Logger) {
 	now := h.cfg.Now().Unix()
-	plain, err := xml.Marshal(textReply{
-		ToUserName: cdata{to}, FromUserName: cdata{h.cfg.CorpID}, CreateTime: now,
-		MsgType: cdata{"text"}, Content: cdata{text},
-	})
+	pr := passiveReply{ToUserName: cdata{to}, FromUserName: cdata{h.cfg.CorpID}, CreateTime: now}
+	if reply.ReplaceButton != "" {
+		pr.MsgType = cdata{"update_button"}
+		pr.Button = &struct {
+			ReplaceName cdata `xml:"ReplaceName"`
+		}{cdata{reply.ReplaceButton}}
+	} else {
+		pr.MsgType, pr.Content = cdata{"text"}, &cdata{reply.Text}
+	}
+	plain, err := xml.Marshal(pr)
 	if err == nil {
 		var enc string
 		if enc, err = h.cfg.Crypto.Encrypt(plain); err == nil {
@@ -300,7 +328,7 @@ func (h *Callback) writePassive(w http.ResponseWriter, r *http.Request, to, text
 	h.late.Add(1)
 	go func() {
 		defer h.late.Done()
-		h.deliverLate(context.WithoutCancel(r.Context()), to, outcome{reply: bot.Reply{Text: text}}, log)
+		h.deliverLate(context.WithoutCancel(r.Context()), to, outcome{reply: bot.Reply{Text: reply.Text}}, log)
 	}()
 }
 

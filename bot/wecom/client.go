@@ -15,6 +15,8 @@ import (
 	"github.com/silenceper/wechat/v2/cache"
 	"github.com/silenceper/wechat/v2/credential"
 	"github.com/silenceper/wechat/v2/util"
+
+	"github.com/partybot/partybot/bot"
 )
 
 // DefaultAPIBase is WeCom's public API host. Private deployments and
@@ -128,6 +130,51 @@ func (c *Client) SendTextTo(ctx context.Context, userIDs []string, text string) 
 		return SendResult{}, err
 	}
 	return resp.SendResult, nil
+}
+
+// Notify sends a notice, in batches of at most 1000 recipients per call.
+func (c *Client) Notify(ctx context.Context, n bot.Notice) error {
+	for start := 0; start < len(n.To); start += maxRecipients {
+		batch := n.To[start:min(start+maxRecipients, len(n.To))]
+		var err error
+		if n.Card != nil {
+			err = c.SendCard(ctx, batch, *n.Card)
+		} else {
+			_, err = c.SendTextTo(ctx, batch, n.Text)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// maxRecipients is message/send's touser limit.
+const maxRecipients = 1000
+
+// SendCard sends a button card (template_card, button_interaction) whose
+// click comes back as a template_card_event with the card's task id.
+// Specs: https://developer.work.weixin.qq.com/document/path/90236
+func (c *Client) SendCard(ctx context.Context, userIDs []string, card bot.Card) error {
+	type button struct {
+		Text  string `json:"text"`
+		Style int    `json:"style"`
+		Key   string `json:"key"`
+	}
+	req := map[string]any{
+		"touser": strings.Join(userIDs, "|"), "msgtype": "template_card", "agentid": c.cfg.AgentID,
+		"template_card": map[string]any{
+			"card_type":   "button_interaction",
+			"main_title":  map[string]string{"title": card.Title, "desc": card.Description},
+			"task_id":     card.TaskID,
+			"button_list": []button{{Text: card.ButtonText, Style: 1, Key: card.ButtonKey}},
+		},
+	}
+	var resp struct {
+		util.CommonError
+		SendResult
+	}
+	return c.post(ctx, "message/send", req, &resp)
 }
 
 // post calls POST /cgi-bin/<api> with a JSON body.

@@ -74,14 +74,18 @@ func (in inbound) toMessage() bot.Message {
 	return m
 }
 
-// textReply is the plaintext of a passive text reply.
-type textReply struct {
+// passiveReply is the plaintext of a passive reply: a text, or for a
+// template-card click an update_button that relabels the clicked button.
+type passiveReply struct {
 	XMLName      xml.Name `xml:"xml"`
 	ToUserName   cdata    `xml:"ToUserName"`
 	FromUserName cdata    `xml:"FromUserName"`
 	CreateTime   int64    `xml:"CreateTime"`
 	MsgType      cdata    `xml:"MsgType"`
-	Content      cdata    `xml:"Content"`
+	Content      *cdata   `xml:"Content,omitempty"`
+	Button       *struct {
+		ReplaceName cdata `xml:"ReplaceName"`
+	} `xml:"Button,omitempty"`
 }
 
 // replyEnvelope wraps an encrypted passive reply (note WeCom's "TimeStamp").
@@ -114,11 +118,25 @@ func ParseReplyEnvelope(body []byte) (ReplyEnvelope, error) {
 	}, nil
 }
 
-// ParseTextReply reads the decrypted plaintext of a passive text reply.
-func ParseTextReply(plain []byte) (to, content string, err error) {
-	var r textReply
+// PassiveReply is a decrypted passive reply, for clients playing WeCom.
+type PassiveReply struct {
+	To, MsgType string
+	Content     string // text replies
+	ReplaceName string // update_button replies
+}
+
+// ParsePassiveReply reads the decrypted plaintext of a passive reply.
+func ParsePassiveReply(plain []byte) (PassiveReply, error) {
+	var r passiveReply
 	if err := xml.Unmarshal(plain, &r); err != nil {
-		return "", "", err
+		return PassiveReply{}, err
 	}
-	return r.ToUserName.Value, r.Content.Value, nil
+	out := PassiveReply{To: r.ToUserName.Value, MsgType: r.MsgType.Value}
+	if r.Content != nil {
+		out.Content = r.Content.Value
+	}
+	if r.Button != nil {
+		out.ReplaceName = r.Button.ReplaceName.Value
+	}
+	return out, nil
 }

@@ -37,6 +37,10 @@ func NewApp(cfg Config, log *slog.Logger) (*App, error) {
 	if err != nil {
 		return nil, fmt.Errorf("timezone: %w", err)
 	}
+	cal, err := bot.NewChinaCalendar(cfg.Calendar.Holidays, cfg.Calendar.Workdays)
+	if err != nil {
+		return nil, err
+	}
 	a := &App{Config: cfg, Log: log, Now: time.Now}
 	a.Store = store.New(cfg.storeConfig())
 
@@ -46,9 +50,14 @@ func NewApp(cfg Config, log *slog.Logger) (*App, error) {
 		Checkins: a.Store,
 		Leaves:   a.Store,
 		Audit:    a.Store,
+		Meetings: a.Store,
 		Location: loc,
+		Calendar: cal,
 		Now:      func() time.Time { return a.Now() },
 		Log:      log,
+
+		SignInWindow: cfg.Rules.MeetingSignInWindow,
+		Cadence:      cfg.cadence(),
 	})
 	if err != nil {
 		return nil, err

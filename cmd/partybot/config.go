@@ -20,12 +20,26 @@ import (
 
 // Config is the YAML configuration file (config.example.yaml documents it).
 type Config struct {
-	Listen   string      `yaml:"listen"`
-	Timezone string      `yaml:"timezone"`
-	LogLevel string      `yaml:"log_level"`
-	Redis    RedisConfig `yaml:"redis"`
-	WeCom    WeComConfig `yaml:"wecom"`
-	Org      OrgConfig   `yaml:"org"`
+	Listen   string         `yaml:"listen"`
+	Timezone string         `yaml:"timezone"`
+	LogLevel string         `yaml:"log_level"`
+	Redis    RedisConfig    `yaml:"redis"`
+	WeCom    WeComConfig    `yaml:"wecom"`
+	Calendar CalendarConfig `yaml:"calendar"`
+	Rules    RulesConfig    `yaml:"rules"`
+	Org      OrgConfig      `yaml:"org"`
+}
+
+// CalendarConfig adds to the shipped China work calendar.
+type CalendarConfig struct {
+	Holidays []string `yaml:"holidays"` // extra rest days, YYYY-MM-DD
+	Workdays []string `yaml:"workdays"` // extra make-up working days (调休上班)
+}
+
+// RulesConfig holds the branch rules the bot enforces.
+type RulesConfig struct {
+	MeetingSignInWindow time.Duration `yaml:"meeting_signin_window"`
+	PartyLectureCadence string        `yaml:"party_lecture_cadence"` // monthly, quarterly, yearly
 }
 
 // RedisConfig says where state lives.
@@ -75,6 +89,7 @@ func DefaultConfig() Config {
 		Timezone: "Asia/Shanghai",
 		LogLevel: "info",
 		Redis:    RedisConfig{Addr: "127.0.0.1:6379", KeyPrefix: "partybot:"},
+		Rules:    RulesConfig{MeetingSignInWindow: bot.DefaultSignInWindow, PartyLectureCadence: "quarterly"},
 		WeCom: WeComConfig{
 			APIBase:         wecom.DefaultAPIBase,
 			APITimeout:      10 * time.Second,
@@ -179,6 +194,15 @@ func (c Config) Validate() error {
 	if c.WeCom.ReplyDeadline <= 0 || c.WeCom.ReplyDeadline >= 5*time.Second {
 		bad("wecom.reply_deadline: %s must be between 0 and 5s (WeCom waits 5 s)", c.WeCom.ReplyDeadline)
 	}
+	if _, err := bot.NewChinaCalendar(c.Calendar.Holidays, c.Calendar.Workdays); err != nil {
+		bad("%v", err)
+	}
+	if c.Rules.MeetingSignInWindow < time.Minute || c.Rules.MeetingSignInWindow > 24*time.Hour {
+		bad("rules.meeting_signin_window: %s must be between 1m and 24h", c.Rules.MeetingSignInWindow)
+	}
+	if _, ok := bot.ParseCadence(c.Rules.PartyLectureCadence); !ok {
+		bad("rules.party_lecture_cadence: %q must be monthly, quarterly or yearly", c.Rules.PartyLectureCadence)
+	}
 	if err := c.Org.domain().Validate(); err != nil {
 		errs = append(errs, fmt.Errorf("config: %w", err))
 	}
@@ -195,6 +219,15 @@ func (o OrgConfig) domain() bot.Org {
 		})
 	}
 	return org
+}
+
+// cadence is the obligations table with the configured 党课 cadence.
+func (c Config) cadence() map[string]bot.Cadence {
+	table := bot.DefaultCadence()
+	if lecture, ok := bot.ParseCadence(c.Rules.PartyLectureCadence); ok {
+		table[bot.MeetingLecture] = lecture
+	}
+	return table
 }
 
 func (c Config) storeConfig() store.Config {

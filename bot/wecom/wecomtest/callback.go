@@ -47,10 +47,12 @@ func (w *WeCom) client() *http.Client {
 
 // Response is the endpoint's answer, with the passive reply opened.
 type Response struct {
-	Status    int
-	Body      []byte
-	ReplyTo   string // set when the body was a passive text reply
-	ReplyText string
+	Status      int
+	Body        []byte
+	ReplyTo     string // set when the body was a passive reply
+	ReplyType   string // text or update_button
+	ReplyText   string
+	ReplyButton string // update_button's new label
 }
 
 // TextXML is the plaintext of a text message.
@@ -103,25 +105,43 @@ func (w *WeCom) PostRaw(signature, timestamp, nonce string, body []byte) (Respon
 	}
 	out := Response{Status: resp.StatusCode, Body: raw}
 	if resp.StatusCode == http.StatusOK && len(raw) > 0 {
-		out.ReplyTo, out.ReplyText, err = w.OpenReply(raw)
+		var pr wecom.PassiveReply
+		pr, err = w.OpenReply(raw)
+		out.ReplyTo, out.ReplyType, out.ReplyText, out.ReplyButton = pr.To, pr.MsgType, pr.Content, pr.ReplaceName
 	}
 	return out, err
 }
 
 // OpenReply verifies and decrypts a passive reply body.
-func (w *WeCom) OpenReply(body []byte) (to, text string, err error) {
+func (w *WeCom) OpenReply(body []byte) (wecom.PassiveReply, error) {
 	env, err := wecom.ParseReplyEnvelope(body)
 	if err != nil {
-		return "", "", fmt.Errorf("reply envelope: %w", err)
+		return wecom.PassiveReply{}, fmt.Errorf("reply envelope: %w", err)
 	}
 	if !w.Crypto.Verify(env.MsgSignature, env.TimeStamp, env.Nonce, env.Encrypt) {
-		return "", "", fmt.Errorf("reply signature does not verify")
+		return wecom.PassiveReply{}, fmt.Errorf("reply signature does not verify")
 	}
 	plain, err := w.Crypto.Decrypt(env.Encrypt)
 	if err != nil {
-		return "", "", err
+		return wecom.PassiveReply{}, err
 	}
-	return wecom.ParseTextReply(plain)
+	return wecom.ParsePassiveReply(plain)
+}
+
+// CardEventXML is the plaintext of a template-card button click.
+func (w *WeCom) CardEventXML(from, key, taskID string, at time.Time) string {
+	return fmt.Sprintf(`<xml><ToUserName><![CDATA[%s]]></ToUserName><FromUserName><![CDATA[%s]]></FromUserName>`+
+		`<CreateTime>%d</CreateTime><MsgType><![CDATA[event]]></MsgType><Event><![CDATA[template_card_event]]></Event>`+
+		`<EventKey><![CDATA[%s]]></EventKey><TaskId><![CDATA[%s]]></TaskId><CardType><![CDATA[button_interaction]]></CardType>`+
+		`<ResponseCode><![CDATA[rc-%d]]></ResponseCode><AgentID>%d</AgentID></xml>`, w.CorpID, from, at.Unix(), key, taskID, at.UnixNano(), w.AgentID)
+}
+
+// LocationXML is the plaintext of a location message.
+func (w *WeCom) LocationXML(from string, lat, lon float64, label, msgID string, at time.Time) string {
+	return fmt.Sprintf(`<xml><ToUserName><![CDATA[%s]]></ToUserName><FromUserName><![CDATA[%s]]></FromUserName>`+
+		`<CreateTime>%d</CreateTime><MsgType><![CDATA[location]]></MsgType><Location_X>%g</Location_X>`+
+		`<Location_Y>%g</Location_Y><Scale>15</Scale><Label><![CDATA[%s]]></Label><MsgId>%s</MsgId>`+
+		`<AgentID>%d</AgentID></xml>`, w.CorpID, from, at.Unix(), lat, lon, label, msgID, w.AgentID)
 }
 
 // VerifyURL performs the console's GET check and returns the answer body.

@@ -1,0 +1,352 @@
+package bot
+
+import (
+	"context"
+	"crypto/rand"
+	"fmt"
+	"math/big"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Meeting types of 三会一课 and 主题党日.
+const (
+	MeetingGeneral   = "党员大会"
+	MeetingCommittee = "支委会"
+	MeetingGroup     = "党小组会"
+	MeetingLecture   = "党课"
+	MeetingThemeDay  = "主题党日"
+	MeetingLifeMeet  = "组织生活会"
+	MeetingOther     = "其他"
+)
+
+// MeetingTypes lists the types a secretary may open, in display order.
+var MeetingTypes = []string{MeetingGeneral, MeetingCommittee, MeetingGroup, MeetingLecture, MeetingThemeDay, MeetingLifeMeet, MeetingOther}
+
+// Meeting is one meeting of a branch. Once closed it is never changed.
+type Meeting struct {
+	ID        string    `json:"id"` // time opened, 20060102150405: unique per branch
+	BranchID  string    `json:"branch"`
+	Type      string    `json:"type"`
+	Title     string    `json:"title,omitempty"`
+	Code      string    `json:"code"`
+	OpenedBy  string    `json:"opened_by"`
+	OpenedAt  time.Time `json:"opened_at"`
+	ExpiresAt time.Time `json:"expires_at"` // sign-in closes
+	ClosedBy  string    `json:"closed_by,omitempty"`
+	ClosedAt  time.Time `json:"closed_at,omitzero"`
+}
+
+// TaskID is the card task id: unique per app, as WeCom requires.
+func (m Meeting) TaskID() string { return "mtg_" + m.BranchID + "_" + m.ID }
+
+// Label is the type and title for replies.
+func (m Meeting) Label() string {
+	if m.Title == "" {
+		return m.Type
+	}
+	return m.Type + "「" + m.Title + "」"
+}
+
+// Attendance statuses.
+const (
+	Present = "present"
+	Excused = "excused"
+)
+
+// Attendance is one member's record for a meeting; the first one stands.
+type Attendance struct {
+	UserID string    `json:"userid"`
+	Status string    `json:"status"`
+	At     time.Time `json:"at"`
+	Reason string    `json:"reason,omitempty"`
+	Via    string    `json:"via"` // code, card, or the userid who excused them
+}
+
+// MeetingStore keeps meetings, one open per branch at a time.
+type MeetingStore interface {
+	// OpenMeeting opens m unless the branch has an open meeting, which it
+	// returns instead (opened=false).
+	OpenMeeting(ctx context.Context, m Meeting) (current Meeting, opened bool, err error)
+	// OpenMeetingOf returns the branch's open meeting, if any.
+	OpenMeetingOf(ctx context.Context, branchID string) (m Meeting, found bool, err error)
+	// RecordAttendance stores a unless the member already has a record for
+	// the meeting, and returns the record that stands.
+	RecordAttendance(ctx context.Context, branchID, meetingID string, a Attendance) (stored Attendance, created bool, err error)
+	// Attendance lists a meeting's records.
+	Attendance(ctx context.Context, branchID, meetingID string) ([]Attendance, error)
+	// CloseMeeting stores the closed record and clears the open pointer.
+	CloseMeeting(ctx context.Context, m Meeting) error
+	// Meetings lists a branch's meetings opened in [from, to).
+	Meetings(ctx context.Context, branchID string, from, to time.Time) ([]Meeting, error)
+}
+
+// DefaultSignInWindow is how long a meeting's sign-in code is valid.
+const DefaultSignInWindow = 2 * time.Hour
+
+// newCode draws a 4-digit sign-in code.
+func newCode() string {
+	n, err := rand.Int(rand.Reader, big.NewInt(10000))
+	if err != nil {
+		return fmt.Sprintf("%04d", time.Now().UnixNano()%10000)
+	}
+	return fmt.Sprintf("%04d", n.Int64())
+}
+
+const meetingUsage = "用法：会议 <类型> [标题]\n类型：党员大会、支委会、党小组会、党课、主题党日、组织生活会、其他"
+
+// signInButtonKey is the EventKey of the card's sign-in button.
+const signInButtonKey = "meeting_signin"
+
+func (b *Bot) openMeeting(ctx context.Context, req Request) (Reply, error) {
+	if len(req.Args) == 0 || !slices.Contains(MeetingTypes, req.Args[0]) {
+		return Reply{Text: meetingUsage}, nil
+	}
+	branchID := req.Member.BranchID
+	if branchID == "" {
+		return Reply{Text: "你不属于任何支部，不能开会。"}, nil
+	}
+	m := Meeting{
+		ID: req.Now.In(b.Location).Format("20060102150405"), BranchID: branchID,
+		Type: req.Args[0], Title: strings.Join(req.Args[1:], " "), Code: b.NewCode(),
+		OpenedBy: req.Member.UserID, OpenedAt: req.Now, ExpiresAt: req.Now.Add(b.SignInWindow),
+	}
+	current, opened, err := b.Meetings.OpenMeeting(ctx, m)
+	if err != nil {
+		return Reply{}, fmt.Errorf("bot: open meeting: %w", err)
+	}
+	if !opened {
+		return Reply{Text: fmt.Sprintf("本支部已有进行中的会议：%s（签到码 %s）。请先发送“结束会议”。", current.Label(), current.Code)}, nil
+	}
+	if err := b.audit(ctx, req, "meeting.open", req.Member, m.ID+" "+m.Label()); err != nil {
+		return Reply{}, err
+	}
+	members, err := b.Roster.BranchMembers(ctx, branchID)
+	if err != nil {
+		return Reply{}, fmt.Errorf("bot: list branch %s: %w", branchID, err)
+	}
+	var to []string
+	for _, mem := range members {
+		if mem.UserID != req.Member.UserID {
+			to = append(to, mem.UserID)
+		}
+	}
+	until := m.ExpiresAt.In(b.Location).Format("15:04")
+	reply := Reply{Text: fmt.Sprintf("已开启 %s\n签到码：%s（%s 前有效）\n已通知本支部 %d 名党员。会后发送“结束会议”查看到会情况。",
+		m.Label(), m.Code, until, len(to))}
+	if len(to) > 0 {
+		reply.Notices = []Notice{{To: to, Card: &Card{
+			TaskID: m.TaskID(), Title: m.Label(),
+			Description: fmt.Sprintf("请点击下方按钮签到，或发送“签到 %s”。%s 前有效；不能参加请发送“请假 原因”。", m.Code, until),
+			ButtonText:  "签到", ButtonKey: signInButtonKey,
+		}}}
+	}
+	return reply, nil
+}
+
+// signInMeeting handles "签到 <code>".
+func (b *Bot) signInMeeting(ctx context.Context, req Request, code string) (Reply, error) {
+	m, found, err := b.Meetings.OpenMeetingOf(ctx, req.Member.BranchID)
+	if err != nil {
+		return Reply{}, fmt.Errorf("bot: open meeting: %w", err)
+	}
+	switch {
+	case !found:
+		return Reply{Text: "本支部现在没有进行中的会议，签到码无效。日常签到请只发“签到”。"}, nil
+	case code != m.Code:
+		return Reply{Text: "签到码不对，请向会议主持人确认后重发“签到 签到码”。"}, nil
+	}
+	text, _, err := b.recordPresence(ctx, req, m, "code")
+	return Reply{Text: text}, err
+}
+
+// signInByCard handles a click on the meeting card's button.
+func (b *Bot) signInByCard(ctx context.Context, req Request) (Reply, error) {
+	m, found, err := b.Meetings.OpenMeetingOf(ctx, req.Member.BranchID)
+	if err != nil {
+		return Reply{}, fmt.Errorf("bot: open meeting: %w", err)
+	}
+	if !found || m.TaskID() != req.Msg.TaskID {
+		return Reply{ReplaceButton: "会议已结束"}, nil
+	}
+	_, expired, err := b.recordPresence(ctx, req, m, "card")
+	switch {
+	case err != nil:
+		return Reply{}, err
+	case expired:
+		return Reply{ReplaceButton: "签到已截止"}, nil
+	}
+	return Reply{ReplaceButton: "已签到"}, nil
+}
+
+// recordPresence signs the sender in; after the window it refuses, since
+// attendance is never back-dated.
+func (b *Bot) recordPresence(ctx context.Context, req Request, m Meeting, via string) (text string, expired bool, err error) {
+	if req.Now.After(m.ExpiresAt) {
+		return fmt.Sprintf("签到时间已过（%s 截止），不能补签。如需更正请联系书记。", m.ExpiresAt.In(b.Location).Format("15:04")), true, nil
+	}
+	stored, created, err := b.Meetings.RecordAttendance(ctx, m.BranchID, m.ID,
+		Attendance{UserID: req.Member.UserID, Status: Present, At: req.Now, Via: via})
+	if err != nil {
+		return "", false, fmt.Errorf("bot: record attendance: %w", err)
+	}
+	at := stored.At.In(b.Location).Format("15:04")
+	switch {
+	case created:
+		return fmt.Sprintf("会议签到成功 ✅ %s %s", m.Label(), at), false, nil
+	case stored.Status == Present:
+		return fmt.Sprintf("你已在 %s 签到过 %s。", at, m.Label()), false, nil
+	}
+	return fmt.Sprintf("你已请假（%s），如需更正请联系书记。", stored.Reason), false, nil
+}
+
+// excuseFromMeeting records an excused absence ("请假 原因" during a meeting).
+func (b *Bot) excuseFromMeeting(ctx context.Context, req Request, target Member, m Meeting, reason string) (Reply, error) {
+	if reason == "" {
+		return Reply{Text: "请写上原因：请假 原因（本次会议）。按日期请假：" + leaveUsage}, nil
+	}
+	stored, created, err := b.Meetings.RecordAttendance(ctx, m.BranchID, m.ID,
+		Attendance{UserID: target.UserID, Status: Excused, At: req.Now, Reason: reason, Via: req.Member.UserID})
+	if err != nil {
+		return Reply{}, fmt.Errorf("bot: record attendance: %w", err)
+	}
+	if !created {
+		if stored.Status == Present {
+			return Reply{Text: target.DisplayName() + " 已签到本次会议，无需请假。"}, nil
+		}
+		return Reply{Text: target.DisplayName() + " 已请过假（" + stored.Reason + "）。"}, nil
+	}
+	if target.UserID != req.Member.UserID {
+		if err := b.audit(ctx, req, "meeting.excuse", target, m.ID+" "+reason); err != nil {
+			return Reply{}, err
+		}
+	}
+	return Reply{Text: fmt.Sprintf("已登记 %s 本次%s请假（%s）。", target.DisplayName(), m.Type, reason)}, nil
+}
+
+func (b *Bot) closeMeeting(ctx context.Context, req Request) (Reply, error) {
+	m, found, err := b.Meetings.OpenMeetingOf(ctx, req.Member.BranchID)
+	if err != nil {
+		return Reply{}, fmt.Errorf("bot: open meeting: %w", err)
+	}
+	if !found {
+		return Reply{Text: "本支部没有进行中的会议。"}, nil
+	}
+	m.ClosedBy, m.ClosedAt = req.Member.UserID, req.Now
+	if err := b.Meetings.CloseMeeting(ctx, m); err != nil {
+		return Reply{}, fmt.Errorf("bot: close meeting: %w", err)
+	}
+	if err := b.audit(ctx, req, "meeting.close", req.Member, m.ID+" "+m.Label()); err != nil {
+		return Reply{}, err
+	}
+	record, err := b.MeetingRecord(ctx, m)
+	if err != nil {
+		return Reply{}, err
+	}
+	return Reply{Text: record.Text(b.Location)}, nil
+}
+
+// MeetingRecord is who came to a meeting, and whether it was quorate.
+type MeetingRecord struct {
+	Meeting Meeting
+	Present []Member
+	Excused []Member
+	Reasons map[string]string // userid -> reason
+	Absent  []Member
+	// Quorum applies to 党员大会 (voting members) and 支委会 (committee).
+	QuorumApplies   bool
+	Eligible        int // voting members, or committee members
+	EligiblePresent int
+}
+
+// QuorumMet is true when more than half of the eligible were present.
+func (r MeetingRecord) QuorumMet() bool { return r.EligiblePresent*2 > r.Eligible }
+
+// MeetingRecord builds the record of m from attendance, the roster and
+// leaves (a member on leave that day counts as excused).
+func (b *Bot) MeetingRecord(ctx context.Context, m Meeting) (MeetingRecord, error) {
+	members, err := b.Roster.BranchMembers(ctx, m.BranchID)
+	if err != nil {
+		return MeetingRecord{}, fmt.Errorf("bot: list branch %s: %w", m.BranchID, err)
+	}
+	att, err := b.Meetings.Attendance(ctx, m.BranchID, m.ID)
+	if err != nil {
+		return MeetingRecord{}, fmt.Errorf("bot: read attendance: %w", err)
+	}
+	byUser := map[string]Attendance{}
+	for _, a := range att {
+		byUser[a.UserID] = a
+	}
+	away, err := b.OnLeave(ctx, m.BranchID, DateOf(m.OpenedAt, b.Location))
+	if err != nil {
+		return MeetingRecord{}, err
+	}
+	r := MeetingRecord{Meeting: m, Reasons: map[string]string{}}
+	for _, mem := range members {
+		eligible := false
+		switch m.Type {
+		case MeetingGeneral:
+			r.QuorumApplies, eligible = true, mem.Status != StatusProbationary
+		case MeetingCommittee:
+			r.QuorumApplies, eligible = true, mem.Role == RoleSecretary || mem.Role == RoleCommittee
+		}
+		if eligible {
+			r.Eligible++
+		}
+		a, ok := byUser[mem.UserID]
+		switch {
+		case ok && a.Status == Present:
+			r.Present = append(r.Present, mem)
+			if eligible {
+				r.EligiblePresent++
+			}
+		case ok && a.Status == Excused:
+			r.Excused = append(r.Excused, mem)
+			r.Reasons[mem.UserID] = a.Reason
+		case away[mem.UserID]:
+			r.Excused = append(r.Excused, mem)
+			r.Reasons[mem.UserID] = "请假中"
+		case m.Type == MeetingCommittee && !eligible:
+			// A committee meeting expects only the committee.
+		default:
+			r.Absent = append(r.Absent, mem)
+		}
+	}
+	return r, nil
+}
+
+// Text renders the record for the secretary's phone.
+func (r MeetingRecord) Text(loc *time.Location) string {
+	names := func(ms []Member, reasons map[string]string) string {
+		if len(ms) == 0 {
+			return "无"
+		}
+		out := make([]string, len(ms))
+		for i, m := range ms {
+			out[i] = m.DisplayName()
+			if why := reasons[m.UserID]; why != "" {
+				out[i] += "（" + why + "）"
+			}
+		}
+		return strings.Join(out, "、")
+	}
+	m := r.Meeting
+	var sb strings.Builder
+	fmt.Fprintf(&sb, "%s 已结束（%s–%s）\n", m.Label(), m.OpenedAt.In(loc).Format("1月2日 15:04"), m.ClosedAt.In(loc).Format("15:04"))
+	fmt.Fprintf(&sb, "到会 %d 人：%s\n", len(r.Present), names(r.Present, nil))
+	fmt.Fprintf(&sb, "请假 %d 人：%s\n", len(r.Excused), names(r.Excused, r.Reasons))
+	fmt.Fprintf(&sb, "缺席 %d 人：%s", len(r.Absent), names(r.Absent, nil))
+	if r.QuorumApplies {
+		who := "有表决权的党员"
+		if m.Type == MeetingCommittee {
+			who = "支委"
+		}
+		verdict := "✅ 超过半数，会议有效"
+		if !r.QuorumMet() {
+			verdict = "⚠️ 未超过半数，会议不符合法定人数"
+		}
+		fmt.Fprintf(&sb, "\n%s应到 %d 人，实到 %d 人：%s", who, r.Eligible, r.EligiblePresent, verdict)
+	}
+	return sb.String()
+}

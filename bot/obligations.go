@@ -1,0 +1,160 @@
+package bot
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Cadence is how often a meeting type is required.
+type Cadence int
+
+// Cadences, shortest first.
+const (
+	Monthly Cadence = iota + 1
+	Quarterly
+	Yearly
+)
+
+// ParseCadence accepts monthly/quarterly/yearly and 每月/每季度/每年.
+func ParseCadence(s string) (Cadence, bool) {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "monthly", "每月", "月":
+		return Monthly, true
+	case "quarterly", "每季度", "季度":
+		return Quarterly, true
+	case "yearly", "每年", "年":
+		return Yearly, true
+	}
+	return 0, false
+}
+
+// DefaultCadence is the 三会一课 rule: 支委会, 党小组会 and 主题党日 monthly,
+// 党员大会 and 党课 quarterly, 组织生活会 yearly.
+func DefaultCadence() map[string]Cadence {
+	return map[string]Cadence{
+		MeetingCommittee: Monthly, MeetingGroup: Monthly, MeetingThemeDay: Monthly,
+		MeetingGeneral: Quarterly, MeetingLecture: Quarterly,
+		MeetingLifeMeet: Yearly,
+	}
+}
+
+// period is [Start, End) in the org's time zone.
+type period struct{ Start, End time.Time }
+
+// periodOf returns the period of cadence c containing t.
+func periodOf(c Cadence, t time.Time) period {
+	y, m := t.Year(), t.Month()
+	var start time.Time
+	switch c {
+	case Monthly:
+		start = time.Date(y, m, 1, 0, 0, 0, 0, t.Location())
+		return period{start, start.AddDate(0, 1, 0)}
+	case Quarterly:
+		start = time.Date(y, m-(m-1)%3, 1, 0, 0, 0, 0, t.Location())
+		return period{start, start.AddDate(0, 3, 0)}
+	}
+	start = time.Date(y, 1, 1, 0, 0, 0, 0, t.Location())
+	return period{start, start.AddDate(1, 0, 0)}
+}
+
+func (c Cadence) label() (this, last string) {
+	switch c {
+	case Monthly:
+		return "本月", "上月"
+	case Quarterly:
+		return "本季度", "上季度"
+	}
+	return "本年", "去年"
+}
+
+// Obligation is one meeting type's standing in its current period.
+type Obligation struct {
+	Type       string
+	Cadence    Cadence
+	Done       int       // closed meetings in the current period
+	Due        time.Time // end of the current period
+	MissedLast bool      // none held in the previous period
+}
+
+// Obligations computes the branch's standing at now.
+func (b *Bot) Obligations(ctx context.Context, branchID string, now time.Time) ([]Obligation, error) {
+	now = now.In(b.Location)
+	earliest := periodOf(Yearly, now).Start.AddDate(-1, 0, 0)
+	meetings, err := b.Meetings.Meetings(ctx, branchID, earliest, now.Add(time.Second))
+	if err != nil {
+		return nil, fmt.Errorf("bot: list meetings: %w", err)
+	}
+	var out []Obligation
+	for _, typ := range MeetingTypes {
+		c, ok := b.Cadence[typ]
+		if !ok {
+			continue
+		}
+		cur := periodOf(c, now)
+		prev := periodOf(c, cur.Start.Add(-time.Second))
+		o := Obligation{Type: typ, Cadence: c, Due: cur.End, MissedLast: true}
+		for _, m := range meetings {
+			if m.Type != typ || m.ClosedAt.IsZero() {
+				continue
+			}
+			switch at := m.OpenedAt.In(b.Location); {
+			case !at.Before(cur.Start) && at.Before(cur.End):
+				o.Done++
+			case !at.Before(prev.Start) && at.Before(prev.End):
+				o.MissedLast = false
+			}
+		}
+		out = append(out, o)
+	}
+	return out, nil
+}
+
+func (b *Bot) progress(ctx context.Context, req Request) (Reply, error) {
+	branchID := req.Member.BranchID
+	if len(req.Args) > 0 && req.Member.Role == RoleAdmin {
+		branchID = req.Args[0]
+	}
+	branch, found, err := b.Roster.Branch(ctx, branchID)
+	if err != nil {
+		return Reply{}, fmt.Errorf("bot: read branch: %w", err)
+	}
+	if !found {
+		return Reply{Text: "用法：进度 <支部id>（管理员）。发送“支部”查看全部支部。"}, nil
+	}
+	obs, err := b.Obligations(ctx, branchID, req.Now)
+	if err != nil {
+		return Reply{}, err
+	}
+	now := req.Now.In(b.Location)
+	var sb strings.Builder
+	fmt.Fprintf(&sb, "%s 组织生活进度（%d年%d月%d日）", branch.Name, now.Year(), now.Month(), now.Day())
+	var missed []string
+	for _, c := range []Cadence{Monthly, Quarterly, Yearly} {
+		this, last := c.label()
+		var parts []string
+		for _, o := range obs {
+			if o.Cadence != c {
+				continue
+			}
+			due := o.Due.Add(-time.Second)
+			switch {
+			case o.Done > 0:
+				parts = append(parts, fmt.Sprintf("%s ✅%d次", o.Type, o.Done))
+			default:
+				parts = append(parts, fmt.Sprintf("%s ⏳待开（%d月%d日前）", o.Type, due.Month(), due.Day()))
+			}
+			if o.MissedLast {
+				missed = append(missed, last+o.Type)
+			}
+		}
+		if len(parts) > 0 {
+			fmt.Fprintf(&sb, "\n%s：%s", this, strings.Join(parts, "；"))
+		}
+	}
+	if len(missed) > 0 {
+		fmt.Fprintf(&sb, "\n⚠️ 逾期未开：%s", strings.Join(missed, "、"))
+	}
+	return Reply{Text: sb.String()}, nil
+}

@@ -1,0 +1,176 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"strconv"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/partybot/partybot/bot"
+)
+
+var _ bot.MeetingStore = (*Store)(nil)
+
+func (s *Store) openMeetingKey(branchID string) string { return s.branchKey(branchID, "meeting", "open") }
+func (s *Store) meetingKey(branchID, id string) string  { return s.branchKey(branchID, "meeting", id) }
+func (s *Store) meetingsKey(branchID string) string     { return s.branchKey(branchID, "meetings") }
+func (s *Store) attendanceKey(branchID, id string) string {
+	return s.branchKey(branchID, "meeting", id, "attendance")
+}
+
+// openMeetingScript opens a meeting unless one is open, whose id it then
+// returns: KEYS open pointer, meeting record, meeting index (one hash tag).
+var openMeetingScript = redis.NewScript(`
+local current = redis.call('GET', KEYS[1])
+if current then return {0, current} end
+redis.call('SET', KEYS[1], ARGV[1])
+redis.call('SET', KEYS[2], ARGV[2])
+redis.call('ZADD', KEYS[3], ARGV[3], ARGV[1])
+return {1, ARGV[1]}
+`)
+
+// closeMeetingScript stores the closed record and clears the pointer, only
+// if the pointer still names this meeting (a retry finds it closed).
+var closeMeetingScript = redis.NewScript(`
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  redis.call('SET', KEYS[2], ARGV[2])
+  redis.call('DEL', KEYS[1])
+  return 1
+end
+return 0
+`)
+
+func decodeMeeting(raw string) (bot.Meeting, error) {
+	var m bot.Meeting
+	if err := json.Unmarshal([]byte(raw), &m); err != nil {
+		return bot.Meeting{}, fmt.Errorf("store: decode meeting: %w", err)
+	}
+	return m, nil
+}
+
+// OpenMeeting implements bot.MeetingStore.
+func (s *Store) OpenMeeting(ctx context.Context, m bot.Meeting) (bot.Meeting, bool, error) {
+	raw, err := json.Marshal(m)
+	if err != nil {
+		return bot.Meeting{}, false, fmt.Errorf("store: encode meeting: %w", err)
+	}
+	keys := []string{s.openMeetingKey(m.BranchID), s.meetingKey(m.BranchID, m.ID), s.meetingsKey(m.BranchID)}
+	res, err := openMeetingScript.Run(ctx, s.rdb, keys, m.ID, raw, m.OpenedAt.Unix()).Slice()
+	if err != nil {
+		return bot.Meeting{}, false, fmt.Errorf("store: open meeting: %w", err)
+	}
+	if len(res) != 2 {
+		return bot.Meeting{}, false, fmt.Errorf("store: open meeting: unexpected result %v", res)
+	}
+	if opened, _ := res[0].(int64); opened == 1 {
+		return m, true, nil
+	}
+	id, _ := res[1].(string)
+	current, err := s.meeting(ctx, m.BranchID, id)
+	return current, false, err
+}
+
+func (s *Store) meeting(ctx context.Context, branchID, id string) (bot.Meeting, error) {
+	raw, err := s.rdb.Get(ctx, s.meetingKey(branchID, id)).Result()
+	if err != nil {
+		return bot.Meeting{}, fmt.Errorf("store: read meeting %s: %w", id, err)
+	}
+	return decodeMeeting(raw)
+}
+
+// OpenMeetingOf implements bot.MeetingStore.
+func (s *Store) OpenMeetingOf(ctx context.Context, branchID string) (bot.Meeting, bool, error) {
+	if branchID == "" {
+		return bot.Meeting{}, false, nil
+	}
+	id, err := s.rdb.Get(ctx, s.openMeetingKey(branchID)).Result()
+	if errors.Is(err, redis.Nil) {
+		return bot.Meeting{}, false, nil
+	}
+	if err != nil {
+		return bot.Meeting{}, false, fmt.Errorf("store: open meeting: %w", err)
+	}
+	m, err := s.meeting(ctx, branchID, id)
+	return m, err == nil, err
+}
+
+// RecordAttendance implements bot.MeetingStore: HSETNX, the first stands.
+func (s *Store) RecordAttendance(ctx context.Context, branchID, meetingID string, a bot.Attendance) (bot.Attendance, bool, error) {
+	raw, err := json.Marshal(a)
+	if err != nil {
+		return bot.Attendance{}, false, fmt.Errorf("store: encode attendance: %w", err)
+	}
+	key := s.attendanceKey(branchID, meetingID)
+	created, err := s.rdb.HSetNX(ctx, key, a.UserID, raw).Result()
+	if err != nil {
+		return bot.Attendance{}, false, fmt.Errorf("store: record attendance: %w", err)
+	}
+	if created {
+		return a, true, nil
+	}
+	cur, err := s.rdb.HGet(ctx, key, a.UserID).Result()
+	if err != nil {
+		return bot.Attendance{}, false, fmt.Errorf("store: read attendance: %w", err)
+	}
+	var stored bot.Attendance
+	if err := json.Unmarshal([]byte(cur), &stored); err != nil {
+		return bot.Attendance{}, false, fmt.Errorf("store: decode attendance: %w", err)
+	}
+	return stored, false, nil
+}
+
+// Attendance implements bot.MeetingStore, ordered by time.
+func (s *Store) Attendance(ctx context.Context, branchID, meetingID string) ([]bot.Attendance, error) {
+	vals, err := s.rdb.HVals(ctx, s.attendanceKey(branchID, meetingID)).Result()
+	if err != nil {
+		return nil, fmt.Errorf("store: read attendance: %w", err)
+	}
+	out := make([]bot.Attendance, 0, len(vals))
+	for _, v := range vals {
+		var a bot.Attendance
+		if err := json.Unmarshal([]byte(v), &a); err != nil {
+			return nil, fmt.Errorf("store: decode attendance: %w", err)
+		}
+		out = append(out, a)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].At.Before(out[j].At) })
+	return out, nil
+}
+
+// CloseMeeting implements bot.MeetingStore.
+func (s *Store) CloseMeeting(ctx context.Context, m bot.Meeting) error {
+	raw, err := json.Marshal(m)
+	if err != nil {
+		return fmt.Errorf("store: encode meeting: %w", err)
+	}
+	keys := []string{s.openMeetingKey(m.BranchID), s.meetingKey(m.BranchID, m.ID)}
+	if err := closeMeetingScript.Run(ctx, s.rdb, keys, m.ID, raw).Err(); err != nil {
+		return fmt.Errorf("store: close meeting: %w", err)
+	}
+	return nil
+}
+
+// Meetings implements bot.MeetingStore.
+func (s *Store) Meetings(ctx context.Context, branchID string, from, to time.Time) ([]bot.Meeting, error) {
+	ids, err := s.rdb.ZRangeArgs(ctx, redis.ZRangeArgs{
+		Key: s.meetingsKey(branchID), ByScore: true,
+		Start: strconv.FormatInt(from.Unix(), 10), Stop: "(" + strconv.FormatInt(to.Unix(), 10),
+	}).Result()
+	if err != nil {
+		return nil, fmt.Errorf("store: list meetings: %w", err)
+	}
+	out := make([]bot.Meeting, 0, len(ids))
+	for _, id := range ids {
+		m, err := s.meeting(ctx, branchID, id)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, m)
+	}
+	return out, nil
+}
