@@ -3,6 +3,8 @@ package bot
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha1"
+	"encoding/hex"
 	"fmt"
 	"math/big"
 	"slices"
@@ -26,7 +28,7 @@ var MeetingTypes = []string{MeetingGeneral, MeetingCommittee, MeetingGroup, Meet
 
 // Meeting is one meeting of a branch. Once closed it is never changed.
 type Meeting struct {
-	ID        string    `json:"id"` // time opened, 20060102150405: unique per branch
+	ID        string    `json:"id"` // see meetingID
 	BranchID  string    `json:"branch"`
 	Type      string    `json:"type"`
 	Title     string    `json:"title,omitempty"`
@@ -108,7 +110,7 @@ func (b *Bot) openMeeting(ctx context.Context, req Request) (Reply, error) {
 		return Reply{Text: "你不属于任何支部，不能开会。"}, nil
 	}
 	m := Meeting{
-		ID: req.Now.In(b.Location).Format("20060102150405"), BranchID: branchID,
+		ID: meetingID(req), BranchID: branchID,
 		Type: req.Args[0], Title: strings.Join(req.Args[1:], " "), Code: b.NewCode(),
 		OpenedBy: req.Member.UserID, OpenedAt: req.Now, ExpiresAt: req.Now.Add(b.SignInWindow),
 	}
@@ -143,6 +145,14 @@ func (b *Bot) openMeeting(ctx context.Context, req Request) (Reply, error) {
 		}}}
 	}
 	return reply, nil
+}
+
+// meetingID is the opening time plus a digest of the message that opened
+// it: readable, unique even for two meetings opened in one second, and the
+// same when WeCom retries the message.
+func meetingID(req Request) string {
+	sum := sha1.Sum([]byte(req.Msg.DedupeKey()))
+	return req.Now.UTC().Format("20060102150405") + "-" + hex.EncodeToString(sum[:3])
 }
 
 // signInMeeting handles "签到 <code>".

@@ -328,3 +328,47 @@ func TestClientTruncatesLongText(t *testing.T) {
 		t.Fatalf("sent %d bytes, want at most 2048 ending in …", len(texts[0][1]))
 	}
 }
+
+func TestCardClickGetsUpdateButton(t *testing.T) {
+	seen := make(chan bot.Message, 1)
+	h := newHarness(t, handlerFunc(func(_ context.Context, m bot.Message) (bot.Reply, error) {
+		seen <- m
+		return bot.Reply{ReplaceButton: "已签到"}, nil
+	}), nil)
+	resp, err := h.wc.Post(h.wc.CardEventXML("lisi", "meeting_signin", "mtg_tech_1", time.Now()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.ReplyType != "update_button" || resp.ReplyButton != "已签到" || resp.ReplyTo != "lisi" {
+		t.Fatalf("reply %+v, want update_button 已签到 to lisi", resp)
+	}
+	if m := <-seen; m.Event != "template_card_event" || m.TaskID != "mtg_tech_1" || m.EventKey != "meeting_signin" || m.ResponseCode == "" {
+		t.Fatalf("parsed %+v", m)
+	}
+}
+
+func TestNotifyBatchesByThousand(t *testing.T) {
+	fake.Reset()
+	to := make([]string, 2500)
+	for i := range to {
+		to[i] = fmt.Sprintf("u%04d", i)
+	}
+	card := &bot.Card{TaskID: "t1", Title: "会议", Description: "请签到", ButtonText: "签到", ButtonKey: "k"}
+	if err := newClient().Notify(t.Context(), bot.Notice{To: to, Card: card}); err != nil {
+		t.Fatal(err)
+	}
+	calls := fake.Calls("message/send")
+	if len(calls) != 3 {
+		t.Fatalf("%d calls for 2500 recipients, want ceil(2500/1000) = 3", len(calls))
+	}
+	total := 0
+	for _, c := range calls {
+		total += len(strings.Split(c.Body["touser"].(string), "|"))
+		if c.Body["msgtype"] != "template_card" {
+			t.Fatalf("msgtype %v", c.Body["msgtype"])
+		}
+	}
+	if total != 2500 {
+		t.Fatalf("%d recipients in all, want 2500", total)
+	}
+}

@@ -44,10 +44,18 @@ func testConfig(rc store.Config) Config {
 }
 
 type e2e struct {
-	app   *App
-	wc    *wecomtest.WeCom
-	clock *clock
-	base  string
+	app    *App
+	wc     *wecomtest.WeCom
+	clock  *clock
+	base   string
+	msgSeq int    // MsgIds for e.run and friends
+	last   string // the last reply e.send saw
+}
+
+// lastReply is the text of the last passive reply.
+func (e *e2e) lastReply(t *testing.T) string {
+	t.Helper()
+	return e.last
 }
 
 func startApp(t testing.TB, rc store.Config) *e2e {
@@ -86,6 +94,7 @@ func (e *e2e) send(t *testing.T, from, text, msgID string) wecomtest.Response {
 	if err != nil {
 		t.Fatalf("send %q: %v", text, err)
 	}
+	e.last = resp.ReplyText
 	return resp
 }
 

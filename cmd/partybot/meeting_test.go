@@ -1,0 +1,249 @@
+package main
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/partybot/partybot/bot"
+	"github.com/partybot/partybot/store/redistest"
+)
+
+// startBranch starts the app with a five-member branch: a secretary, a
+// committee member who is a probationary member, and three members.
+func startBranch(t *testing.T) *e2e {
+	t.Helper()
+	e := startApp(t, redistest.Config(t))
+	err := e.app.Store.SaveMembers(t.Context(), []bot.Member{
+		{UserID: "zhangsan", Name: "张三", BranchID: "tech", Role: bot.RoleSecretary, Status: bot.StatusFull, Active: true},
+		{UserID: "lisi", Name: "李四", BranchID: "tech", Role: bot.RoleMember, Status: bot.StatusFull, Active: true},
+		{UserID: "wangwu", Name: "王五", BranchID: "tech", Role: bot.RoleCommittee, Status: bot.StatusProbationary, Active: true},
+		{UserID: "zhaoliu", Name: "赵六", BranchID: "tech", Role: bot.RoleMember, Status: bot.StatusFull, Active: true},
+		{UserID: "qianqi", Name: "钱七", BranchID: "tech", Role: bot.RoleMember, Status: bot.StatusFull, Active: true},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Friday 2026-11-20, 14:00 Beijing time.
+	e.clock.Set(time.Date(2026, 11, 20, 14, 0, 0, 0, time.FixedZone("CST", 8*3600)))
+	return e
+}
+
+var codePattern = regexp.MustCompile(`签到码：(\d{4})`)
+
+// step is one message and a fragment its reply must contain.
+type step struct {
+	from, text, want string
+}
+
+func (e *e2e) run(t *testing.T, steps []step) {
+	t.Helper()
+	for _, st := range steps {
+		e.msgSeq++
+		resp := e.send(t, st.from, st.text, fmt.Sprint(e.msgSeq))
+		if !strings.Contains(resp.ReplyText, st.want) {
+			t.Fatalf("%s: %q\n got %q\nwant %q", st.from, st.text, resp.ReplyText, st.want)
+		}
+	}
+}
+
+// open starts a meeting and returns its code and card task id.
+func (e *e2e) open(t *testing.T, typ, title string) (code, taskID string) {
+	t.Helper()
+	e.msgSeq++
+	resp := e.send(t, "zhangsan", "会议 "+typ+" "+title, fmt.Sprint(e.msgSeq))
+	m := codePattern.FindStringSubmatch(resp.ReplyText)
+	if m == nil {
+		t.Fatalf("open %s: no code in %q", typ, resp.ReplyText)
+	}
+	open, found, err := e.app.Store.OpenMeetingOf(t.Context(), "tech")
+	if err != nil || !found {
+		t.Fatalf("no open meeting after 会议: %v", err)
+	}
+	return m[1], open.TaskID()
+}
+
+func (e *e2e) clickCard(t *testing.T, from, taskID string) string {
+	t.Helper()
+	resp, err := e.wc.Post(e.wc.CardEventXML(from, "meeting_signin", taskID, e.clock.Now()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.ReplyType != "update_button" {
+		t.Fatalf("card click answered %q %q, want update_button", resp.ReplyType, resp.Body)
+	}
+	return resp.ReplyButton
+}
+
+func TestMeetingFullFlow(t *testing.T) {
+	e := startBranch(t)
+	code, taskID := e.open(t, "党员大会", "十一月党员大会")
+
+	t.Run("one card notice to the branch", func(t *testing.T) {
+		e.app.Callback.Wait()
+		var cards []map[string]any
+		for _, c := range fake.Calls("message/send") {
+			if c.Body["msgtype"] == "template_card" {
+				cards = append(cards, c.Body)
+			}
+		}
+		if len(cards) != 1 {
+			t.Fatalf("%d card sends, want 1 batched call", len(cards))
+		}
+		card := cards[0]["template_card"].(map[string]any)
+		if got := cards[0]["touser"]; got != "lisi|qianqi|wangwu|zhaoliu" {
+			t.Fatalf("touser %v", got)
+		}
+		if card["task_id"] != taskID || card["card_type"] != "button_interaction" {
+			t.Fatalf("card %v", card)
+		}
+	})
+
+	wrong := "0000"
+	if code == wrong {
+		wrong = "1111"
+	}
+	e.run(t, []step{
+		{"lisi", "签到 " + wrong, "签到码不对"},
+		{"lisi", "签到 " + code, "会议签到成功 ✅ 党员大会「十一月党员大会」"},
+		{"lisi", "签到 " + code, "你已在 14:00 签到过"},
+		{"zhangsan", "签到 " + code, "会议签到成功"},
+		{"zhaoliu", "请假 出差在外", "已登记 赵六 本次党员大会请假（出差在外）"},
+		{"zhaoliu", "签到 " + code, "你已请假（出差在外）"},
+		{"lisi", "签到", "本支部正在开会"},
+		{"zhangsan", "会议 支委会", "本支部已有进行中的会议：党员大会「十一月党员大会」"},
+		{"lisi", "会议 党课", "只有支部书记、支委或党委管理员可以使用"},
+	})
+	if got := e.clickCard(t, "wangwu", taskID); got != "已签到" {
+		t.Fatalf("card click relabelled the button %q, want 已签到", got)
+	}
+
+	// Three hours later the code has expired: no back-dating.
+	e.clock.Set(e.clock.Now().Add(3 * time.Hour))
+	e.run(t, []step{{"qianqi", "签到 " + code, "签到时间已过（16:00 截止），不能补签"}})
+	if got := e.clickCard(t, "qianqi", taskID); got != "签到已截止" {
+		t.Fatalf("late card click %q, want 签到已截止", got)
+	}
+
+	e.run(t, []step{{"zhangsan", "结束会议", "到会 3 人：李四、王五、张三"}})
+	record := e.lastReply(t)
+	for _, want := range []string{"请假 1 人：赵六（出差在外）", "缺席 1 人：钱七", "有表决权的党员应到 4 人，实到 2 人：⚠️ 未超过半数"} {
+		if !strings.Contains(record, want) {
+			t.Errorf("record lacks %q:\n%s", want, record)
+		}
+	}
+	e.run(t, []step{
+		{"lisi", "签到 " + code, "没有进行中的会议"},
+		{"zhangsan", "结束会议", "没有进行中的会议"},
+	})
+	e.clock.Set(e.clock.Now().Add(time.Minute)) // a new click, not a retry of the last one
+	if got := e.clickCard(t, "qianqi", taskID); got != "会议已结束" {
+		t.Fatalf("click after close %q, want 会议已结束", got)
+	}
+
+	actions := map[string]int{}
+	for _, a := range mustAudit(t, e) {
+		actions[a.Action]++
+	}
+	if actions["meeting.open"] != 1 || actions["meeting.close"] != 1 {
+		t.Fatalf("audit %v, want one open and one close", actions)
+	}
+}
+
+func TestMeetingQuorumMet(t *testing.T) {
+	e := startBranch(t)
+	code, taskID := e.open(t, "党员大会", "")
+	e.run(t, []step{
+		{"zhangsan", "签到 " + code, "会议签到成功"},
+		{"lisi", "签到 " + code, "会议签到成功"},
+	})
+	e.clickCard(t, "qianqi", taskID)
+	e.run(t, []step{{"zhangsan", "结束会议", "有表决权的党员应到 4 人，实到 3 人：✅ 超过半数，会议有效"}})
+
+	// 支委会: the committee is the secretary and the committee member.
+	code, _ = e.open(t, "支委会", "")
+	e.run(t, []step{
+		{"zhangsan", "签到 " + code, "会议签到成功"},
+		{"wangwu", "签到 " + code, "会议签到成功"},
+		{"zhangsan", "结束会议", "支委应到 2 人，实到 2 人：✅ 超过半数"},
+	})
+	if r := e.lastReply(t); !strings.Contains(r, "缺席 0 人") {
+		t.Fatalf("a committee meeting counted members as absent:\n%s", r)
+	}
+}
+
+func TestMeetingRetriedCardClick(t *testing.T) {
+	e := startBranch(t)
+	_, taskID := e.open(t, "主题党日", "参观")
+	plain := e.wc.CardEventXML("lisi", "meeting_signin", taskID, e.clock.Now())
+	for i := range 2 {
+		resp, err := e.wc.Post(plain)
+		if err != nil || resp.ReplyButton != "已签到" {
+			t.Fatalf("delivery %d: %v %q", i+1, err, resp.ReplyButton)
+		}
+	}
+	m, _, _ := e.app.Store.OpenMeetingOf(t.Context(), "tech")
+	att, err := e.app.Store.Attendance(t.Context(), "tech", m.ID)
+	if err != nil || len(att) != 1 || att[0].Via != "card" {
+		t.Fatalf("attendance %+v %v, want one card sign-in", att, err)
+	}
+}
+
+func TestObligationsProgress(t *testing.T) {
+	e := startBranch(t)
+	for _, typ := range []string{"支委会", "主题党日", "党课"} {
+		e.open(t, typ, "")
+		e.run(t, []step{{"zhangsan", "结束会议", "已结束"}})
+	}
+	e.open(t, "党小组会", "") // still open: not yet done
+	e.run(t, []step{{"zhangsan", "进度", "本月：支委会 ✅1次；党小组会 ⏳待开（11月30日前）；主题党日 ✅1次"}})
+	r := e.lastReply(t)
+	for _, want := range []string{
+		"本季度：党员大会 ⏳待开（12月31日前）；党课 ✅1次",
+		"本年：组织生活会 ⏳待开（12月31日前）",
+		"⚠️ 逾期未开：上月支委会、上月党小组会、上月主题党日、上季度党员大会、上季度党课、去年组织生活会",
+	} {
+		if !strings.Contains(r, want) {
+			t.Errorf("进度 lacks %q:\n%s", want, r)
+		}
+	}
+	e.run(t, []step{{"lisi", "进度", "只有支部书记、支委或党委管理员可以使用"}})
+}
+
+func TestLocationAttachesToCheckin(t *testing.T) {
+	e := startBranch(t)
+	day := bot.Date{Year: 2026, Month: time.November, Day: 20}
+	post := func(lat float64, label string) string {
+		e.msgSeq++
+		resp, err := e.wc.Post(e.wc.LocationXML("lisi", lat, 116.3, label, fmt.Sprint(e.msgSeq), e.clock.Now()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return resp.ReplyText
+	}
+	if got := post(39.9, "公司"); !strings.Contains(got, "今天还没签到") {
+		t.Fatalf("location before check-in: %q", got)
+	}
+	e.run(t, []step{{"lisi", "签到", "签到成功"}})
+	if got := post(39.95, "会议室"); !strings.Contains(got, "位置已附在今天的签到上") {
+		t.Fatalf("location after check-in: %q", got)
+	}
+	loc, found, err := e.app.Store.Location(t.Context(), "tech", "lisi", day)
+	if err != nil || !found || loc.Latitude != 39.95 || loc.Label != "会议室" {
+		t.Fatalf("stored location %+v %v %v", loc, found, err)
+	}
+	// The periodic LOCATION event is filed without a reply.
+	ev := fmt.Sprintf(`<xml><ToUserName><![CDATA[%s]]></ToUserName><FromUserName><![CDATA[lisi]]></FromUserName>`+
+		`<CreateTime>%d</CreateTime><MsgType><![CDATA[event]]></MsgType><Event><![CDATA[LOCATION]]></Event>`+
+		`<Latitude>40.0</Latitude><Longitude>116.4</Longitude><Precision>30</Precision><AgentID>1</AgentID></xml>`,
+		e.wc.CorpID, e.clock.Now().Unix())
+	resp, err := e.wc.Post(ev)
+	if err != nil || resp.Status != 200 || len(resp.Body) != 0 {
+		t.Fatalf("LOCATION event: %v %d %q, want an empty 200", err, resp.Status, resp.Body)
+	}
+	if loc, _, _ := e.app.Store.Location(t.Context(), "tech", "lisi", day); loc.Latitude != 40.0 {
+		t.Fatalf("LOCATION event not attached: %+v", loc)
+	}
+}
