@@ -16,9 +16,11 @@ import (
 
 var _ bot.MeetingStore = (*Store)(nil)
 
-func (s *Store) openMeetingKey(branchID string) string { return s.branchKey(branchID, "meeting", "open") }
-func (s *Store) meetingKey(branchID, id string) string  { return s.branchKey(branchID, "meeting", id) }
-func (s *Store) meetingsKey(branchID string) string     { return s.branchKey(branchID, "meetings") }
+func (s *Store) openMeetingKey(branchID string) string {
+	return s.branchKey(branchID, "meeting", "open")
+}
+func (s *Store) meetingKey(branchID, id string) string { return s.branchKey(branchID, "meeting", id) }
+func (s *Store) meetingsKey(branchID string) string    { return s.branchKey(branchID, "meetings") }
 func (s *Store) attendanceKey(branchID, id string) string {
 	return s.branchKey(branchID, "meeting", id, "attendance")
 }
