@@ -19,6 +19,7 @@ type Deps struct {
 	Leaves   LeaveStore
 	Audit    AuditLog
 	Meetings MeetingStore
+	Studies  StudyStore
 	Location *time.Location   // the org's time zone; days start at its midnight
 	Calendar Calendar         // nil means Monday to Friday
 	Now      func() time.Time // nil means time.Now
@@ -27,6 +28,8 @@ type Deps struct {
 	SignInWindow time.Duration      // how long a meeting's code is valid; 0 means 2 h
 	NewCode      func() string      // draws sign-in codes; nil means 4 random digits
 	Cadence      map[string]Cadence // obligations per meeting type; nil means DefaultCadence
+	Targets      StudyTargets       // weekly study goals
+	Leaderboard  bool               // allow 排行 (off by default)
 }
 
 // Bot answers members' messages.
@@ -40,8 +43,8 @@ const streakLookback = 400
 
 // New wires a Bot and its command table.
 func New(d Deps) (*Bot, error) {
-	if d.Roster == nil || d.Dedupe == nil || d.Checkins == nil || d.Leaves == nil || d.Audit == nil || d.Meetings == nil || d.Location == nil {
-		return nil, errors.New("bot: Roster, Dedupe, Checkins, Leaves, Audit, Meetings and Location are required")
+	if d.Roster == nil || d.Dedupe == nil || d.Checkins == nil || d.Leaves == nil || d.Audit == nil || d.Meetings == nil || d.Studies == nil || d.Location == nil {
+		return nil, errors.New("bot: Roster, Dedupe, Checkins, Leaves, Audit, Meetings, Studies and Location are required")
 	}
 	if d.SignInWindow <= 0 {
 		d.SignInWindow = DefaultSignInWindow
@@ -130,6 +133,8 @@ func (b *Bot) action(msg Message) HandlerFunc {
 		return b.command(msg.EventKey)
 	case msg.Location != nil:
 		return b.location
+	case msg.Kind == KindImage:
+		return b.evidence
 	case msg.Kind == KindEvent && msg.Event == "template_card_event" && msg.EventKey == signInButtonKey:
 		return b.signInByCard
 	}
@@ -162,6 +167,31 @@ func (b *Bot) commands() []Command {
 			Name: "签到", Aliases: []string{"打卡", "checkin", "check-in"},
 			Usage: "签到", Summary: "每日签到",
 			Run: b.checkin,
+		},
+		{
+			Name: "学习", Aliases: []string{"study"},
+			Usage: "学习 内容 30分钟 [心得]", Summary: "记录一次学习（可补记本周）",
+			Run: b.study,
+		},
+		{
+			Name: "撤回", Aliases: []string{"undo"},
+			Usage: "撤回", Summary: "撤回 24 小时内最近一条学习记录",
+			Run: b.withdraw,
+		},
+		{
+			Name: "我的", Aliases: []string{"me", "我"},
+			Usage: "我的", Summary: "本周、本月签到和学习，目标进度",
+			Run: b.me,
+		},
+		{
+			Name: "本周", Aliases: []string{"week"},
+			Usage: "本周", Summary: "本支部本周签到与学习一览", Access: AccessBranch,
+			Run: b.week,
+		},
+		{
+			Name: "排行", Aliases: []string{"rank"},
+			Usage: "排行", Summary: "本支部学习时长排行（需开启）",
+			Run: b.leaderboard,
 		},
 		{
 			Name: "请假", Aliases: []string{"leave"},

@@ -6,10 +6,14 @@ import (
 	"unicode/utf8"
 )
 
-func (b *Bot) help(_ context.Context, _ Request) (Reply, error) {
+// help lists the commands the sender may use, one line each.
+func (b *Bot) help(_ context.Context, req Request) (Reply, error) {
 	var sb strings.Builder
 	sb.WriteString("党建助手可以帮你：")
 	for _, c := range b.router.Commands() {
+		if c.Access.refusal(req.Member, c.Name) != "" || (c.Name == "排行" && !b.Leaderboard) {
+			continue
+		}
 		sb.WriteString("\n· ")
 		sb.WriteString(c.Usage)
 		sb.WriteString(" — ")

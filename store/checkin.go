@@ -78,11 +78,11 @@ func (s *Store) CheckinDays(ctx context.Context, branchID, userID string, from, 
 	}
 	days := make([]bot.Date, 0, len(nums))
 	for _, v := range nums {
-		t, err := time.Parse(time.DateOnly, v)
+		d, err := parseDay(v)
 		if err != nil {
-			return nil, fmt.Errorf("store: bad check-in day %q: %w", v, err)
+			return nil, err
 		}
-		days = append(days, bot.Date{Year: t.Year(), Month: t.Month(), Day: t.Day()})
+		days = append(days, d)
 	}
 	return days, nil
 }

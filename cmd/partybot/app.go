@@ -51,6 +51,7 @@ func NewApp(cfg Config, log *slog.Logger) (*App, error) {
 		Leaves:   a.Store,
 		Audit:    a.Store,
 		Meetings: a.Store,
+		Studies:  a.Store,
 		Location: loc,
 		Calendar: cal,
 		Now:      func() time.Time { return a.Now() },
@@ -58,6 +59,8 @@ func NewApp(cfg Config, log *slog.Logger) (*App, error) {
 
 		SignInWindow: cfg.Rules.MeetingSignInWindow,
 		Cadence:      cfg.cadence(),
+		Targets:      bot.StudyTargets{WeeklyMinutes: cfg.Rules.WeeklyStudyMinutes, WeeklyReports: cfg.Rules.WeeklyStudyReports},
+		Leaderboard:  cfg.Rules.Leaderboard,
 	})
 	if err != nil {
 		return nil, err

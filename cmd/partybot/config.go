@@ -40,6 +40,9 @@ type CalendarConfig struct {
 type RulesConfig struct {
 	MeetingSignInWindow time.Duration `yaml:"meeting_signin_window"`
 	PartyLectureCadence string        `yaml:"party_lecture_cadence"` // monthly, quarterly, yearly
+	WeeklyStudyMinutes  int           `yaml:"weekly_study_minutes"`  // 0: no target
+	WeeklyStudyReports  int           `yaml:"weekly_study_reports"`  // 0: no target
+	Leaderboard         bool          `yaml:"leaderboard"`           // allow 排行; off by default
 }
 
 // RedisConfig says where state lives.
@@ -199,6 +202,12 @@ func (c Config) Validate() error {
 	}
 	if c.Rules.MeetingSignInWindow < time.Minute || c.Rules.MeetingSignInWindow > 24*time.Hour {
 		bad("rules.meeting_signin_window: %s must be between 1m and 24h", c.Rules.MeetingSignInWindow)
+	}
+	if c.Rules.WeeklyStudyMinutes < 0 || c.Rules.WeeklyStudyMinutes > 7*24*60 {
+		bad("rules.weekly_study_minutes: %d must be between 0 and 10080", c.Rules.WeeklyStudyMinutes)
+	}
+	if c.Rules.WeeklyStudyReports < 0 || c.Rules.WeeklyStudyReports > 100 {
+		bad("rules.weekly_study_reports: %d must be between 0 and 100", c.Rules.WeeklyStudyReports)
 	}
 	if _, ok := bot.ParseCadence(c.Rules.PartyLectureCadence); !ok {
 		bad("rules.party_lecture_cadence: %q must be monthly, quarterly or yearly", c.Rules.PartyLectureCadence)

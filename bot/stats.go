@@ -1,0 +1,178 @@
+package bot
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+)
+
+// Tally counts one member's activity over a span of days.
+type Tally struct {
+	Checkins     int
+	StudyMinutes int
+	StudyReports int
+}
+
+// MemberStats is a member's week and month.
+type MemberStats struct {
+	Member      Member
+	Week, Month Tally
+	WeekFrom    Date
+	Streak      int
+}
+
+// Behind says what the member lacks for the weekly targets, or "".
+func (s MemberStats) Behind(t StudyTargets) string {
+	var parts []string
+	if t.WeeklyMinutes > 0 && s.Week.StudyMinutes < t.WeeklyMinutes {
+		parts = append(parts, fmt.Sprintf("差%d分钟", t.WeeklyMinutes-s.Week.StudyMinutes))
+	}
+	if t.WeeklyReports > 0 && s.Week.StudyReports < t.WeeklyReports {
+		parts = append(parts, fmt.Sprintf("差%d次", t.WeeklyReports-s.Week.StudyReports))
+	}
+	return strings.Join(parts, "、")
+}
+
+// MemberStats counts a member's check-ins and study for the week (from
+// Monday) and month containing now, and their streak.
+func (b *Bot) MemberStats(ctx context.Context, m Member, now time.Time) (MemberStats, error) {
+	today := DateOf(now, b.Location)
+	week, month := weekStart(today), Date{today.Year, today.Month, 1}
+	from := min(week.Number(), month.Number())
+	first := DateFromNumber(from)
+	s := MemberStats{Member: m, WeekFrom: week}
+	if m.BranchID == "" {
+		return s, nil
+	}
+	days, err := b.Checkins.CheckinDays(ctx, m.BranchID, m.UserID, today.AddDays(-streakLookback), today)
+	if err != nil {
+		return s, fmt.Errorf("bot: check-in days of %s: %w", m.UserID, err)
+	}
+	checked := make(map[Date]bool, len(days))
+	for _, d := range days {
+		checked[d] = true
+		if d.Number() >= week.Number() {
+			s.Week.Checkins++
+		}
+		if d.Number() >= month.Number() {
+			s.Month.Checkins++
+		}
+	}
+	s.Streak = Streak(checked, today, b.Calendar, streakLookback)
+	reports, err := b.Studies.StudyReports(ctx, m.BranchID, m.UserID, first, today)
+	if err != nil {
+		return s, fmt.Errorf("bot: study reports of %s: %w", m.UserID, err)
+	}
+	for _, r := range reports {
+		if r.Withdrawn {
+			continue
+		}
+		if r.Day >= week.String() {
+			s.Week.StudyMinutes += r.Minutes
+			s.Week.StudyReports++
+		}
+		if r.Day >= month.String() {
+			s.Month.StudyMinutes += r.Minutes
+			s.Month.StudyReports++
+		}
+	}
+	return s, nil
+}
+
+// BranchWeek is MemberStats for every active member of a branch.
+func (b *Bot) BranchWeek(ctx context.Context, branchID string, now time.Time) ([]MemberStats, error) {
+	members, err := b.Roster.BranchMembers(ctx, branchID)
+	if err != nil {
+		return nil, fmt.Errorf("bot: list branch %s: %w", branchID, err)
+	}
+	out := make([]MemberStats, 0, len(members))
+	for _, m := range members {
+		s, err := b.MemberStats(ctx, m, now)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, s)
+	}
+	return out, nil
+}
+
+func fmtWeek(from Date) string {
+	to := from.AddDays(6)
+	if from.Month == to.Month {
+		return fmt.Sprintf("%d月%d日–%d日", from.Month, from.Day, to.Day)
+	}
+	return fmtDay(from) + "–" + fmtDay(to)
+}
+
+func (b *Bot) me(ctx context.Context, req Request) (Reply, error) {
+	if req.Member.BranchID == "" {
+		return Reply{Text: "你不属于任何支部，没有个人统计。"}, nil
+	}
+	s, err := b.MemberStats(ctx, req.Member, req.Now)
+	if err != nil {
+		return Reply{}, err
+	}
+	now := req.Now.In(b.Location)
+	text := fmt.Sprintf("%s · 本周（%s）\n签到 %d 天 · %s\n%d月：签到 %d 天 · 学习 %d 分钟 / %d 次\n已连续签到 %d 天（仅你可见）",
+		req.Member.DisplayName(), fmtWeek(s.WeekFrom), s.Week.Checkins, b.weekProgress(s),
+		now.Month(), s.Month.Checkins, s.Month.StudyMinutes, s.Month.StudyReports, s.Streak)
+	return Reply{Text: text}, nil
+}
+
+func (b *Bot) week(ctx context.Context, req Request) (Reply, error) {
+	branchID := req.Member.BranchID
+	if len(req.Args) > 0 && req.Member.Role == RoleAdmin {
+		branchID = req.Args[0]
+	}
+	branch, found, err := b.Roster.Branch(ctx, branchID)
+	if err != nil {
+		return Reply{}, fmt.Errorf("bot: read branch: %w", err)
+	}
+	if !found {
+		return Reply{Text: "用法：本周 <支部id>（管理员）。发送“支部”查看全部支部。"}, nil
+	}
+	stats, err := b.BranchWeek(ctx, branchID, req.Now)
+	if err != nil {
+		return Reply{}, err
+	}
+	var sb strings.Builder
+	fmt.Fprintf(&sb, "%s 本周（%s）\n姓名｜签到｜学习｜次数", branch.Name, fmtWeek(weekStart(DateOf(req.Now, b.Location))))
+	var behind []string
+	for _, s := range stats {
+		fmt.Fprintf(&sb, "\n%s｜%d｜%d′｜%d", s.Member.DisplayName(), s.Week.Checkins, s.Week.StudyMinutes, s.Week.StudyReports)
+		if why := s.Behind(b.Targets); why != "" {
+			behind = append(behind, s.Member.DisplayName()+"（"+why+"）")
+		}
+	}
+	switch {
+	case len(behind) > 0:
+		fmt.Fprintf(&sb, "\n未达标：%s", strings.Join(behind, "、"))
+	case b.Targets != (StudyTargets{}):
+		sb.WriteString("\n全员达标 👍")
+	}
+	return Reply{Text: sb.String()}, nil
+}
+
+// leaderboard ranks the branch by study minutes this week. Off unless
+// rules.leaderboard is true: official guidance discourages rankings.
+func (b *Bot) leaderboard(ctx context.Context, req Request) (Reply, error) {
+	if !b.Leaderboard {
+		return Reply{Text: "排行榜未开启：党建助手默认不做公开排名。发送“我的”查看自己的进度。"}, nil
+	}
+	if req.Member.BranchID == "" {
+		return Reply{Text: "你不属于任何支部。"}, nil
+	}
+	stats, err := b.BranchWeek(ctx, req.Member.BranchID, req.Now)
+	if err != nil {
+		return Reply{}, err
+	}
+	sort.SliceStable(stats, func(i, j int) bool { return stats[i].Week.StudyMinutes > stats[j].Week.StudyMinutes })
+	var sb strings.Builder
+	sb.WriteString("本周学习时长（本支部）")
+	for i, s := range stats[:min(10, len(stats))] {
+		fmt.Fprintf(&sb, "\n%d. %s %d分钟", i+1, s.Member.DisplayName(), s.Week.StudyMinutes)
+	}
+	return Reply{Text: sb.String()}, nil
+}

@@ -1,0 +1,205 @@
+package bot
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Study kinds; a report is 自学 unless its text names another.
+var studyKinds = []string{"集体学习", "专题学习", "党课", "自学"}
+
+// StudyReport is one study session a member reported (学习).
+type StudyReport struct {
+	ID          string     `json:"id"` // the dedupe key of the message: retries store it once
+	BranchID    string     `json:"branch"`
+	UserID      string     `json:"userid"`
+	Day         string     `json:"day"` // YYYY-MM-DD studied
+	Minutes     int        `json:"minutes"`
+	Content     string     `json:"content"`
+	Kind        string     `json:"kind"`
+	Reflection  string     `json:"reflection,omitempty"`
+	Late        bool       `json:"late,omitempty"` // reported after the day
+	At          time.Time  `json:"at"`             // reported
+	Evidence    []Evidence `json:"evidence,omitempty"`
+	Withdrawn   bool       `json:"withdrawn,omitempty"`
+	WithdrawnAt time.Time  `json:"withdrawn_at,omitzero"`
+}
+
+// Evidence is an image sent to back a report.
+type Evidence struct {
+	MediaID string    `json:"media_id"` // WeCom keeps media 3 days
+	PicURL  string    `json:"pic_url,omitempty"`
+	At      time.Time `json:"at"`
+}
+
+// StudyStore keeps study reports per member.
+type StudyStore interface {
+	// RecordStudy stores r unless a report with its ID exists, and makes it
+	// the member's latest.
+	RecordStudy(ctx context.Context, r StudyReport) (created bool, err error)
+	// LastStudy returns the member's most recently submitted report.
+	LastStudy(ctx context.Context, branchID, userID string) (r StudyReport, found bool, err error)
+	// UpdateStudy rewrites a report (evidence added, or withdrawn).
+	UpdateStudy(ctx context.Context, r StudyReport) error
+	// StudyReports lists the member's reports for days in [from, to],
+	// withdrawn ones included.
+	StudyReports(ctx context.Context, branchID, userID string, from, to Date) ([]StudyReport, error)
+}
+
+// StudyTargets are the weekly goals (rules.weekly_study_*); zero means none.
+type StudyTargets struct {
+	WeeklyMinutes int
+	WeeklyReports int
+}
+
+const (
+	studyUsage = "用法：学习 <内容> <时长> [心得]\n例如：学习 党章第一章 30分钟 收获很大\n补记本周：学习 昨天 党史 1小时"
+	// evidenceWindow is how soon after a report an image counts as its evidence.
+	evidenceWindow = 10 * time.Minute
+	// withdrawWindow is how long a report may be withdrawn.
+	withdrawWindow = 24 * time.Hour
+)
+
+// weekStart is the Monday of d's week.
+func weekStart(d Date) Date {
+	back := (int(d.Weekday()) + 6) % 7
+	return d.AddDays(-back)
+}
+
+// parseStudyDay reads a leading day word: 昨天, 前天, 周一 … 周日, 11-20.
+func parseStudyDay(word string, today Date) (Date, bool) {
+	weekdays := map[string]int{"一": 0, "二": 1, "三": 2, "四": 3, "五": 4, "六": 5, "日": 6, "天": 6}
+	for _, prefix := range []string{"周", "星期", "礼拜"} {
+		if rest, ok := strings.CutPrefix(word, prefix); ok {
+			if off, ok := weekdays[rest]; ok {
+				return weekStart(today).AddDays(off), true
+			}
+		}
+	}
+	if word == "前天" {
+		return today.AddDays(-2), true
+	}
+	return parseDay(word, today)
+}
+
+// parseStudy splits "[day] <content…> <duration> [reflection…]".
+func parseStudy(args []string, today Date) (day Date, minutes int, content, reflection string, ok bool) {
+	day = today
+	if len(args) > 0 {
+		if d, isDay := parseStudyDay(args[0], today); isDay {
+			day, args = d, args[1:]
+		}
+	}
+	for i := 1; i < len(args); i++ {
+		if m, isDuration := ParseStudyDuration(args[i]); isDuration {
+			return day, m, strings.Join(args[:i], " "), strings.Join(args[i+1:], " "), true
+		}
+	}
+	return Date{}, 0, "", "", false
+}
+
+func studyKind(content string) string {
+	for _, k := range studyKinds {
+		if strings.Contains(content, k) {
+			return k
+		}
+	}
+	return "自学"
+}
+
+func (b *Bot) study(ctx context.Context, req Request) (Reply, error) {
+	if req.Member.BranchID == "" {
+		return Reply{Text: "你不属于任何支部，学习记录需挂在支部下。"}, nil
+	}
+	today := DateOf(req.Now, b.Location)
+	day, minutes, content, reflection, ok := parseStudy(req.Args, today)
+	if !ok {
+		return Reply{Text: studyUsage}, nil
+	}
+	switch {
+	case day.Number() > today.Number():
+		return Reply{Text: "不能提前登记学习。"}, nil
+	case day.Number() < weekStart(today).Number():
+		return Reply{Text: "只能补记本周（周一起）的学习；更早的请联系书记。"}, nil
+	}
+	r := StudyReport{
+		ID: req.Msg.DedupeKey(), BranchID: req.Member.BranchID, UserID: req.Member.UserID,
+		Day: day.String(), Minutes: minutes, Content: content, Kind: studyKind(content),
+		Reflection: reflection, Late: day != today, At: req.Now,
+	}
+	if _, err := b.Studies.RecordStudy(ctx, r); err != nil {
+		return Reply{}, fmt.Errorf("bot: record study: %w", err)
+	}
+	stats, err := b.MemberStats(ctx, req.Member, req.Now)
+	if err != nil {
+		return Reply{}, err
+	}
+	text := fmt.Sprintf("已记录学习 ✅ %s %d分钟（%s）", content, minutes, r.Kind)
+	if r.Late {
+		text += "\n补记 " + fmtDay(day)
+	}
+	text += "\n" + b.weekProgress(stats)
+	return Reply{Text: text + "\n10 分钟内发图片可作为学习凭证。"}, nil
+}
+
+// weekProgress is "本周 90/120 分钟、2/2 次" with the targets that are set.
+func (b *Bot) weekProgress(s MemberStats) string {
+	mins := fmt.Sprintf("%d 分钟", s.Week.StudyMinutes)
+	if t := b.Targets.WeeklyMinutes; t > 0 {
+		mins = fmt.Sprintf("%d/%d 分钟", s.Week.StudyMinutes, t)
+		if s.Week.StudyMinutes >= t {
+			mins += " ✅"
+		}
+	}
+	reps := fmt.Sprintf("%d 次", s.Week.StudyReports)
+	if t := b.Targets.WeeklyReports; t > 0 {
+		reps = fmt.Sprintf("%d/%d 次", s.Week.StudyReports, t)
+		if s.Week.StudyReports >= t {
+			reps += " ✅"
+		}
+	}
+	return "本周学习 " + mins + "，" + reps
+}
+
+// evidence attaches an image to the member's report of the last 10 minutes.
+func (b *Bot) evidence(ctx context.Context, req Request) (Reply, error) {
+	if req.Member.BranchID == "" {
+		return Reply{}, nil
+	}
+	r, found, err := b.Studies.LastStudy(ctx, req.Member.BranchID, req.Member.UserID)
+	if err != nil {
+		return Reply{}, fmt.Errorf("bot: last study: %w", err)
+	}
+	if !found || r.Withdrawn || req.Now.Sub(r.At) > evidenceWindow {
+		return Reply{Text: "图片未保存。如需作为学习凭证，请先发“学习 内容 时长”，10 分钟内再发图片。"}, nil
+	}
+	if slices.ContainsFunc(r.Evidence, func(e Evidence) bool { return e.MediaID == req.Msg.MediaID }) {
+		return Reply{Text: "📷 这张图片已是“" + r.Content + "”的凭证。"}, nil
+	}
+	r.Evidence = append(r.Evidence, Evidence{MediaID: req.Msg.MediaID, PicURL: req.Msg.PicURL, At: req.Now})
+	if err := b.Studies.UpdateStudy(ctx, r); err != nil {
+		return Reply{}, fmt.Errorf("bot: attach evidence: %w", err)
+	}
+	return Reply{Text: fmt.Sprintf("📷 已作为“%s”的学习凭证（共 %d 张）。", r.Content, len(r.Evidence))}, nil
+}
+
+func (b *Bot) withdraw(ctx context.Context, req Request) (Reply, error) {
+	r, found, err := b.Studies.LastStudy(ctx, req.Member.BranchID, req.Member.UserID)
+	if err != nil {
+		return Reply{}, fmt.Errorf("bot: last study: %w", err)
+	}
+	switch {
+	case !found || r.Withdrawn:
+		return Reply{Text: "没有可撤回的学习记录。"}, nil
+	case req.Now.Sub(r.At) > withdrawWindow:
+		return Reply{Text: "只能撤回 24 小时内的学习记录；更早的请联系书记。"}, nil
+	}
+	r.Withdrawn, r.WithdrawnAt = true, req.Now
+	if err := b.Studies.UpdateStudy(ctx, r); err != nil {
+		return Reply{}, fmt.Errorf("bot: withdraw study: %w", err)
+	}
+	return Reply{Text: fmt.Sprintf("已撤回：%s %d分钟。", r.Content, r.Minutes)}, nil
+}

@@ -1,0 +1,131 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"strconv"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/partybot/partybot/bot"
+)
+
+var _ bot.StudyStore = (*Store)(nil)
+
+func (s *Store) studyKey(branchID, userID string) string {
+	return s.branchKey(branchID, "study", userID)
+}
+func (s *Store) studyDaysKey(branchID, userID string) string {
+	return s.branchKey(branchID, "study", userID, "days")
+}
+func (s *Store) studyLastKey(branchID, userID string) string {
+	return s.branchKey(branchID, "study", userID, "last")
+}
+
+// recordStudyScript stores a report once and makes it the latest: KEYS
+// reports hash, day index, latest pointer (one branch's hash tag).
+var recordStudyScript = redis.NewScript(`
+if redis.call('HSETNX', KEYS[1], ARGV[1], ARGV[2]) == 0 then return 0 end
+redis.call('ZADD', KEYS[2], ARGV[3], ARGV[1])
+redis.call('SET', KEYS[3], ARGV[1])
+return 1
+`)
+
+// RecordStudy implements bot.StudyStore.
+func (s *Store) RecordStudy(ctx context.Context, r bot.StudyReport) (bool, error) {
+	raw, err := json.Marshal(r)
+	if err != nil {
+		return false, fmt.Errorf("store: encode study: %w", err)
+	}
+	day, err := parseDay(r.Day)
+	if err != nil {
+		return false, err
+	}
+	keys := []string{s.studyKey(r.BranchID, r.UserID), s.studyDaysKey(r.BranchID, r.UserID), s.studyLastKey(r.BranchID, r.UserID)}
+	n, err := recordStudyScript.Run(ctx, s.rdb, keys, r.ID, raw, day.Number()).Int()
+	if err != nil {
+		return false, fmt.Errorf("store: record study: %w", err)
+	}
+	return n == 1, nil
+}
+
+// LastStudy implements bot.StudyStore.
+func (s *Store) LastStudy(ctx context.Context, branchID, userID string) (bot.StudyReport, bool, error) {
+	id, err := s.rdb.Get(ctx, s.studyLastKey(branchID, userID)).Result()
+	if errors.Is(err, redis.Nil) {
+		return bot.StudyReport{}, false, nil
+	}
+	if err != nil {
+		return bot.StudyReport{}, false, fmt.Errorf("store: last study: %w", err)
+	}
+	raw, err := s.rdb.HGet(ctx, s.studyKey(branchID, userID), id).Result()
+	if err != nil {
+		return bot.StudyReport{}, false, fmt.Errorf("store: read study %s: %w", id, err)
+	}
+	r, err := decodeStudy(raw)
+	return r, err == nil, err
+}
+
+// UpdateStudy implements bot.StudyStore.
+func (s *Store) UpdateStudy(ctx context.Context, r bot.StudyReport) error {
+	raw, err := json.Marshal(r)
+	if err != nil {
+		return fmt.Errorf("store: encode study: %w", err)
+	}
+	if err := s.rdb.HSet(ctx, s.studyKey(r.BranchID, r.UserID), r.ID, raw).Err(); err != nil {
+		return fmt.Errorf("store: update study: %w", err)
+	}
+	return nil
+}
+
+// StudyReports implements bot.StudyStore, ordered by day.
+func (s *Store) StudyReports(ctx context.Context, branchID, userID string, from, to bot.Date) ([]bot.StudyReport, error) {
+	ids, err := s.rdb.ZRangeArgs(ctx, redis.ZRangeArgs{
+		Key: s.studyDaysKey(branchID, userID), ByScore: true,
+		Start: strconv.FormatInt(from.Number(), 10), Stop: strconv.FormatInt(to.Number(), 10),
+	}).Result()
+	if err != nil {
+		return nil, fmt.Errorf("store: list study: %w", err)
+	}
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	raws, err := s.rdb.HMGet(ctx, s.studyKey(branchID, userID), ids...).Result()
+	if err != nil {
+		return nil, fmt.Errorf("store: read study: %w", err)
+	}
+	out := make([]bot.StudyReport, 0, len(raws))
+	for _, raw := range raws {
+		str, ok := raw.(string)
+		if !ok {
+			continue
+		}
+		r, err := decodeStudy(str)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Day < out[j].Day })
+	return out, nil
+}
+
+func decodeStudy(raw string) (bot.StudyReport, error) {
+	var r bot.StudyReport
+	if err := json.Unmarshal([]byte(raw), &r); err != nil {
+		return bot.StudyReport{}, fmt.Errorf("store: decode study: %w", err)
+	}
+	return r, nil
+}
+
+func parseDay(s string) (bot.Date, error) {
+	t, err := time.Parse(time.DateOnly, s)
+	if err != nil {
+		return bot.Date{}, fmt.Errorf("store: bad day %q: %w", s, err)
+	}
+	return bot.Date{Year: t.Year(), Month: t.Month(), Day: t.Day()}, nil
+}
