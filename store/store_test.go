@@ -2,7 +2,9 @@ package store_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -171,4 +173,27 @@ func TestStoreDown(t *testing.T) {
 	if status, _, err := s.Claim(ctx, "msg:down"); err != nil || status != bot.DedupeNew {
 		t.Fatalf("after restart: %v %v, want a fresh claim on the same client", status, err)
 	}
+}
+
+// BenchmarkRecordStudy measures the store's part of a study report: the
+// record script alone (reports/s).
+func BenchmarkRecordStudy(b *testing.B) {
+	s := store.New(redistest.Config(b))
+	defer s.Close()
+	day := bot.Date{Year: 2026, Month: time.November, Day: 20}
+	var seq atomic.Int64
+	b.SetParallelism(4)
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			i := seq.Add(1)
+			r := bot.StudyReport{ID: fmt.Sprint("msg:", i), BranchID: "tech", UserID: fmt.Sprint("u", i%100),
+				Day: day.String(), Minutes: 30, Content: "党章", Kind: "自学", At: time.Now()}
+			if _, err := s.RecordStudy(b.Context(), r); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "reports/s")
 }

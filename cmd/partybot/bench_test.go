@@ -105,3 +105,38 @@ func BenchmarkRosterImport10k(b *testing.B) {
 	}
 	b.ReportMetric(float64(members)*float64(b.N)/b.Elapsed().Seconds(), "members/s")
 }
+
+// BenchmarkStudyReport measures the report path without HTTP: Bot.Handle
+// on a 学习 message — parse, dedupe claim, the record script, the week and
+// month statistics for the reply, dedupe completion — against real Redis.
+// Reports are spread over a 1,000-member branch, so each member's history
+// stays the size of a real month's.
+func BenchmarkStudyReport(b *testing.B) {
+	e := startApp(b, redistest.Config(b))
+	users := make([]string, 1000)
+	members := make([]bot.Member, len(users))
+	for i := range users {
+		users[i] = fmt.Sprintf("m%04d", i)
+		members[i] = bot.Member{UserID: users[i], Name: users[i], BranchID: "tech", Role: bot.RoleMember, Active: true}
+	}
+	if err := e.app.Store.SaveMembers(b.Context(), members); err != nil {
+		b.Fatal(err)
+	}
+	now := e.clock.Now()
+	var seq atomic.Int64
+	b.SetParallelism(4)
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			i := seq.Add(1)
+			msg := bot.Message{MsgID: fmt.Sprint(20_000_000 + i), From: users[i%int64(len(users))], Kind: bot.KindText,
+				Text: "学习 党章 30分钟 心得", Time: now}
+			reply, err := e.app.Bot.Handle(b.Context(), msg)
+			if err != nil || !strings.Contains(reply.Text, "已记录学习") {
+				b.Errorf("handle: %v %q", err, reply.Text)
+				return
+			}
+		}
+	})
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "reports/s")
+}

@@ -161,3 +161,10 @@ func (w *WeCom) VerifyURL(echo string) (int, string, error) {
 	raw, err := io.ReadAll(resp.Body)
 	return resp.StatusCode, string(raw), err
 }
+
+// ImageXML is the plaintext of an image message.
+func (w *WeCom) ImageXML(from, mediaID, msgID string, at time.Time) string {
+	return fmt.Sprintf(`<xml><ToUserName><![CDATA[%s]]></ToUserName><FromUserName><![CDATA[%s]]></FromUserName>`+
+		`<CreateTime>%d</CreateTime><MsgType><![CDATA[image]]></MsgType><PicUrl><![CDATA[https://wework.qpic.cn/%s]]></PicUrl>`+
+		`<MediaId><![CDATA[%s]]></MediaId><MsgId>%s</MsgId><AgentID>%d</AgentID></xml>`, w.CorpID, from, at.Unix(), mediaID, mediaID, msgID, w.AgentID)
+}
