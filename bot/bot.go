@@ -20,6 +20,7 @@ type Deps struct {
 	Audit    AuditLog
 	Meetings MeetingStore
 	Studies  StudyStore
+	Outbox   Outbox
 	Location *time.Location   // the org's time zone; days start at its midnight
 	Calendar Calendar         // nil means Monday to Friday
 	Now      func() time.Time // nil means time.Now
@@ -43,8 +44,8 @@ const streakLookback = 400
 
 // New wires a Bot and its command table.
 func New(d Deps) (*Bot, error) {
-	if d.Roster == nil || d.Dedupe == nil || d.Checkins == nil || d.Leaves == nil || d.Audit == nil || d.Meetings == nil || d.Studies == nil || d.Location == nil {
-		return nil, errors.New("bot: Roster, Dedupe, Checkins, Leaves, Audit, Meetings, Studies and Location are required")
+	if d.Roster == nil || d.Dedupe == nil || d.Checkins == nil || d.Leaves == nil || d.Audit == nil || d.Meetings == nil || d.Studies == nil || d.Outbox == nil || d.Location == nil {
+		return nil, errors.New("bot: Roster, Dedupe, Checkins, Leaves, Audit, Meetings, Studies, Outbox and Location are required")
 	}
 	if d.SignInWindow <= 0 {
 		d.SignInWindow = DefaultSignInWindow
@@ -109,6 +110,9 @@ func (b *Bot) Handle(ctx context.Context, msg Message) (Reply, error) {
 	}
 
 	reply, err := act(ctx, Request{Msg: msg, Member: member, Now: b.Now()})
+	if err == nil {
+		err = b.enqueueNotices(ctx, key, reply.Notices)
+	}
 	if err != nil {
 		if rerr := b.Dedupe.Release(ctx, key); rerr != nil {
 			b.Log.WarnContext(ctx, "release dedupe claim", slog.String("key", key), slog.Any("error", rerr))
@@ -120,6 +124,20 @@ func (b *Bot) Handle(ctx context.Context, msg Message) (Reply, error) {
 		return Reply{}, fmt.Errorf("bot: complete %s: %w", key, err)
 	}
 	return reply, nil
+}
+
+// enqueueNotices stores a command's notices before the command counts as
+// done; their ids derive from the message, so a retry enqueues nothing new.
+func (b *Bot) enqueueNotices(ctx context.Context, key string, notices []Notice) error {
+	for i, n := range notices {
+		for j, part := range n.Split() {
+			id := fmt.Sprintf("cmd:%s:%d:%d", key, i, j)
+			if err := b.Outbox.Enqueue(ctx, id, part); err != nil {
+				return fmt.Errorf("bot: enqueue notice: %w", err)
+			}
+		}
+	}
+	return nil
 }
 
 // action picks what a message asks for, or nil when it asks for nothing:

@@ -118,11 +118,15 @@ func (b *Bot) openMeeting(ctx context.Context, req Request) (Reply, error) {
 	if err != nil {
 		return Reply{}, fmt.Errorf("bot: open meeting: %w", err)
 	}
-	if !opened {
+	// The same message again (its first run failed after opening) carries on.
+	if !opened && current.ID != m.ID {
 		return Reply{Text: fmt.Sprintf("本支部已有进行中的会议：%s（签到码 %s）。请先发送“结束会议”。", current.Label(), current.Code)}, nil
 	}
-	if err := b.audit(ctx, req, "meeting.open", req.Member, m.ID+" "+m.Label()); err != nil {
-		return Reply{}, err
+	m = current
+	if opened {
+		if err := b.audit(ctx, req, "meeting.open", req.Member, m.ID+" "+m.Label()); err != nil {
+			return Reply{}, err
+		}
 	}
 	members, err := b.Roster.BranchMembers(ctx, branchID)
 	if err != nil {

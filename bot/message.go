@@ -1,6 +1,7 @@
 package bot
 
 import (
+	"context"
 	"strconv"
 	"time"
 )
@@ -68,18 +69,55 @@ type Reply struct {
 // Empty reports whether there is nothing to answer the sender.
 func (r Reply) Empty() bool { return r.Text == "" && r.ReplaceButton == "" }
 
-// Notice is a message the bot pushes to members.
+// Notice is a message the bot pushes: to members (To) or to an app group
+// chat (ChatID). Exactly one of Text, Markdown, Card and Image is set.
 type Notice struct {
-	To   []string // userids
-	Text string   // a plain text notice, or
-	Card *Card    // a card with one button
+	To       []string `json:"to,omitempty"`      // userids
+	ChatID   string   `json:"chat_id,omitempty"` // an app group chat
+	Text     string   `json:"text,omitempty"`
+	Markdown string   `json:"markdown,omitempty"`
+	Card     *Card    `json:"card,omitempty"`
+	Image    *Image   `json:"image,omitempty"`
+}
+
+// Image is a picture to upload and send (e.g. the weekly chart).
+type Image struct {
+	Name string `json:"name"`
+	PNG  []byte `json:"png"`
+}
+
+// MaxRecipients is how many userids one message/send call takes.
+const MaxRecipients = 1000
+
+// Split cuts a notice into notices of at most MaxRecipients recipients,
+// so that each is exactly one API call.
+func (n Notice) Split() []Notice {
+	if len(n.To) <= MaxRecipients {
+		return []Notice{n}
+	}
+	var out []Notice
+	for start := 0; start < len(n.To); start += MaxRecipients {
+		part := n
+		part.To = n.To[start:min(start+MaxRecipients, len(n.To))]
+		out = append(out, part)
+	}
+	return out
+}
+
+// Outbox takes messages for delivery: every outbound message is stored in
+// Redis before it is sent, so nothing is lost if a process dies.
+type Outbox interface {
+	// Enqueue stores n for delivery under id. An id already enqueued is
+	// not enqueued again, and that is not an error: re-running a job or a
+	// retried command never sends twice.
+	Enqueue(ctx context.Context, id string, n Notice) error
 }
 
 // Card is a button card (WeCom template_card, button_interaction).
 type Card struct {
-	TaskID      string // unique per app; comes back in the click event
-	Title       string
-	Description string
-	ButtonText  string
-	ButtonKey   string // comes back as the click event's EventKey
+	TaskID      string `json:"task_id"` // unique per app; comes back in the click event
+	Title       string `json:"title"`
+	Description string `json:"description"`
+	ButtonText  string `json:"button_text"`
+	ButtonKey   string `json:"button_key"` // comes back as the click event's EventKey
 }

@@ -129,6 +129,8 @@ type Roster interface {
 	Branches(ctx context.Context) ([]Branch, error)
 	// BranchMembers lists a branch's active members, ordered by userid.
 	BranchMembers(ctx context.Context, branchID string) ([]Member, error)
+	// AllMembers lists every member, active or not.
+	AllMembers(ctx context.Context) ([]Member, error)
 }
 
 // branchIDPattern keeps branch ids safe inside Redis keys and hash tags.

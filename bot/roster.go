@@ -14,8 +14,6 @@ import (
 // RosterStore is where the roster lives (Redis); Roster reads from it.
 type RosterStore interface {
 	Roster
-	// AllMembers lists every member, active or not.
-	AllMembers(ctx context.Context) ([]Member, error)
 	// SaveMembers creates or replaces member records, keeping each branch's
 	// member set in step (a move leaves the old branch's set).
 	SaveMembers(ctx context.Context, ms []Member) error

@@ -44,6 +44,8 @@ type CheckinStore interface {
 	CheckIn(ctx context.Context, c Checkin) (stored Checkin, created bool, err error)
 	// CheckinDays lists the days in [from, to] on which the member checked in.
 	CheckinDays(ctx context.Context, branchID, userID string, from, to Date) ([]Date, error)
+	// CheckinDaysMany is CheckinDays for many members of a branch at once.
+	CheckinDaysMany(ctx context.Context, branchID string, userIDs []string, from, to Date) (map[string][]Date, error)
 	// CheckedIn lists who in a branch checked in on day d.
 	CheckedIn(ctx context.Context, branchID string, d Date) (map[string]bool, error)
 	// AttachLocation keeps the member's latest location of day d with that

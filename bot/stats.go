@@ -21,6 +21,8 @@ type MemberStats struct {
 	Week, Month Tally
 	WeekFrom    Date
 	Streak      int
+
+	checkinDays []Date // the week's, when read by BranchWeek
 }
 
 // Behind says what the member lacks for the weekly targets, or "".
@@ -81,19 +83,40 @@ func (b *Bot) MemberStats(ctx context.Context, m Member, now time.Time) (MemberS
 	return s, nil
 }
 
-// BranchWeek is MemberStats for every active member of a branch.
+// BranchWeek tallies every active member of a branch for the week (from
+// Monday) up to now's day, reading the whole branch in a few round trips.
+// Streaks and month totals are left out: summaries do not show them.
 func (b *Bot) BranchWeek(ctx context.Context, branchID string, now time.Time) ([]MemberStats, error) {
 	members, err := b.Roster.BranchMembers(ctx, branchID)
 	if err != nil {
 		return nil, fmt.Errorf("bot: list branch %s: %w", branchID, err)
 	}
-	out := make([]MemberStats, 0, len(members))
-	for _, m := range members {
-		s, err := b.MemberStats(ctx, m, now)
-		if err != nil {
-			return nil, err
+	today := DateOf(now, b.Location)
+	week := weekStart(today)
+	ids := make([]string, len(members))
+	for i, m := range members {
+		ids[i] = m.UserID
+	}
+	days, err := b.Checkins.CheckinDaysMany(ctx, branchID, ids, week, today)
+	if err != nil {
+		return nil, fmt.Errorf("bot: check-in days of %s: %w", branchID, err)
+	}
+	reports, err := b.Studies.StudyReportsMany(ctx, branchID, ids, week, today)
+	if err != nil {
+		return nil, fmt.Errorf("bot: study reports of %s: %w", branchID, err)
+	}
+	out := make([]MemberStats, len(members))
+	for i, m := range members {
+		s := MemberStats{Member: m, WeekFrom: week}
+		s.Week.Checkins = len(days[m.UserID])
+		for _, r := range reports[m.UserID] {
+			if !r.Withdrawn {
+				s.Week.StudyMinutes += r.Minutes
+				s.Week.StudyReports++
+			}
 		}
-		out = append(out, s)
+		s.checkinDays = days[m.UserID]
+		out[i] = s
 	}
 	return out, nil
 }

@@ -47,6 +47,8 @@ type StudyStore interface {
 	// StudyReports lists the member's reports for days in [from, to],
 	// withdrawn ones included.
 	StudyReports(ctx context.Context, branchID, userID string, from, to Date) ([]StudyReport, error)
+	// StudyReportsMany is StudyReports for many members of a branch at once.
+	StudyReportsMany(ctx context.Context, branchID string, userIDs []string, from, to Date) (map[string][]StudyReport, error)
 }
 
 // StudyTargets are the weekly goals (rules.weekly_study_*); zero means none.

@@ -138,3 +138,34 @@ func (s *Store) Location(ctx context.Context, branchID, userID string, d bot.Dat
 	}
 	return loc, true, nil
 }
+
+// CheckinDaysMany implements bot.CheckinStore with one pipeline per 1000 members.
+func (s *Store) CheckinDaysMany(ctx context.Context, branchID string, userIDs []string, from, to bot.Date) (map[string][]bot.Date, error) {
+	out := make(map[string][]bot.Date, len(userIDs))
+	for start := 0; start < len(userIDs); start += pipelineChunk {
+		chunk := userIDs[start:min(start+pipelineChunk, len(userIDs))]
+		cmds := make([]*redis.StringSliceCmd, len(chunk))
+		_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+			for i, u := range chunk {
+				cmds[i] = p.ZRangeArgs(ctx, redis.ZRangeArgs{
+					Key: s.checkinMemberKey(branchID, u), ByScore: true,
+					Start: strconv.FormatInt(from.Number(), 10), Stop: strconv.FormatInt(to.Number(), 10),
+				})
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, fmt.Errorf("store: check-in days: %w", err)
+		}
+		for i, c := range cmds {
+			for _, v := range c.Val() {
+				d, err := parseDay(v)
+				if err != nil {
+					return nil, err
+				}
+				out[chunk[i]] = append(out[chunk[i]], d)
+			}
+		}
+	}
+	return out, nil
+}

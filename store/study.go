@@ -129,3 +129,52 @@ func parseDay(s string) (bot.Date, error) {
 	}
 	return bot.Date{Year: t.Year(), Month: t.Month(), Day: t.Day()}, nil
 }
+
+// StudyReportsMany implements bot.StudyStore: one pipeline of range reads,
+// then one of record reads, per 1000 members.
+func (s *Store) StudyReportsMany(ctx context.Context, branchID string, userIDs []string, from, to bot.Date) (map[string][]bot.StudyReport, error) {
+	out := make(map[string][]bot.StudyReport, len(userIDs))
+	for start := 0; start < len(userIDs); start += pipelineChunk {
+		chunk := userIDs[start:min(start+pipelineChunk, len(userIDs))]
+		ranges := make([]*redis.StringSliceCmd, len(chunk))
+		if _, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+			for i, u := range chunk {
+				ranges[i] = p.ZRangeArgs(ctx, redis.ZRangeArgs{
+					Key: s.studyDaysKey(branchID, u), ByScore: true,
+					Start: strconv.FormatInt(from.Number(), 10), Stop: strconv.FormatInt(to.Number(), 10),
+				})
+			}
+			return nil
+		}); err != nil {
+			return nil, fmt.Errorf("store: list study: %w", err)
+		}
+		records := make([]*redis.SliceCmd, len(chunk))
+		if _, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+			for i, u := range chunk {
+				if ids := ranges[i].Val(); len(ids) > 0 {
+					records[i] = p.HMGet(ctx, s.studyKey(branchID, u), ids...)
+				}
+			}
+			return nil
+		}); err != nil {
+			return nil, fmt.Errorf("store: read study: %w", err)
+		}
+		for i, c := range records {
+			if c == nil {
+				continue
+			}
+			for _, raw := range c.Val() {
+				str, ok := raw.(string)
+				if !ok {
+					continue
+				}
+				r, err := decodeStudy(str)
+				if err != nil {
+					return nil, err
+				}
+				out[chunk[i]] = append(out[chunk[i]], r)
+			}
+		}
+	}
+	return out, nil
+}

@@ -23,18 +23,12 @@ type MessageHandler interface {
 	Handle(ctx context.Context, msg bot.Message) (bot.Reply, error)
 }
 
-// Sender pushes messages through the message API; Client satisfies it.
-type Sender interface {
-	SendText(ctx context.Context, userID, text string) error
-	Notify(ctx context.Context, n bot.Notice) error
-}
-
 // CallbackConfig configures the callback endpoint.
 type CallbackConfig struct {
 	Crypto  *Crypto
 	CorpID  string
 	Handler MessageHandler
-	Sender  Sender // notices, and replies that miss the passive-reply deadline
+	Outbox  bot.Outbox // replies that miss the passive-reply deadline go out through it
 	Log     *slog.Logger
 	Now     func() time.Time
 
@@ -217,29 +211,9 @@ func (h *Callback) receive(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "temporarily unavailable", http.StatusServiceUnavailable)
 	case reply.Empty():
 		w.WriteHeader(http.StatusOK)
-		h.sendNotices(r.Context(), reply.Notices, log)
 	default:
-		h.writePassive(w, r, msg.From, reply, log)
-		h.sendNotices(r.Context(), reply.Notices, log)
+		h.writePassive(w, r, msg, reply, log)
 	}
-}
-
-// sendNotices pushes a command's notices after WeCom has its answer.
-func (h *Callback) sendNotices(ctx context.Context, notices []bot.Notice, log *slog.Logger) {
-	if len(notices) == 0 || h.cfg.Sender == nil {
-		return
-	}
-	h.late.Add(1)
-	go func() {
-		defer h.late.Done()
-		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), h.cfg.HandleTimeout)
-		defer cancel()
-		for _, n := range notices {
-			if err := h.cfg.Sender.Notify(ctx, n); err != nil {
-				log.ErrorContext(ctx, "send notice", slog.Int("recipients", len(n.To)), slog.Any("error", err))
-			}
-		}
-	}()
 }
 
 type outcome struct {
@@ -268,8 +242,7 @@ func (h *Callback) handle(ctx context.Context, msg bot.Message, log *slog.Logger
 	go func() {
 		defer h.late.Done()
 		o := <-done
-		h.deliverLate(context.WithoutCancel(ctx), msg.From, o, log)
-		h.sendNotices(ctx, o.reply.Notices, log)
+		h.deliverLate(context.WithoutCancel(ctx), msg, o, log)
 	}()
 	return outcome{}, false
 }
@@ -278,25 +251,25 @@ func (h *Callback) handle(ctx context.Context, msg bot.Message, log *slog.Logger
 // already answered 200) was not processed, so they can send it again.
 const lateFailureText = "抱歉，刚才的消息没有处理成功，请稍后再发一次。"
 
-func (h *Callback) deliverLate(ctx context.Context, to string, o outcome, log *slog.Logger) {
+func (h *Callback) deliverLate(ctx context.Context, msg bot.Message, o outcome, log *slog.Logger) {
 	text := o.reply.Text
 	if o.err != nil {
 		log.ErrorContext(ctx, "late message failed", slog.Any("error", o.err))
 		text = lateFailureText
 	}
-	if text == "" || h.cfg.Sender == nil {
+	if text == "" || h.cfg.Outbox == nil {
 		return
 	}
 	ctx, cancel := context.WithTimeout(ctx, h.cfg.HandleTimeout)
 	defer cancel()
-	if err := h.cfg.Sender.SendText(ctx, to, text); err != nil {
-		log.ErrorContext(ctx, "send late reply", slog.Any("error", err))
+	if err := h.cfg.Outbox.Enqueue(ctx, "reply:"+msg.DedupeKey(), bot.Notice{To: []string{msg.From}, Text: text}); err != nil {
+		log.ErrorContext(ctx, "enqueue late reply", slog.Any("error", err))
 	}
 }
 
-func (h *Callback) writePassive(w http.ResponseWriter, r *http.Request, to string, reply bot.Reply, log *slog.Logger) {
+func (h *Callback) writePassive(w http.ResponseWriter, r *http.Request, msg bot.Message, reply bot.Reply, log *slog.Logger) {
 	now := h.cfg.Now().Unix()
-	pr := passiveReply{ToUserName: cdata{to}, FromUserName: cdata{h.cfg.CorpID}, CreateTime: now}
+	pr := passiveReply{ToUserName: cdata{msg.From}, FromUserName: cdata{h.cfg.CorpID}, CreateTime: now}
 	if reply.ReplaceButton != "" {
 		pr.MsgType = cdata{"update_button"}
 		pr.Button = &struct {
@@ -328,7 +301,7 @@ func (h *Callback) writePassive(w http.ResponseWriter, r *http.Request, to strin
 	h.late.Add(1)
 	go func() {
 		defer h.late.Done()
-		h.deliverLate(context.WithoutCancel(r.Context()), to, outcome{reply: bot.Reply{Text: reply.Text}}, log)
+		h.deliverLate(context.WithoutCancel(r.Context()), msg, outcome{reply: bot.Reply{Text: reply.Text}}, log)
 	}()
 }
 

@@ -1,10 +1,13 @@
 package wecom
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"mime/multipart"
 	"net/http"
+	"net/textproto"
 	"net/url"
 	"regexp"
 	"strconv"
@@ -51,6 +54,29 @@ type APIError struct {
 
 func (e *APIError) Error() string {
 	return fmt.Sprintf("wecom: %s: errcode %d: %s", e.API, e.Code, e.Msg)
+}
+
+// Transient reports whether a failed call may succeed if tried again later:
+// WeCom busy (-1), rate limits (45009, 45033), and network or HTTP-level
+// failures. Other errcodes (81013 no valid recipient, 40003 bad userid …)
+// and a missing secret are permanent.
+func Transient(err error) bool {
+	var apiErr *APIError
+	switch {
+	case err == nil:
+		return false
+	case errors.As(err, &apiErr):
+		return apiErr.Code == -1 || apiErr.Code == 45009 || apiErr.Code == 45033
+	case errors.Is(err, ErrNoSecret):
+		return false
+	}
+	return true
+}
+
+// RateLimited reports a 45009 (frequency block): retry after the window.
+func RateLimited(err error) bool {
+	var apiErr *APIError
+	return errors.As(err, &apiErr) && apiErr.Code == 45009
 }
 
 // tokenExpired reports the codes after which a fresh token fixes the call:
@@ -132,77 +158,119 @@ func (c *Client) SendTextTo(ctx context.Context, userIDs []string, text string) 
 	return resp.SendResult, nil
 }
 
-// Notify sends a notice, in batches of at most 1000 recipients per call.
+// Notify sends a notice: to its members through message/send (in batches
+// of at most 1000) or to its group chat through appchat/send. An image is
+// uploaded first.
 func (c *Client) Notify(ctx context.Context, n bot.Notice) error {
-	for start := 0; start < len(n.To); start += maxRecipients {
-		batch := n.To[start:min(start+maxRecipients, len(n.To))]
-		var err error
-		if n.Card != nil {
-			err = c.SendCard(ctx, batch, *n.Card)
-		} else {
-			_, err = c.SendTextTo(ctx, batch, n.Text)
-		}
-		if err != nil {
+	msgType, body, err := c.content(ctx, n)
+	if err != nil {
+		return err
+	}
+	var resp struct {
+		util.CommonError
+		SendResult
+	}
+	if n.ChatID != "" {
+		// Specs: https://developer.work.weixin.qq.com/document/path/90248
+		return c.post(ctx, "appchat/send", map[string]any{"chatid": n.ChatID, "msgtype": msgType, msgType: body}, &resp)
+	}
+	for _, part := range n.Split() {
+		req := map[string]any{"touser": strings.Join(part.To, "|"), "msgtype": msgType, "agentid": c.cfg.AgentID, msgType: body}
+		if err := c.post(ctx, "message/send", req, &resp); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// maxRecipients is message/send's touser limit.
-const maxRecipients = 1000
-
-// SendCard sends a button card (template_card, button_interaction) whose
-// click comes back as a template_card_event with the card's task id.
-// Specs: https://developer.work.weixin.qq.com/document/path/90236
-func (c *Client) SendCard(ctx context.Context, userIDs []string, card bot.Card) error {
-	type button struct {
-		Text  string `json:"text"`
-		Style int    `json:"style"`
-		Key   string `json:"key"`
-	}
-	req := map[string]any{
-		"touser": strings.Join(userIDs, "|"), "msgtype": "template_card", "agentid": c.cfg.AgentID,
-		"template_card": map[string]any{
+// content renders a notice's body for message/send and appchat/send.
+func (c *Client) content(ctx context.Context, n bot.Notice) (msgType string, body any, err error) {
+	switch {
+	case n.Card != nil:
+		type button struct {
+			Text  string `json:"text"`
+			Style int    `json:"style"`
+			Key   string `json:"key"`
+		}
+		return "template_card", map[string]any{
 			"card_type":   "button_interaction",
-			"main_title":  map[string]string{"title": card.Title, "desc": card.Description},
-			"task_id":     card.TaskID,
-			"button_list": []button{{Text: card.ButtonText, Style: 1, Key: card.ButtonKey}},
-		},
+			"main_title":  map[string]string{"title": n.Card.Title, "desc": n.Card.Description},
+			"task_id":     n.Card.TaskID,
+			"button_list": []button{{Text: n.Card.ButtonText, Style: 1, Key: n.Card.ButtonKey}},
+		}, nil
+	case n.Image != nil:
+		id, err := c.UploadImage(ctx, n.Image.Name, n.Image.PNG)
+		if err != nil {
+			return "", nil, err
+		}
+		return "image", map[string]string{"media_id": id}, nil
+	case n.Markdown != "":
+		return "markdown", map[string]string{"content": truncateBytes(n.Markdown, maxTextBytes)}, nil
+	}
+	return "text", map[string]string{"content": truncateBytes(n.Text, maxTextBytes)}, nil
+}
+
+// UploadImage uploads a temporary image (kept 3 days) and returns its media_id.
+// Specs: https://developer.work.weixin.qq.com/document/path/90253
+func (c *Client) UploadImage(ctx context.Context, name string, data []byte) (string, error) {
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	part, err := mw.CreatePart(textproto.MIMEHeader{
+		"Content-Disposition": {fmt.Sprintf(`form-data; name="media"; filename=%q; filelength=%d`, name, len(data))},
+		"Content-Type":        {"image/png"},
+	})
+	if err == nil {
+		_, err = part.Write(data)
+	}
+	if err == nil {
+		err = mw.Close()
+	}
+	if err != nil {
+		return "", fmt.Errorf("wecom: build upload: %w", err)
 	}
 	var resp struct {
 		util.CommonError
-		SendResult
+		MediaID string `json:"media_id"`
 	}
-	return c.post(ctx, "message/send", req, &resp)
+	header := map[string]string{"Content-Type": mw.FormDataContentType()}
+	send := func(uri string) ([]byte, error) { return util.HTTPPostContext(ctx, uri, body.Bytes(), header) }
+	if err := c.call(ctx, "media/upload", url.Values{"type": {"image"}}, send, &resp); err != nil {
+		return "", err
+	}
+	return resp.MediaID, nil
 }
 
 // post calls POST /cgi-bin/<api> with a JSON body.
 func (c *Client) post(ctx context.Context, api string, body, out any) error {
-	return c.call(ctx, api, nil, body, out)
+	send := func(uri string) ([]byte, error) { return util.PostJSONContext(ctx, uri, body) }
+	return c.call(ctx, api, nil, send, out)
 }
 
 // get calls GET /cgi-bin/<api> with query parameters.
 func (c *Client) get(ctx context.Context, api string, query url.Values, out any) error {
-	return c.call(ctx, api, query, nil, out)
+	send := func(uri string) ([]byte, error) { return util.HTTPGetContext(ctx, uri) }
+	return c.call(ctx, api, query, send, out)
 }
 
 // call makes a request with a token, and once more with a fresh token when
-// WeCom says the cached one is no longer valid.
-func (c *Client) call(ctx context.Context, api string, query url.Values, body, out any) error {
-	err := c.callOnce(ctx, api, query, body, out)
+// WeCom says the cached one is no longer valid. send does the HTTP part.
+func (c *Client) call(ctx context.Context, api string, query url.Values, send func(uri string) ([]byte, error), out any) error {
+	err := c.callOnce(ctx, api, query, send, out)
 	if tokenExpired(err) {
 		if derr := cache.DeleteContext(ctx, c.cfg.Cache, c.tokenKey); derr != nil {
 			return fmt.Errorf("wecom: %s: drop expired token: %w", api, derr)
 		}
-		err = c.callOnce(ctx, api, query, body, out)
+		err = c.callOnce(ctx, api, query, send, out)
 	}
 	return err
 }
 
-func (c *Client) callOnce(ctx context.Context, api string, query url.Values, body, out any) error {
+// ErrNoSecret means the app secret is not configured, so no API call can be made.
+var ErrNoSecret = errors.New("wecom.secret is not set, so the API is off")
+
+func (c *Client) callOnce(ctx context.Context, api string, query url.Values, send func(uri string) ([]byte, error), out any) error {
 	if c.cfg.Secret == "" {
-		return fmt.Errorf("wecom: %s: wecom.secret is not set, so the API is off", api)
+		return fmt.Errorf("wecom: %s: %w", api, ErrNoSecret)
 	}
 	token, err := c.token.GetAccessTokenContext(ctx)
 	if err != nil {
@@ -212,13 +280,7 @@ func (c *Client) callOnce(ctx context.Context, api string, query url.Values, bod
 	for k, v := range query {
 		q[k] = v
 	}
-	uri := DefaultAPIBase + "/cgi-bin/" + api + "?" + q.Encode()
-	var raw []byte
-	if body == nil {
-		raw, err = util.HTTPGetContext(ctx, uri)
-	} else {
-		raw, err = util.PostJSONContext(ctx, uri, body)
-	}
+	raw, err := send(DefaultAPIBase + "/cgi-bin/" + api + "?" + q.Encode())
 	if err != nil {
 		return fmt.Errorf("wecom: %s: %w", api, redacted{err})
 	}

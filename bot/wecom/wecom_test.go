@@ -58,6 +58,11 @@ func (c *mapCache) Delete(k string) error {
 	return nil
 }
 
+// directOutbox sends at once: the queue itself is tested end to end.
+type directOutbox struct{ c *wecom.Client }
+
+func (d directOutbox) Enqueue(ctx context.Context, _ string, n bot.Notice) error { return d.c.Notify(ctx, n) }
+
 func newClient() *wecom.Client {
 	return wecom.NewClient(wecom.ClientConfig{CorpID: wecomtest.CorpID, AgentID: wecomtest.AgentID, Secret: wecomtest.Secret, Cache: &mapCache{m: map[string]any{}}})
 }
@@ -76,7 +81,7 @@ func newHarness(t *testing.T, h wecom.MessageHandler, tweak func(*wecom.Callback
 		t.Fatal(err)
 	}
 	cfg := wecom.CallbackConfig{
-		Crypto: crypto, CorpID: wecomtest.CorpID, Handler: h, Sender: newClient(),
+		Crypto: crypto, CorpID: wecomtest.CorpID, Handler: h, Outbox: directOutbox{newClient()},
 		Log: slog.New(slog.NewTextHandler(t.Output(), nil)),
 	}
 	if tweak != nil {

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/partybot/partybot/bot"
+	"github.com/partybot/partybot/bot/outbox"
+	"github.com/partybot/partybot/bot/schedule"
 	"github.com/partybot/partybot/bot/wecom"
 	"github.com/partybot/partybot/store"
 )
@@ -21,10 +23,13 @@ type App struct {
 	Log    *slog.Logger
 	Now    func() time.Time
 
-	Store    *store.Store
-	Bot      *bot.Bot
-	WeCom    *wecom.Client
-	Callback *wecom.Callback
+	Store     *store.Store
+	Bot       *bot.Bot
+	WeCom     *wecom.Client
+	Callback  *wecom.Callback
+	Outbox    *outbox.Outbox
+	Worker    *outbox.Worker
+	Scheduler *schedule.Scheduler
 
 	srv *http.Server
 	ln  net.Listener
@@ -43,6 +48,10 @@ func NewApp(cfg Config, log *slog.Logger) (*App, error) {
 	}
 	a := &App{Config: cfg, Log: log, Now: time.Now}
 	a.Store = store.New(cfg.storeConfig())
+	a.Outbox = outbox.New(a.Store.Client(), outbox.Config{
+		Queue: cfg.Redis.KeyPrefix + "outbox", Concurrency: cfg.Outbox.Concurrency, MaxRetry: cfg.Outbox.MaxRetry,
+		RetryBase: cfg.Outbox.RetryBase, RateLimitWait: cfg.Outbox.RateLimitWait, PollInterval: cfg.Outbox.PollInterval,
+	})
 
 	a.Bot, err = bot.New(bot.Deps{
 		Roster:   a.Store,
@@ -52,6 +61,7 @@ func NewApp(cfg Config, log *slog.Logger) (*App, error) {
 		Audit:    a.Store,
 		Meetings: a.Store,
 		Studies:  a.Store,
+		Outbox:   a.Outbox,
 		Location: loc,
 		Calendar: cal,
 		Now:      func() time.Time { return a.Now() },
@@ -74,11 +84,21 @@ func NewApp(cfg Config, log *slog.Logger) (*App, error) {
 		return nil, err
 	}
 	a.Callback, err = wecom.NewCallback(wecom.CallbackConfig{
-		Crypto: crypto, CorpID: cfg.WeCom.CorpID, Handler: a.Bot, Sender: a.WeCom, Log: log,
+		Crypto: crypto, CorpID: cfg.WeCom.CorpID, Handler: a.Bot, Outbox: a.Outbox, Log: log,
 		Now:             func() time.Time { return a.Now() },
 		TimestampWindow: cfg.WeCom.TimestampWindow,
 		ReplyDeadline:   cfg.WeCom.ReplyDeadline,
 	})
+	if err != nil {
+		return nil, err
+	}
+
+	a.Worker = a.Outbox.Worker(outbox.WorkerConfig{
+		Deliver: a.WeCom, Jobs: a.Bot, Limiter: a.Store.Limiter(store.DefaultLimits),
+		Transient: wecom.Transient, RateLimited: wecom.RateLimited, Log: log,
+		Now: func() time.Time { return a.Now() },
+	})
+	a.Scheduler, err = schedule.New(cfg.Schedule, loc, a.Outbox, log)
 	if err != nil {
 		return nil, err
 	}
@@ -124,6 +144,11 @@ func (a *App) Start(ctx context.Context) error {
 			slog.String("addr", a.Config.Redis.Addr), slog.Any("error", err))
 		go a.seedUntilDone(ctx)
 	}
+	if err := a.Worker.Start(); err != nil {
+		_ = ln.Close()
+		return err
+	}
+	a.Scheduler.Start()
 	go func() {
 		if err := a.srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			a.Log.Error("http server stopped", slog.Any("error", err))
@@ -170,12 +195,15 @@ func (a *App) Addr() string {
 	return a.ln.Addr().String()
 }
 
-// Close shuts down in order: stop taking requests, let late replies go out,
-// then close Redis.
+// Close shuts down in order: stop firing jobs and taking requests, let
+// late replies reach the outbox, let the worker finish its sends, then
+// close Redis.
 func (a *App) Close() error {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
+	a.Scheduler.Stop(ctx)
 	err := a.srv.Shutdown(ctx)
 	a.Callback.Wait()
-	return errors.Join(err, a.Store.Close())
+	a.Worker.Shutdown()
+	return errors.Join(err, a.Outbox.Close(), a.Store.Close())
 }

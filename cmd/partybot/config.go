@@ -5,15 +5,18 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"os"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
 	"gopkg.in/yaml.v3"
 
 	"github.com/partybot/partybot/bot"
+	"github.com/partybot/partybot/bot/schedule"
 	"github.com/partybot/partybot/bot/wecom"
 	"github.com/partybot/partybot/store"
 )
@@ -25,8 +28,10 @@ type Config struct {
 	LogLevel string         `yaml:"log_level"`
 	Redis    RedisConfig    `yaml:"redis"`
 	WeCom    WeComConfig    `yaml:"wecom"`
-	Calendar CalendarConfig `yaml:"calendar"`
-	Rules    RulesConfig    `yaml:"rules"`
+	Calendar CalendarConfig    `yaml:"calendar"`
+	Rules    RulesConfig       `yaml:"rules"`
+	Schedule map[string]string `yaml:"schedule"`
+	Outbox   OutboxConfig      `yaml:"outbox"`
 	Org      OrgConfig      `yaml:"org"`
 }
 
@@ -34,6 +39,26 @@ type Config struct {
 type CalendarConfig struct {
 	Holidays []string `yaml:"holidays"` // extra rest days, YYYY-MM-DD
 	Workdays []string `yaml:"workdays"` // extra make-up working days (调休上班)
+}
+
+// OutboxConfig tunes delivery (see outbox.Config).
+type OutboxConfig struct {
+	Concurrency   int           `yaml:"concurrency"`
+	MaxRetry      int           `yaml:"max_retry"`
+	RetryBase     time.Duration `yaml:"retry_base"`
+	RateLimitWait time.Duration `yaml:"rate_limit_wait"`
+	PollInterval  time.Duration `yaml:"poll_interval"`
+}
+
+// DefaultSchedule is when jobs fire (six fields: seconds first).
+func DefaultSchedule() map[string]string {
+	return map[string]string{
+		bot.JobCheckinReminder: "0 30 9 * * *", // working days only, by the work calendar
+		bot.JobStudyReminder:   "0 0 16 * * FRI",
+		bot.JobWeeklySummary:   "0 0 20 * * SUN",
+		bot.JobObligations:     "0 0 9 * * MON",
+		bot.JobMonthly:         "0 0 9 1 * *",
+	}
 }
 
 // RulesConfig holds the branch rules the bot enforces.
@@ -93,6 +118,8 @@ func DefaultConfig() Config {
 		LogLevel: "info",
 		Redis:    RedisConfig{Addr: "127.0.0.1:6379", KeyPrefix: "partybot:"},
 		Rules:    RulesConfig{MeetingSignInWindow: bot.DefaultSignInWindow, PartyLectureCadence: "quarterly"},
+		Schedule: DefaultSchedule(),
+		Outbox:   OutboxConfig{Concurrency: 4, MaxRetry: 8, RetryBase: 2 * time.Second, RateLimitWait: time.Minute, PollInterval: time.Second},
 		WeCom: WeComConfig{
 			APIBase:         wecom.DefaultAPIBase,
 			APITimeout:      10 * time.Second,
@@ -211,6 +238,18 @@ func (c Config) Validate() error {
 	}
 	if _, ok := bot.ParseCadence(c.Rules.PartyLectureCadence); !ok {
 		bad("rules.party_lecture_cadence: %q must be monthly, quarterly or yearly", c.Rules.PartyLectureCadence)
+	}
+	for _, name := range slices.Sorted(maps.Keys(c.Schedule)) {
+		if !slices.Contains(bot.JobNames, name) {
+			bad("schedule.%s: unknown job; jobs are %s", name, strings.Join(bot.JobNames, ", "))
+		} else if spec := c.Schedule[name]; spec != "" {
+			if _, err := schedule.Parse(spec); err != nil {
+				bad("schedule.%s: %q is not a six-field cron spec (sec min hour dom month dow): %v", name, spec, err)
+			}
+		}
+	}
+	if c.Outbox.Concurrency < 1 || c.Outbox.MaxRetry < 0 || c.Outbox.RetryBase <= 0 || c.Outbox.RateLimitWait <= 0 || c.Outbox.PollInterval <= 0 {
+		bad("outbox: concurrency ≥ 1, max_retry ≥ 0 and positive retry_base, rate_limit_wait, poll_interval are required")
 	}
 	if err := c.Org.domain().Validate(); err != nil {
 		errs = append(errs, fmt.Errorf("config: %w", err))

@@ -37,6 +37,8 @@ func testConfig(rc store.Config) Config {
 	cfg.WeCom.CorpID, cfg.WeCom.AgentID = wecomtest.CorpID, wecomtest.AgentID
 	cfg.WeCom.Secret, cfg.WeCom.Token, cfg.WeCom.EncodingAESKey = wecomtest.Secret, wecomtest.Token, wecomtest.AESKey
 	cfg.WeCom.APIBase = fake.URL()
+	// Deliver and retry quickly: tests wait for the outbox.
+	cfg.Outbox.PollInterval, cfg.Outbox.RetryBase, cfg.Outbox.RateLimitWait = 20*time.Millisecond, 20*time.Millisecond, 50*time.Millisecond
 	cfg.Org = OrgConfig{Name: "测试党委", Admins: []string{"admin1"}, Branches: []BranchConfig{{
 		ID: "tech", Name: "技术党支部", Secretaries: []string{"zhangsan"}, Members: []string{"zhangsan", "lisi", "wangwu"},
 	}}}
@@ -107,6 +109,29 @@ func (e *e2e) get(t *testing.T, path string) int {
 	_, _ = io.Copy(io.Discard, resp.Body)
 	resp.Body.Close()
 	return resp.StatusCode
+}
+
+// waitFor polls cond (the outbox delivers asynchronously) for up to 10 s.
+func waitFor(t testing.TB, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// sent lists the recorded message/send and appchat/send bodies of a msgtype.
+func sent(msgType string) []map[string]any {
+	var out []map[string]any
+	for _, c := range fake.Calls("") {
+		if (c.API == "message/send" || c.API == "appchat/send") && c.Body["msgtype"] == msgType {
+			out = append(out, c.Body)
+		}
+	}
+	return out
 }
 
 // snapshot is every key under the prefix with its serialised value, to

@@ -82,13 +82,8 @@ func TestMeetingFullFlow(t *testing.T) {
 	code, taskID := e.open(t, "党员大会", "十一月党员大会")
 
 	t.Run("one card notice to the branch", func(t *testing.T) {
-		e.app.Callback.Wait()
-		var cards []map[string]any
-		for _, c := range fake.Calls("message/send") {
-			if c.Body["msgtype"] == "template_card" {
-				cards = append(cards, c.Body)
-			}
-		}
+		waitFor(t, "the meeting card", func() bool { return len(sent("template_card")) > 0 })
+		cards := sent("template_card")
 		if len(cards) != 1 {
 			t.Fatalf("%d card sends, want 1 batched call", len(cards))
 		}

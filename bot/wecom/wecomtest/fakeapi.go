@@ -4,9 +4,12 @@
 package wecomtest
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
+	"mime"
+	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -66,6 +69,8 @@ func NewFakeAPI(corpID, secret string) *FakeAPI {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /cgi-bin/gettoken", f.gettoken)
 	mux.HandleFunc("POST /cgi-bin/message/send", f.api("message/send", f.messageSend))
+	mux.HandleFunc("POST /cgi-bin/appchat/send", f.api("appchat/send", f.appchatSend))
+	mux.HandleFunc("POST /cgi-bin/media/upload", f.api("media/upload", f.mediaUpload))
 	mux.HandleFunc("GET /cgi-bin/department/simplelist", f.api("department/simplelist", f.departmentSimpleList))
 	mux.HandleFunc("GET /cgi-bin/user/simplelist", f.api("user/simplelist", f.userSimpleList))
 	f.srv = httptest.NewServer(mux)
@@ -184,7 +189,14 @@ func (f *FakeAPI) api(name string, h func(q url.Values, body map[string]any) map
 			return
 		}
 		var body map[string]any
-		if r.Method == http.MethodPost {
+		switch {
+		case strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/form-data"):
+			var err error
+			if body, err = readUpload(r, raw); err != nil {
+				writeJSON(w, errJSON(40005, "invalid media: "+err.Error()))
+				return
+			}
+		case r.Method == http.MethodPost:
 			if err := json.Unmarshal(raw, &body); err != nil {
 				writeJSON(w, errJSON(40058, "invalid json"))
 				return
@@ -196,6 +208,50 @@ func (f *FakeAPI) api(name string, h func(q url.Values, body map[string]any) map
 		}
 		writeJSON(w, resp)
 	}
+}
+
+// readUpload reads the "media" part of a media/upload request.
+func readUpload(r *http.Request, raw []byte) (map[string]any, error) {
+	_, params, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if err != nil {
+		return nil, err
+	}
+	mr := multipart.NewReader(bytes.NewReader(raw), params["boundary"])
+	for {
+		part, err := mr.NextPart()
+		if err != nil {
+			return nil, fmt.Errorf("no media part: %w", err)
+		}
+		if part.FormName() != "media" {
+			continue
+		}
+		data, err := io.ReadAll(part)
+		if err != nil {
+			return nil, err
+		}
+		if len(data) <= 5 {
+			return nil, fmt.Errorf("file of %d bytes; WeCom wants more than 5", len(data))
+		}
+		return map[string]any{"filename": part.FileName(), "size": len(data), "type": r.URL.Query().Get("type"),
+			"content_type": part.Header.Get("Content-Type"), "png": bytes.HasPrefix(data, []byte("\x89PNG"))}, nil
+	}
+}
+
+func (f *FakeAPI) mediaUpload(_ url.Values, body map[string]any) map[string]any {
+	return map[string]any{"errcode": 0, "errmsg": "ok", "type": body["type"],
+		"media_id": fmt.Sprintf("media-%d", len(f.calls)+1), "created_at": "1380000000"}
+}
+
+func (f *FakeAPI) appchatSend(_ url.Values, body map[string]any) map[string]any {
+	chat, _ := body["chatid"].(string)
+	msgType, _ := body["msgtype"].(string)
+	if chat == "" || msgType == "" {
+		return errJSON(40058, "chatid and msgtype are required")
+	}
+	if _, ok := body[msgType]; !ok {
+		return errJSON(40058, "missing "+msgType+" body")
+	}
+	return map[string]any{"errcode": 0, "errmsg": "ok"}
 }
 
 // deptIDs lists a department and its sub-departments, depth first.

@@ -1,0 +1,201 @@
+// Package outbox delivers partybot's outbound messages reliably, on
+// hibiken/asynq: every message is a task in Redis before it is sent, a
+// worker sends it with retries and exponential backoff, permanent failures
+// are archived as dead letters, and task ids make every enqueue idempotent.
+// Scheduled job runs are tasks too, keyed by job and fire time, so that
+// many replicas run each fire once.
+package outbox
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"strconv"
+	"time"
+
+	"github.com/hibiken/asynq"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/partybot/partybot/bot"
+)
+
+// Task types.
+const (
+	typeNotice = "partybot:notice"
+	typeJob    = "partybot:job"
+)
+
+// Config tunes the queue. Zero values take the defaults.
+type Config struct {
+	Queue         string        // asynq queue name; carries the key prefix
+	Concurrency   int           // sends in flight per process (default 4)
+	MaxRetry      int           // attempts after the first (default 8)
+	RetryBase     time.Duration // first retry delay, doubling each time up to 10 min (default 2 s)
+	RateLimitWait time.Duration // delay after errcode 45009 (default 60 s: WeCom blocks for the window)
+	Retention     time.Duration // done tasks kept, their ids reserved (default 48 h)
+	PollInterval  time.Duration // how often an idle worker looks for work (default 1 s)
+}
+
+func (c Config) withDefaults() Config {
+	if c.Queue == "" {
+		c.Queue = "partybot:outbox"
+	}
+	if c.Concurrency <= 0 {
+		c.Concurrency = 4
+	}
+	if c.MaxRetry <= 0 {
+		c.MaxRetry = 8
+	}
+	if c.RetryBase <= 0 {
+		c.RetryBase = 2 * time.Second
+	}
+	if c.RateLimitWait <= 0 {
+		c.RateLimitWait = time.Minute
+	}
+	if c.Retention <= 0 {
+		c.Retention = 48 * time.Hour
+	}
+	if c.PollInterval <= 0 {
+		c.PollInterval = time.Second
+	}
+	return c
+}
+
+// Outbox enqueues messages and job runs.
+type Outbox struct {
+	cfg       Config
+	rdb       redis.UniversalClient
+	client    *asynq.Client
+	inspector *asynq.Inspector
+}
+
+var _ bot.Outbox = (*Outbox)(nil)
+
+// New returns an outbox on an existing Redis client (it does not close it).
+func New(rdb redis.UniversalClient, cfg Config) *Outbox {
+	return &Outbox{
+		cfg: cfg.withDefaults(), rdb: rdb,
+		client:    asynq.NewClientFromRedisClient(rdb),
+		inspector: asynq.NewInspectorFromRedisClient(rdb),
+	}
+}
+
+// Queue is the asynq queue name.
+func (o *Outbox) Queue() string { return o.cfg.Queue }
+
+// Enqueue implements bot.Outbox: the task id is id, so an id enqueued
+// before (and still retained) is not enqueued again.
+func (o *Outbox) Enqueue(ctx context.Context, id string, n bot.Notice) error {
+	return o.enqueueNotice(ctx, id, n, 0)
+}
+
+func (o *Outbox) enqueueNotice(ctx context.Context, id string, n bot.Notice, delay time.Duration) error {
+	payload, err := json.Marshal(n)
+	if err != nil {
+		return fmt.Errorf("outbox: encode notice: %w", err)
+	}
+	opts := []asynq.Option{asynq.Queue(o.cfg.Queue), asynq.TaskID(id), asynq.MaxRetry(o.cfg.MaxRetry), asynq.Retention(o.cfg.Retention)}
+	if delay > 0 {
+		opts = append(opts, asynq.ProcessIn(delay))
+	}
+	_, err = o.client.EnqueueContext(ctx, asynq.NewTask(typeNotice, payload), opts...)
+	if err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) {
+		return fmt.Errorf("outbox: enqueue %s: %w", id, err)
+	}
+	return nil
+}
+
+type jobPayload struct {
+	Name string `json:"name"`
+	Fire int64  `json:"fire"` // unix seconds of the scheduled fire time
+}
+
+// JobTaskID names one scheduled run: every replica derives the same id.
+func JobTaskID(name string, fire time.Time) string {
+	return name + ":" + strconv.FormatInt(fire.Unix(), 10)
+}
+
+// EnqueueJob enqueues one run of a job for its fire time. It reports false
+// when another replica (or an earlier call) already enqueued that run.
+func (o *Outbox) EnqueueJob(ctx context.Context, name string, fire time.Time) (bool, error) {
+	payload, err := json.Marshal(jobPayload{Name: name, Fire: fire.Unix()})
+	if err != nil {
+		return false, fmt.Errorf("outbox: encode job: %w", err)
+	}
+	_, err = o.client.EnqueueContext(ctx, asynq.NewTask(typeJob, payload), asynq.Queue(o.cfg.Queue),
+		asynq.TaskID(JobTaskID(name, fire)), asynq.MaxRetry(3), asynq.Retention(o.cfg.Retention))
+	switch {
+	case errors.Is(err, asynq.ErrTaskIDConflict):
+		return false, nil
+	case err != nil:
+		return false, fmt.Errorf("outbox: enqueue job %s: %w", name, err)
+	}
+	return true, nil
+}
+
+// Backlog counts tasks not yet done: pending, running, scheduled or waiting to retry.
+func (o *Outbox) Backlog(ctx context.Context) (int, error) {
+	info, err := o.inspector.GetQueueInfo(o.cfg.Queue)
+	if err != nil {
+		if errors.Is(err, asynq.ErrQueueNotFound) {
+			return 0, nil
+		}
+		return 0, fmt.Errorf("outbox: queue info: %w", err)
+	}
+	return info.Pending + info.Active + info.Scheduled + info.Retry, nil
+}
+
+// DeadLetter is a message that could not be delivered.
+type DeadLetter struct {
+	ID     string
+	Notice bot.Notice
+	Reason string
+	At     time.Time
+}
+
+// DeadLetters lists archived (permanently failed) messages.
+func (o *Outbox) DeadLetters(ctx context.Context) ([]DeadLetter, error) {
+	tasks, err := o.inspector.ListArchivedTasks(o.cfg.Queue, asynq.PageSize(1000))
+	if err != nil {
+		if errors.Is(err, asynq.ErrQueueNotFound) {
+			return nil, nil
+		}
+		return nil, fmt.Errorf("outbox: list dead letters: %w", err)
+	}
+	out := make([]DeadLetter, 0, len(tasks))
+	for _, t := range tasks {
+		d := DeadLetter{ID: t.ID, Reason: t.LastErr, At: t.LastFailedAt}
+		_ = json.Unmarshal(t.Payload, &d.Notice) // a job task has no notice
+		out = append(out, d)
+	}
+	return out, nil
+}
+
+// Close releases the client (not the shared Redis connection).
+func (o *Outbox) Close() error {
+	return errors.Join(o.client.Close(), o.inspector.Close())
+}
+
+// backoff is the retry delay: RateLimitWait after a frequency block,
+// otherwise RetryBase doubling per attempt, ±20 % jitter, at most 10 min.
+func (o *Outbox) backoff(n int, err error, rateLimited func(error) bool) time.Duration {
+	if rateLimited != nil && rateLimited(err) {
+		return o.cfg.RateLimitWait
+	}
+	d := o.cfg.RetryBase << min(max(n-1, 0), 20)
+	d = min(d, 10*time.Minute)
+	jitter := time.Duration(rand.Int64N(int64(d)/5 + 1))
+	return d - d/10 + jitter
+}
+
+// slogAdapter lets asynq log through slog.
+type slogAdapter struct{ log *slog.Logger }
+
+func (a slogAdapter) Debug(args ...any) { a.log.Debug(fmt.Sprint(args...)) }
+func (a slogAdapter) Info(args ...any)  { a.log.Info(fmt.Sprint(args...)) }
+func (a slogAdapter) Warn(args ...any)  { a.log.Warn(fmt.Sprint(args...)) }
+func (a slogAdapter) Error(args ...any) { a.log.Error(fmt.Sprint(args...)) }
+func (a slogAdapter) Fatal(args ...any) { a.log.Error(fmt.Sprint(args...)) }

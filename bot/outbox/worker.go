@@ -1,0 +1,172 @@
+package outbox
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/hibiken/asynq"
+
+	"github.com/partybot/partybot/bot"
+)
+
+// Deliverer sends one notice (wecom.Client).
+type Deliverer interface {
+	Notify(ctx context.Context, n bot.Notice) error
+}
+
+// JobRunner computes a job run's messages (bot.Bot).
+type JobRunner interface {
+	Job(ctx context.Context, name string, fire time.Time) ([]bot.Outbound, error)
+}
+
+// Limiter keeps sends within WeCom's per-member and per-chat limits.
+type Limiter interface {
+	// AllowRecipients splits userids into those who may get one more
+	// message now and those to retry after retryAfter.
+	AllowRecipients(ctx context.Context, userIDs []string, now time.Time) (allowed, deferred []string, retryAfter time.Duration, err error)
+	// AllowChat says whether a group chat may get one more message now.
+	AllowChat(ctx context.Context, chatID string, now time.Time) (ok bool, retryAfter time.Duration, err error)
+}
+
+// WorkerConfig wires a worker.
+type WorkerConfig struct {
+	Deliver     Deliverer
+	Jobs        JobRunner
+	Limiter     Limiter          // nil: no limits
+	Transient   func(error) bool // may a failed send succeed later?
+	RateLimited func(error) bool // was it a frequency block (wait the window)?
+	Log         *slog.Logger
+	Now         func() time.Time
+}
+
+// Worker sends queued messages and runs queued jobs.
+type Worker struct {
+	o   *Outbox
+	cfg WorkerConfig
+	srv *asynq.Server
+}
+
+// Worker builds a worker on the outbox's queue.
+func (o *Outbox) Worker(cfg WorkerConfig) *Worker {
+	if cfg.Log == nil {
+		cfg.Log = slog.Default()
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Transient == nil {
+		cfg.Transient = func(error) bool { return true }
+	}
+	w := &Worker{o: o, cfg: cfg}
+	w.srv = asynq.NewServerFromRedisClient(o.rdb, asynq.Config{
+		Concurrency:              o.cfg.Concurrency,
+		Queues:                   map[string]int{o.cfg.Queue: 1},
+		TaskCheckInterval:        o.cfg.PollInterval,
+		DelayedTaskCheckInterval: o.cfg.PollInterval,
+		RetryDelayFunc: func(n int, err error, _ *asynq.Task) time.Duration {
+			return o.backoff(n, err, cfg.RateLimited)
+		},
+		Logger:          slogAdapter{cfg.Log.With(slog.String("component", "asynq"))},
+		LogLevel:        asynq.WarnLevel,
+		ShutdownTimeout: 10 * time.Second,
+	})
+	return w
+}
+
+// Start runs the worker in the background.
+func (w *Worker) Start() error {
+	mux := asynq.NewServeMux()
+	mux.HandleFunc(typeNotice, w.sendNotice)
+	mux.HandleFunc(typeJob, w.runJob)
+	if err := w.srv.Start(mux); err != nil {
+		return fmt.Errorf("outbox: start worker: %w", err)
+	}
+	return nil
+}
+
+// Shutdown stops taking tasks and waits for running ones.
+func (w *Worker) Shutdown() { w.srv.Shutdown() }
+
+// sendNotice delivers one queued message. Recipients over WeCom's limits
+// are split off into a delayed task; a transient failure is retried with
+// backoff; a permanent one is archived with its reason.
+func (w *Worker) sendNotice(ctx context.Context, t *asynq.Task) error {
+	id, _ := asynq.GetTaskID(ctx)
+	var n bot.Notice
+	if err := json.Unmarshal(t.Payload(), &n); err != nil {
+		return fmt.Errorf("outbox: bad notice payload: %v: %w", err, asynq.SkipRetry)
+	}
+	log := w.cfg.Log.With(slog.String("task", id), slog.Int("recipients", len(n.To)), slog.String("chat", n.ChatID))
+	if w.cfg.Limiter != nil {
+		now := w.cfg.Now()
+		switch {
+		case n.ChatID != "":
+			ok, wait, err := w.cfg.Limiter.AllowChat(ctx, n.ChatID, now)
+			if err != nil {
+				return fmt.Errorf("outbox: rate limit: %w", err)
+			}
+			if !ok {
+				log.Info("chat over its rate limit; delayed", slog.Duration("wait", wait))
+				return w.o.enqueueNotice(ctx, id+":later", n, wait)
+			}
+		case len(n.To) > 0:
+			allowed, deferred, wait, err := w.cfg.Limiter.AllowRecipients(ctx, n.To, now)
+			if err != nil {
+				return fmt.Errorf("outbox: rate limit: %w", err)
+			}
+			if len(deferred) > 0 {
+				later := n
+				later.To = deferred
+				if err := w.o.enqueueNotice(ctx, id+":later", later, wait); err != nil {
+					return err
+				}
+				log.Info("recipients over the per-member limit; delayed", slog.Int("deferred", len(deferred)), slog.Duration("wait", wait))
+			}
+			if len(allowed) == 0 {
+				return nil
+			}
+			n.To = allowed
+		}
+	}
+	err := w.cfg.Deliver.Notify(ctx, n)
+	switch {
+	case err == nil:
+		log.Debug("sent")
+		return nil
+	case w.cfg.Transient(err):
+		retried, _ := asynq.GetRetryCount(ctx)
+		log.Warn("send failed; will retry", slog.Int("attempt", retried+1), slog.Any("error", err))
+		return fmt.Errorf("outbox: send: %w", err)
+	}
+	log.Error("send failed permanently; archived as a dead letter", slog.Any("error", err))
+	return fmt.Errorf("outbox: send: %v: %w", err, asynq.SkipRetry)
+}
+
+// runJob computes a scheduled run's messages and enqueues them under ids
+// derived from the run, so a run that crashed halfway and is retried sends
+// nobody a message twice.
+func (w *Worker) runJob(ctx context.Context, t *asynq.Task) error {
+	var p jobPayload
+	if err := json.Unmarshal(t.Payload(), &p); err != nil {
+		return fmt.Errorf("outbox: bad job payload: %v: %w", err, asynq.SkipRetry)
+	}
+	fire := time.Unix(p.Fire, 0)
+	start := time.Now()
+	outs, err := w.cfg.Jobs.Job(ctx, p.Name, fire)
+	if err != nil {
+		w.cfg.Log.Error("job failed", slog.String("job", p.Name), slog.Time("fire", fire), slog.Any("error", err))
+		return fmt.Errorf("outbox: job %s: %w", p.Name, err)
+	}
+	run := JobTaskID(p.Name, fire)
+	for _, out := range outs {
+		if err := w.o.Enqueue(ctx, run+":"+out.Key, out.Notice); err != nil {
+			return err
+		}
+	}
+	w.cfg.Log.Info("job ran", slog.String("job", p.Name), slog.Time("fire", fire),
+		slog.Int("messages", len(outs)), slog.Duration("took", time.Since(start)))
+	return nil
+}
