@@ -61,7 +61,9 @@ func (c *mapCache) Delete(k string) error {
 // directOutbox sends at once: the queue itself is tested end to end.
 type directOutbox struct{ c *wecom.Client }
 
-func (d directOutbox) Enqueue(ctx context.Context, _ string, n bot.Notice) error { return d.c.Notify(ctx, n) }
+func (d directOutbox) Enqueue(ctx context.Context, _ string, n bot.Notice) error {
+	return d.c.Notify(ctx, n)
+}
 
 func newClient() *wecom.Client {
 	return wecom.NewClient(wecom.ClientConfig{CorpID: wecomtest.CorpID, AgentID: wecomtest.AgentID, Secret: wecomtest.Secret, Cache: &mapCache{m: map[string]any{}}})

@@ -23,16 +23,16 @@ import (
 
 // Config is the YAML configuration file (config.example.yaml documents it).
 type Config struct {
-	Listen   string         `yaml:"listen"`
-	Timezone string         `yaml:"timezone"`
-	LogLevel string         `yaml:"log_level"`
-	Redis    RedisConfig    `yaml:"redis"`
-	WeCom    WeComConfig    `yaml:"wecom"`
+	Listen   string            `yaml:"listen"`
+	Timezone string            `yaml:"timezone"`
+	LogLevel string            `yaml:"log_level"`
+	Redis    RedisConfig       `yaml:"redis"`
+	WeCom    WeComConfig       `yaml:"wecom"`
 	Calendar CalendarConfig    `yaml:"calendar"`
 	Rules    RulesConfig       `yaml:"rules"`
 	Schedule map[string]string `yaml:"schedule"`
 	Outbox   OutboxConfig      `yaml:"outbox"`
-	Org      OrgConfig      `yaml:"org"`
+	Org      OrgConfig         `yaml:"org"`
 }
 
 // CalendarConfig adds to the shipped China work calendar.
