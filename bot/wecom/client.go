@@ -12,6 +12,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -26,12 +27,26 @@ import (
 // 政务微信 use another one (config wecom.api_base).
 const DefaultAPIBase = "https://qyapi.weixin.qq.com"
 
+// installed remembers what InstallTransport set.
+var installed struct {
+	sync.Mutex
+	done    bool
+	base    string
+	timeout time.Duration
+}
+
 // InstallTransport points silenceper's HTTP layer at apiBase with a client
 // that has a timeout. silenceper keeps both in package globals
 // (util.SetURIModifier, util.DefaultHTTPClient), so this is called once, from
 // main or a test's TestMain, never per request.
 func InstallTransport(apiBase string, timeout time.Duration) {
 	apiBase = strings.TrimRight(apiBase, "/")
+	installed.Lock()
+	defer installed.Unlock()
+	if installed.done && installed.base == apiBase && installed.timeout == timeout {
+		return // installing the same again must not touch globals others read
+	}
+	installed.done, installed.base, installed.timeout = true, apiBase, timeout
 	util.DefaultHTTPClient = &http.Client{Timeout: timeout}
 	if apiBase == "" || apiBase == DefaultAPIBase {
 		util.SetURIModifier(nil)

@@ -19,7 +19,12 @@ import (
 // fake is the package's qyapi: silenceper's transport is process-wide.
 var fake = wecomtest.NewFakeAPI(wecomtest.CorpID, wecomtest.Secret)
 
-func TestMain(m *testing.M) { os.Exit(wecomtest.RunWith(m, fake)) }
+func TestMain(m *testing.M) {
+	if os.Getenv("PARTYBOT_HELPER") == "enqueue-and-hang" {
+		helperEnqueueAndHang()
+	}
+	os.Exit(wecomtest.RunWith(m, fake))
+}
 
 // clock is a settable time shared by the app and the fake WeCom.
 type clock struct {
@@ -37,6 +42,10 @@ func testConfig(rc store.Config) Config {
 	cfg.WeCom.CorpID, cfg.WeCom.AgentID = wecomtest.CorpID, wecomtest.AgentID
 	cfg.WeCom.Secret, cfg.WeCom.Token, cfg.WeCom.EncodingAESKey = wecomtest.Secret, wecomtest.Token, wecomtest.AESKey
 	cfg.WeCom.APIBase = fake.URL()
+	// Jobs fire only when a test says so.
+	for name := range cfg.Schedule {
+		cfg.Schedule[name] = ""
+	}
 	// Deliver and retry quickly: tests wait for the outbox.
 	cfg.Outbox.PollInterval, cfg.Outbox.RetryBase, cfg.Outbox.RateLimitWait = 20*time.Millisecond, 20*time.Millisecond, 50*time.Millisecond
 	cfg.Org = OrgConfig{Name: "测试党委", Admins: []string{"admin1"}, Branches: []BranchConfig{{

@@ -3,6 +3,7 @@
 //	partybot serve -config FILE          run the bot
 //	partybot config check -config FILE   validate, print the effective config (secrets redacted)
 //	partybot roster import|list|sync     manage the roster in Redis
+//	partybot jobs list|run               scheduled jobs: list them, run one now
 //	partybot version                     print the version
 package main
 
@@ -37,6 +38,7 @@ Usage:
   partybot serve -config FILE          run the bot
   partybot config check -config FILE   validate and print the effective config
   partybot roster import|list|sync -config FILE   manage members (see 'partybot roster')
+  partybot jobs list|run -config FILE [NAME]        scheduled jobs (see 'partybot jobs')
   partybot version                     print the version
 `
 
@@ -54,6 +56,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		err = configCheck(args[2:], stdout, stderr, getenv)
 	case args[0] == "roster":
 		err = rosterCmd(ctx, args[1:], stdout, stderr, getenv)
+	case args[0] == "jobs":
+		err = jobsCmd(ctx, args[1:], stdout, stderr, getenv)
 	case args[0] == "version":
 		fmt.Fprintln(stdout, "partybot", version)
 	case args[0] == "help" || args[0] == "-h" || args[0] == "--help":

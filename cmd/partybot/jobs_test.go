@@ -1,0 +1,345 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/partybot/partybot/bot"
+	"github.com/partybot/partybot/store"
+	"github.com/partybot/partybot/store/redistest"
+)
+
+var cst = time.FixedZone("CST", 8*3600)
+
+// fire runs one job fire through the scheduler and the outbox and waits
+// until the queue is empty.
+func (e *e2e) fire(t *testing.T, job string, at time.Time) {
+	t.Helper()
+	enqueued, err := e.app.Scheduler.Fire(t.Context(), job, at)
+	if err != nil || !enqueued {
+		t.Fatalf("fire %s: enqueued=%v err=%v", job, enqueued, err)
+	}
+	e.drain(t)
+}
+
+func (e *e2e) drain(t testing.TB) {
+	t.Helper()
+	waitFor(t, "the outbox to drain", func() bool {
+		n, err := e.app.Outbox.Backlog(t.Context())
+		return err == nil && n == 0
+	})
+}
+
+func textsTo(msgType string) map[string]int {
+	out := map[string]int{}
+	for _, b := range sent(msgType) {
+		to, _ := b["touser"].(string)
+		for _, u := range strings.Split(to, "|") {
+			if u != "" {
+				out[u]++
+			}
+		}
+	}
+	return out
+}
+
+func TestCheckinReminderFollowsCalendarAndLeave(t *testing.T) {
+	e := startBranch(t)
+	e.run(t, []step{
+		{"lisi", "签到", "签到成功"},                   // Friday 11-20
+		{"wangwu", "请假 11-20 到 11-21 出差", "已登记"}, // on leave
+	})
+	tests := []struct {
+		name string
+		at   time.Time
+		want string // recipients, sorted
+	}{
+		{"working Friday", time.Date(2026, 11, 20, 9, 30, 0, 0, cst), "qianqi,zhangsan,zhaoliu"},
+		{"plain Saturday", time.Date(2026, 11, 21, 9, 30, 0, 0, cst), ""},
+		{"National Day holiday", time.Date(2026, 10, 1, 9, 30, 0, 0, cst), ""},
+		{"调休 Saturday", time.Date(2026, 10, 10, 9, 30, 0, 0, cst), "lisi,qianqi,wangwu,zhangsan,zhaoliu"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			fake.Reset()
+			e.fire(t, bot.JobCheckinReminder, tc.at)
+			var got []string
+			for u := range textsTo("text") {
+				got = append(got, u)
+			}
+			slices.Sort(got)
+			if strings.Join(got, ",") != tc.want {
+				t.Fatalf("reminded %v, want %s", got, tc.want)
+			}
+			if n := len(sent("text")); tc.want != "" && n != 1 {
+				t.Fatalf("%d sends, want 1 batched call", n)
+			}
+		})
+	}
+}
+
+func TestUniformReminderIsBatchedByThousand(t *testing.T) {
+	for _, n := range []int{1, 999, 1000, 1001, 2500} {
+		t.Run(fmt.Sprint(n), func(t *testing.T) {
+			e := startApp(t, redistest.Config(t))
+			seedMembers(t, e.app.Store, "tech", n)
+			e.fire(t, bot.JobCheckinReminder, time.Date(2026, 11, 20, 9, 30, 0, 0, cst))
+			calls := len(sent("text"))
+			if want := (n + 3 + 999) / 1000; calls != want { // n plus the three seeded members
+				t.Fatalf("%d message/send calls for %d members, want ceil(%d/1000) = %d", calls, n+3, n+3, want)
+			}
+			if got := len(textsTo("text")); got != n+3 {
+				t.Fatalf("%d members reminded, want %d", got, n+3)
+			}
+		})
+	}
+}
+
+func seedMembers(t testing.TB, s *store.Store, branch string, n int) {
+	t.Helper()
+	ms := make([]bot.Member, n)
+	for i := range ms {
+		ms[i] = bot.Member{UserID: fmt.Sprintf("%s%06d", branch, i), Name: fmt.Sprintf("党员%d", i), BranchID: branch, Role: bot.RoleMember, Active: true}
+	}
+	if err := s.SaveMembers(t.Context(), ms); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestTwoReplicasDeliverEachFireOnce(t *testing.T) {
+	rc := redistest.Config(t)
+	a, b := startApp(t, rc), startApp(t, rc) // one Redis, one key prefix
+	fire := time.Date(2026, 11, 20, 9, 30, 0, 0, cst)
+	var enqueued int
+	for _, e := range []*e2e{a, b, a, b} {
+		ok, err := e.app.Scheduler.Fire(t.Context(), bot.JobCheckinReminder, fire)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ok {
+			enqueued++
+		}
+	}
+	if enqueued != 1 {
+		t.Fatalf("%d replicas enqueued the same fire, want 1", enqueued)
+	}
+	a.drain(t)
+	b.drain(t)
+	if got := textsTo("text"); len(got) != 3 || got["lisi"] != 1 || got["zhangsan"] != 1 || got["wangwu"] != 1 {
+		t.Fatalf("deliveries %v, want each of the three members once", got)
+	}
+	// The next fire time is a new run.
+	fake.Reset()
+	a.fire(t, bot.JobCheckinReminder, fire.AddDate(0, 0, 3)) // Monday
+	if got := textsTo("text"); got["lisi"] != 1 {
+		t.Fatalf("second fire delivered %v", got)
+	}
+}
+
+func TestRetriedJobSendsNobodyTwice(t *testing.T) {
+	e := startBranch(t)
+	fire := time.Date(2026, 11, 20, 9, 30, 0, 0, cst)
+	// A run that crashed after enqueueing its messages is run again by the
+	// queue: the job body runs twice, the members hear once.
+	outs, err := e.app.Bot.Job(t.Context(), bot.JobCheckinReminder, fire)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		for _, o := range outs {
+			if err := e.app.Outbox.Enqueue(t.Context(), "checkin-reminder:"+fmt.Sprint(fire.Unix())+":"+o.Key, o.Notice); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	e.fire(t, bot.JobCheckinReminder, fire) // the queue's own run of the same fire
+	for u, n := range textsTo("text") {
+		if n != 1 {
+			t.Fatalf("%s got %d reminders, want 1", u, n)
+		}
+	}
+	if len(textsTo("text")) != 5 {
+		t.Fatalf("reminded %v, want all five", textsTo("text"))
+	}
+}
+
+func TestOutboxRetriesTransientAndArchivesPermanent(t *testing.T) {
+	e := startBranch(t)
+	fake.FailNext("message/send", 45009, -1) // frequency block, then busy, then success
+	if err := e.app.Outbox.Enqueue(t.Context(), "t:transient", bot.Notice{To: []string{"lisi"}, Text: "第一条"}); err != nil {
+		t.Fatal(err)
+	}
+	e.drain(t)
+	if got := textsTo("text"); got["lisi"] != 1 {
+		t.Fatalf("after 45009 and -1: deliveries %v, want lisi once", got)
+	}
+
+	fake.FailNext("message/send", 81013)
+	if err := e.app.Outbox.Enqueue(t.Context(), "t:permanent", bot.Notice{To: []string{"ghost"}, Text: "第二条"}); err != nil {
+		t.Fatal(err)
+	}
+	var dead []string
+	waitFor(t, "a dead letter", func() bool {
+		letters, err := e.app.Outbox.DeadLetters(t.Context())
+		if err != nil {
+			t.Fatal(err)
+		}
+		dead = nil
+		for _, d := range letters {
+			dead = append(dead, d.ID+" "+d.Reason)
+		}
+		return len(letters) > 0
+	})
+	if len(dead) != 1 || !strings.Contains(dead[0], "t:permanent") || !strings.Contains(dead[0], "81013") {
+		t.Fatalf("dead letters %v, want t:permanent with errcode 81013", dead)
+	}
+	if got := textsTo("text"); got["ghost"] != 0 {
+		t.Fatalf("the permanent failure was delivered: %v", got)
+	}
+}
+
+func TestWeeklySummary(t *testing.T) {
+	e := startBranch(t)
+	e.app.Bot.Targets = bot.StudyTargets{WeeklyMinutes: 60}
+	if err := e.app.Store.SaveBranches(t.Context(), []bot.Branch{{ID: "tech", Name: "技术党支部", ChatID: "chat-tech"}}); err != nil {
+		t.Fatal(err)
+	}
+	e.run(t, []step{
+		{"lisi", "签到", "签到成功"},
+		{"lisi", "学习 党章 1小时", "已记录学习"},
+		{"zhaoliu", "请假 11-16 到 11-22 休假", "已登记"},
+	})
+	code, _ := e.open(t, "支委会", "")
+	e.run(t, []step{{"wangwu", "签到 " + code, "会议签到成功"}, {"zhangsan", "结束会议", "已结束"}})
+	fake.Reset()
+	e.fire(t, bot.JobWeeklySummary, time.Date(2026, 11, 22, 20, 0, 0, 0, cst)) // Sunday evening
+
+	md := sent("markdown")
+	var branchReport, orgReport string
+	for _, m := range md {
+		content := m["markdown"].(map[string]any)["content"].(string)
+		switch m["touser"] {
+		case "wangwu|zhangsan":
+			branchReport = content
+		case "admin1":
+			orgReport = content
+		}
+	}
+	// Mon–Fri are working days: 4 members × 5 days expected (赵六 on leave all week).
+	for _, want := range []string{"技术党支部 周报（11月16日–22日）", "签到率：<font color=\"info\">5%</font>（1/20", "学习：60 分钟，1 次；达标 1/5 人", "本周会议：支委会 1 次", "学习未达标：钱七（差60分钟）"} {
+		if !strings.Contains(branchReport, want) {
+			t.Errorf("branch report lacks %q:\n%s", want, branchReport)
+		}
+	}
+	if !strings.Contains(orgReport, "全组织周报") || !strings.Contains(orgReport, "技术党支部：签到率 5%") {
+		t.Errorf("org report:\n%s", orgReport)
+	}
+	chats := sent("text")
+	if len(chats) != 1 || chats[0]["chatid"] != "chat-tech" || strings.Contains(fmt.Sprint(chats[0]), "李四") {
+		t.Errorf("branch chat message %v: want one, to chat-tech, without names", chats)
+	}
+	uploads := fake.Calls("media/upload")
+	images := sent("image")
+	if len(uploads) != 1 || uploads[0].Body["png"] != true || len(images) != 1 || images[0]["touser"] != "wangwu|zhangsan" {
+		t.Errorf("chart: uploads %v, images %v", uploads, images)
+	}
+}
+
+func TestObligationsAndMonthlyJobs(t *testing.T) {
+	e := startBranch(t)
+	e.fire(t, bot.JobObligations, time.Date(2026, 11, 23, 9, 0, 0, 0, cst))
+	md := sent("markdown")
+	if len(md) != 1 || md[0]["touser"] != "wangwu|zhangsan" {
+		t.Fatalf("obligations sends %v", md)
+	}
+	content := md[0]["markdown"].(map[string]any)["content"].(string)
+	if !strings.Contains(content, "本月支委会（11月30日前）") || !strings.Contains(content, "逾期未开：上季度党员大会、上月支委会") {
+		t.Fatalf("obligations text:\n%s", content)
+	}
+	fake.Reset()
+	e.fire(t, bot.JobMonthly, time.Date(2026, 12, 1, 9, 0, 0, 0, cst))
+	got := textsTo("text")
+	if len(got) != 5 || got["zhangsan"] != 2 || got["lisi"] != 1 {
+		t.Fatalf("monthly recipients %v: want all five once, leaders twice", got)
+	}
+}
+
+func TestJobsCLI(t *testing.T) {
+	e := startBranch(t)
+	cfg := e.app.Config
+	cfg.Schedule = DefaultSchedule()
+	cfgPath := writeConfig(t, cfg)
+	code, out := cli(t, "jobs", "list", "-config", cfgPath)
+	if code != 0 || !strings.Contains(out, "checkin-reminder") || !strings.Contains(out, "0 30 9 * * *") {
+		t.Fatalf("jobs list: %d\n%s", code, out)
+	}
+	fake.Reset()
+	code, out = cli(t, "jobs", "run", "-config", cfgPath, "monthly") // runs on any day, unlike the check-in reminder
+	if code != 0 || !strings.Contains(out, "monthly: done; 0 dead letters") {
+		t.Fatalf("jobs run: %d\n%s", code, out)
+	}
+	if got := textsTo("text"); len(got) != 5 {
+		t.Fatalf("jobs run reached %v, want the five members", got)
+	}
+	if code, out = cli(t, "jobs", "run", "-config", cfgPath, "nope"); code == 0 || !strings.Contains(out, "unknown job") {
+		t.Fatalf("jobs run nope: %d %q", code, out)
+	}
+}
+
+// TestKillBetweenEnqueueAndSend runs a second process that enqueues a
+// message and is killed with SIGKILL before anything sends it; a fresh
+// process then delivers it, once.
+func TestKillBetweenEnqueueAndSend(t *testing.T) {
+	if os.Getenv("PARTYBOT_HELPER") == "enqueue-and-hang" {
+		return // the helper's work happens in TestMain
+	}
+	fake.Reset()
+	srv := redistest.Start(t)
+	rc := srv.Config(t)
+	ready := filepath.Join(t.TempDir(), "enqueued")
+	cmd := exec.Command(os.Args[0], "-test.run=^TestKillBetweenEnqueueAndSend$")
+	cmd.Env = append(os.Environ(), "PARTYBOT_HELPER=enqueue-and-hang", "HELPER_REDIS="+rc.Addr,
+		"HELPER_PREFIX="+rc.KeyPrefix, "HELPER_READY="+ready)
+	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the helper to enqueue", func() bool { _, err := os.Stat(ready); return err == nil })
+	if err := cmd.Process.Kill(); err != nil { // SIGKILL: no cleanup runs
+		t.Fatal(err)
+	}
+	_ = cmd.Wait()
+	if n := len(sent("text")); n != 0 {
+		t.Fatalf("%d sends before the restart", n)
+	}
+	e := startApp(t, rc) // the restart
+	e.drain(t)
+	if got := textsTo("text"); len(got) != 1 || got["lisi"] != 1 {
+		t.Fatalf("after restart: %v, want lisi once", got)
+	}
+}
+
+// helperEnqueueAndHang is the killed process of TestKillBetweenEnqueueAndSend.
+func helperEnqueueAndHang() {
+	cfg := testConfig(store.Config{Addr: os.Getenv("HELPER_REDIS"), KeyPrefix: os.Getenv("HELPER_PREFIX")})
+	app, err := NewApp(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		panic(err)
+	}
+	if err := app.Outbox.Enqueue(context.Background(), "killed:1", bot.Notice{To: []string{"lisi"}, Text: "杀不死的消息"}); err != nil {
+		panic(err)
+	}
+	if err := os.WriteFile(os.Getenv("HELPER_READY"), nil, 0o600); err != nil {
+		panic(err)
+	}
+	select {} // hang until killed: no worker ever runs here
+}
