@@ -6,6 +6,7 @@ import (
 	"image/color"
 	"image/png"
 	"strconv"
+	"sync"
 )
 
 // glyphs is a 3×5 pixel font for the chart's labels: digits, weekday
@@ -22,15 +23,36 @@ var glyphs = map[rune][5]string{
 	'S': {"###", "#..", "###", "..#", "###"}, '/': {"..#", "..#", ".#.", "#..", "#.."},
 }
 
-var (
-	chartBackground = color.RGBA{0xff, 0xff, 0xff, 0xff}
-	chartBar        = color.RGBA{0xc8, 0x10, 0x2e, 0xff} // Party red
-	chartInk        = color.RGBA{0x33, 0x33, 0x33, 0xff}
-	chartGrid       = color.RGBA{0xdd, 0xdd, 0xdd, 0xff}
+// The chart has four colours, so it is a paletted image: small, and quick
+// to draw and encode (a thousand branches get one each).
+var chartPalette = color.Palette{
+	color.RGBA{0xff, 0xff, 0xff, 0xff}, // background
+	color.RGBA{0xc8, 0x10, 0x2e, 0xff}, // bars: Party red
+	color.RGBA{0x33, 0x33, 0x33, 0xff}, // ink
+	color.RGBA{0xdd, 0xdd, 0xdd, 0xff}, // grid
+}
+
+const (
+	chartBackground uint8 = iota
+	chartBar
+	chartInk
+	chartGrid
 )
 
+// encoderPool reuses the PNG encoder's buffers across charts.
+type encoderPool struct{ pool sync.Pool }
+
+func (p *encoderPool) Get() *png.EncoderBuffer {
+	b, _ := p.pool.Get().(*png.EncoderBuffer)
+	return b
+}
+
+func (p *encoderPool) Put(b *png.EncoderBuffer) { p.pool.Put(b) }
+
+var chartBuffers encoderPool
+
 // drawText writes s at (x, y) with each font pixel scale×scale.
-func drawText(img *image.RGBA, x, y, scale int, s string) {
+func drawText(img *image.Paletted, x, y, scale int, s string) {
 	for _, r := range s {
 		g, ok := glyphs[r]
 		if ok {
@@ -46,11 +68,12 @@ func drawText(img *image.RGBA, x, y, scale int, s string) {
 	}
 }
 
-func fill(img *image.RGBA, r image.Rectangle, c color.Color) {
+func fill(img *image.Paletted, r image.Rectangle, c uint8) {
 	r = r.Intersect(img.Bounds())
 	for y := r.Min.Y; y < r.Max.Y; y++ {
-		for x := r.Min.X; x < r.Max.X; x++ {
-			img.Set(x, y, c)
+		row := img.Pix[img.PixOffset(r.Min.X, y):img.PixOffset(r.Max.X, y)]
+		for i := range row {
+			row[i] = c
 		}
 	}
 }
@@ -59,8 +82,7 @@ func fill(img *image.RGBA, r image.Rectangle, c color.Color) {
 // chart against the member count: each bar is labelled "count/members".
 func WeekChart(daily [7]int, members int) []byte {
 	const w, h, top, bottom, left = 560, 280, 40, 40, 20
-	img := image.NewRGBA(image.Rect(0, 0, w, h))
-	fill(img, img.Bounds(), chartBackground)
+	img := image.NewPaletted(image.Rect(0, 0, w, h), chartPalette) // zero: the background
 	plotH := h - top - bottom
 	fill(img, image.Rect(left, h-bottom, w-left, h-bottom+2), chartGrid)
 	fill(img, image.Rect(left, top, w-left, top+1), chartGrid)
@@ -77,6 +99,7 @@ func WeekChart(daily [7]int, members int) []byte {
 		drawText(img, x+slot/4-6, h-bottom+10, 4, string("MTWTFSS"[i]))
 	}
 	var buf bytes.Buffer
-	_ = png.Encode(&buf, img) // encoding to memory cannot fail
+	enc := png.Encoder{CompressionLevel: png.BestSpeed, BufferPool: &chartBuffers}
+	_ = enc.Encode(&buf, img) // encoding to memory cannot fail
 	return buf.Bytes()
 }

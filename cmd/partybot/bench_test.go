@@ -6,7 +6,9 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"runtime"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -139,4 +141,127 @@ func BenchmarkStudyReport(b *testing.B) {
 		}
 	})
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "reports/s")
+}
+
+// BenchmarkWeeklySummary100k computes the weekly summary of 100,000
+// members in 1,000 branches (100 each, one secretary and one committee
+// member per branch) against real Redis: every member's week of check-ins
+// and study, leaves, meetings and obligations per branch, a PNG chart per
+// branch, and the org report. Seeding is not timed. Run it alone:
+//
+//	go test -run '^$' -bench WeeklySummary100k -benchtime 1x ./cmd/partybot/
+func BenchmarkWeeklySummary100k(b *testing.B) {
+	const branches, perBranch = 1000, 100
+	e := startApp(b, redistest.Config(b))
+	ctx := b.Context()
+	var bs []bot.Branch
+	for i := range branches {
+		bs = append(bs, bot.Branch{ID: fmt.Sprintf("b%04d", i), Name: fmt.Sprintf("第%d党支部", i), ChatID: fmt.Sprintf("chat%04d", i)})
+	}
+	if err := e.app.Store.SaveBranches(ctx, bs); err != nil {
+		b.Fatal(err)
+	}
+	mon := time.Date(2026, 11, 16, 9, 0, 0, 0, cst)
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, 8)
+	for _, br := range bs {
+		ms := make([]bot.Member, perBranch)
+		for j := range ms {
+			role := bot.RoleMember
+			switch j {
+			case 0:
+				role = bot.RoleSecretary
+			case 1:
+				role = bot.RoleCommittee
+			}
+			ms[j] = bot.Member{UserID: fmt.Sprintf("%s-%03d", br.ID, j), Name: fmt.Sprintf("党员%d", j), BranchID: br.ID, Role: role, Active: true}
+		}
+		if err := e.app.Store.SaveMembers(ctx, ms); err != nil {
+			b.Fatal(err)
+		}
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			for j, m := range ms {
+				for d := range 2 + j%3 { // two to four check-ins this week
+					day := bot.DateOf(mon.AddDate(0, 0, d), cst)
+					if _, _, err := e.app.Store.CheckIn(ctx, bot.Checkin{BranchID: br.ID, UserID: m.UserID, Day: day, At: mon.AddDate(0, 0, d), Source: fmt.Sprint(d)}); err != nil {
+						b.Error(err)
+						return
+					}
+				}
+				if j%2 == 0 {
+					r := bot.StudyReport{ID: "s" + m.UserID, BranchID: br.ID, UserID: m.UserID, Day: "2026-11-17", Minutes: 30 + j, Content: "党章", Kind: "自学", At: mon}
+					if _, err := e.app.Store.RecordStudy(ctx, r); err != nil {
+						b.Error(err)
+						return
+					}
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	e.app.Bot.Targets = bot.StudyTargets{WeeklyMinutes: 60, WeeklyReports: 1}
+	fire := time.Date(2026, 11, 22, 20, 0, 0, 0, cst)
+
+	runtime.GC()
+	var base runtime.MemStats
+	runtime.ReadMemStats(&base)
+	var peak atomic.Uint64
+	stop := make(chan struct{})
+	sampled := make(chan struct{})
+	go func() { // sample the heap while the job runs
+		defer close(sampled)
+		var m runtime.MemStats
+		for {
+			runtime.ReadMemStats(&m)
+			if m.HeapInuse > peak.Load() {
+				peak.Store(m.HeapInuse)
+			}
+			select {
+			case <-stop:
+				return
+			case <-time.After(20 * time.Millisecond):
+			}
+		}
+	}()
+	b.ResetTimer()
+	var outs []bot.Outbound
+	for b.Loop() {
+		var err error
+		if outs, err = e.app.Bot.Job(ctx, bot.JobWeeklySummary, fire); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.StopTimer()
+	close(stop)
+	<-sampled
+	b.ReportMetric(float64(peak.Load())/(1<<20), "peak-heap-MB")
+	b.ReportMetric(float64(peak.Load()-min(peak.Load(), base.HeapInuse))/(1<<20), "heap-growth-MB")
+	b.ReportMetric(float64(len(outs)), "messages")
+}
+
+// BenchmarkCheckinReminder10k runs the check-in reminder for 10,000 members
+// end to end: the job, the outbox, the per-member rate limiter and delivery
+// to the fake qyapi. It reports the message/send calls made, which must be
+// ceil(N/1000).
+func BenchmarkCheckinReminder10k(b *testing.B) {
+	const n = 10_000
+	e := startApp(b, redistest.Config(b))
+	seedMembers(b, e.app.Store, "tech", n-3) // plus the three config members
+	fire := time.Date(2026, 11, 20, 9, 30, 0, 0, cst)
+	for b.Loop() {
+		fake.Reset()
+		fire = fire.AddDate(0, 0, 7) // a new run each time, always a Friday
+		if _, err := e.app.Scheduler.Fire(b.Context(), bot.JobCheckinReminder, fire); err != nil {
+			b.Fatal(err)
+		}
+		e.drain(b)
+	}
+	calls := len(fake.Calls("message/send"))
+	if calls != (n+999)/1000 {
+		b.Fatalf("%d calls, want %d", calls, (n+999)/1000)
+	}
+	b.ReportMetric(float64(calls), "api-calls")
 }
