@@ -4,10 +4,14 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X main.version=$(VERSION)
 CONFIG  ?= config.example.yaml
 
-.PHONY: run test lint build bench fuzz
+.PHONY: run serve test lint build bench fuzz screenshot
 
-## run: run the bot on the example config (needs Redis on 127.0.0.1:6379)
+## run: the demo — embedded Redis, fake WeCom, browser simulator at http://127.0.0.1:8080/
 run:
+	$(GO) run -ldflags "$(LDFLAGS)" ./cmd/partybot demo
+
+## serve: run the bot on a config (default the example; needs Redis on 127.0.0.1:6379)
+serve:
 	$(GO) run -ldflags "$(LDFLAGS)" ./cmd/partybot serve -config $(CONFIG)
 
 ## test: every check and test; store and end-to-end tests start their own redis-server
@@ -27,6 +31,10 @@ build:
 ## bench: the benchmarks behind docs/BENCHMARKS.md
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -count 3 ./...
+
+## screenshot: refresh docs/demo.png from the browser test (needs chromium and a CJK font)
+screenshot:
+	PARTYBOT_SCREENSHOT=$(CURDIR)/docs/demo.png $(GO) test -count=1 -run TestDemoInBrowser ./cmd/partybot/
 
 ## fuzz: fuzz the callback decode path for a minute
 fuzz:

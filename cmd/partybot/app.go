@@ -31,6 +31,9 @@ type App struct {
 	Worker    *outbox.Worker
 	Scheduler *schedule.Scheduler
 
+	// Mux routes the HTTP server; add routes before Start (the demo does).
+	Mux *http.ServeMux
+
 	srv *http.Server
 	ln  net.Listener
 }
@@ -103,14 +106,15 @@ func NewApp(cfg Config, log *slog.Logger) (*App, error) {
 		return nil, err
 	}
 
-	mux := http.NewServeMux()
-	mux.Handle(cfg.WeCom.CallbackPath, a.Callback)
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+	a.Mux = http.NewServeMux()
+	a.Mux.Handle("GET "+cfg.WeCom.CallbackPath, a.Callback)
+	a.Mux.Handle("POST "+cfg.WeCom.CallbackPath, a.Callback)
+	a.Mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		_, _ = w.Write([]byte("ok\n"))
 	})
-	mux.HandleFunc("GET /readyz", a.ready)
+	a.Mux.HandleFunc("GET /readyz", a.ready)
 	a.srv = &http.Server{
-		Handler:           mux,
+		Handler:           a.Mux,
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       10 * time.Second,
 		WriteTimeout:      10 * time.Second,

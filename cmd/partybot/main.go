@@ -1,5 +1,6 @@
 // Command partybot runs the 党建助手 WeCom bot.
 //
+//	partybot demo                        try it in a browser, nothing to install
 //	partybot serve -config FILE          run the bot
 //	partybot config check -config FILE   validate, print the effective config (secrets redacted)
 //	partybot roster import|list|sync     manage the roster in Redis
@@ -35,6 +36,7 @@ func main() {
 const usage = `partybot — 党建助手 WeCom bot
 
 Usage:
+  partybot demo [-listen ADDR] [-redis ADDR]   try it: embedded Redis, fake WeCom, browser simulator
   partybot serve -config FILE          run the bot
   partybot config check -config FILE   validate and print the effective config
   partybot roster import|list|sync -config FILE   manage members (see 'partybot roster')
@@ -50,6 +52,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 	}
 	var err error
 	switch cmd := strings.Join(args[:min(2, len(args))], " "); {
+	case args[0] == "demo":
+		err = demoCmd(ctx, args[1:], stderr)
 	case args[0] == "serve":
 		err = serve(ctx, args[1:], stderr, getenv)
 	case cmd == "config check":

@@ -42,6 +42,8 @@ type FakeAPI struct {
 	failNext   map[string][]int // api -> errcodes to return next, in order
 	tokenCalls int
 
+	media map[string][]byte // uploaded files by media_id
+
 	// The address book: departments' users and sub-departments.
 	deptUsers    map[int][]DirectoryUser
 	deptChildren map[int][]int
@@ -88,7 +90,7 @@ func (f *FakeAPI) Reset() {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.calls, f.valid, f.failNext, f.issued, f.tokenCalls = nil, map[string]bool{}, map[string][]int{}, 0, 0
-	f.deptUsers, f.deptChildren = nil, nil
+	f.deptUsers, f.deptChildren, f.media = nil, nil, nil
 }
 
 // ExpireTokens makes every issued token invalid, as WeCom may do early.
@@ -103,6 +105,22 @@ func (f *FakeAPI) FailNext(api string, codes ...int) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.failNext[api] = append(f.failNext[api], codes...)
+}
+
+// Media returns an uploaded file by its media_id.
+func (f *FakeAPI) Media(id string) ([]byte, bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	data, ok := f.media[id]
+	return data, ok
+}
+
+// CallsSince returns the recorded calls from index i on, and the next index.
+func (f *FakeAPI) CallsSince(i int) ([]Call, int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	i = min(max(i, 0), len(f.calls))
+	return append([]Call(nil), f.calls[i:]...), len(f.calls)
 }
 
 // Calls returns the recorded successful calls of api ("" for all).
@@ -233,13 +251,19 @@ func readUpload(r *http.Request, raw []byte) (map[string]any, error) {
 			return nil, fmt.Errorf("file of %d bytes; WeCom wants more than 5", len(data))
 		}
 		return map[string]any{"filename": part.FileName(), "size": len(data), "type": r.URL.Query().Get("type"),
-			"content_type": part.Header.Get("Content-Type"), "png": bytes.HasPrefix(data, []byte("\x89PNG"))}, nil
+			"content_type": part.Header.Get("Content-Type"), "png": bytes.HasPrefix(data, []byte("\x89PNG")), "data": data}, nil
 	}
 }
 
 func (f *FakeAPI) mediaUpload(_ url.Values, body map[string]any) map[string]any {
-	return map[string]any{"errcode": 0, "errmsg": "ok", "type": body["type"],
-		"media_id": fmt.Sprintf("media-%d", len(f.calls)+1), "created_at": "1380000000"}
+	id := fmt.Sprintf("media-%d", len(f.calls)+1)
+	if f.media == nil {
+		f.media = map[string][]byte{}
+	}
+	f.media[id], _ = body["data"].([]byte)
+	delete(body, "data") // the recorded call keeps the facts, not the bytes
+	body["media_id"] = id
+	return map[string]any{"errcode": 0, "errmsg": "ok", "type": body["type"], "media_id": id, "created_at": "1380000000"}
 }
 
 func (f *FakeAPI) appchatSend(_ url.Values, body map[string]any) map[string]any {

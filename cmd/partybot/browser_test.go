@@ -1,0 +1,98 @@
+package main
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/partybot/partybot/bot/wecom"
+)
+
+// chromium finds a Chromium to drive. CI installs Debian's; without one the
+// test fails in CI and is skipped, loudly, elsewhere.
+func chromium(t *testing.T) string {
+	t.Helper()
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
+		if path, err := exec.LookPath(name); err == nil {
+			return path
+		}
+	}
+	if os.Getenv("CI") != "" {
+		t.Fatal("no chromium on this machine: .ci/run installs Debian's chromium package")
+	}
+	t.Skip("SKIPPED: no chromium found; install it (apt-get install chromium) to run the browser test")
+	return ""
+}
+
+// TestDemoInBrowser loads the simulator in headless Chromium, signs in as
+// a member, sends 签到 through the page (which signs and encrypts the
+// callback itself) and sees the decrypted passive reply; then runs a job
+// from the panel and sees the pushed message arrive.
+func TestDemoInBrowser(t *testing.T) {
+	exe := chromium(t)
+	d, err := StartDemo(t.Context(), "127.0.0.1:0", "", slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = d.Close()
+		wecom.InstallTransport(fake.URL(), 5*time.Second) // the package's other tests use their own fake
+	})
+
+	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(exe), chromedp.NoSandbox,
+		chromedp.Flag("disable-gpu", true), chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true),
+		chromedp.Flag("no-first-run", true), chromedp.WindowSize(820, 900))
+	alloc, cancelAlloc := chromedp.NewExecAllocator(t.Context(), opts...)
+	defer cancelAlloc()
+	ctx, cancel := chromedp.NewContext(alloc)
+	defer cancel()
+	ctx, cancelTimeout := context.WithTimeout(ctx, 60*time.Second)
+	defer cancelTimeout()
+
+	var reply, pushed string
+	err = chromedp.Run(ctx,
+		chromedp.Navigate(d.URL()),
+		chromedp.WaitVisible(`body[data-ready="true"]`),
+		chromedp.SetValue(`#member`, "liming"),
+		chromedp.Evaluate(`document.getElementById("member").dispatchEvent(new Event("change"))`, nil),
+		chromedp.SendKeys(`#input`, "签到"),
+		chromedp.Click(`#send`),
+		chromedp.WaitVisible(`.bubble.bot`),
+		chromedp.Text(`.bubble.bot`, &reply),
+		chromedp.Click(`button[data-job="monthly"]`),
+		chromedp.WaitVisible(`.bubble.push`),
+		chromedp.Text(`.bubble.push`, &pushed),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(reply, "签到成功") {
+		t.Fatalf("the page showed %q, want the check-in reply", reply)
+	}
+	if !strings.Contains(pushed, "党费") {
+		t.Fatalf("the pushed message was %q, want the monthly reminder", pushed)
+	}
+	if shot := os.Getenv("PARTYBOT_SCREENSHOT"); shot != "" { // for the README
+		var png []byte
+		err := chromedp.Run(ctx,
+			chromedp.SendKeys(`#input`, "学习 党章第一章 30分钟 有收获"), chromedp.Click(`#send`),
+			chromedp.Sleep(time.Second),
+			chromedp.SendKeys(`#input`, "我的"), chromedp.Click(`#send`),
+			chromedp.Sleep(time.Second),
+			chromedp.FullScreenshot(&png, 100)) // 100: PNG, not JPEG
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(shot, png, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}

@@ -1,0 +1,263 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"embed"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/alicebob/miniredis/v2"
+
+	"github.com/partybot/partybot/bot"
+	"github.com/partybot/partybot/bot/wecom"
+	"github.com/partybot/partybot/bot/wecom/wecomtest"
+)
+
+//go:embed web
+var webFiles embed.FS
+
+// Demo is partybot running with nothing installed: an embedded Redis
+// (miniredis) unless one is given, an in-process fake of the qyapi API, and
+// the real bot, callback endpoint and outbox wired to both, plus a browser
+// simulator at / that sends real signed, encrypted callbacks.
+type Demo struct {
+	App  *App
+	Fake *wecomtest.FakeAPI
+	mini *miniredis.Miniredis
+}
+
+// demoMembers is the sample branch: one secretary, one committee member,
+// three members (one probationary).
+var demoMembers = []bot.Member{
+	{UserID: "zhangshuji", Name: "张书记", BranchID: "demo", Role: bot.RoleSecretary, Status: bot.StatusFull, Joined: "2008-07-01", Active: true},
+	{UserID: "wangfang", Name: "王芳", BranchID: "demo", Role: bot.RoleCommittee, Status: bot.StatusFull, Joined: "2012-06-18", Active: true},
+	{UserID: "liming", Name: "李明", BranchID: "demo", Role: bot.RoleMember, Status: bot.StatusFull, Joined: "2016-07-01", Active: true},
+	{UserID: "zhaoqiang", Name: "赵强", BranchID: "demo", Role: bot.RoleMember, Status: bot.StatusFull, Joined: "2019-05-04", Active: true},
+	{UserID: "chenjing", Name: "陈静", BranchID: "demo", Role: bot.RoleMember, Status: bot.StatusProbationary, Joined: "2025-07-01", Active: true},
+}
+
+// randomAlnum draws n letters and digits (a token or an EncodingAESKey).
+func randomAlnum(n int) string {
+	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	for i := range b {
+		b[i] = alphabet[int(b[i])%len(alphabet)]
+	}
+	return string(b)
+}
+
+// demoConfig is the demo's configuration: fresh credentials every start.
+func demoConfig(listen, redisAddr, apiBase string) Config {
+	cfg := DefaultConfig()
+	cfg.Listen = listen
+	cfg.Redis = RedisConfig{Addr: redisAddr, KeyPrefix: "partybot-demo:"}
+	cfg.WeCom.CorpID, cfg.WeCom.AgentID, cfg.WeCom.Secret = "wwdemo0000000000", 1000002, "demo-secret"
+	cfg.WeCom.Token, cfg.WeCom.EncodingAESKey = randomAlnum(24), randomAlnum(43)
+	cfg.WeCom.APIBase = apiBase
+	cfg.Rules.WeeklyStudyMinutes, cfg.Rules.WeeklyStudyReports = 120, 2
+	cfg.Outbox.PollInterval = 200 * time.Millisecond
+	var ids, secretaries, committee []string
+	for _, m := range demoMembers {
+		ids = append(ids, m.UserID)
+		switch m.Role {
+		case bot.RoleSecretary:
+			secretaries = append(secretaries, m.UserID)
+		case bot.RoleCommittee:
+			committee = append(committee, m.UserID)
+		}
+	}
+	cfg.Org = OrgConfig{Name: "示例公司党委", Branches: []BranchConfig{{
+		ID: "demo", Name: "示例党支部", Secretaries: secretaries, Committee: committee, Members: ids, ChatID: "demochat",
+	}}}
+	return cfg
+}
+
+// StartDemo starts everything. redisAddr "" means an embedded Redis.
+func StartDemo(ctx context.Context, listen, redisAddr string, log *slog.Logger) (*Demo, error) {
+	d := &Demo{Fake: wecomtest.NewFakeAPI("wwdemo0000000000", "demo-secret")}
+	if redisAddr == "" {
+		mr, err := miniredis.Run()
+		if err != nil {
+			d.Fake.Close()
+			return nil, fmt.Errorf("demo: embedded redis: %w", err)
+		}
+		d.mini, redisAddr = mr, mr.Addr()
+	}
+	cfg := demoConfig(listen, redisAddr, d.Fake.URL())
+	if err := cfg.Validate(); err != nil {
+		d.close()
+		return nil, err
+	}
+	wecom.InstallTransport(cfg.WeCom.APIBase, cfg.WeCom.APITimeout)
+	app, err := NewApp(cfg, log)
+	if err != nil {
+		d.close()
+		return nil, err
+	}
+	d.App = app
+	if err := app.Seed(ctx); err != nil {
+		d.close()
+		return nil, fmt.Errorf("demo: redis at %s: %w", redisAddr, err)
+	}
+	if err := app.Store.SaveMembers(ctx, demoMembers); err != nil { // names and statuses
+		d.close()
+		return nil, err
+	}
+	d.routes(app.Mux)
+	if err := app.Start(ctx); err != nil {
+		d.close()
+		return nil, err
+	}
+	return d, nil
+}
+
+func (d *Demo) close() {
+	d.Fake.Close()
+	if d.mini != nil {
+		d.mini.Close()
+	}
+}
+
+// Close stops the demo.
+func (d *Demo) Close() error {
+	err := d.App.Close()
+	d.close()
+	return err
+}
+
+// URL is where the simulator is served.
+func (d *Demo) URL() string { return "http://" + d.App.Addr() + "/" }
+
+func (d *Demo) routes(mux *http.ServeMux) {
+	static, _ := fs.Sub(webFiles, "web")
+	mux.Handle("GET /", http.FileServerFS(static))
+	mux.HandleFunc("GET /demo/api/session", d.session)
+	mux.HandleFunc("GET /demo/api/pushed", d.pushed)
+	mux.HandleFunc("GET /demo/api/media/{id}", d.media)
+	mux.HandleFunc("POST /demo/api/jobs/{name}", d.runJob)
+}
+
+func writeJSON(w http.ResponseWriter, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+// session tells the page what WeCom's servers would know: the app's
+// credentials (throwaway, made at start) and who the members are.
+func (d *Demo) session(w http.ResponseWriter, r *http.Request) {
+	cfg := d.App.Config
+	members, err := d.App.Store.BranchMembers(r.Context(), "demo")
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusServiceUnavailable)
+		return
+	}
+	type member struct {
+		UserID string `json:"userid"`
+		Name   string `json:"name"`
+		Role   string `json:"role"`
+	}
+	var ms []member
+	for _, m := range demoMembers { // the sample's order: secretary first
+		if i := slices.IndexFunc(members, func(x bot.Member) bool { return x.UserID == m.UserID }); i >= 0 {
+			ms = append(ms, member{m.UserID, members[i].DisplayName(), members[i].Role.Label()})
+		}
+	}
+	writeJSON(w, map[string]any{
+		"callback": cfg.WeCom.CallbackPath, "corp_id": cfg.WeCom.CorpID, "agent_id": cfg.WeCom.AgentID,
+		"token": cfg.WeCom.Token, "aes_key": cfg.WeCom.EncodingAESKey, "members": ms, "jobs": bot.JobNames,
+		"chat": map[string]string{"id": "demochat", "name": "示例党支部群"},
+	})
+}
+
+// pushed lists what the bot sent through the (fake) API since index n.
+func (d *Demo) pushed(w http.ResponseWriter, r *http.Request) {
+	var since int
+	_, _ = fmt.Sscan(r.URL.Query().Get("since"), &since)
+	calls, next := d.Fake.CallsSince(since)
+	type message struct {
+		To       []string       `json:"to,omitempty"`
+		Chat     string         `json:"chat,omitempty"`
+		Type     string         `json:"type"`
+		Text     string         `json:"text,omitempty"`
+		Card     map[string]any `json:"card,omitempty"`
+		ImageURL string         `json:"image_url,omitempty"`
+	}
+	out := []message{}
+	for _, c := range calls {
+		if c.API != "message/send" && c.API != "appchat/send" {
+			continue
+		}
+		typ, _ := c.Body["msgtype"].(string)
+		m := message{Type: typ}
+		if to, _ := c.Body["touser"].(string); to != "" {
+			m.To = strings.Split(to, "|")
+		}
+		m.Chat, _ = c.Body["chatid"].(string)
+		body, _ := c.Body[typ].(map[string]any)
+		switch typ {
+		case "text", "markdown":
+			m.Text, _ = body["content"].(string)
+		case "template_card":
+			m.Card = body
+		case "image":
+			id, _ := body["media_id"].(string)
+			m.ImageURL = "/demo/api/media/" + id
+		}
+		out = append(out, m)
+	}
+	writeJSON(w, map[string]any{"next": next, "messages": out})
+}
+
+func (d *Demo) media(w http.ResponseWriter, r *http.Request) {
+	data, ok := d.Fake.Media(r.PathValue("id"))
+	if !ok {
+		http.NotFound(w, r)
+		return
+	}
+	w.Header().Set("Content-Type", "image/png")
+	_, _ = w.Write(data)
+}
+
+// runJob fires a scheduled job now, through the same outbox as cron.
+func (d *Demo) runJob(w http.ResponseWriter, r *http.Request) {
+	name := r.PathValue("name")
+	if !slices.Contains(bot.JobNames, name) {
+		http.Error(w, "unknown job", http.StatusNotFound)
+		return
+	}
+	fire := time.Now().Truncate(time.Second)
+	enqueued, err := d.App.Scheduler.Fire(r.Context(), name, fire)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusServiceUnavailable)
+		return
+	}
+	writeJSON(w, map[string]any{"enqueued": enqueued, "fire": fire})
+}
+
+func demoCmd(ctx context.Context, args []string, stderr io.Writer) error {
+	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	listen := fs.String("listen", "127.0.0.1:8080", "address for the simulator and the callback endpoint")
+	redisAddr := fs.String("redis", "", "use this Redis (host:port or socket) instead of the embedded one")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	d, err := StartDemo(ctx, *listen, *redisAddr, log)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stderr, "\n  党建助手 demo: open %s in a browser (Ctrl-C to stop)\n\n", d.URL())
+	<-ctx.Done()
+	return d.Close()
+}
