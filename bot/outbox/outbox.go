@@ -174,11 +174,6 @@ func (o *Outbox) DeadLetters(ctx context.Context) ([]DeadLetter, error) {
 	return out, nil
 }
 
-// Close releases the client (not the shared Redis connection).
-func (o *Outbox) Close() error {
-	return errors.Join(o.client.Close(), o.inspector.Close())
-}
-
 // backoff is the retry delay: RateLimitWait after a frequency block,
 // otherwise RetryBase doubling per attempt, ±20 % jitter, at most 10 min.
 func (o *Outbox) backoff(n int, err error, rateLimited func(error) bool) time.Duration {

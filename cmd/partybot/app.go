@@ -209,5 +209,6 @@ func (a *App) Close() error {
 	err := a.srv.Shutdown(ctx)
 	a.Callback.Wait()
 	a.Worker.Shutdown()
-	return errors.Join(err, a.Outbox.Close(), a.Store.Close())
+	// The outbox shares the store's Redis client: closing the store closes both.
+	return errors.Join(err, a.Store.Close())
 }
