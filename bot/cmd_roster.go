@@ -63,29 +63,39 @@ func (b *Bot) audit(ctx context.Context, req Request, action string, target Memb
 	return nil
 }
 
-// roster lists a branch's members by name: the sender's own branch, or for
-// admins the branch named in the argument.
-func (b *Bot) roster(ctx context.Context, req Request) (Reply, error) {
+// targetBranch is the branch a branch-class command looks at: the
+// sender's own, or the one named in the first argument (admins may name
+// any). refusal, when set, is the reply instead.
+func (b *Bot) targetBranch(ctx context.Context, req Request) (branch Branch, refusal string, err error) {
 	branchID := req.Member.BranchID
 	if len(req.Args) > 0 {
 		branchID = req.Args[0]
 	}
-	if branchID == "" {
-		return Reply{Text: "用法：名单 <支部id>。发送“支部”查看全部支部。"}, nil
-	}
-	if !req.Member.Leads(branchID) {
-		return Reply{Text: "你只能查看本支部的名单。"}, nil
+	switch {
+	case branchID == "":
+		return Branch{}, "用法：" + req.Name + " <支部id>。发送“支部”查看全部支部。", nil
+	case !req.Member.Leads(branchID):
+		return Branch{}, "你只能查看本支部。", nil
 	}
 	branch, found, err := b.Roster.Branch(ctx, branchID)
 	if err != nil {
-		return Reply{}, fmt.Errorf("bot: read branch %s: %w", branchID, err)
+		return Branch{}, "", fmt.Errorf("bot: read branch %s: %w", branchID, err)
 	}
 	if !found {
-		return Reply{Text: "没有 id 为“" + branchID + "”的支部。发送“支部”查看全部支部。"}, nil
+		return Branch{}, "没有 id 为“" + branchID + "”的支部。发送“支部”查看全部支部。", nil
 	}
-	members, err := b.Roster.BranchMembers(ctx, branchID)
+	return branch, "", nil
+}
+
+// roster lists a branch's members by name.
+func (b *Bot) roster(ctx context.Context, req Request) (Reply, error) {
+	branch, refusal, err := b.targetBranch(ctx, req)
+	if err != nil || refusal != "" {
+		return Reply{Text: refusal}, err
+	}
+	members, err := b.Roster.BranchMembers(ctx, branch.ID)
 	if err != nil {
-		return Reply{}, fmt.Errorf("bot: list branch %s: %w", branchID, err)
+		return Reply{}, fmt.Errorf("bot: list branch %s: %w", branch.ID, err)
 	}
 	names := make([]string, 0, len(members))
 	for _, m := range members {

@@ -112,18 +112,11 @@ func (b *Bot) Obligations(ctx context.Context, branchID string, now time.Time) (
 }
 
 func (b *Bot) progress(ctx context.Context, req Request) (Reply, error) {
-	branchID := req.Member.BranchID
-	if len(req.Args) > 0 && req.Member.Role == RoleAdmin {
-		branchID = req.Args[0]
+	branch, refusal, err := b.targetBranch(ctx, req)
+	if err != nil || refusal != "" {
+		return Reply{Text: refusal}, err
 	}
-	branch, found, err := b.Roster.Branch(ctx, branchID)
-	if err != nil {
-		return Reply{}, fmt.Errorf("bot: read branch: %w", err)
-	}
-	if !found {
-		return Reply{Text: "用法：进度 <支部id>（管理员）。发送“支部”查看全部支部。"}, nil
-	}
-	obs, err := b.Obligations(ctx, branchID, req.Now)
+	obs, err := b.Obligations(ctx, branch.ID, req.Now)
 	if err != nil {
 		return Reply{}, err
 	}

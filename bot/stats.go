@@ -145,18 +145,11 @@ func (b *Bot) me(ctx context.Context, req Request) (Reply, error) {
 }
 
 func (b *Bot) week(ctx context.Context, req Request) (Reply, error) {
-	branchID := req.Member.BranchID
-	if len(req.Args) > 0 && req.Member.Role == RoleAdmin {
-		branchID = req.Args[0]
+	branch, refusal, err := b.targetBranch(ctx, req)
+	if err != nil || refusal != "" {
+		return Reply{Text: refusal}, err
 	}
-	branch, found, err := b.Roster.Branch(ctx, branchID)
-	if err != nil {
-		return Reply{}, fmt.Errorf("bot: read branch: %w", err)
-	}
-	if !found {
-		return Reply{Text: "用法：本周 <支部id>（管理员）。发送“支部”查看全部支部。"}, nil
-	}
-	stats, err := b.BranchWeek(ctx, branchID, req.Now)
+	stats, err := b.BranchWeek(ctx, branch.ID, req.Now)
 	if err != nil {
 		return Reply{}, err
 	}

@@ -98,6 +98,16 @@ func (s *Store) StudyReports(ctx context.Context, branchID, userID string, from,
 	if err != nil {
 		return nil, fmt.Errorf("store: read study: %w", err)
 	}
+	out, err := decodeStudies(raws)
+	if err != nil {
+		return nil, err
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Day < out[j].Day })
+	return out, nil
+}
+
+// decodeStudies decodes HMGET results; ids without a record are skipped.
+func decodeStudies(raws []any) ([]bot.StudyReport, error) {
 	out := make([]bot.StudyReport, 0, len(raws))
 	for _, raw := range raws {
 		str, ok := raw.(string)
@@ -110,7 +120,6 @@ func (s *Store) StudyReports(ctx context.Context, branchID, userID string, from,
 		}
 		out = append(out, r)
 	}
-	sort.SliceStable(out, func(i, j int) bool { return out[i].Day < out[j].Day })
 	return out, nil
 }
 
@@ -163,17 +172,11 @@ func (s *Store) StudyReportsMany(ctx context.Context, branchID string, userIDs [
 			if c == nil {
 				continue
 			}
-			for _, raw := range c.Val() {
-				str, ok := raw.(string)
-				if !ok {
-					continue
-				}
-				r, err := decodeStudy(str)
-				if err != nil {
-					return nil, err
-				}
-				out[chunk[i]] = append(out[chunk[i]], r)
+			reports, err := decodeStudies(c.Val())
+			if err != nil {
+				return nil, err
 			}
+			out[chunk[i]] = reports
 		}
 	}
 	return out, nil

@@ -5,7 +5,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"slices"
 	"text/tabwriter"
 	"time"
@@ -26,18 +25,8 @@ func jobsCmd(ctx context.Context, args []string, stdout, stderr io.Writer, geten
 	}
 	sub := args[0]
 	fs := flag.NewFlagSet("jobs "+sub, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	path := fs.String("config", "config.yaml", "configuration file (YAML)")
 	wait := fs.Duration("wait", time.Minute, "run: how long to wait for delivery (0: enqueue only)")
-	if err := fs.Parse(args[1:]); err != nil {
-		return err
-	}
-	cfg, err := LoadConfig(*path, getenv)
-	if err != nil {
-		return err
-	}
-	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	app, err := NewApp(cfg, log)
+	app, err := cliApp(ctx, fs, args[1:], stderr, getenv)
 	if err != nil {
 		return err
 	}
@@ -72,9 +61,6 @@ func jobsCmd(ctx context.Context, args []string, stdout, stderr io.Writer, geten
 // works the queue until it is empty or wait runs out. A serve replica on
 // the same Redis may deliver some of it: the outbox keeps that exactly once.
 func runJobNow(ctx context.Context, app *App, name string, wait time.Duration, stdout io.Writer) error {
-	if err := app.Seed(ctx); err != nil {
-		return fmt.Errorf("redis at %s: %w", app.Config.Redis.Addr, err)
-	}
 	fire := time.Now().Truncate(time.Second)
 	if _, err := app.Scheduler.Fire(ctx, name, fire); err != nil {
 		return err

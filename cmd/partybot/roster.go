@@ -26,6 +26,31 @@ const rosterUsage = `Usage:
   partybot roster sync   -config F        pull WeCom's address book for branches with department_ids
 `
 
+// cliApp parses a one-shot command's flags (plus -config), loads the
+// config and builds an App with its roster seeded, for commands that work
+// on Redis and exit. The caller closes app.Store.
+func cliApp(ctx context.Context, fs *flag.FlagSet, args []string, stderr io.Writer, getenv func(string) string) (*App, error) {
+	fs.Init(fs.Name(), flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	path := fs.String("config", "config.yaml", "configuration file (YAML)")
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	cfg, err := LoadConfig(*path, getenv)
+	if err != nil {
+		return nil, err
+	}
+	app, err := NewApp(cfg, slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
+	if err != nil {
+		return nil, err
+	}
+	if err := app.Seed(ctx); err != nil {
+		_ = app.Store.Close()
+		return nil, fmt.Errorf("redis at %s: %w", cfg.Redis.Addr, err)
+	}
+	return app, nil
+}
+
 // rosterCmd runs the roster subcommands against the configured Redis.
 func rosterCmd(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
 	if len(args) == 0 {
@@ -34,26 +59,14 @@ func rosterCmd(ctx context.Context, args []string, stdout, stderr io.Writer, get
 	}
 	sub := args[0]
 	fs := flag.NewFlagSet("roster "+sub, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	path := fs.String("config", "config.yaml", "configuration file (YAML)")
 	branch := fs.String("branch", "", "only this branch (list)")
 	actor := fs.String("actor", "cli:"+getenv("USER"), "who is acting, for the audit trail")
-	if err := fs.Parse(args[1:]); err != nil {
-		return err
-	}
-	cfg, err := LoadConfig(*path, getenv)
-	if err != nil {
-		return err
-	}
-	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	app, err := NewApp(cfg, log)
+	app, err := cliApp(ctx, fs, args[1:], stderr, getenv)
 	if err != nil {
 		return err
 	}
 	defer app.Store.Close()
-	if err := app.Seed(ctx); err != nil {
-		return fmt.Errorf("redis at %s: %w", cfg.Redis.Addr, err)
-	}
+	cfg := app.Config
 
 	switch {
 	case sub == "import" && fs.NArg() == 1:

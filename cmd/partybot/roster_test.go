@@ -184,7 +184,7 @@ func TestRoleChecks(t *testing.T) {
 		{"branch", "lisi", "名单", "只有支部书记、支委或党委管理员可以使用"},
 		{"branch", "zhangsan", "名单", "技术党支部 共 4 人"},
 		{"branch", "zhouba", "roster", "技术党支部 共 4 人"},
-		{"branch", "opsec", "名单 tech", "你只能查看本支部的名单"},
+		{"branch", "opsec", "名单 tech", "你只能查看本支部"},
 		{"branch", "admin1", "名单 tech", "技术党支部 共 4 人"},
 		{"admin", "zhangsan", "支部", "只有党委管理员可以使用"},
 		{"admin", "admin1", "支部", "共 2 个支部"},
