@@ -232,6 +232,11 @@ func (b *Bot) commands() []Command {
 			Run: b.closeMeeting,
 		},
 		{
+			Name: "更正", Aliases: []string{"correct"},
+			Usage: "更正 @userid 到会|请假|缺席 [说明]", Summary: "更正最近一次会议的记录（留痕）", Access: AccessBranch,
+			Run: b.correct,
+		},
+		{
 			Name: "进度", Aliases: []string{"progress"},
 			Usage: "进度", Summary: "三会一课本月、本季度、本年完成情况", Access: AccessBranch,
 			Run: b.progress,

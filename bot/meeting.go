@@ -82,7 +82,27 @@ type MeetingStore interface {
 	CloseMeeting(ctx context.Context, m Meeting) error
 	// Meetings lists a branch's meetings opened in [from, to).
 	Meetings(ctx context.Context, branchID string, from, to time.Time) ([]Meeting, error)
+	// LatestMeeting returns the branch's most recently opened meeting.
+	LatestMeeting(ctx context.Context, branchID string) (m Meeting, found bool, err error)
+	// AddCorrection appends a correction to a meeting's record.
+	AddCorrection(ctx context.Context, branchID, meetingID string, c Correction) error
+	// Corrections lists a meeting's corrections, oldest first.
+	Corrections(ctx context.Context, branchID, meetingID string) ([]Correction, error)
 }
+
+// Correction changes one member's standing in a meeting's record after the
+// fact. Attendance itself is never rewritten: corrections are appended,
+// applied in order when the record is read, and each is audited.
+type Correction struct {
+	UserID string    `json:"userid"`
+	Status string    `json:"status"` // Present, Excused, or Absent
+	Reason string    `json:"reason,omitempty"`
+	By     string    `json:"by"`
+	At     time.Time `json:"at"`
+}
+
+// Absent is a correction's status for "did not attend after all".
+const Absent = "absent"
 
 // DefaultSignInWindow is how long a meeting's sign-in code is valid.
 const DefaultSignInWindow = 2 * time.Hour
@@ -261,6 +281,55 @@ func (b *Bot) closeMeeting(ctx context.Context, req Request) (Reply, error) {
 	return Reply{Text: record.Text(b.Location)}, nil
 }
 
+// correctionWords map what a secretary types to a status.
+var correctionWords = map[string]string{
+	"到会": Present, "出席": Present, "present": Present,
+	"请假": Excused, "excused": Excused,
+	"缺席": Absent, "absent": Absent,
+}
+
+const correctUsage = "用法：更正 @userid 到会|请假|缺席 [说明]\n更正本支部进行中或最近一次会议的记录，原记录保留，更正记入审计。"
+
+// correct appends a correction to the open or latest meeting's record.
+func (b *Bot) correct(ctx context.Context, req Request) (Reply, error) {
+	if len(req.Args) < 2 || !strings.HasPrefix(req.Args[0], "@") {
+		return Reply{Text: correctUsage}, nil
+	}
+	target, rest, refusal, err := b.resolveTarget(ctx, req)
+	if err != nil || refusal != "" {
+		return Reply{Text: refusal}, err
+	}
+	status, ok := correctionWords[rest[0]]
+	if !ok {
+		return Reply{Text: correctUsage}, nil
+	}
+	m, found, err := b.Meetings.LatestMeeting(ctx, target.BranchID)
+	if err != nil {
+		return Reply{}, fmt.Errorf("bot: latest meeting: %w", err)
+	}
+	if !found {
+		return Reply{Text: "本支部还没有会议记录。"}, nil
+	}
+	reason := strings.Join(rest[1:], " ")
+	c := Correction{UserID: target.UserID, Status: status, Reason: reason, By: req.Member.UserID, At: req.Now}
+	if err := b.Meetings.AddCorrection(ctx, m.BranchID, m.ID, c); err != nil {
+		return Reply{}, fmt.Errorf("bot: add correction: %w", err)
+	}
+	if err := b.audit(ctx, req, "meeting.correct", target, fmt.Sprintf("%s %s→%s %s", m.ID, m.Label(), rest[0], reason)); err != nil {
+		return Reply{}, err
+	}
+	record, err := b.MeetingRecord(ctx, m)
+	if err != nil {
+		return Reply{}, err
+	}
+	text := fmt.Sprintf("已更正 %s：%s → %s（原记录保留，更正已记入审计）。\n到会 %d 人，请假 %d 人，缺席 %d 人",
+		m.Label(), target.DisplayName(), rest[0], len(record.Present), len(record.Excused), len(record.Absent))
+	if record.QuorumApplies {
+		text += fmt.Sprintf("；应到 %d 人，实到 %d 人", record.Eligible, record.EligiblePresent)
+	}
+	return Reply{Text: text + "。"}, nil
+}
+
 // MeetingRecord is who came to a meeting, and whether it was quorate.
 type MeetingRecord struct {
 	Meeting Meeting
@@ -292,6 +361,13 @@ func (b *Bot) MeetingRecord(ctx context.Context, m Meeting) (MeetingRecord, erro
 	for _, a := range att {
 		byUser[a.UserID] = a
 	}
+	corrections, err := b.Meetings.Corrections(ctx, m.BranchID, m.ID)
+	if err != nil {
+		return MeetingRecord{}, fmt.Errorf("bot: read corrections: %w", err)
+	}
+	for _, c := range corrections {
+		byUser[c.UserID] = Attendance{UserID: c.UserID, Status: c.Status, At: c.At, Reason: c.Reason, Via: c.By}
+	}
 	away, err := b.OnLeave(ctx, m.BranchID, DateOf(m.OpenedAt, b.Location))
 	if err != nil {
 		return MeetingRecord{}, err
@@ -318,6 +394,8 @@ func (b *Bot) MeetingRecord(ctx context.Context, m Meeting) (MeetingRecord, erro
 		case ok && a.Status == Excused:
 			r.Excused = append(r.Excused, mem)
 			r.Reasons[mem.UserID] = a.Reason
+		case ok && a.Status == Absent:
+			r.Absent = append(r.Absent, mem)
 		case away[mem.UserID]:
 			r.Excused = append(r.Excused, mem)
 			r.Reasons[mem.UserID] = "请假中"

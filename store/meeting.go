@@ -176,3 +176,47 @@ func (s *Store) Meetings(ctx context.Context, branchID string, from, to time.Tim
 	}
 	return out, nil
 }
+
+func (s *Store) correctionsKey(branchID, id string) string {
+	return s.branchKey(branchID, "meeting", id, "corrections")
+}
+
+// LatestMeeting implements bot.MeetingStore.
+func (s *Store) LatestMeeting(ctx context.Context, branchID string) (bot.Meeting, bool, error) {
+	ids, err := s.rdb.ZRevRange(ctx, s.meetingsKey(branchID), 0, 0).Result()
+	if err != nil {
+		return bot.Meeting{}, false, fmt.Errorf("store: latest meeting: %w", err)
+	}
+	if len(ids) == 0 {
+		return bot.Meeting{}, false, nil
+	}
+	m, err := s.meeting(ctx, branchID, ids[0])
+	return m, err == nil, err
+}
+
+// AddCorrection implements bot.MeetingStore: RPUSH, never rewritten.
+func (s *Store) AddCorrection(ctx context.Context, branchID, meetingID string, c bot.Correction) error {
+	raw, err := json.Marshal(c)
+	if err != nil {
+		return fmt.Errorf("store: encode correction: %w", err)
+	}
+	if err := s.rdb.RPush(ctx, s.correctionsKey(branchID, meetingID), raw).Err(); err != nil {
+		return fmt.Errorf("store: add correction: %w", err)
+	}
+	return nil
+}
+
+// Corrections implements bot.MeetingStore.
+func (s *Store) Corrections(ctx context.Context, branchID, meetingID string) ([]bot.Correction, error) {
+	raws, err := s.rdb.LRange(ctx, s.correctionsKey(branchID, meetingID), 0, -1).Result()
+	if err != nil {
+		return nil, fmt.Errorf("store: read corrections: %w", err)
+	}
+	out := make([]bot.Correction, len(raws))
+	for i, raw := range raws {
+		if err := json.Unmarshal([]byte(raw), &out[i]); err != nil {
+			return nil, fmt.Errorf("store: decode correction: %w", err)
+		}
+	}
+	return out, nil
+}

@@ -138,12 +138,27 @@ func TestMeetingFullFlow(t *testing.T) {
 		t.Fatalf("click after close %q, want 会议已结束", got)
 	}
 
+	// 钱七 was there but could not sign in: the secretary corrects the
+	// record after the meeting; the attendance itself stays as it was.
+	e.run(t, []step{
+		{"lisi", "更正 @qianqi 到会", "只有支部书记、支委或党委管理员可以使用"},
+		{"zhangsan", "更正 @qianqi 出勤", "用法：更正 @userid"},
+		{"zhangsan", "更正 @qianqi 到会 手机没电，会上核实", "已更正 党员大会「十一月党员大会」：钱七 → 到会"},
+	})
+	if !strings.Contains(e.last, "到会 4 人，请假 1 人，缺席 0 人；应到 4 人，实到 3 人") {
+		t.Fatalf("corrected counts: %q", e.last)
+	}
+	m, _, _ := e.app.Store.LatestMeeting(t.Context(), "tech")
+	if att, _ := e.app.Store.Attendance(t.Context(), "tech", m.ID); len(att) != 4 {
+		t.Fatalf("attendance rewritten: %d records, want the original 4", len(att))
+	}
+
 	actions := map[string]int{}
 	for _, a := range mustAudit(t, e) {
 		actions[a.Action]++
 	}
-	if actions["meeting.open"] != 1 || actions["meeting.close"] != 1 {
-		t.Fatalf("audit %v, want one open and one close", actions)
+	if actions["meeting.open"] != 1 || actions["meeting.close"] != 1 || actions["meeting.correct"] != 1 {
+		t.Fatalf("audit %v, want one open, one close and one correction", actions)
 	}
 }
 
