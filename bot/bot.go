@@ -74,6 +74,10 @@ func New(d Deps) (*Bot, error) {
 	return b, nil
 }
 
+// ErrInFlight means another delivery of the same message is being handled;
+// the caller answers so that WeCom retries.
+var ErrInFlight = errors.New("bot: an earlier delivery of this message is still being handled")
+
 // Reply texts shared by several paths.
 const (
 	replyNotRegistered = "你好！你还不在党建助手的党员名册中，请联系所在党支部书记登记后再使用。"
@@ -105,8 +109,9 @@ func (b *Bot) Handle(ctx context.Context, msg Message) (Reply, error) {
 	case DedupeDone:
 		return earlier, nil // without notices: those went out the first time
 	case DedupeInFlight:
-		// The first delivery is still running and will answer.
-		return Reply{}, nil
+		// The first delivery is still running, or died mid-way; its claim
+		// expires soon. Not 200: WeCom must retry until one delivery is stored.
+		return Reply{}, ErrInFlight
 	}
 
 	reply, err := act(ctx, Request{Msg: msg, Member: member, Now: b.Now()})
@@ -120,7 +125,11 @@ func (b *Bot) Handle(ctx context.Context, msg Message) (Reply, error) {
 		return Reply{}, err
 	}
 	if err := b.Dedupe.Complete(ctx, key, reply); err != nil {
-		// The effect is stored and idempotent: a retry finds it and answers the same.
+		// The effect is stored and idempotent: a retry runs the command again,
+		// finds it, and answers the same. Free the claim so the retry may.
+		if rerr := b.Dedupe.Release(ctx, key); rerr != nil {
+			b.Log.WarnContext(ctx, "release dedupe claim", slog.String("key", key), slog.Any("error", rerr))
+		}
 		return Reply{}, fmt.Errorf("bot: complete %s: %w", key, err)
 	}
 	return reply, nil

@@ -38,6 +38,7 @@ type Meeting struct {
 	ExpiresAt time.Time `json:"expires_at"` // sign-in closes
 	ClosedBy  string    `json:"closed_by,omitempty"`
 	ClosedAt  time.Time `json:"closed_at,omitzero"`
+	CloseKey  string    `json:"close_key,omitempty"` // dedupe key of the message that closed it
 }
 
 // TaskID is the card task id: unique per app, as WeCom requires.
@@ -171,12 +172,16 @@ func (b *Bot) openMeeting(ctx context.Context, req Request) (Reply, error) {
 	return reply, nil
 }
 
-// meetingID is the opening time plus a digest of the message that opened
-// it: readable, unique even for two meetings opened in one second, and the
-// same when WeCom retries the message.
+// meetingID is the message's time plus a digest of the message: readable,
+// unique even for two meetings opened in one second, and the same when
+// WeCom retries the message (CreateTime and MsgId do not change).
 func meetingID(req Request) string {
 	sum := sha1.Sum([]byte(req.Msg.DedupeKey()))
-	return req.Now.UTC().Format("20060102150405") + "-" + hex.EncodeToString(sum[:3])
+	at := req.Msg.Time
+	if at.IsZero() {
+		at = req.Now
+	}
+	return at.UTC().Format("20060102150405") + "-" + hex.EncodeToString(sum[:3])
 }
 
 // signInMeeting handles "签到 <code>".
@@ -264,12 +269,23 @@ func (b *Bot) closeMeeting(ctx context.Context, req Request) (Reply, error) {
 	if err != nil {
 		return Reply{}, fmt.Errorf("bot: open meeting: %w", err)
 	}
+	key := req.Msg.DedupeKey()
 	if !found {
-		return Reply{Text: "本支部没有进行中的会议。"}, nil
-	}
-	m.ClosedBy, m.ClosedAt = req.Member.UserID, req.Now
-	if err := b.Meetings.CloseMeeting(ctx, m); err != nil {
-		return Reply{}, fmt.Errorf("bot: close meeting: %w", err)
+		// A retry of the message that closed it (its first run failed after
+		// closing) still gets the record.
+		latest, ok, err := b.Meetings.LatestMeeting(ctx, req.Member.BranchID)
+		if err != nil {
+			return Reply{}, fmt.Errorf("bot: latest meeting: %w", err)
+		}
+		if !ok || latest.CloseKey != key {
+			return Reply{Text: "本支部没有进行中的会议。"}, nil
+		}
+		m = latest
+	} else {
+		m.ClosedBy, m.ClosedAt, m.CloseKey = req.Member.UserID, req.Now, key
+		if err := b.Meetings.CloseMeeting(ctx, m); err != nil {
+			return Reply{}, fmt.Errorf("bot: close meeting: %w", err)
+		}
 	}
 	if err := b.audit(ctx, req, "meeting.close", req.Member, m.ID+" "+m.Label()); err != nil {
 		return Reply{}, err

@@ -27,8 +27,9 @@ type Store struct {
 	rdb    redis.UniversalClient
 	prefix string
 
-	// ClaimTTL bounds how long a message may stay "being processed"; a
-	// crashed process's claim expires and WeCom's next retry runs again.
+	// ClaimTTL bounds how long a message may stay "being processed": a
+	// crashed process's claim expires in time for one of WeCom's retries
+	// (a handler answers within the reply deadline, 3 s by default).
 	ClaimTTL time.Duration
 	// DoneTTL is how long a processed message is remembered. It must
 	// outlast WeCom's retries and the callback timestamp window.
@@ -62,7 +63,7 @@ func New(cfg Config) *Store {
 
 // NewWithClient wraps an existing client (a Cluster or Sentinel client too).
 func NewWithClient(rdb redis.UniversalClient, keyPrefix string) *Store {
-	return &Store{rdb: rdb, prefix: keyPrefix, ClaimTTL: time.Minute, DoneTTL: 24 * time.Hour}
+	return &Store{rdb: rdb, prefix: keyPrefix, ClaimTTL: 10 * time.Second, DoneTTL: 24 * time.Hour}
 }
 
 // Ping checks that Redis answers.

@@ -252,6 +252,23 @@ func TestE2EConversation(t *testing.T) {
 	})
 }
 
+func TestE2EDeliveryInFlightIsRetried(t *testing.T) {
+	e := startApp(t, redistest.Config(t))
+	// Another delivery of message 900 holds the claim (or died holding it).
+	if _, _, err := e.app.Store.Claim(t.Context(), "msg:900"); err != nil {
+		t.Fatal(err)
+	}
+	if resp := e.send(t, "lisi", "签到", "900"); resp.Status != http.StatusServiceUnavailable {
+		t.Fatalf("status %d while another delivery is in flight, want 503 so WeCom retries", resp.Status)
+	}
+	if err := e.app.Store.Release(t.Context(), "msg:900"); err != nil { // the claim expires
+		t.Fatal(err)
+	}
+	if resp := e.send(t, "lisi", "签到", "900"); resp.Status != http.StatusOK || !strings.Contains(resp.ReplyText, "签到成功") {
+		t.Fatalf("after the claim expired: %d %q", resp.Status, resp.ReplyText)
+	}
+}
+
 func TestE2EUnknownUserStoresNothing(t *testing.T) {
 	e := startApp(t, redistest.Config(t))
 	before := e.snapshot(t)

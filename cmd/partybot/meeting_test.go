@@ -257,3 +257,38 @@ func TestLocationAttachesToCheckin(t *testing.T) {
 		t.Fatalf("LOCATION event not attached: %+v", loc)
 	}
 }
+
+// forget drops a message's dedupe mark, as if its first delivery had stored
+// its effect and then died before completing.
+func (e *e2e) forget(t *testing.T, msgID string) {
+	t.Helper()
+	if err := e.app.Store.Client().Del(t.Context(), e.app.Store.Prefix()+"dedupe:msg:"+msgID).Err(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestMeetingCommandsSurviveAHalfDoneFirstRun(t *testing.T) {
+	e := startBranch(t)
+	first := e.send(t, "zhangsan", "会议 党员大会 重试测试", "open-1")
+	e.forget(t, "open-1")
+	again := e.send(t, "zhangsan", "会议 党员大会 重试测试", "open-1")
+	if !strings.Contains(again.ReplyText, "已开启") || again.ReplyText != first.ReplyText {
+		t.Fatalf("retried 会议 answered %q, want the first answer %q", again.ReplyText, first.ReplyText)
+	}
+	waitFor(t, "the card", func() bool { return len(sent("template_card")) > 0 })
+	e.drain(t)
+	if n := len(sent("template_card")); n != 1 {
+		t.Fatalf("%d card sends, want 1: the retry must not notify twice", n)
+	}
+
+	e.run(t, []step{{"lisi", "签到 " + codePattern.FindStringSubmatch(first.ReplyText)[1], "会议签到成功"}})
+	closed := e.send(t, "zhangsan", "结束会议", "close-1")
+	e.forget(t, "close-1")
+	again = e.send(t, "zhangsan", "结束会议", "close-1")
+	if !strings.Contains(again.ReplyText, "到会 1 人：李四") || again.ReplyText != closed.ReplyText {
+		t.Fatalf("retried 结束会议 answered %q, want the record %q", again.ReplyText, closed.ReplyText)
+	}
+	if other := e.send(t, "zhangsan", "结束会议", "close-2"); !strings.Contains(other.ReplyText, "没有进行中的会议") {
+		t.Fatalf("a new 结束会议 answered %q", other.ReplyText)
+	}
+}
