@@ -31,6 +31,7 @@ const (
 // Config tunes the queue. Zero values take the defaults.
 type Config struct {
 	Queue         string        // asynq queue name; carries the key prefix
+	KeyPrefix     string        // for the outbox's own keys (frozen runs and splits)
 	Concurrency   int           // sends in flight per process (default 4)
 	MaxRetry      int           // attempts after the first (default 8)
 	RetryBase     time.Duration // first retry delay, doubling each time up to 10 min (default 2 s)
@@ -42,6 +43,9 @@ type Config struct {
 func (c Config) withDefaults() Config {
 	if c.Queue == "" {
 		c.Queue = "partybot:outbox"
+	}
+	if c.KeyPrefix == "" {
+		c.KeyPrefix = c.Queue + ":"
 	}
 	if c.Concurrency <= 0 {
 		c.Concurrency = 4
@@ -92,8 +96,19 @@ func (o *Outbox) Enqueue(ctx context.Context, id string, n bot.Notice) error {
 	return o.enqueueNotice(ctx, id, n, 0)
 }
 
+// noticeTask is a notice task's payload. Checked means the rate limiter
+// already admitted its recipients: send it as it is, however often retried.
+type noticeTask struct {
+	Notice  bot.Notice `json:"notice"`
+	Checked bool       `json:"checked,omitempty"`
+}
+
 func (o *Outbox) enqueueNotice(ctx context.Context, id string, n bot.Notice, delay time.Duration) error {
-	payload, err := json.Marshal(n)
+	return o.enqueueTask(ctx, id, noticeTask{Notice: n}, delay)
+}
+
+func (o *Outbox) enqueueTask(ctx context.Context, id string, nt noticeTask, delay time.Duration) error {
+	payload, err := json.Marshal(nt)
 	if err != nil {
 		return fmt.Errorf("outbox: encode notice: %w", err)
 	}
@@ -168,10 +183,34 @@ func (o *Outbox) DeadLetters(ctx context.Context) ([]DeadLetter, error) {
 	out := make([]DeadLetter, 0, len(tasks))
 	for _, t := range tasks {
 		d := DeadLetter{ID: t.ID, Reason: t.LastErr, At: t.LastFailedAt}
-		_ = json.Unmarshal(t.Payload, &d.Notice) // a job task has no notice
+		var nt noticeTask
+		if json.Unmarshal(t.Payload, &nt) == nil { // a job task has no notice
+			d.Notice = nt.Notice
+		}
 		out = append(out, d)
 	}
 	return out, nil
+}
+
+// remember stores v under key unless something is stored there already,
+// and returns what is stored: the first attempt's decision stands for every
+// retry. The key lives as long as the tasks it governs.
+func (o *Outbox) remember(ctx context.Context, key string, v any, out any) error {
+	raw, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("outbox: encode %s: %w", key, err)
+	}
+	stored, err := o.rdb.SetArgs(ctx, key, raw, redis.SetArgs{Mode: "NX", TTL: o.cfg.Retention, Get: true}).Result()
+	switch {
+	case errors.Is(err, redis.Nil): // we stored it
+		stored = string(raw)
+	case err != nil:
+		return fmt.Errorf("outbox: remember %s: %w", key, err)
+	}
+	if err := json.Unmarshal([]byte(stored), out); err != nil {
+		return fmt.Errorf("outbox: decode %s: %w", key, err)
+	}
+	return nil
 }
 
 // backoff is the retry delay: RateLimitWait after a frequency block,

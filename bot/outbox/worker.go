@@ -90,46 +90,33 @@ func (w *Worker) Start() error {
 // Shutdown stops taking tasks and waits for running ones.
 func (w *Worker) Shutdown() { w.srv.Shutdown() }
 
-// sendNotice delivers one queued message. Recipients over WeCom's limits
-// are split off into a delayed task; a transient failure is retried with
-// backoff; a permanent one is archived with its reason.
+// split is how the rate limiter divided a notice's recipients.
+type split struct {
+	Now   []string      `json:"now,omitempty"`
+	Later []string      `json:"later,omitempty"`
+	Chat  bool          `json:"chat_ok,omitempty"`
+	Wait  time.Duration `json:"wait,omitempty"`
+}
+
+// sendNotice delivers one queued message. The first time a notice is seen
+// the rate limiter splits it into a part to send now and a part delayed to
+// the next window; the split is stored, so a retried attempt makes the same
+// children and nobody is dropped or sent twice. A checked child is sent: a
+// transient failure is retried with backoff, a permanent one is archived.
 func (w *Worker) sendNotice(ctx context.Context, t *asynq.Task) error {
 	id, _ := asynq.GetTaskID(ctx)
-	var n bot.Notice
-	if err := json.Unmarshal(t.Payload(), &n); err != nil {
+	return w.handleNotice(ctx, id, t.Payload())
+}
+
+func (w *Worker) handleNotice(ctx context.Context, id string, payload []byte) error {
+	var nt noticeTask
+	if err := json.Unmarshal(payload, &nt); err != nil {
 		return fmt.Errorf("outbox: bad notice payload: %v: %w", err, asynq.SkipRetry)
 	}
+	n := nt.Notice
 	log := w.cfg.Log.With(slog.String("task", id), slog.Int("recipients", len(n.To)), slog.String("chat", n.ChatID))
-	if w.cfg.Limiter != nil {
-		now := w.cfg.Now()
-		switch {
-		case n.ChatID != "":
-			ok, wait, err := w.cfg.Limiter.AllowChat(ctx, n.ChatID, now)
-			if err != nil {
-				return fmt.Errorf("outbox: rate limit: %w", err)
-			}
-			if !ok {
-				log.Info("chat over its rate limit; delayed", slog.Duration("wait", wait))
-				return w.o.enqueueNotice(ctx, id+":later", n, wait)
-			}
-		case len(n.To) > 0:
-			allowed, deferred, wait, err := w.cfg.Limiter.AllowRecipients(ctx, n.To, now)
-			if err != nil {
-				return fmt.Errorf("outbox: rate limit: %w", err)
-			}
-			if len(deferred) > 0 {
-				later := n
-				later.To = deferred
-				if err := w.o.enqueueNotice(ctx, id+":later", later, wait); err != nil {
-					return err
-				}
-				log.Info("recipients over the per-member limit; delayed", slog.Int("deferred", len(deferred)), slog.Duration("wait", wait))
-			}
-			if len(allowed) == 0 {
-				return nil
-			}
-			n.To = allowed
-		}
+	if !nt.Checked && w.cfg.Limiter != nil {
+		return w.splitByLimits(ctx, id, n, log)
 	}
 	err := w.cfg.Deliver.Notify(ctx, n)
 	switch {
@@ -145,22 +132,68 @@ func (w *Worker) sendNotice(ctx context.Context, t *asynq.Task) error {
 	return fmt.Errorf("outbox: send: %v: %w", err, asynq.SkipRetry)
 }
 
+func (w *Worker) splitByLimits(ctx context.Context, id string, n bot.Notice, log *slog.Logger) error {
+	var fresh split
+	now := w.cfg.Now()
+	var err error
+	if n.ChatID != "" {
+		fresh.Chat, fresh.Wait, err = w.cfg.Limiter.AllowChat(ctx, n.ChatID, now)
+	} else {
+		fresh.Now, fresh.Later, fresh.Wait, err = w.cfg.Limiter.AllowRecipients(ctx, n.To, now)
+	}
+	if err != nil {
+		return fmt.Errorf("outbox: rate limit: %w", err)
+	}
+	var s split
+	if err := w.o.remember(ctx, w.o.cfg.KeyPrefix+"split:"+id, fresh, &s); err != nil {
+		return err
+	}
+	nowPart, laterPart := n, n
+	nowPart.To, laterPart.To = s.Now, s.Later
+	sendNow := len(s.Now) > 0 || (n.ChatID != "" && s.Chat)
+	sendLater := len(s.Later) > 0 || (n.ChatID != "" && !s.Chat)
+	if sendNow {
+		if err := w.o.enqueueTask(ctx, id+":now", noticeTask{Notice: nowPart, Checked: true}, 0); err != nil {
+			return err
+		}
+	}
+	if sendLater {
+		log.Info("over WeCom's rate limit; delayed", slog.Int("deferred", len(s.Later)), slog.Duration("wait", s.Wait))
+		if err := w.o.enqueueTask(ctx, id+":later", noticeTask{Notice: laterPart}, s.Wait); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // runJob computes a scheduled run's messages and enqueues them under ids
 // derived from the run, so a run that crashed halfway and is retried sends
 // nobody a message twice.
 func (w *Worker) runJob(ctx context.Context, t *asynq.Task) error {
+	return w.handleJob(ctx, t.Payload())
+}
+
+func (w *Worker) handleJob(ctx context.Context, payload []byte) error {
 	var p jobPayload
-	if err := json.Unmarshal(t.Payload(), &p); err != nil {
+	if err := json.Unmarshal(payload, &p); err != nil {
 		return fmt.Errorf("outbox: bad job payload: %v: %w", err, asynq.SkipRetry)
 	}
 	fire := time.Unix(p.Fire, 0)
 	start := time.Now()
-	outs, err := w.cfg.Jobs.Job(ctx, p.Name, fire)
+	run := JobTaskID(p.Name, fire)
+	computed, err := w.cfg.Jobs.Job(ctx, p.Name, fire)
 	if err != nil {
 		w.cfg.Log.Error("job failed", slog.String("job", p.Name), slog.Time("fire", fire), slog.Any("error", err))
 		return fmt.Errorf("outbox: job %s: %w", p.Name, err)
 	}
-	run := JobTaskID(p.Name, fire)
+	// The first attempt's messages are frozen: a retried run (one that
+	// crashed halfway) enqueues exactly the same batches under the same ids,
+	// even if the roster or check-ins changed meanwhile, so every recipient
+	// gets the run's message once.
+	var outs []bot.Outbound
+	if err := w.o.remember(ctx, w.o.cfg.KeyPrefix+"run:"+run, computed, &outs); err != nil {
+		return err
+	}
 	for _, out := range outs {
 		if err := w.o.Enqueue(ctx, run+":"+out.Key, out.Notice); err != nil {
 			return err

@@ -52,7 +52,7 @@ func NewApp(cfg Config, log *slog.Logger) (*App, error) {
 	a := &App{Config: cfg, Log: log, Now: time.Now}
 	a.Store = store.New(cfg.storeConfig())
 	a.Outbox = outbox.New(a.Store.Client(), outbox.Config{
-		Queue: cfg.Redis.KeyPrefix + "outbox", Concurrency: cfg.Outbox.Concurrency, MaxRetry: cfg.Outbox.MaxRetry,
+		Queue: cfg.Redis.KeyPrefix + "outbox", KeyPrefix: cfg.Redis.KeyPrefix + "outbox:", Concurrency: cfg.Outbox.Concurrency, MaxRetry: cfg.Outbox.MaxRetry,
 		RetryBase: cfg.Outbox.RetryBase, RateLimitWait: cfg.Outbox.RateLimitWait, PollInterval: cfg.Outbox.PollInterval,
 	})
 

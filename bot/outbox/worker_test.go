@@ -1,0 +1,153 @@
+package outbox
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"maps"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/partybot/partybot/bot"
+	"github.com/partybot/partybot/store/redistest"
+)
+
+// recorder is a Deliverer that remembers every recipient it was asked to reach.
+type recorder struct {
+	mu  sync.Mutex
+	got map[string]int
+}
+
+func (r *recorder) Notify(_ context.Context, n bot.Notice) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, u := range n.To {
+		r.got[u]++
+	}
+	return nil
+}
+
+func (r *recorder) counts() map[string]int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return maps.Clone(r.got)
+}
+
+
+
+// jobs returns a different answer each time it is run.
+type jobs struct{ runs [][]bot.Outbound }
+
+func (j *jobs) Job(context.Context, string, time.Time) ([]bot.Outbound, error) {
+	out := j.runs[0]
+	if len(j.runs) > 1 {
+		j.runs = j.runs[1:]
+	}
+	return out, nil
+}
+
+// limiter admits what its script says, one answer per call, then everyone.
+type limiter struct{ answers [][2][]string }
+
+func (l *limiter) AllowRecipients(_ context.Context, to []string, _ time.Time) ([]string, []string, time.Duration, error) {
+	if len(l.answers) == 0 {
+		return to, nil, 0, nil
+	}
+	a := l.answers[0]
+	l.answers = l.answers[1:]
+	return a[0], a[1], 50 * time.Millisecond, nil
+}
+
+func (l *limiter) AllowChat(context.Context, string, time.Time) (bool, time.Duration, error) {
+	return true, 0, nil
+}
+
+func setup(t *testing.T, lim Limiter, j JobRunner) (*Outbox, *Worker, *recorder) {
+	t.Helper()
+	cfg := redistest.Config(t)
+	rdb := redis.NewClient(cfg.Options())
+	t.Cleanup(func() { _ = rdb.Close() })
+	o := New(rdb, Config{Queue: cfg.KeyPrefix + "outbox", PollInterval: 20 * time.Millisecond, RetryBase: 20 * time.Millisecond})
+	rec := &recorder{got: map[string]int{}}
+	w := o.Worker(WorkerConfig{Deliver: rec, Jobs: j, Limiter: lim, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	return o, w, rec
+}
+
+func drain(t *testing.T, o *Outbox) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		n, err := o.Backlog(t.Context())
+		if err == nil && n == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("outbox not drained: %d left (%v)", n, err)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// A run that crashed halfway is run again by the queue; by then the roster
+// changed. The frozen first answer is used, so nobody hears twice or is missed.
+func TestRetriedRunUsesItsFirstAnswer(t *testing.T) {
+	first := []bot.Outbound{{Key: "remind:0", Notice: bot.Notice{To: []string{"b", "c"}, Text: "x"}}}
+	// Meanwhile "a" joined: sorted first, it shifts b and c into a new batch.
+	second := []bot.Outbound{
+		{Key: "remind:0", Notice: bot.Notice{To: []string{"a"}, Text: "x"}},
+		{Key: "remind:1", Notice: bot.Notice{To: []string{"b", "c"}, Text: "x"}},
+	}
+	o, w, rec := setup(t, nil, &jobs{runs: [][]bot.Outbound{first, second}})
+	payload, _ := json.Marshal(jobPayload{Name: "checkin-reminder", Fire: 1763602200})
+	for range 2 { // the first attempt and its retry
+		if err := w.handleJob(t.Context(), payload); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer w.Shutdown()
+	drain(t, o)
+	if got := rec.counts(); len(got) != 2 || got["b"] != 1 || got["c"] != 1 {
+		t.Fatalf("deliveries %v, want b and c once each (the first answer)", got)
+	}
+}
+
+// A notice whose first attempt split it by the rate limit and then failed
+// is retried: the stored split is reused, so the children are the same.
+func TestRetriedSplitMakesTheSameChildren(t *testing.T) {
+	lim := &limiter{answers: [][2][]string{
+		{{"a", "b"}, {"c"}}, // first attempt: c over the limit
+		{{"a"}, {"b", "c"}}, // the retry would see b over it too
+	}}
+	o, w, rec := setup(t, lim, nil)
+	payload, _ := json.Marshal(noticeTask{Notice: bot.Notice{To: []string{"a", "b", "c"}, Text: "x"}})
+	for range 2 {
+		if err := w.handleNotice(t.Context(), "n1", payload); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer w.Shutdown()
+	drain(t, o)
+	got := rec.counts()
+	keys := make([]string, 0, len(got))
+	for k, v := range got {
+		if v != 1 {
+			t.Fatalf("%s got %d, want 1 (all: %v)", k, v, got)
+		}
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	if !slices.Equal(keys, []string{"a", "b", "c"}) {
+		t.Fatalf("delivered to %v, want a, b and c once each", keys)
+	}
+}
