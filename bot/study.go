@@ -2,6 +2,7 @@ package bot
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -42,8 +43,10 @@ type StudyStore interface {
 	RecordStudy(ctx context.Context, r StudyReport) (created bool, err error)
 	// LastStudy returns the member's most recently submitted report.
 	LastStudy(ctx context.Context, branchID, userID string) (r StudyReport, found bool, err error)
-	// UpdateStudy rewrites a report (evidence added, or withdrawn).
-	UpdateStudy(ctx context.Context, r StudyReport) error
+	// ModifyStudy applies change to a stored report atomically (an image and
+	// 撤回 arriving together must not undo each other) and returns the result.
+	// A change that returns an error leaves the report as it was.
+	ModifyStudy(ctx context.Context, branchID, userID, id string, change func(*StudyReport) error) (StudyReport, error)
 	// StudyReports lists the member's reports for days in [from, to],
 	// withdrawn ones included.
 	StudyReports(ctx context.Context, branchID, userID string, from, to Date) ([]StudyReport, error)
@@ -175,18 +178,31 @@ func (b *Bot) evidence(ctx context.Context, req Request) (Reply, error) {
 	if err != nil {
 		return Reply{}, fmt.Errorf("bot: last study: %w", err)
 	}
-	if !found || r.Withdrawn || req.Now.Sub(r.At) > evidenceWindow {
-		return Reply{Text: "图片未保存。如需作为学习凭证，请先发“学习 内容 时长”，10 分钟内再发图片。"}, nil
+	notSaved := Reply{Text: "图片未保存。如需作为学习凭证，请先发“学习 内容 时长”，10 分钟内再发图片。"}
+	if !found || req.Now.Sub(r.At) > evidenceWindow {
+		return notSaved, nil
 	}
-	if slices.ContainsFunc(r.Evidence, func(e Evidence) bool { return e.MediaID == req.Msg.MediaID }) {
-		return Reply{Text: "📷 这张图片已是“" + r.Content + "”的凭证。"}, nil
-	}
-	r.Evidence = append(r.Evidence, Evidence{MediaID: req.Msg.MediaID, PicURL: req.Msg.PicURL, At: req.Now})
-	if err := b.Studies.UpdateStudy(ctx, r); err != nil {
+	r, err = b.Studies.ModifyStudy(ctx, r.BranchID, r.UserID, r.ID, func(r *StudyReport) error {
+		switch {
+		case r.Withdrawn:
+			return errWithdrawn
+		case slices.ContainsFunc(r.Evidence, func(e Evidence) bool { return e.MediaID == req.Msg.MediaID }):
+			return nil // a retried image
+		}
+		r.Evidence = append(r.Evidence, Evidence{MediaID: req.Msg.MediaID, PicURL: req.Msg.PicURL, At: req.Now})
+		return nil
+	})
+	switch {
+	case errors.Is(err, errWithdrawn):
+		return notSaved, nil
+	case err != nil:
 		return Reply{}, fmt.Errorf("bot: attach evidence: %w", err)
 	}
 	return Reply{Text: fmt.Sprintf("📷 已作为“%s”的学习凭证（共 %d 张）。", r.Content, len(r.Evidence))}, nil
 }
+
+// errWithdrawn stops a change to a report that was withdrawn meanwhile.
+var errWithdrawn = errors.New("bot: report withdrawn")
 
 func (b *Bot) withdraw(ctx context.Context, req Request) (Reply, error) {
 	r, found, err := b.Studies.LastStudy(ctx, req.Member.BranchID, req.Member.UserID)
@@ -199,8 +215,17 @@ func (b *Bot) withdraw(ctx context.Context, req Request) (Reply, error) {
 	case req.Now.Sub(r.At) > withdrawWindow:
 		return Reply{Text: "只能撤回 24 小时内的学习记录；更早的请联系书记。"}, nil
 	}
-	r.Withdrawn, r.WithdrawnAt = true, req.Now
-	if err := b.Studies.UpdateStudy(ctx, r); err != nil {
+	r, err = b.Studies.ModifyStudy(ctx, r.BranchID, r.UserID, r.ID, func(r *StudyReport) error {
+		if r.Withdrawn {
+			return errWithdrawn
+		}
+		r.Withdrawn, r.WithdrawnAt = true, req.Now
+		return nil
+	})
+	switch {
+	case errors.Is(err, errWithdrawn):
+		return Reply{Text: "没有可撤回的学习记录。"}, nil
+	case err != nil:
 		return Reply{}, fmt.Errorf("bot: withdraw study: %w", err)
 	}
 	return Reply{Text: fmt.Sprintf("已撤回：%s %d分钟。", r.Content, r.Minutes)}, nil

@@ -1,6 +1,9 @@
 package store_test
 
 import (
+	"errors"
+	"fmt"
+	"sync"
 	"testing"
 	"time"
 
@@ -87,5 +90,40 @@ func TestLeavesAndAudit(t *testing.T) {
 	entries, err := s.AuditEntries(ctx, 10)
 	if err != nil || len(entries) != 2 || entries[0].Action != "roster.import" || entries[1].Target != "lisi" {
 		t.Fatalf("AuditEntries=%+v %v", entries, err)
+	}
+}
+
+func TestModifyStudyIsAtomic(t *testing.T) {
+	s, _ := open(t)
+	ctx := t.Context()
+	r := bot.StudyReport{ID: "msg:1", BranchID: "tech", UserID: "lisi", Day: "2026-11-20", Minutes: 30, Content: "党章", At: time.Now()}
+	if _, err := s.RecordStudy(ctx, r); err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	for i := range 20 { // twenty images arriving at once
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, err := s.ModifyStudy(ctx, "tech", "lisi", "msg:1", func(r *bot.StudyReport) error {
+				r.Evidence = append(r.Evidence, bot.Evidence{MediaID: fmt.Sprint("m", i)})
+				return nil
+			})
+			if err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	last, _, err := s.LastStudy(ctx, "tech", "lisi")
+	if err != nil || len(last.Evidence) != 20 {
+		t.Fatalf("%d pieces of evidence (%v), want all 20", len(last.Evidence), err)
+	}
+	stop := errors.New("stop")
+	if _, err := s.ModifyStudy(ctx, "tech", "lisi", "msg:1", func(r *bot.StudyReport) error { r.Minutes = 0; return stop }); !errors.Is(err, stop) {
+		t.Fatalf("err=%v, want the change's own error", err)
+	}
+	if last, _, _ := s.LastStudy(ctx, "tech", "lisi"); last.Minutes != 30 {
+		t.Fatal("a refused change was written")
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"sort"
 	"strconv"
 	"time"
@@ -70,16 +71,47 @@ func (s *Store) LastStudy(ctx context.Context, branchID, userID string) (bot.Stu
 	return r, err == nil, err
 }
 
-// UpdateStudy implements bot.StudyStore.
-func (s *Store) UpdateStudy(ctx context.Context, r bot.StudyReport) error {
-	raw, err := json.Marshal(r)
-	if err != nil {
-		return fmt.Errorf("store: encode study: %w", err)
+// ModifyStudy implements bot.StudyStore with optimistic locking: WATCH the
+// member's reports, read, change, write in MULTI; retry if another write
+// came in between.
+func (s *Store) ModifyStudy(ctx context.Context, branchID, userID, id string, change func(*bot.StudyReport) error) (bot.StudyReport, error) {
+	key := s.studyKey(branchID, userID)
+	var out bot.StudyReport
+	for attempt := range 50 {
+		if attempt > 0 { // someone else wrote between our read and write: back off a little
+			time.Sleep(time.Duration(rand.IntN(1000*attempt)) * time.Microsecond)
+		}
+		err := s.rdb.Watch(ctx, func(tx *redis.Tx) error {
+			raw, err := tx.HGet(ctx, key, id).Result()
+			if err != nil {
+				return err
+			}
+			r, err := decodeStudy(raw)
+			if err != nil {
+				return err
+			}
+			if err := change(&r); err != nil {
+				return err
+			}
+			updated, err := json.Marshal(r)
+			if err != nil {
+				return err
+			}
+			_, err = tx.TxPipelined(ctx, func(p redis.Pipeliner) error {
+				p.HSet(ctx, key, id, updated)
+				return nil
+			})
+			out = r
+			return err
+		}, key)
+		if !errors.Is(err, redis.TxFailedErr) {
+			if err != nil {
+				return bot.StudyReport{}, fmt.Errorf("store: modify study: %w", err)
+			}
+			return out, nil
+		}
 	}
-	if err := s.rdb.HSet(ctx, s.studyKey(r.BranchID, r.UserID), r.ID, raw).Err(); err != nil {
-		return fmt.Errorf("store: update study: %w", err)
-	}
-	return nil
+	return bot.StudyReport{}, fmt.Errorf("store: modify study %s: too much contention", id)
 }
 
 // StudyReports implements bot.StudyStore, ordered by day.
