@@ -397,15 +397,9 @@ func (b *Bot) obligationsReminder(ctx context.Context, fire time.Time) ([]Outbou
 		if len(due) == 0 && len(overdue) == 0 {
 			continue
 		}
-		members, err := b.Roster.BranchMembers(ctx, br.ID)
+		to, err := b.presentLeaders(ctx, br.ID, DateOf(fire, b.Location))
 		if err != nil {
-			return nil, fmt.Errorf("bot: list branch %s: %w", br.ID, err)
-		}
-		var to []string
-		for _, m := range members {
-			if m.Role == RoleSecretary || m.Role == RoleCommittee {
-				to = append(to, m.UserID)
-			}
+			return nil, err
 		}
 		if len(to) == 0 {
 			continue
@@ -423,6 +417,25 @@ func (b *Bot) obligationsReminder(ctx context.Context, fire time.Time) ([]Outbou
 	return out, nil
 }
 
+// presentLeaders lists a branch's secretaries and committee not on leave on d.
+func (b *Bot) presentLeaders(ctx context.Context, branchID string, d Date) ([]string, error) {
+	members, err := b.Roster.BranchMembers(ctx, branchID)
+	if err != nil {
+		return nil, fmt.Errorf("bot: list branch %s: %w", branchID, err)
+	}
+	away, err := b.OnLeave(ctx, branchID, d)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, m := range members {
+		if (m.Role == RoleSecretary || m.Role == RoleCommittee) && !away[m.UserID] {
+			out = append(out, m.UserID)
+		}
+	}
+	return out, nil
+}
+
 const monthlyMemberText = "新的一月开始了：请按时交纳本月党费，并留意支部本月主题党日安排。"
 
 // monthlyReminder reminds every member of 党费 and 主题党日, and leaders
@@ -432,13 +445,21 @@ func (b *Bot) monthlyReminder(ctx context.Context, fire time.Time) ([]Outbound, 
 	if err != nil {
 		return nil, fmt.Errorf("bot: read branches: %w", err)
 	}
+	day := DateOf(fire, b.Location)
 	var everyone, leadersTo []string
 	for _, br := range branches {
 		members, err := b.Roster.BranchMembers(ctx, br.ID)
 		if err != nil {
 			return nil, fmt.Errorf("bot: list branch %s: %w", br.ID, err)
 		}
+		away, err := b.OnLeave(ctx, br.ID, day)
+		if err != nil {
+			return nil, err
+		}
 		for _, m := range members {
+			if away[m.UserID] {
+				continue
+			}
 			everyone = append(everyone, m.UserID)
 			if m.Role == RoleSecretary || m.Role == RoleCommittee {
 				leadersTo = append(leadersTo, m.UserID)

@@ -154,6 +154,12 @@ func (b *Bot) leave(ctx context.Context, req Request) (Reply, error) {
 		}
 		return Reply{Text: leaveUsage}, nil
 	}
+	if from.Number() < today.Number() && target.UserID == req.Member.UserID {
+		// Own leave starts today at the earliest: a past day's record (a
+		// meeting's, a summary's) must not change after the fact. Leaders
+		// may enter an earlier one for a member; that is audited.
+		return Reply{Text: "只能从今天起请假；补登以前的请假请联系支部书记。"}, nil
+	}
 	if days := to.Number() - from.Number() + 1; days > maxLeaveDays {
 		return Reply{Text: fmt.Sprintf("一次最多请假 %d 天，请分段登记。", maxLeaveDays)}, nil
 	}

@@ -384,9 +384,18 @@ func (b *Bot) MeetingRecord(ctx context.Context, m Meeting) (MeetingRecord, erro
 	for _, c := range corrections {
 		byUser[c.UserID] = Attendance{UserID: c.UserID, Status: c.Status, At: c.At, Reason: c.Reason, Via: c.By}
 	}
-	away, err := b.OnLeave(ctx, m.BranchID, DateOf(m.OpenedAt, b.Location))
+	// Leave excuses a member only if it was entered before the meeting
+	// closed: a record, once closed, does not change by later entries.
+	leaves, err := b.Leaves.BranchLeaves(ctx, m.BranchID)
 	if err != nil {
-		return MeetingRecord{}, err
+		return MeetingRecord{}, fmt.Errorf("bot: read leaves: %w", err)
+	}
+	day := DateOf(m.OpenedAt, b.Location)
+	away := map[string]bool{}
+	for _, l := range leaves {
+		if l.Covers(day) && (m.ClosedAt.IsZero() || l.At.Before(m.ClosedAt)) {
+			away[l.UserID] = true
+		}
 	}
 	r := MeetingRecord{Meeting: m, Reasons: map[string]string{}}
 	for _, mem := range members {

@@ -216,7 +216,8 @@ func TestWeeklySummary(t *testing.T) {
 	e.run(t, []step{
 		{"lisi", "签到", "签到成功"},
 		{"lisi", "学习 党章 1小时", "已记录学习"},
-		{"zhaoliu", "请假 11-16 到 11-22 休假", "已登记"},
+		{"zhaoliu", "请假 11-16 到 11-22 休假", "只能从今天起请假"},
+		{"zhangsan", "请假 @zhaoliu 11-16 到 11-22 休假", "已登记"}, // a leader may enter a past leave
 	})
 	code, _ := e.open(t, "支委会", "")
 	e.run(t, []step{{"wangwu", "签到 " + code, "会议签到成功"}, {"zhangsan", "结束会议", "已结束"}})
@@ -256,6 +257,8 @@ func TestWeeklySummary(t *testing.T) {
 
 func TestObligationsAndMonthlyJobs(t *testing.T) {
 	e := startBranch(t)
+	e.clock.Set(time.Date(2026, 11, 23, 8, 0, 0, 0, cst))
+	e.run(t, []step{{"zhangsan", "请假 @qianqi 11-30 到 12-02 出差", "已登记"}})
 	e.fire(t, bot.JobObligations, time.Date(2026, 11, 23, 9, 0, 0, 0, cst))
 	md := sent("markdown")
 	if len(md) != 1 || md[0]["touser"] != "wangwu|zhangsan" {
@@ -268,8 +271,8 @@ func TestObligationsAndMonthlyJobs(t *testing.T) {
 	fake.Reset()
 	e.fire(t, bot.JobMonthly, time.Date(2026, 12, 1, 9, 0, 0, 0, cst))
 	got := textsTo("text")
-	if len(got) != 5 || got["zhangsan"] != 2 || got["lisi"] != 1 {
-		t.Fatalf("monthly recipients %v: want all five once, leaders twice", got)
+	if len(got) != 4 || got["zhangsan"] != 2 || got["lisi"] != 1 || got["qianqi"] != 0 {
+		t.Fatalf("monthly recipients %v: want the four not on leave once, leaders twice", got)
 	}
 }
 

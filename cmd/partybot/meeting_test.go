@@ -124,6 +124,13 @@ func TestMeetingFullFlow(t *testing.T) {
 
 	e.run(t, []step{{"zhangsan", "结束会议", "到会 3 人：李四、王五、张三"}})
 	record := e.lastReply(t)
+	// A leave entered after the meeting closed does not change its record.
+	e.clock.Set(e.clock.Now().Add(time.Minute))
+	e.run(t, []step{{"zhangsan", "请假 @qianqi 今天 补登", "已登记"}})
+	m, _, _ := e.app.Store.LatestMeeting(t.Context(), "tech")
+	if r, err := e.app.Bot.MeetingRecord(t.Context(), m); err != nil || len(r.Absent) != 1 || r.Absent[0].UserID != "qianqi" {
+		t.Fatalf("record after a later leave: absent %v (%v), want qianqi still absent", r.Absent, err)
+	}
 	for _, want := range []string{"请假 1 人：赵六（出差在外）", "缺席 1 人：钱七", "有表决权的党员应到 4 人，实到 2 人：⚠️ 未超过半数"} {
 		if !strings.Contains(record, want) {
 			t.Errorf("record lacks %q:\n%s", want, record)
@@ -148,7 +155,6 @@ func TestMeetingFullFlow(t *testing.T) {
 	if !strings.Contains(e.last, "到会 4 人，请假 1 人，缺席 0 人；应到 4 人，实到 3 人") {
 		t.Fatalf("corrected counts: %q", e.last)
 	}
-	m, _, _ := e.app.Store.LatestMeeting(t.Context(), "tech")
 	if att, _ := e.app.Store.Attendance(t.Context(), "tech", m.ID); len(att) != 4 {
 		t.Fatalf("attendance rewritten: %d records, want the original 4", len(att))
 	}
