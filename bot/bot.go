@@ -88,6 +88,7 @@ const (
 // again and has no second effect. An error means nothing may be assumed
 // stored; the caller should make WeCom retry.
 func (b *Bot) Handle(ctx context.Context, msg Message) (Reply, error) {
+	msg.From = NormalizeUserID(msg.From)
 	member, found, err := b.Roster.Member(ctx, msg.From)
 	if err != nil {
 		return Reply{}, fmt.Errorf("bot: look up member %s: %w", msg.From, err)

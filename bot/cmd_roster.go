@@ -13,7 +13,7 @@ func (b *Bot) resolveTarget(ctx context.Context, req Request) (target Member, re
 	if len(req.Args) == 0 || !strings.HasPrefix(req.Args[0], "@") {
 		return req.Member, req.Args, "", nil
 	}
-	who := strings.TrimPrefix(req.Args[0], "@")
+	who := NormalizeUserID(strings.TrimPrefix(req.Args[0], "@"))
 	if who == "" {
 		return Member{}, nil, "请在 @ 后写上对方的 userid，例如 @lisi。", nil
 	}

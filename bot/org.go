@@ -102,6 +102,11 @@ type Member struct {
 	Active   bool   `json:"active"`           // false once they left; history stays
 }
 
+// NormalizeUserID is the one spelling of a userid the bot stores and
+// compares: WeCom treats userids case-insensitively (its API answers in
+// lower case), so "LiSi" and "lisi" are one member.
+func NormalizeUserID(s string) string { return strings.ToLower(strings.TrimSpace(s)) }
+
 // DisplayName is the name, or the userid when no name is known.
 func (m Member) DisplayName() string {
 	if m.Name != "" {
@@ -164,17 +169,17 @@ func (o Org) Validate() error {
 			if u == "" {
 				return fmt.Errorf("%s.members: empty userid", field)
 			}
-			if other, dup := memberOf[u]; dup {
+			if other, dup := memberOf[NormalizeUserID(u)]; dup {
 				return fmt.Errorf("%s.members: %s is already a member of branch %s", field, u, other)
 			}
-			memberOf[u] = b.ID
+			memberOf[NormalizeUserID(u)] = b.ID
 		}
 		for _, list := range []struct {
 			name  string
 			users []string
 		}{{"secretaries", b.Secretaries}, {"committee", b.Committee}} {
 			for _, u := range list.users {
-				if !slices.Contains(b.Members, u) {
+				if !slices.ContainsFunc(b.Members, func(m string) bool { return NormalizeUserID(m) == NormalizeUserID(u) }) {
 					return fmt.Errorf("%s.%s: %s is not listed in members", field, list.name, u)
 				}
 			}
@@ -191,17 +196,21 @@ func (o Org) Validate() error {
 
 // SeedMembers lists the members the config names, with their roles.
 func (o Org) SeedMembers() []Member {
+	in := func(list []string, u string) bool {
+		return slices.ContainsFunc(list, func(x string) bool { return NormalizeUserID(x) == u })
+	}
 	var out []Member
 	seen := map[string]bool{}
 	for _, b := range o.Branches {
-		for _, u := range b.Members {
+		for _, raw := range b.Members {
+			u := NormalizeUserID(raw)
 			m := Member{UserID: u, BranchID: b.ID, Role: RoleMember, Active: true}
 			switch {
-			case slices.Contains(o.Admins, u):
+			case in(o.Admins, u):
 				m.Role = RoleAdmin
-			case slices.Contains(b.Secretaries, u):
+			case in(b.Secretaries, u):
 				m.Role = RoleSecretary
-			case slices.Contains(b.Committee, u):
+			case in(b.Committee, u):
 				m.Role = RoleCommittee
 			}
 			out = append(out, m)
@@ -209,9 +218,10 @@ func (o Org) SeedMembers() []Member {
 		}
 	}
 	// Admins of the party committee need not belong to a branch.
-	for _, u := range o.Admins {
-		if !seen[u] {
+	for _, raw := range o.Admins {
+		if u := NormalizeUserID(raw); !seen[u] {
 			out = append(out, Member{UserID: u, Role: RoleAdmin, Active: true})
+			seen[u] = true
 		}
 	}
 	return out

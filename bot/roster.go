@@ -71,7 +71,7 @@ func BuildMembers(rows []RosterRow, branches map[string]bool) ([]Member, error) 
 	out := make([]Member, 0, len(rows))
 	for _, r := range rows {
 		var reasons []string
-		userID := strings.TrimSpace(r.UserID)
+		userID := NormalizeUserID(r.UserID)
 		if !userIDPattern.MatchString(userID) {
 			reasons = append(reasons, fmt.Sprintf("userid %q is not a WeCom userid", r.UserID))
 		} else if first, dup := seen[userID]; dup {
@@ -231,6 +231,7 @@ func SyncRoster(ctx context.Context, rs RosterStore, dir Directory, audit AuditL
 				return RosterChange{}, fmt.Errorf("bot: department %d of branch %s: %w", dept, b.ID, err)
 			}
 			for _, u := range users {
+				u.UserID = NormalizeUserID(u.UserID)
 				if _, dup := branchOf[u.UserID]; !dup { // first branch (by id) wins
 					branchOf[u.UserID], listed[u.UserID] = b.ID, u
 				}

@@ -15,7 +15,7 @@ import (
 
 const jobsUsage = `Usage:
   partybot jobs list -config F          each job, its schedule and next fire time
-  partybot jobs run  -config F NAME     run one job now, through the outbox, and wait for delivery
+  partybot jobs run NAME -config F      run one job now, through the outbox, and wait for delivery
 `
 
 func jobsCmd(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
@@ -26,14 +26,14 @@ func jobsCmd(ctx context.Context, args []string, stdout, stderr io.Writer, geten
 	sub := args[0]
 	fs := flag.NewFlagSet("jobs "+sub, flag.ContinueOnError)
 	wait := fs.Duration("wait", time.Minute, "run: how long to wait for delivery (0: enqueue only)")
-	app, err := cliApp(ctx, fs, args[1:], stderr, getenv)
+	app, pos, err := cliApp(ctx, fs, args[1:], stderr, getenv)
 	if err != nil {
 		return err
 	}
 	defer app.Store.Close()
 
 	switch {
-	case sub == "list" && fs.NArg() == 0:
+	case sub == "list" && len(pos) == 0:
 		tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
 		fmt.Fprintln(tw, "JOB\tSCHEDULE\tNEXT")
 		for _, e := range app.Scheduler.Entries(time.Now()) {
@@ -46,8 +46,8 @@ func jobsCmd(ctx context.Context, args []string, stdout, stderr io.Writer, geten
 			fmt.Fprintf(tw, "%s\t%s\t%s\n", e.Name, spec, next)
 		}
 		return tw.Flush()
-	case sub == "run" && fs.NArg() == 1:
-		name := fs.Arg(0)
+	case sub == "run" && len(pos) == 1:
+		name := pos[0]
 		if !slices.Contains(bot.JobNames, name) {
 			return fmt.Errorf("unknown job %q (jobs: %v)", name, bot.JobNames)
 		}

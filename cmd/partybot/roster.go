@@ -26,29 +26,39 @@ const rosterUsage = `Usage:
   partybot roster sync   -config F        pull WeCom's address book for branches with department_ids
 `
 
-// cliApp parses a one-shot command's flags (plus -config), loads the
-// config and builds an App with its roster seeded, for commands that work
-// on Redis and exit. The caller closes app.Store.
-func cliApp(ctx context.Context, fs *flag.FlagSet, args []string, stderr io.Writer, getenv func(string) string) (*App, error) {
+// cliApp parses a one-shot command's flags (plus -config) wherever they
+// stand among its arguments, loads the config and builds an App with its
+// roster seeded, for commands that work on Redis and exit. It returns the
+// positional arguments. The caller closes app.Store.
+func cliApp(ctx context.Context, fs *flag.FlagSet, args []string, stderr io.Writer, getenv func(string) string) (*App, []string, error) {
 	fs.Init(fs.Name(), flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	path := fs.String("config", "config.yaml", "configuration file (YAML)")
-	if err := fs.Parse(args); err != nil {
-		return nil, err
+	var positional []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, nil, err
+		}
+		if fs.NArg() == 0 {
+			break
+		}
+		// flag stops at the first non-flag: keep it and read on, so that
+		// "jobs run NAME -config F" works as well as "jobs run -config F NAME".
+		positional, args = append(positional, fs.Arg(0)), fs.Args()[1:]
 	}
 	cfg, err := LoadConfig(*path, getenv)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	app, err := NewApp(cfg, slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if err := app.Seed(ctx); err != nil {
 		_ = app.Store.Close()
-		return nil, fmt.Errorf("redis at %s: %w", cfg.Redis.Addr, err)
+		return nil, nil, fmt.Errorf("redis at %s: %w", cfg.Redis.Addr, err)
 	}
-	return app, nil
+	return app, positional, nil
 }
 
 // rosterCmd runs the roster subcommands against the configured Redis.
@@ -61,7 +71,7 @@ func rosterCmd(ctx context.Context, args []string, stdout, stderr io.Writer, get
 	fs := flag.NewFlagSet("roster "+sub, flag.ContinueOnError)
 	branch := fs.String("branch", "", "only this branch (list)")
 	actor := fs.String("actor", "cli:"+getenv("USER"), "who is acting, for the audit trail")
-	app, err := cliApp(ctx, fs, args[1:], stderr, getenv)
+	app, pos, err := cliApp(ctx, fs, args[1:], stderr, getenv)
 	if err != nil {
 		return err
 	}
@@ -69,8 +79,8 @@ func rosterCmd(ctx context.Context, args []string, stdout, stderr io.Writer, get
 	cfg := app.Config
 
 	switch {
-	case sub == "import" && fs.NArg() == 1:
-		rows, err := readRosterFile(fs.Arg(0))
+	case sub == "import" && len(pos) == 1:
+		rows, err := readRosterFile(pos[0])
 		if err != nil {
 			return err
 		}
@@ -80,9 +90,9 @@ func rosterCmd(ctx context.Context, args []string, stdout, stderr io.Writer, get
 		}
 		fmt.Fprintf(stdout, "imported %d rows: %s\n", len(rows), change.Summary())
 		return nil
-	case sub == "list" && fs.NArg() == 0:
+	case sub == "list" && len(pos) == 0:
 		return listRoster(ctx, app, *branch, stdout)
-	case sub == "sync" && fs.NArg() == 0:
+	case sub == "sync" && len(pos) == 0:
 		wecom.InstallTransport(cfg.WeCom.APIBase, cfg.WeCom.APITimeout)
 		change, err := bot.SyncRoster(ctx, app.Store, app.WeCom, app.Store, *actor, time.Now())
 		if err != nil {

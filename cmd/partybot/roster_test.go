@@ -270,3 +270,21 @@ func mustAudit(t *testing.T, e *e2e) []bot.AuditEntry {
 	}
 	return entries
 }
+
+// WeCom userids are case-insensitive: "LiSi" from a callback or a file is lisi.
+func TestUserIDsAreCaseInsensitive(t *testing.T) {
+	e := startApp(t, redistest.Config(t))
+	e.run(t, []step{{"LiSi", "签到", "签到成功"}, {"lisi", "签到", "已经签到过了"}})
+	cfgPath := writeConfig(t, e.app.Config)
+	file := writeFile(t, "r.csv", "userid,name,branch,role\nLiSi,李四,tech,党员\nlisi,李四,tech,党员\n")
+	if code, out := cli(t, "roster", "import", "-config", cfgPath, file); code != 1 || !strings.Contains(out, "line 3: userid lisi already on line 2") {
+		t.Fatalf("import: %d %q", code, out)
+	}
+	if code, out := cli(t, "roster", "import", "-config", cfgPath, writeFile(t, "ok.csv", "userid,name,branch,role\nLiSi,李四,tech,党员\n")); code != 0 || !strings.Contains(out, "0 added, 1 updated") {
+		t.Fatalf("import: %d %q", code, out)
+	}
+	m, _, err := e.app.Store.Member(t.Context(), "LISI")
+	if err != nil || m.UserID != "lisi" || m.Name != "李四" {
+		t.Fatalf("member %+v %v", m, err)
+	}
+}
