@@ -81,6 +81,14 @@ type Obligation struct {
 // Obligations computes the branch's standing at now.
 func (b *Bot) Obligations(ctx context.Context, branchID string, now time.Time) ([]Obligation, error) {
 	now = now.In(b.Location)
+	var since time.Time // periods that ended before the bot knew the branch are not overdue
+	if br, found, err := b.Roster.Branch(ctx, branchID); err != nil {
+		return nil, fmt.Errorf("bot: read branch: %w", err)
+	} else if found && br.Since != "" {
+		if t, err := time.ParseInLocation(time.DateOnly, br.Since, b.Location); err == nil {
+			since = t
+		}
+	}
 	earliest := periodOf(Yearly, now).Start.AddDate(-1, 0, 0)
 	meetings, err := b.Meetings.Meetings(ctx, branchID, earliest, now.Add(time.Second))
 	if err != nil {
@@ -94,7 +102,7 @@ func (b *Bot) Obligations(ctx context.Context, branchID string, now time.Time) (
 		}
 		cur := periodOf(c, now)
 		prev := periodOf(c, cur.Start.Add(-time.Second))
-		o := Obligation{Type: typ, Cadence: c, Due: cur.End, MissedLast: true}
+		o := Obligation{Type: typ, Cadence: c, Due: cur.End, MissedLast: !prev.Start.Before(since)}
 		for _, m := range meetings {
 			if m.Type != typ || m.ClosedAt.IsZero() {
 				continue

@@ -84,6 +84,7 @@ type Branch struct {
 	Name          string
 	ChatID        string // optional app group chat
 	DepartmentIDs []int  // WeCom departments whose users belong here (roster sync)
+	Since         string // YYYY-MM-DD the bot first knew the branch; nothing before is "overdue"
 
 	// Seed lists, used only from the config: Redis keeps roles on members.
 	Secretaries []string

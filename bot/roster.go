@@ -17,7 +17,8 @@ type RosterStore interface {
 	// SaveMembers creates or replaces member records, keeping each branch's
 	// member set in step (a move leaves the old branch's set).
 	SaveMembers(ctx context.Context, ms []Member) error
-	// SaveBranches creates or replaces branch records.
+	// SaveBranches creates or replaces branch records, keeping the earlier
+	// of the stored and the given Since.
 	SaveBranches(ctx context.Context, bs []Branch) error
 }
 
@@ -280,7 +281,11 @@ func SyncRoster(ctx context.Context, rs RosterStore, dir Directory, audit AuditL
 // config; members it names are created only if Redis does not know them,
 // so imports and syncs are never undone by a restart.
 func SeedOrg(ctx context.Context, rs RosterStore, audit AuditLog, now time.Time, org Org) (added int, err error) {
-	if err := rs.SaveBranches(ctx, org.Branches); err != nil {
+	branches := slices.Clone(org.Branches)
+	for i := range branches {
+		branches[i].Since = now.Format(time.DateOnly) // the store keeps an earlier date
+	}
+	if err := rs.SaveBranches(ctx, branches); err != nil {
 		return 0, fmt.Errorf("bot: seed branches: %w", err)
 	}
 	all, err := rs.AllMembers(ctx)

@@ -59,6 +59,7 @@ type branchRecord struct {
 	Name          string `json:"name"`
 	ChatID        string `json:"chat_id,omitempty"`
 	DepartmentIDs []int  `json:"department_ids,omitempty"`
+	Since         string `json:"since,omitempty"`
 }
 
 func decodeBranch(raw []byte) (bot.Branch, error) {
@@ -66,7 +67,7 @@ func decodeBranch(raw []byte) (bot.Branch, error) {
 	if err := json.Unmarshal(raw, &r); err != nil {
 		return bot.Branch{}, fmt.Errorf("store: decode branch: %w", err)
 	}
-	return bot.Branch{ID: r.ID, Name: r.Name, ChatID: r.ChatID, DepartmentIDs: r.DepartmentIDs}, nil
+	return bot.Branch{ID: r.ID, Name: r.Name, ChatID: r.ChatID, DepartmentIDs: r.DepartmentIDs, Since: r.Since}, nil
 }
 
 // Branches implements bot.Roster, ordered by id.
@@ -92,9 +93,20 @@ func (s *Store) SaveBranches(ctx context.Context, bs []bot.Branch) error {
 	if len(bs) == 0 {
 		return nil
 	}
+	existing, err := s.Branches(ctx)
+	if err != nil {
+		return err
+	}
+	since := map[string]string{}
+	for _, b := range existing {
+		since[b.ID] = b.Since
+	}
 	fields := make([]any, 0, 2*len(bs))
 	for _, b := range bs {
-		raw, err := json.Marshal(branchRecord{ID: b.ID, Name: b.Name, ChatID: b.ChatID, DepartmentIDs: b.DepartmentIDs})
+		if old := since[b.ID]; old != "" && (b.Since == "" || old < b.Since) {
+			b.Since = old
+		}
+		raw, err := json.Marshal(branchRecord{ID: b.ID, Name: b.Name, ChatID: b.ChatID, DepartmentIDs: b.DepartmentIDs, Since: b.Since})
 		if err != nil {
 			return fmt.Errorf("store: encode branch: %w", err)
 		}

@@ -67,6 +67,15 @@ func TestBranches(t *testing.T) {
 	if _, found, err := s.Branch(ctx, "nope"); found || err != nil {
 		t.Fatalf("Branch(nope) found=%v err=%v", found, err)
 	}
+	// Since keeps the earliest date it was given.
+	for _, since := range []string{"2026-03-01", "2026-11-22", ""} {
+		if err := s.SaveBranches(ctx, []bot.Branch{{ID: "ops", Name: "运维党支部", Since: since}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if b, _, _ := s.Branch(ctx, "ops"); b.Since != "2026-03-01" {
+		t.Fatalf("Since=%q, want the earliest, 2026-03-01", b.Since)
+	}
 }
 
 func TestLeavesAndAudit(t *testing.T) {

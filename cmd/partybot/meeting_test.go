@@ -26,6 +26,10 @@ func startBranch(t *testing.T) *e2e {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// A branch the bot has known for years: past periods can be overdue.
+	if err := e.app.Store.SaveBranches(t.Context(), []bot.Branch{{ID: "tech", Name: "技术党支部", Since: "2024-01-01"}}); err != nil {
+		t.Fatal(err)
+	}
 	// Friday 2026-11-20, 14:00 Beijing time.
 	e.clock.Set(time.Date(2026, 11, 20, 14, 0, 0, 0, time.FixedZone("CST", 8*3600)))
 	return e
@@ -226,6 +230,15 @@ func TestObligationsProgress(t *testing.T) {
 		}
 	}
 	e.run(t, []step{{"lisi", "进度", "只有支部书记、支委或党委管理员可以使用"}})
+}
+
+// A branch new to the bot has nothing overdue: no record says what it did before.
+func TestObligationsOfANewBranch(t *testing.T) {
+	e := startApp(t, redistest.Config(t)) // seeded today
+	e.run(t, []step{{"zhangsan", "进度", "本月：支委会 ⏳待开"}})
+	if strings.Contains(e.last, "逾期") {
+		t.Fatalf("a branch seeded today shows overdue meetings:\n%s", e.last)
+	}
 }
 
 func TestLocationAttachesToCheckin(t *testing.T) {
