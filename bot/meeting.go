@@ -83,6 +83,10 @@ type MeetingStore interface {
 	CloseMeeting(ctx context.Context, m Meeting) error
 	// Meetings lists a branch's meetings opened in [from, to).
 	Meetings(ctx context.Context, branchID string, from, to time.Time) ([]Meeting, error)
+	// WrongCodes counts a member's wrong sign-in codes for a meeting;
+	// AddWrongCode adds one (the count expires with ttl).
+	WrongCodes(ctx context.Context, branchID, meetingID, userID string) (int, error)
+	AddWrongCode(ctx context.Context, branchID, meetingID, userID string, ttl time.Duration) (int, error)
 	// LatestMeeting returns the branch's most recently opened meeting.
 	LatestMeeting(ctx context.Context, branchID string) (m Meeting, found bool, err error)
 	// AddCorrection appends a correction to a meeting's record.
@@ -104,6 +108,9 @@ type Correction struct {
 
 // Absent is a correction's status for "did not attend after all".
 const Absent = "absent"
+
+// maxWrongCodes is how many wrong codes a member may send per meeting.
+const maxWrongCodes = 5
 
 // DefaultSignInWindow is how long a meeting's sign-in code is valid.
 const DefaultSignInWindow = 2 * time.Hour
@@ -190,10 +197,22 @@ func (b *Bot) signInMeeting(ctx context.Context, req Request, code string) (Repl
 	if err != nil {
 		return Reply{}, fmt.Errorf("bot: open meeting: %w", err)
 	}
-	switch {
-	case !found:
+	if !found {
 		return Reply{Text: "本支部现在没有进行中的会议，签到码无效。日常签到请只发“签到”。"}, nil
-	case code != m.Code:
+	}
+	// Four digits can be guessed: a few wrong tries end the code's use for
+	// this member, who then signs in by the card or the host's 更正.
+	wrong, err := b.Meetings.WrongCodes(ctx, m.BranchID, m.ID, req.Member.UserID)
+	if err != nil {
+		return Reply{}, fmt.Errorf("bot: wrong codes: %w", err)
+	}
+	if wrong >= maxWrongCodes {
+		return Reply{Text: "签到码错误次数过多，请点会议卡片上的“签到”按钮，或请主持人为你更正记录。"}, nil
+	}
+	if code != m.Code {
+		if _, err := b.Meetings.AddWrongCode(ctx, m.BranchID, m.ID, req.Member.UserID, b.SignInWindow); err != nil {
+			return Reply{}, fmt.Errorf("bot: wrong codes: %w", err)
+		}
 		return Reply{Text: "签到码不对，请向会议主持人确认后重发“签到 签到码”。"}, nil
 	}
 	text, _, err := b.recordPresence(ctx, req, m, "code")

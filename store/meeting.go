@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -219,4 +220,32 @@ func (s *Store) Corrections(ctx context.Context, branchID, meetingID string) ([]
 		}
 	}
 	return out, nil
+}
+
+func (s *Store) wrongCodesKey(branchID, meetingID, userID string) string {
+	return s.branchKey(branchID, "meeting", meetingID, "wrongcode", strings.ToLower(userID))
+}
+
+// WrongCodes implements bot.MeetingStore.
+func (s *Store) WrongCodes(ctx context.Context, branchID, meetingID, userID string) (int, error) {
+	n, err := s.rdb.Get(ctx, s.wrongCodesKey(branchID, meetingID, userID)).Int()
+	if err != nil && !errors.Is(err, redis.Nil) {
+		return 0, fmt.Errorf("store: wrong codes: %w", err)
+	}
+	return n, nil
+}
+
+// AddWrongCode implements bot.MeetingStore (INCR, with a TTL: temporary).
+func (s *Store) AddWrongCode(ctx context.Context, branchID, meetingID, userID string, ttl time.Duration) (int, error) {
+	key := s.wrongCodesKey(branchID, meetingID, userID)
+	var incr *redis.IntCmd
+	_, err := s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		incr = p.Incr(ctx, key)
+		p.Expire(ctx, key, ttl)
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("store: add wrong code: %w", err)
+	}
+	return int(incr.Val()), nil
 }

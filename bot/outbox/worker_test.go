@@ -38,8 +38,6 @@ func (r *recorder) counts() map[string]int {
 	return maps.Clone(r.got)
 }
 
-
-
 // jobs returns a different answer each time it is run.
 type jobs struct{ runs [][]bot.Outbound }
 

@@ -10,6 +10,7 @@ import (
 	"io"
 	"io/fs"
 	"log/slog"
+	"net"
 	"net/http"
 	"slices"
 	"strings"
@@ -256,6 +257,10 @@ func demoCmd(ctx context.Context, args []string, stderr io.Writer) error {
 	d, err := StartDemo(ctx, *listen, *redisAddr, log)
 	if err != nil {
 		return err
+	}
+	if host, _, _ := net.SplitHostPort(d.App.Addr()); !net.ParseIP(host).IsLoopback() {
+		log.Warn("the demo serves its app token and AES key to any browser: anyone who can reach " +
+			d.App.Addr() + " can act as any sample member. Keep it on 127.0.0.1 unless that is what you want.")
 	}
 	fmt.Fprintf(stderr, "\n  党建助手 demo: open %s in a browser (Ctrl-C to stop)\n\n", d.URL())
 	<-ctx.Done()

@@ -172,6 +172,32 @@ func TestMeetingFullFlow(t *testing.T) {
 	}
 }
 
+// Four digits can be guessed: five wrong codes end the code for that member.
+func TestMeetingCodeGuessingIsCutOff(t *testing.T) {
+	e := startBranch(t)
+	code, taskID := e.open(t, "党课", "")
+	wrong := "0000"
+	if code == wrong {
+		wrong = "1111"
+	}
+	var steps []step
+	for range 5 {
+		steps = append(steps, step{"qianqi", "签到 " + wrong, "签到码不对"})
+	}
+	e.run(t, append(steps,
+		step{"qianqi", "签到 " + code, "签到码错误次数过多"},
+		step{"lisi", "签到 " + code, "会议签到成功"}, // others are not affected
+	))
+	if got := e.clickCard(t, "qianqi", taskID); got != "已签到" { // the card still works
+		t.Fatalf("card after guessing: %q", got)
+	}
+	m, _, _ := e.app.Store.OpenMeetingOf(t.Context(), "tech")
+	ttl := e.app.Store.Client().TTL(t.Context(), e.app.Store.Prefix()+"{tech}:meeting:"+m.ID+":wrongcode:qianqi").Val()
+	if ttl <= 0 {
+		t.Fatalf("the wrong-code counter has no TTL (%v)", ttl)
+	}
+}
+
 func TestMeetingQuorumMet(t *testing.T) {
 	e := startBranch(t)
 	code, taskID := e.open(t, "党员大会", "")
