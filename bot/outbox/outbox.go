@@ -163,6 +163,32 @@ func (o *Outbox) Backlog(ctx context.Context) (int, error) {
 	return info.Pending + info.Active + info.Scheduled + info.Retry, nil
 }
 
+// Waiting describes the tasks not yet done, for operators and for tests
+// that time out: counts by state, and the next few retries with their errors.
+func (o *Outbox) Waiting(ctx context.Context) (string, error) {
+	info, err := o.inspector.GetQueueInfo(o.cfg.Queue)
+	if err != nil {
+		return "", fmt.Errorf("outbox: queue info: %w", err)
+	}
+	out := fmt.Sprintf("pending %d, active %d, scheduled %d, retry %d, archived %d",
+		info.Pending, info.Active, info.Scheduled, info.Retry, info.Archived)
+	retries, err := o.inspector.ListRetryTasks(o.cfg.Queue, asynq.PageSize(5))
+	if err != nil {
+		return out, fmt.Errorf("outbox: list retries: %w", err)
+	}
+	for _, t := range retries {
+		out += fmt.Sprintf("; retry %s at %s after %q", t.ID, t.NextProcessAt.Format(time.RFC3339), t.LastErr)
+	}
+	scheduled, err := o.inspector.ListScheduledTasks(o.cfg.Queue, asynq.PageSize(5))
+	if err != nil {
+		return out, fmt.Errorf("outbox: list scheduled: %w", err)
+	}
+	for _, t := range scheduled {
+		out += fmt.Sprintf("; scheduled %s at %s", t.ID, t.NextProcessAt.Format(time.RFC3339))
+	}
+	return out, nil
+}
+
 // DeadLetter is a message that could not be delivered.
 type DeadLetter struct {
 	ID     string

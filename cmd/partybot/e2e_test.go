@@ -120,10 +120,11 @@ func (e *e2e) get(t *testing.T, path string) int {
 	return resp.StatusCode
 }
 
-// waitFor polls cond (the outbox delivers asynchronously) for up to 10 s.
+// waitFor polls cond (the outbox delivers asynchronously) for up to 30 s:
+// under -race on two busy cores a few hops through the queue can be slow.
 func waitFor(t testing.TB, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(30 * time.Second)
 	for !cond() {
 		if time.Now().After(deadline) {
 			t.Fatalf("timed out waiting for %s", what)
