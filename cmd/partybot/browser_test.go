@@ -80,6 +80,29 @@ func TestDemoInBrowser(t *testing.T) {
 	if !strings.Contains(pushed, "党费") {
 		t.Fatalf("the pushed message was %q, want the monthly reminder", pushed)
 	}
+
+	// The secretary opens a meeting; the member's card button sends a real
+	// template_card_event and is relabelled by the update_button reply.
+	var label string
+	err = chromedp.Run(ctx,
+		chromedp.SetValue(`#member`, "zhangshuji"),
+		chromedp.Evaluate(`document.getElementById("member").dispatchEvent(new Event("change"))`, nil),
+		chromedp.SendKeys(`#input`, "会议 党员大会 浏览器测试"),
+		chromedp.Click(`#send`),
+		chromedp.WaitVisible(`.bubble.bot`),
+		chromedp.SetValue(`#member`, "liming"),
+		chromedp.Evaluate(`document.getElementById("member").dispatchEvent(new Event("change"))`, nil),
+		chromedp.WaitVisible(`.card button`),
+		chromedp.Click(`.card button`),
+		chromedp.WaitVisible(`.card button:disabled`),
+		chromedp.Text(`.card button`, &label),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if label != "已签到" {
+		t.Fatalf("the card button reads %q after the click, want 已签到", label)
+	}
 	if shot := os.Getenv("PARTYBOT_SCREENSHOT"); shot != "" { // for the README
 		var png []byte
 		err := chromedp.Run(ctx,
