@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/alicebob/miniredis/v2"
+	"github.com/redis/go-redis/v9"
 
 	"github.com/partybot/partybot/bot"
 	"github.com/partybot/partybot/bot/wecom"
@@ -254,6 +255,7 @@ func demoCmd(ctx context.Context, args []string, stderr io.Writer) error {
 		return err
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	redis.SetLogger(redisLogger{log.With(slog.String("component", "go-redis"))})
 	d, err := StartDemo(ctx, *listen, *redisAddr, log)
 	if err != nil {
 		return err

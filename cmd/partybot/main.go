@@ -21,6 +21,8 @@ import (
 	"syscall"
 	_ "time/tzdata" // the org time zone must load in minimal images too
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/partybot/partybot/bot/wecom"
 )
 
@@ -122,6 +124,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer, getenv func(str
 	}
 	level, _ := parseLogLevel(cfg.LogLevel)
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	redis.SetLogger(redisLogger{log.With(slog.String("component", "go-redis"))})
 	wecom.InstallTransport(cfg.WeCom.APIBase, cfg.WeCom.APITimeout)
 
 	app, err := NewApp(cfg, log)
@@ -136,6 +139,14 @@ func serve(ctx context.Context, args []string, stderr io.Writer, getenv func(str
 	<-ctx.Done()
 	log.Info("shutting down")
 	return app.Close()
+}
+
+// redisLogger routes go-redis's own messages (a process-wide setting of
+// that library, set once here) through slog instead of the standard logger.
+type redisLogger struct{ log *slog.Logger }
+
+func (l redisLogger) Printf(ctx context.Context, format string, v ...any) {
+	l.log.WarnContext(ctx, fmt.Sprintf(format, v...))
 }
 
 func parseLogLevel(s string) (slog.Level, error) {
