@@ -50,26 +50,44 @@ func (b *Bot) Job(ctx context.Context, name string, fire time.Time) ([]Outbound,
 // day d, leaving out those on leave that day: they get no reminder and are
 // not counted as missing.
 func (b *Bot) NotCheckedIn(ctx context.Context, branchID string, d Date) ([]Member, error) {
-	members, err := b.Roster.BranchMembers(ctx, branchID)
+	present, err := b.notOnLeave(ctx, branchID, d)
 	if err != nil {
-		return nil, fmt.Errorf("bot: list branch %s: %w", branchID, err)
+		return nil, err
 	}
 	done, err := b.Checkins.CheckedIn(ctx, branchID, d)
 	if err != nil {
 		return nil, fmt.Errorf("bot: read check-ins of %s: %w", branchID, err)
 	}
-	away, err := b.OnLeave(ctx, branchID, d)
-	if err != nil {
-		return nil, err
-	}
 	var out []Member
-	for _, m := range members {
-		if !done[m.UserID] && !away[m.UserID] {
+	for _, m := range present {
+		if !done[m.UserID] {
 			out = append(out, m)
 		}
 	}
 	return out, nil
 }
+
+// notOnLeave lists a branch's active members who are not on leave on day d:
+// the only ones reminders go to.
+func (b *Bot) notOnLeave(ctx context.Context, branchID string, d Date) ([]Member, error) {
+	members, err := b.Roster.BranchMembers(ctx, branchID)
+	if err != nil {
+		return nil, fmt.Errorf("bot: list branch %s: %w", branchID, err)
+	}
+	away, err := b.OnLeave(ctx, branchID, d)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Member, 0, len(members))
+	for _, m := range members {
+		if !away[m.UserID] {
+			out = append(out, m)
+		}
+	}
+	return out, nil
+}
+
+func (m Member) leads() bool { return m.Role == RoleSecretary || m.Role == RoleCommittee }
 
 // uniform batches one text to many members: identical messages go out as
 // touser lists of at most MaxRecipients, one API call each.
@@ -159,7 +177,7 @@ func (b *Bot) targetText() string {
 func leaders(members []MemberStats) []string {
 	var out []string
 	for _, s := range members {
-		if s.Member.Role == RoleSecretary || s.Member.Role == RoleCommittee {
+		if s.Member.leads() {
 			out = append(out, s.Member.UserID)
 		}
 	}
@@ -419,17 +437,13 @@ func (b *Bot) obligationsReminder(ctx context.Context, fire time.Time) ([]Outbou
 
 // presentLeaders lists a branch's secretaries and committee not on leave on d.
 func (b *Bot) presentLeaders(ctx context.Context, branchID string, d Date) ([]string, error) {
-	members, err := b.Roster.BranchMembers(ctx, branchID)
-	if err != nil {
-		return nil, fmt.Errorf("bot: list branch %s: %w", branchID, err)
-	}
-	away, err := b.OnLeave(ctx, branchID, d)
+	present, err := b.notOnLeave(ctx, branchID, d)
 	if err != nil {
 		return nil, err
 	}
 	var out []string
-	for _, m := range members {
-		if (m.Role == RoleSecretary || m.Role == RoleCommittee) && !away[m.UserID] {
+	for _, m := range present {
+		if m.leads() {
 			out = append(out, m.UserID)
 		}
 	}
@@ -448,20 +462,13 @@ func (b *Bot) monthlyReminder(ctx context.Context, fire time.Time) ([]Outbound, 
 	day := DateOf(fire, b.Location)
 	var everyone, leadersTo []string
 	for _, br := range branches {
-		members, err := b.Roster.BranchMembers(ctx, br.ID)
-		if err != nil {
-			return nil, fmt.Errorf("bot: list branch %s: %w", br.ID, err)
-		}
-		away, err := b.OnLeave(ctx, br.ID, day)
+		present, err := b.notOnLeave(ctx, br.ID, day)
 		if err != nil {
 			return nil, err
 		}
-		for _, m := range members {
-			if away[m.UserID] {
-				continue
-			}
+		for _, m := range present {
 			everyone = append(everyone, m.UserID)
-			if m.Role == RoleSecretary || m.Role == RoleCommittee {
+			if m.leads() {
 				leadersTo = append(leadersTo, m.UserID)
 			}
 		}
