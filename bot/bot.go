@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 )
 
@@ -21,10 +22,13 @@ type Deps struct {
 	Meetings MeetingStore
 	Studies  StudyStore
 	Outbox   Outbox
-	Location *time.Location   // the org's time zone; days start at its midnight
-	Calendar Calendar         // nil means Monday to Friday
-	Now      func() time.Time // nil means time.Now
-	Log      *slog.Logger     // nil means slog.Default()
+	// Deliveries tells who WeCom did not reach lately; nil leaves that out
+	// of the weekly summary.
+	Deliveries DeliveryLog
+	Location   *time.Location   // the org's time zone; days start at its midnight
+	Calendar   Calendar         // nil means Monday to Friday
+	Now        func() time.Time // nil means time.Now
+	Log        *slog.Logger     // nil means slog.Default()
 
 	SignInWindow time.Duration      // how long a meeting's code is valid; 0 means 2 h
 	NewCode      func() string      // draws sign-in codes; nil means 4 random digits
@@ -163,7 +167,8 @@ func (b *Bot) action(msg Message) HandlerFunc {
 		return b.location
 	case msg.Kind == KindImage:
 		return b.evidence
-	case msg.Kind == KindEvent && msg.Event == "template_card_event" && msg.EventKey == signInButtonKey:
+	case msg.Kind == KindEvent && msg.Event == "template_card_event" &&
+		(msg.EventKey == signInButtonKey || strings.HasPrefix(msg.EventKey, signInButtonKey+":")):
 		return b.signInByCard
 	}
 	return nil

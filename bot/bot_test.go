@@ -59,6 +59,9 @@ func TestRouterLookup(t *testing.T) {
 		{"ｈｅｌｐ", "帮助", ""},
 		{"吃饭", "", ""},
 		{"   ", "", ""},
+		// Only the command word is normalised: arguments stay as typed.
+		{"ＣＨＥＣＫＩＮ Go语言ＡＰＩ设计 Very Good", "签到", "Go语言ＡＰＩ设计 Very Good"},
+		{"　/help　A　B ", "帮助", "A B"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.text, func(t *testing.T) {

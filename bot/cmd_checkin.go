@@ -10,7 +10,7 @@ func (b *Bot) checkin(ctx context.Context, req Request) (Reply, error) {
 		return Reply{Text: "你是党委管理员，不属于任何支部，无需每日签到。"}, nil
 	}
 	if len(req.Args) > 0 {
-		return b.signInMeeting(ctx, req, req.Args[0])
+		return b.signInMeeting(ctx, req, Normalize(req.Args[0]))
 	}
 	today := DateOf(req.Now, b.Location)
 	c := Checkin{

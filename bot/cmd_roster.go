@@ -10,10 +10,10 @@ import (
 // arguments. Without one the target is the sender. Acting for someone else
 // needs a role in their branch; refusal says why not.
 func (b *Bot) resolveTarget(ctx context.Context, req Request) (target Member, rest []string, refusal string, err error) {
-	if len(req.Args) == 0 || !strings.HasPrefix(req.Args[0], "@") {
+	if len(req.Args) == 0 || !strings.HasPrefix(Normalize(req.Args[0]), "@") {
 		return req.Member, req.Args, "", nil
 	}
-	who := NormalizeUserID(strings.TrimPrefix(req.Args[0], "@"))
+	who := NormalizeUserID(strings.TrimPrefix(Normalize(req.Args[0]), "@"))
 	if who == "" {
 		return Member{}, nil, "请在 @ 后写上对方的 userid，例如 @lisi。", nil
 	}
@@ -69,7 +69,7 @@ func (b *Bot) audit(ctx context.Context, req Request, action string, target Memb
 func (b *Bot) targetBranch(ctx context.Context, req Request) (branch Branch, refusal string, err error) {
 	branchID := req.Member.BranchID
 	if len(req.Args) > 0 {
-		branchID = req.Args[0]
+		branchID = Normalize(req.Args[0])
 	}
 	switch {
 	case branchID == "":

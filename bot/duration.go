@@ -80,8 +80,7 @@ var (
 // 30min, 半小时, 1小时, 1.5小时, 1h30m, 90分钟, 一个半小时, 2h, 三刻钟 …
 // It accepts 1 minute to 12 hours.
 func ParseStudyDuration(s string) (int, bool) {
-	s = strings.ToLower(strings.TrimSpace(s))
-	minutes, ok := durationMinutes(s)
+	minutes, ok := durationMinutes(Normalize(s))
 	if !ok || minutes < 1 || minutes > maxStudyMinutes {
 		return 0, false
 	}

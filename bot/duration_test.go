@@ -15,7 +15,7 @@ func TestParseStudyDuration(t *testing.T) {
 		{"两小时", 120}, {"两个小时", 120}, {"一小时", 60}, {"三十分钟", 30}, {"四十五分钟", 45},
 		{"十五分钟", 15}, {"九十分钟", 90}, {"一刻钟", 15}, {"三刻钟", 45}, {"2个钟头", 120},
 		{"45 min", 0}, // two words: the caller passes one token
-		{"１小时", 0},    // full-width digits are normalised before parsing, not here
+		{"１小时", 60},   // full-width digits, as phones type them
 		{"12小时", 720}, {"1分钟", 1},
 		// malformed
 		{"30", 0}, {"abc", 0}, {"分钟", 0}, {"0分钟", 0}, {"-5分钟", 0},

@@ -197,6 +197,7 @@ type BranchSummary struct {
 	MeetingsHeld  map[string]int
 	Pending       []string // meeting types due this period and not yet held
 	DailyCheckins [7]int   // Monday to Sunday
+	Unreached     []string // names WeCom did not deliver to this week
 }
 
 // Rate is the check-in rate in percent (100 when nothing was expected).
@@ -264,7 +265,31 @@ func (b *Bot) summarize(ctx context.Context, br Branch, fire time.Time) (BranchS
 			s.Pending = append(s.Pending, o.Type)
 		}
 	}
+	if s.Unreached, err = b.unreached(ctx, stats, from); err != nil {
+		return BranchSummary{}, err
+	}
 	return s, nil
+}
+
+// unreached names the members WeCom did not deliver to since since.
+func (b *Bot) unreached(ctx context.Context, stats []MemberStats, since time.Time) ([]string, error) {
+	if b.Deliveries == nil || len(stats) == 0 {
+		return nil, nil
+	}
+	ids := make([]string, len(stats))
+	names := make(map[string]string, len(stats))
+	for i, m := range stats {
+		ids[i], names[m.Member.UserID] = m.Member.UserID, m.Member.DisplayName()
+	}
+	missed, err := b.Deliveries.Undelivered(ctx, ids, since)
+	if err != nil {
+		return nil, fmt.Errorf("bot: read undelivered: %w", err)
+	}
+	out := make([]string, len(missed))
+	for i, id := range missed {
+		out[i] = names[id]
+	}
+	return out, nil
 }
 
 func (s BranchSummary) meetingsText() string {
@@ -289,6 +314,9 @@ func (s BranchSummary) markdown(week Date) string {
 	fmt.Fprintf(&sb, "> 本周会议：%s\n", s.meetingsText())
 	if len(s.Pending) > 0 {
 		fmt.Fprintf(&sb, "> 本期应开未开：<font color=\"warning\">%s</font>\n", strings.Join(s.Pending, "、"))
+	}
+	if len(s.Unreached) > 0 {
+		fmt.Fprintf(&sb, "> %d 人未收到，可能已离职或未激活：%s\n", len(s.Unreached), strings.Join(s.Unreached, "、"))
 	}
 	if len(s.Behind) > 0 {
 		fmt.Fprintf(&sb, "学习未达标：%s", strings.Join(s.Behind, "、"))

@@ -48,6 +48,7 @@ var dateWord = regexp.MustCompile(`^(?:(\d{4})[-/.年])?(\d{1,2})[-/.月](\d{1,2
 // half a year in the past means next year (leave for early January asked
 // in December).
 func parseDay(word string, today Date) (Date, bool) {
+	word = Normalize(word)
 	switch word {
 	case "今天", "今日", "today":
 		return today, true

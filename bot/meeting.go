@@ -41,8 +41,19 @@ type Meeting struct {
 	CloseKey  string    `json:"close_key,omitempty"` // dedupe key of the message that closed it
 }
 
-// TaskID is the card task id: unique per app, as WeCom requires.
-func (m Meeting) TaskID() string { return "mtg_" + m.BranchID + "_" + m.ID }
+// SignInKey is the sign-in button's key on m's card: it comes back as the
+// click's EventKey and tells which meeting the click is for.
+func (m Meeting) SignInKey() string { return signInButtonKey + ":" + m.ID }
+
+// clickedMeetingID names the meeting a card click is for. Cards sent before
+// keys named their meeting carried it in the task_id ("mtg_<branch>_<id>").
+func clickedMeetingID(msg Message, branchID string) string {
+	if id, ok := strings.CutPrefix(msg.EventKey, signInButtonKey+":"); ok {
+		return id
+	}
+	id, _ := strings.CutPrefix(msg.TaskID, "mtg_"+branchID+"_")
+	return id
+}
 
 // Label is the type and title for replies.
 func (m Meeting) Label() string {
@@ -130,7 +141,7 @@ const meetingUsage = "用法：会议 <类型> [标题]\n类型：党员大会�
 const signInButtonKey = "meeting_signin"
 
 func (b *Bot) openMeeting(ctx context.Context, req Request) (Reply, error) {
-	if len(req.Args) == 0 || !slices.Contains(MeetingTypes, req.Args[0]) {
+	if len(req.Args) == 0 || !slices.Contains(MeetingTypes, Normalize(req.Args[0])) {
 		return Reply{Text: meetingUsage}, nil
 	}
 	branchID := req.Member.BranchID
@@ -139,7 +150,7 @@ func (b *Bot) openMeeting(ctx context.Context, req Request) (Reply, error) {
 	}
 	m := Meeting{
 		ID: meetingID(req), BranchID: branchID,
-		Type: req.Args[0], Title: strings.Join(req.Args[1:], " "), Code: b.NewCode(),
+		Type: Normalize(req.Args[0]), Title: strings.Join(req.Args[1:], " "), Code: b.NewCode(),
 		OpenedBy: req.Member.UserID, OpenedAt: req.Now, ExpiresAt: req.Now.Add(b.SignInWindow),
 	}
 	current, opened, err := b.Meetings.OpenMeeting(ctx, m)
@@ -170,11 +181,17 @@ func (b *Bot) openMeeting(ctx context.Context, req Request) (Reply, error) {
 	reply := Reply{Text: fmt.Sprintf("已开启 %s\n签到码：%s（%s 前有效）\n已通知本支部 %d 名党员。会后发送“结束会议”查看到会情况。",
 		m.Label(), m.Code, until, len(to))}
 	if len(to) > 0 {
-		reply.Notices = []Notice{{To: to, Card: &Card{
-			TaskID: m.TaskID(), Title: m.Label(),
-			Description: fmt.Sprintf("请点击下方按钮签到，或发送“签到 %s”。%s 前有效；不能参加请发送“请假 原因”。", m.Code, until),
-			ButtonText:  "签到", ButtonKey: signInButtonKey,
-		}}}
+		// Members on the WeChat plugin (微工作台) see no cards: the code
+		// also goes out as text, which every client shows.
+		reply.Notices = []Notice{
+			{To: to, Card: &Card{
+				Title:       m.Label(),
+				Description: fmt.Sprintf("签到码 %s，%s 前有效", m.Code, until),
+				ButtonText:  "签到", ButtonKey: m.SignInKey(),
+			}},
+			{To: to, Text: fmt.Sprintf("【会议签到】%s\n签到码：%s（%s 前有效）\n点卡片上的“签到”，或发送“签到 %s”。不能参加请发送“请假 原因”。",
+				m.Label(), m.Code, until, m.Code)},
+		}
 	}
 	return reply, nil
 }
@@ -225,7 +242,7 @@ func (b *Bot) signInByCard(ctx context.Context, req Request) (Reply, error) {
 	if err != nil {
 		return Reply{}, fmt.Errorf("bot: open meeting: %w", err)
 	}
-	if !found || m.TaskID() != req.Msg.TaskID {
+	if !found || m.ID != clickedMeetingID(req.Msg, req.Member.BranchID) {
 		return Reply{ReplaceButton: "会议已结束"}, nil
 	}
 	_, expired, err := b.recordPresence(ctx, req, m, "card")
@@ -327,14 +344,14 @@ const correctUsage = "用法：更正 @userid 到会|请假|缺席 [说明]\n更
 
 // correct appends a correction to the open or latest meeting's record.
 func (b *Bot) correct(ctx context.Context, req Request) (Reply, error) {
-	if len(req.Args) < 2 || !strings.HasPrefix(req.Args[0], "@") {
+	if len(req.Args) < 2 || !strings.HasPrefix(Normalize(req.Args[0]), "@") {
 		return Reply{Text: correctUsage}, nil
 	}
 	target, rest, refusal, err := b.resolveTarget(ctx, req)
 	if err != nil || refusal != "" {
 		return Reply{Text: refusal}, err
 	}
-	status, ok := correctionWords[rest[0]]
+	status, ok := correctionWords[Normalize(rest[0])]
 	if !ok {
 		return Reply{Text: correctUsage}, nil
 	}

@@ -70,14 +70,30 @@ type Reply struct {
 func (r Reply) Empty() bool { return r.Text == "" && r.ReplaceButton == "" }
 
 // Notice is a message the bot pushes: to members (To) or to an app group
-// chat (ChatID). Exactly one of Text, Markdown, Card and Image is set.
+// chat (ChatID). Exactly one of Text, Markdown, Card, Image and
+// ButtonUpdate is set.
 type Notice struct {
-	To       []string `json:"to,omitempty"`      // userids
-	ChatID   string   `json:"chat_id,omitempty"` // an app group chat
-	Text     string   `json:"text,omitempty"`
-	Markdown string   `json:"markdown,omitempty"`
-	Card     *Card    `json:"card,omitempty"`
-	Image    *Image   `json:"image,omitempty"`
+	To           []string      `json:"to,omitempty"`      // userids
+	ChatID       string        `json:"chat_id,omitempty"` // an app group chat
+	Text         string        `json:"text,omitempty"`
+	Markdown     string        `json:"markdown,omitempty"`
+	Card         *Card         `json:"card,omitempty"`
+	Image        *Image        `json:"image,omitempty"`
+	ButtonUpdate *ButtonUpdate `json:"button_update,omitempty"`
+}
+
+// ButtonUpdate relabels the clicked button of a card that To received,
+// after the click's passive reply was too late to do it (WeCom
+// update_template_card; the response code is single use, valid 72 h).
+type ButtonUpdate struct {
+	ResponseCode string `json:"response_code"`
+	ReplaceName  string `json:"replace_name"`
+}
+
+// Delivery is what WeCom said about a notice it accepted: the recipients
+// it did not deliver to (left the company, never activated, no licence).
+type Delivery struct {
+	Undelivered []string
 }
 
 // Image is a picture to upload and send (e.g. the weekly chart).
@@ -113,9 +129,10 @@ type Outbox interface {
 	Enqueue(ctx context.Context, id string, n Notice) error
 }
 
-// Card is a button card (WeCom template_card, button_interaction).
+// Card is a button card (WeCom template_card, button_interaction). Its
+// task_id is the adapter's: WeCom wants a new one for every send, so a
+// click is matched by ButtonKey, which names what the card is about.
 type Card struct {
-	TaskID      string `json:"task_id"` // unique per app; comes back in the click event
 	Title       string `json:"title"`
 	Description string `json:"description"`
 	ButtonText  string `json:"button_text"`

@@ -5,7 +5,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
-	"unicode"
+
+	"golang.org/x/text/width"
 )
 
 // Request is one command invocation handed to a handler.
@@ -80,34 +81,26 @@ func NewRouter(cmds ...Command) (*Router, error) {
 	return r, nil
 }
 
-// Lookup splits normalised text into a command and its arguments.
+// Lookup splits text into a command and its arguments. Only the command
+// word is normalised for matching; the arguments are kept as the member
+// typed them (study content, reasons and titles are stored verbatim), and
+// a handler normalises the words it parses (dates, durations, keywords).
 func (r *Router) Lookup(text string) (cmd *Command, args []string, ok bool) {
-	words := strings.Fields(Normalize(text))
+	words := strings.Fields(text)
 	if len(words) == 0 {
 		return nil, nil, false
 	}
-	cmd, ok = r.byWord[words[0]]
+	cmd, ok = r.byWord[Normalize(words[0])]
 	return cmd, words[1:], ok
 }
 
 // Commands lists the table in registration order (for help).
 func (r *Router) Commands() []Command { return r.commands }
 
-// Normalize prepares user text for matching: full-width ASCII (letters,
-// digits, punctuation and the ideographic space) becomes half-width, case is
+// Normalize prepares a word for matching: full-width forms (letters,
+// digits, punctuation, the ideographic space) become half-width, case is
 // folded, a leading slash is dropped and surrounding space trimmed. Phones
 // switch input methods mid-word, so "ＣｈｅｃｋＩｎ" and "/checkin" must match.
 func Normalize(s string) string {
-	var b strings.Builder
-	b.Grow(len(s))
-	for _, r := range s {
-		switch {
-		case r == '\u3000':
-			r = ' '
-		case r >= '\uFF01' && r <= '\uFF5E':
-			r -= 0xFEE0
-		}
-		b.WriteRune(unicode.ToLower(r))
-	}
-	return strings.TrimPrefix(strings.TrimSpace(b.String()), "/")
+	return strings.TrimPrefix(strings.TrimSpace(strings.ToLower(width.Fold.String(s))), "/")
 }

@@ -76,6 +76,7 @@ func weekStart(d Date) Date {
 
 // parseStudyDay reads a leading day word: 昨天, 前天, 周一 … 周日, 11-20.
 func parseStudyDay(word string, today Date) (Date, bool) {
+	word = Normalize(word)
 	weekdays := map[string]int{"一": 0, "二": 1, "三": 2, "四": 3, "五": 4, "六": 5, "日": 6, "天": 6}
 	for _, prefix := range []string{"周", "星期", "礼拜"} {
 		if rest, ok := strings.CutPrefix(word, prefix); ok {

@@ -35,7 +35,8 @@ type Config struct {
 	Concurrency   int           // sends in flight per process (default 4)
 	MaxRetry      int           // attempts after the first (default 8)
 	RetryBase     time.Duration // first retry delay, doubling each time up to 10 min (default 2 s)
-	RateLimitWait time.Duration // delay after errcode 45009 (default 60 s: WeCom blocks for the window)
+	RateLimitWait time.Duration // first delay after errcode 45009, then ×10 and ×60 (default 60 s: 1, 10, 60 min)
+	ConfigPause   time.Duration // how long every send waits after a configuration error (default 10 min)
 	Retention     time.Duration // done tasks kept, their ids reserved (default 48 h)
 	PollInterval  time.Duration // how often an idle worker looks for work (default 1 s)
 }
@@ -58,6 +59,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.RateLimitWait <= 0 {
 		c.RateLimitWait = time.Minute
+	}
+	if c.ConfigPause <= 0 {
+		c.ConfigPause = 10 * time.Minute
 	}
 	if c.Retention <= 0 {
 		c.Retention = 48 * time.Hour
@@ -98,9 +102,12 @@ func (o *Outbox) Enqueue(ctx context.Context, id string, n bot.Notice) error {
 
 // noticeTask is a notice task's payload. Checked means the rate limiter
 // already admitted its recipients: send it as it is, however often retried.
+// Root and Holds name the copies made while sending is paused.
 type noticeTask struct {
 	Notice  bot.Notice `json:"notice"`
 	Checked bool       `json:"checked,omitempty"`
+	Root    string     `json:"root,omitempty"`
+	Holds   int        `json:"holds,omitempty"`
 }
 
 func (o *Outbox) enqueueNotice(ctx context.Context, id string, n bot.Notice, delay time.Duration) error {
@@ -239,11 +246,46 @@ func (o *Outbox) remember(ctx context.Context, key string, v any, out any) error
 	return nil
 }
 
-// backoff is the retry delay: RateLimitWait after a frequency block,
-// otherwise RetryBase doubling per attempt, ±20 % jitter, at most 10 min.
+// Pause says why sending is paused, and until when; Reason is "" when not.
+type Pause struct {
+	Reason string
+	Until  time.Time
+}
+
+// Paused reports a pause set after a configuration error (see WorkerConfig.ConfigFix).
+// It is shared by every replica and ends by itself: the next send tries again.
+func (o *Outbox) Paused(ctx context.Context) (Pause, error) {
+	key := o.cfg.KeyPrefix + "paused"
+	pipe := o.rdb.Pipeline()
+	reason := pipe.Get(ctx, key)
+	ttl := pipe.PTTL(ctx, key)
+	if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
+		return Pause{}, fmt.Errorf("outbox: read pause: %w", err)
+	}
+	if reason.Val() == "" {
+		return Pause{}, nil
+	}
+	return Pause{Reason: reason.Val(), Until: time.Now().Add(max(ttl.Val(), 0))}, nil
+}
+
+func (o *Outbox) pause(ctx context.Context, reason string) error {
+	if err := o.rdb.Set(ctx, o.cfg.KeyPrefix+"paused", reason, o.cfg.ConfigPause).Err(); err != nil {
+		return fmt.Errorf("outbox: pause: %w", err)
+	}
+	return nil
+}
+
+// rateLimitSteps multiply RateLimitWait on the first, second and later
+// frequency blocks: WeCom's minute blocks last a minute, its hour blocks
+// an hour, and eight one-minute retries would dead-letter the message.
+var rateLimitSteps = []time.Duration{1, 10, 60}
+
+// backoff is the retry delay after n retries (asynq counts from 0): after a frequency block RateLimitWait times
+// 1, 10, then 60; otherwise RetryBase doubling per attempt, ±20 % jitter,
+// at most 10 min.
 func (o *Outbox) backoff(n int, err error, rateLimited func(error) bool) time.Duration {
 	if rateLimited != nil && rateLimited(err) {
-		return o.cfg.RateLimitWait
+		return o.cfg.RateLimitWait * rateLimitSteps[min(max(n, 0), len(rateLimitSteps)-1)]
 	}
 	d := o.cfg.RetryBase << min(max(n-1, 0), 20)
 	d = min(d, 10*time.Minute)

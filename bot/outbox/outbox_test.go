@@ -19,7 +19,11 @@ func TestBackoff(t *testing.T) {
 		{2, errors.New("busy"), 3600 * time.Millisecond, 4400 * time.Millisecond},
 		{5, errors.New("busy"), 28800 * time.Millisecond, 35200 * time.Millisecond},
 		{30, errors.New("busy"), 9 * time.Minute, 11 * time.Minute},
-		{1, limited, time.Minute, time.Minute},
+		// WeCom's hour-level blocks last an hour: the wait grows 1 → 10 → 60 min.
+		{0, limited, time.Minute, time.Minute},
+		{1, limited, 10 * time.Minute, 10 * time.Minute},
+		{2, limited, time.Hour, time.Hour},
+		{7, limited, time.Hour, time.Hour},
 	}
 	for _, tc := range tests {
 		for range 20 { // jitter

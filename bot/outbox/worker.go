@@ -14,7 +14,7 @@ import (
 
 // Deliverer sends one notice (wecom.Client).
 type Deliverer interface {
-	Notify(ctx context.Context, n bot.Notice) error
+	Notify(ctx context.Context, n bot.Notice) (bot.Delivery, error)
 }
 
 // JobRunner computes a job run's messages (bot.Bot).
@@ -38,6 +38,12 @@ type WorkerConfig struct {
 	Limiter     Limiter          // nil: no limits
 	Transient   func(error) bool // may a failed send succeed later?
 	RateLimited func(error) bool // was it a frequency block (wait the window)?
+	// ConfigFix recognises configuration errors (WeCom 60020, 48002, a
+	// wrong secret) and names the fix. Such an error pauses every send for
+	// Config.ConfigPause instead of archiving: messages wait for the fix.
+	ConfigFix func(error) (fix string, ok bool)
+	// Undelivered records recipients WeCom accepted but did not reach.
+	Undelivered bot.DeliveryLog
 	Log         *slog.Logger
 	Now         func() time.Time
 }
@@ -59,6 +65,9 @@ func (o *Outbox) Worker(cfg WorkerConfig) *Worker {
 	}
 	if cfg.Transient == nil {
 		cfg.Transient = func(error) bool { return true }
+	}
+	if cfg.ConfigFix == nil {
+		cfg.ConfigFix = func(error) (string, bool) { return "", false }
 	}
 	w := &Worker{o: o, cfg: cfg}
 	w.srv = asynq.NewServerFromRedisClient(o.rdb, asynq.Config{
@@ -115,21 +124,63 @@ func (w *Worker) handleNotice(ctx context.Context, id string, payload []byte) er
 	}
 	n := nt.Notice
 	log := w.cfg.Log.With(slog.String("task", id), slog.Int("recipients", len(n.To)), slog.String("chat", n.ChatID))
+	if paused, err := w.o.Paused(ctx); err != nil {
+		return err
+	} else if paused.Reason != "" {
+		return w.hold(ctx, id, nt, paused.Until.Sub(w.cfg.Now()))
+	}
 	if !nt.Checked && w.cfg.Limiter != nil {
 		return w.splitByLimits(ctx, id, n, log)
 	}
-	err := w.cfg.Deliver.Notify(ctx, n)
-	switch {
-	case err == nil:
+	d, err := w.cfg.Deliver.Notify(ctx, n)
+	if err == nil {
 		log.Debug("sent")
+		w.recordUndelivered(ctx, d, log)
 		return nil
-	case w.cfg.Transient(err):
+	}
+	if fix, ok := w.cfg.ConfigFix(err); ok {
+		log.Error("WeCom refuses this install's configuration; pausing every send until it is fixed",
+			slog.Any("error", err), slog.String("fix", fix), slog.Duration("pause", w.o.cfg.ConfigPause))
+		if perr := w.o.pause(ctx, err.Error()+" — "+fix); perr != nil {
+			return perr
+		}
+		return w.hold(ctx, id, nt, w.o.cfg.ConfigPause)
+	}
+	if w.cfg.Transient(err) {
 		retried, _ := asynq.GetRetryCount(ctx)
 		log.Warn("send failed; will retry", slog.Int("attempt", retried+1), slog.Any("error", err))
 		return fmt.Errorf("outbox: send: %w", err)
 	}
 	log.Error("send failed permanently; archived as a dead letter", slog.Any("error", err))
 	return fmt.Errorf("outbox: send: %v: %w", err, asynq.SkipRetry)
+}
+
+// recordUndelivered keeps who WeCom did not reach, for the secretaries'
+// summary. Losing this note is not worth resending the message for.
+func (w *Worker) recordUndelivered(ctx context.Context, d bot.Delivery, log *slog.Logger) {
+	if len(d.Undelivered) == 0 {
+		return
+	}
+	log.Warn("WeCom accepted the message but did not deliver it to some recipients (left, inactive or unlicensed)",
+		slog.Any("userids", d.Undelivered))
+	if w.cfg.Undelivered == nil {
+		return
+	}
+	if err := w.cfg.Undelivered.MarkUndelivered(ctx, d.Undelivered, w.cfg.Now()); err != nil {
+		log.Warn("record undelivered recipients", slog.Any("error", err))
+	}
+}
+
+// hold puts a notice back for later without spending its retries: a copy
+// under a derived id runs after wait, and this task is done. The copy's id
+// depends only on the task, so a retried hold makes the same copy.
+func (w *Worker) hold(ctx context.Context, id string, nt noticeTask, wait time.Duration) error {
+	if nt.Root == "" {
+		nt.Root = id
+	}
+	nt.Holds++
+	wait = max(wait, time.Second)
+	return w.o.enqueueTask(ctx, fmt.Sprintf("%s:hold%d", nt.Root, nt.Holds), nt, wait)
 }
 
 func (w *Worker) splitByLimits(ctx context.Context, id string, n bot.Notice, log *slog.Logger) error {

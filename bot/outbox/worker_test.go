@@ -23,13 +23,13 @@ type recorder struct {
 	got map[string]int
 }
 
-func (r *recorder) Notify(_ context.Context, n bot.Notice) error {
+func (r *recorder) Notify(_ context.Context, n bot.Notice) (bot.Delivery, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	for _, u := range n.To {
 		r.got[u]++
 	}
-	return nil
+	return bot.Delivery{}, nil
 }
 
 func (r *recorder) counts() map[string]int {

@@ -252,17 +252,22 @@ func (h *Callback) handle(ctx context.Context, msg bot.Message, log *slog.Logger
 const lateFailureText = "抱歉，刚才的消息没有处理成功，请稍后再发一次。"
 
 func (h *Callback) deliverLate(ctx context.Context, msg bot.Message, o outcome, log *slog.Logger) {
-	text := o.reply.Text
-	if o.err != nil {
+	n := bot.Notice{To: []string{msg.From}, Text: o.reply.Text}
+	switch {
+	case o.err != nil:
 		log.ErrorContext(ctx, "late message failed", slog.Any("error", o.err))
-		text = lateFailureText
+		n.Text = lateFailureText
+	case o.reply.ReplaceButton != "" && msg.ResponseCode != "":
+		// Too late for a passive update_button: relabel the clicked button
+		// with the click's own response code (single use, valid 72 h).
+		n.Text, n.ButtonUpdate = "", &bot.ButtonUpdate{ResponseCode: msg.ResponseCode, ReplaceName: o.reply.ReplaceButton}
 	}
-	if text == "" || h.cfg.Outbox == nil {
+	if (n.Text == "" && n.ButtonUpdate == nil) || h.cfg.Outbox == nil {
 		return
 	}
 	ctx, cancel := context.WithTimeout(ctx, h.cfg.HandleTimeout)
 	defer cancel()
-	if err := h.cfg.Outbox.Enqueue(ctx, "reply:"+msg.DedupeKey(), bot.Notice{To: []string{msg.From}, Text: text}); err != nil {
+	if err := h.cfg.Outbox.Enqueue(ctx, "reply:"+msg.DedupeKey(), n); err != nil {
 		log.ErrorContext(ctx, "enqueue late reply", slog.Any("error", err))
 	}
 }

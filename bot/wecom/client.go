@@ -3,62 +3,28 @@ package wecom
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
-	"mime/multipart"
+	"io"
+	"log/slog"
 	"net/http"
-	"net/textproto"
 	"net/url"
 	"regexp"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
-	"unicode/utf8"
 
 	"github.com/silenceper/wechat/v2/cache"
 	"github.com/silenceper/wechat/v2/credential"
-	"github.com/silenceper/wechat/v2/util"
-
-	"github.com/partybot/partybot/bot"
 )
 
 // DefaultAPIBase is WeCom's public API host. Private deployments and
 // 政务微信 use another one (config wecom.api_base).
 const DefaultAPIBase = "https://qyapi.weixin.qq.com"
 
-// installed remembers what InstallTransport set.
-var installed struct {
-	sync.Mutex
-	done    bool
-	base    string
-	timeout time.Duration
-}
-
-// InstallTransport points silenceper's HTTP layer at apiBase with a client
-// that has a timeout. silenceper keeps both in package globals
-// (util.SetURIModifier, util.DefaultHTTPClient), so this is called once, from
-// main or a test's TestMain, never per request.
-func InstallTransport(apiBase string, timeout time.Duration) {
-	apiBase = strings.TrimRight(apiBase, "/")
-	installed.Lock()
-	defer installed.Unlock()
-	if installed.done && installed.base == apiBase && installed.timeout == timeout {
-		return // installing the same again must not touch globals others read
-	}
-	installed.done, installed.base, installed.timeout = true, apiBase, timeout
-	util.DefaultHTTPClient = &http.Client{Timeout: timeout}
-	if apiBase == "" || apiBase == DefaultAPIBase {
-		util.SetURIModifier(nil)
-		return
-	}
-	util.SetURIModifier(func(uri string) string {
-		if rest, ok := strings.CutPrefix(uri, DefaultAPIBase); ok {
-			return apiBase + rest
-		}
-		return uri
-	})
-}
+// DefaultAPITimeout bounds one API request when the caller gives no client.
+const DefaultAPITimeout = 10 * time.Second
 
 // APIError is a non-zero errcode from WeCom (codes: WeCom doc 90313).
 type APIError struct {
@@ -71,10 +37,34 @@ func (e *APIError) Error() string {
 	return fmt.Sprintf("wecom: %s: errcode %d: %s", e.API, e.Code, e.Msg)
 }
 
+// configFixes are the errcodes that no retry can fix: the install is
+// misconfigured, and an operator must act. Each names the fix.
+var configFixes = map[int64]string{
+	60020:  "this server's egress IP is not in the app's 企业可信IP: add it in the admin console (应用管理 → the app → 企业可信IP); it takes effect after a minute",
+	48002:  "the app may not call this API: check the app's 可见范围 and API permissions (app group chats need the root department in the visible range)",
+	40001:  "wecom.secret is wrong or was reset: copy the app's current Secret into the config",
+	40013:  "wecom.corp_id is wrong: copy the 企业ID from 我的企业",
+	40091:  "wecom.secret is not valid for this corp: copy the app's Secret again",
+	40056:  "wecom.agent_id is wrong: copy the app's AgentId",
+	301002: "the access token belongs to another app: check wecom.agent_id against wecom.secret",
+}
+
+// ConfigFix reports whether err is a configuration error (see configFixes)
+// and, if so, what an operator must do about it.
+func ConfigFix(err error) (fix string, ok bool) {
+	var apiErr *APIError
+	if !errors.As(err, &apiErr) {
+		return "", false
+	}
+	fix, ok = configFixes[apiErr.Code]
+	return fix, ok
+}
+
 // Transient reports whether a failed call may succeed if tried again later:
 // WeCom busy (-1), rate limits (45009, 45033), and network or HTTP-level
 // failures. Other errcodes (81013 no valid recipient, 40003 bad userid …)
-// and a missing secret are permanent.
+// and a missing secret are permanent. Configuration errors are neither:
+// ask ConfigFix first.
 func Transient(err error) bool {
 	var apiErr *APIError
 	switch {
@@ -101,215 +91,203 @@ func tokenExpired(err error) bool {
 	return errors.As(err, &apiErr) && (apiErr.Code == 40014 || apiErr.Code == 42001 || apiErr.Code == 42009)
 }
 
-// ClientConfig identifies the app.
+// ClientConfig identifies the app and says how to reach WeCom.
 type ClientConfig struct {
 	CorpID  string
 	AgentID int
 	Secret  string
 	Cache   cache.Cache // where the access token lives (Redis in production)
+
+	BaseURL string       // "" means DefaultAPIBase
+	HTTP    *http.Client // nil means a client with DefaultAPITimeout
+	Log     *slog.Logger // nil means slog.Default()
+	Now     func() time.Time
+	// TokenPause is how long gettoken is not called again after it failed
+	// with a configuration error: WeCom bans an IP for an hour after
+	// repeated wrong secrets. Default 10 min.
+	TokenPause time.Duration
 }
 
-// Client calls WeCom's server API for one self-built app.
+// Client calls WeCom's server API for one self-built app. It holds no
+// process-wide state: two clients may point at two hosts.
 type Client struct {
 	cfg      ClientConfig
-	token    credential.AccessTokenContextHandle
-	tokenKey string // the key silenceper caches the token under
+	tokenKey string // the cache key of this app's token
+
+	tokenMu      sync.Mutex
+	tokenBlocked time.Time // no gettoken before this
+	tokenErr     error     // why
 }
 
-// NewClient returns a client whose access token is fetched and cached by
-// silenceper's WorkAccessToken in cfg.Cache, one token per (corp, agent).
+// NewClient returns a client whose access token is cached in cfg.Cache,
+// one token per (corp, agent), under silenceper's key format.
 func NewClient(cfg ClientConfig) *Client {
-	agent := strconv.Itoa(cfg.AgentID)
+	cfg.BaseURL = strings.TrimRight(cfg.BaseURL, "/")
+	if cfg.BaseURL == "" {
+		cfg.BaseURL = DefaultAPIBase
+	}
+	if cfg.HTTP == nil {
+		cfg.HTTP = &http.Client{Timeout: DefaultAPITimeout}
+	}
+	if cfg.Log == nil {
+		cfg.Log = slog.Default()
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.TokenPause <= 0 {
+		cfg.TokenPause = 10 * time.Minute
+	}
 	return &Client{
-		cfg:   cfg,
-		token: credential.NewWorkAccessToken(cfg.CorpID, cfg.Secret, agent, credential.CacheKeyWorkPrefix, cfg.Cache),
-		// Must match credential.WorkAccessToken's key format, so that an
-		// invalid token can be dropped; TestClientRefreshesExpiredToken guards it.
-		tokenKey: fmt.Sprintf("%s_access_token_%s_%s", credential.CacheKeyWorkPrefix, cfg.CorpID, agent),
+		cfg:      cfg,
+		tokenKey: fmt.Sprintf("%s_access_token_%s_%d", credential.CacheKeyWorkPrefix, cfg.CorpID, cfg.AgentID),
 	}
 }
 
 // TokenCacheKey is the cache key of this app's access token.
 func (c *Client) TokenCacheKey() string { return c.tokenKey }
 
-// maxTextBytes is message/send's limit for text content (doc 90236).
-const maxTextBytes = 2048
+// ErrNoSecret means the app secret is not configured, so no API call can be made.
+var ErrNoSecret = errors.New("wecom.secret is not set, so the API is off")
 
-// SendText sends text to one member (implements TextSender).
-func (c *Client) SendText(ctx context.Context, userID, text string) error {
-	_, err := c.SendTextTo(ctx, []string{userID}, text)
-	return err
-}
-
-// SendResult is message/send's answer beyond errcode.
-type SendResult struct {
-	InvalidUser    string `json:"invaliduser"`
-	UnlicensedUser string `json:"unlicenseduser"`
-	MsgID          string `json:"msgid"`
-}
-
-// SendTextTo sends one text to up to 1000 members.
-// Specs: https://developer.work.weixin.qq.com/document/path/90236
-func (c *Client) SendTextTo(ctx context.Context, userIDs []string, text string) (SendResult, error) {
-	if len(userIDs) == 0 || len(userIDs) > 1000 {
-		return SendResult{}, fmt.Errorf("wecom: message/send takes 1 to 1000 users, got %d", len(userIDs))
+// accessToken returns the cached token or fetches one. Fetches are
+// serialised per client, and after a configuration error none is made for
+// TokenPause: the same error is returned instead.
+func (c *Client) accessToken(ctx context.Context) (string, error) {
+	if token, ok := cache.GetContext(ctx, c.cfg.Cache, c.tokenKey).(string); ok && token != "" {
+		return token, nil
 	}
-	req := struct {
-		ToUser  string `json:"touser"`
-		MsgType string `json:"msgtype"`
-		AgentID int    `json:"agentid"`
-		Text    struct {
-			Content string `json:"content"`
-		} `json:"text"`
-	}{ToUser: strings.Join(userIDs, "|"), MsgType: "text", AgentID: c.cfg.AgentID}
-	req.Text.Content = truncateBytes(text, maxTextBytes)
-	var resp struct {
-		util.CommonError
-		SendResult
+	c.tokenMu.Lock()
+	defer c.tokenMu.Unlock()
+	if token, ok := cache.GetContext(ctx, c.cfg.Cache, c.tokenKey).(string); ok && token != "" {
+		return token, nil // another caller fetched it meanwhile
 	}
-	if err := c.post(ctx, "message/send", req, &resp); err != nil {
-		return SendResult{}, err
+	if c.cfg.Now().Before(c.tokenBlocked) {
+		return "", c.tokenErr
 	}
-	return resp.SendResult, nil
-}
-
-// Notify sends a notice: to its members through message/send (in batches
-// of at most 1000) or to its group chat through appchat/send. An image is
-// uploaded first.
-func (c *Client) Notify(ctx context.Context, n bot.Notice) error {
-	msgType, body, err := c.content(ctx, n)
+	q := url.Values{"corpid": {c.cfg.CorpID}, "corpsecret": {c.cfg.Secret}}
+	raw, err := c.do(ctx, http.MethodGet, "gettoken", q, nil, "")
 	if err != nil {
-		return err
-	}
-	var resp struct {
-		util.CommonError
-		SendResult
-	}
-	if n.ChatID != "" {
-		// Specs: https://developer.work.weixin.qq.com/document/path/90248
-		return c.post(ctx, "appchat/send", map[string]any{"chatid": n.ChatID, "msgtype": msgType, msgType: body}, &resp)
-	}
-	for _, part := range n.Split() {
-		req := map[string]any{"touser": strings.Join(part.To, "|"), "msgtype": msgType, "agentid": c.cfg.AgentID, msgType: body}
-		if err := c.post(ctx, "message/send", req, &resp); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// content renders a notice's body for message/send and appchat/send.
-func (c *Client) content(ctx context.Context, n bot.Notice) (msgType string, body any, err error) {
-	switch {
-	case n.Card != nil:
-		type button struct {
-			Text  string `json:"text"`
-			Style int    `json:"style"`
-			Key   string `json:"key"`
-		}
-		return "template_card", map[string]any{
-			"card_type":   "button_interaction",
-			"main_title":  map[string]string{"title": n.Card.Title, "desc": n.Card.Description},
-			"task_id":     n.Card.TaskID,
-			"button_list": []button{{Text: n.Card.ButtonText, Style: 1, Key: n.Card.ButtonKey}},
-		}, nil
-	case n.Image != nil:
-		id, err := c.UploadImage(ctx, n.Image.Name, n.Image.PNG)
-		if err != nil {
-			return "", nil, err
-		}
-		return "image", map[string]string{"media_id": id}, nil
-	case n.Markdown != "":
-		return "markdown", map[string]string{"content": truncateBytes(n.Markdown, maxTextBytes)}, nil
-	}
-	return "text", map[string]string{"content": truncateBytes(n.Text, maxTextBytes)}, nil
-}
-
-// UploadImage uploads a temporary image (kept 3 days) and returns its media_id.
-// Specs: https://developer.work.weixin.qq.com/document/path/90253
-func (c *Client) UploadImage(ctx context.Context, name string, data []byte) (string, error) {
-	var body bytes.Buffer
-	mw := multipart.NewWriter(&body)
-	part, err := mw.CreatePart(textproto.MIMEHeader{
-		"Content-Disposition": {fmt.Sprintf(`form-data; name="media"; filename=%q; filelength=%d`, name, len(data))},
-		"Content-Type":        {"image/png"},
-	})
-	if err == nil {
-		_, err = part.Write(data)
-	}
-	if err == nil {
-		err = mw.Close()
-	}
-	if err != nil {
-		return "", fmt.Errorf("wecom: build upload: %w", err)
-	}
-	var resp struct {
-		util.CommonError
-		MediaID string `json:"media_id"`
-	}
-	header := map[string]string{"Content-Type": mw.FormDataContentType()}
-	send := func(uri string) ([]byte, error) { return util.HTTPPostContext(ctx, uri, body.Bytes(), header) }
-	if err := c.call(ctx, "media/upload", url.Values{"type": {"image"}}, send, &resp); err != nil {
 		return "", err
 	}
-	return resp.MediaID, nil
+	var resp credential.ResAccessToken
+	if err := decode(raw, "gettoken", &resp); err != nil {
+		if fix, ok := ConfigFix(err); ok {
+			c.tokenBlocked, c.tokenErr = c.cfg.Now().Add(c.cfg.TokenPause), err
+			c.cfg.Log.ErrorContext(ctx, "wecom: cannot get an access token; not asking again for a while",
+				slog.Any("error", err), slog.String("fix", fix), slog.Duration("pause", c.cfg.TokenPause))
+		}
+		return "", err
+	}
+	if resp.AccessToken == "" {
+		return "", errors.New("wecom: gettoken: empty access_token")
+	}
+	// Refresh well before WeCom's expiry, as silenceper does.
+	ttl := time.Duration(max(resp.ExpiresIn-1500, 60)) * time.Second
+	if err := cache.SetContext(ctx, c.cfg.Cache, c.tokenKey, resp.AccessToken, ttl); err != nil {
+		return "", fmt.Errorf("wecom: cache access token: %w", err)
+	}
+	return resp.AccessToken, nil
 }
 
 // post calls POST /cgi-bin/<api> with a JSON body.
 func (c *Client) post(ctx context.Context, api string, body, out any) error {
-	send := func(uri string) ([]byte, error) { return util.PostJSONContext(ctx, uri, body) }
-	return c.call(ctx, api, nil, send, out)
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false) // WeCom rejects \u003c-escaped text (40033)
+	if err := enc.Encode(body); err != nil {
+		return fmt.Errorf("wecom: %s: encode: %w", api, err)
+	}
+	return c.call(ctx, http.MethodPost, api, nil, buf.Bytes(), "application/json; charset=utf-8", out)
 }
 
 // get calls GET /cgi-bin/<api> with query parameters.
 func (c *Client) get(ctx context.Context, api string, query url.Values, out any) error {
-	send := func(uri string) ([]byte, error) { return util.HTTPGetContext(ctx, uri) }
-	return c.call(ctx, api, query, send, out)
+	return c.call(ctx, http.MethodGet, api, query, nil, "", out)
 }
 
 // call makes a request with a token, and once more with a fresh token when
-// WeCom says the cached one is no longer valid. send does the HTTP part.
-func (c *Client) call(ctx context.Context, api string, query url.Values, send func(uri string) ([]byte, error), out any) error {
-	err := c.callOnce(ctx, api, query, send, out)
+// WeCom says the cached one is no longer valid.
+func (c *Client) call(ctx context.Context, method, api string, query url.Values, body []byte, contentType string, out any) error {
+	err := c.callOnce(ctx, method, api, query, body, contentType, out)
 	if tokenExpired(err) {
 		if derr := cache.DeleteContext(ctx, c.cfg.Cache, c.tokenKey); derr != nil {
 			return fmt.Errorf("wecom: %s: drop expired token: %w", api, derr)
 		}
-		err = c.callOnce(ctx, api, query, send, out)
+		err = c.callOnce(ctx, method, api, query, body, contentType, out)
 	}
 	return err
 }
 
-// ErrNoSecret means the app secret is not configured, so no API call can be made.
-var ErrNoSecret = errors.New("wecom.secret is not set, so the API is off")
-
-func (c *Client) callOnce(ctx context.Context, api string, query url.Values, send func(uri string) ([]byte, error), out any) error {
+func (c *Client) callOnce(ctx context.Context, method, api string, query url.Values, body []byte, contentType string, out any) error {
 	if c.cfg.Secret == "" {
 		return fmt.Errorf("wecom: %s: %w", api, ErrNoSecret)
 	}
-	token, err := c.token.GetAccessTokenContext(ctx)
+	token, err := c.accessToken(ctx)
 	if err != nil {
-		return fmt.Errorf("wecom: get access token: %w", redacted{err})
+		return err
 	}
 	q := url.Values{"access_token": {token}}
 	for k, v := range query {
 		q[k] = v
 	}
-	raw, err := send(DefaultAPIBase + "/cgi-bin/" + api + "?" + q.Encode())
+	raw, err := c.do(ctx, method, api, q, body, contentType)
 	if err != nil {
-		return fmt.Errorf("wecom: %s: %w", api, redacted{err})
+		return err
 	}
-	if err := util.DecodeWithError(raw, out, api); err != nil {
-		var common *util.CommonError
-		if errors.As(err, &common) {
-			return &APIError{API: api, Code: common.ErrCode, Msg: common.ErrMsg}
-		}
+	return decode(raw, api, out)
+}
+
+// do sends one HTTP request to /cgi-bin/<api> and returns the body.
+func (c *Client) do(ctx context.Context, method, api string, query url.Values, body []byte, contentType string) ([]byte, error) {
+	var rd io.Reader
+	if body != nil {
+		rd = bytes.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, c.cfg.BaseURL+"/cgi-bin/"+api+"?"+query.Encode(), rd)
+	if err != nil {
+		return nil, fmt.Errorf("wecom: %s: %w", api, redacted{err})
+	}
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	resp, err := c.cfg.HTTP.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("wecom: %s: %w", api, redacted{err})
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(io.LimitReader(resp.Body, 8<<20))
+	if err != nil {
+		return nil, fmt.Errorf("wecom: %s: read: %w", api, err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("wecom: %s: HTTP %d", api, resp.StatusCode)
+	}
+	return raw, nil
+}
+
+// decode reads WeCom's errcode first, then the rest into out.
+func decode(raw []byte, api string, out any) error {
+	var common struct {
+		ErrCode int64  `json:"errcode"`
+		ErrMsg  string `json:"errmsg"`
+	}
+	if err := json.Unmarshal(raw, &common); err != nil {
+		return fmt.Errorf("wecom: %s: decode: %w", api, err)
+	}
+	if common.ErrCode != 0 {
+		return &APIError{API: api, Code: common.ErrCode, Msg: common.ErrMsg}
+	}
+	if out == nil {
+		return nil
+	}
+	if err := json.Unmarshal(raw, out); err != nil {
 		return fmt.Errorf("wecom: %s: decode: %w", api, err)
 	}
 	return nil
 }
 
-// secretInURL matches credentials that silenceper's errors quote in URLs.
+// secretInURL matches credentials that URLs in errors would quote.
 var secretInURL = regexp.MustCompile(`(access_token|corpsecret)=[^&\s"]+`)
 
 // redacted hides tokens and secrets in an error's text, keeping its chain.
@@ -317,16 +295,3 @@ type redacted struct{ err error }
 
 func (r redacted) Error() string { return secretInURL.ReplaceAllString(r.err.Error(), "$1=REDACTED") }
 func (r redacted) Unwrap() error { return r.err }
-
-// truncateBytes cuts s to at most n bytes on a rune boundary, marking the cut.
-func truncateBytes(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	const ellipsis = "…"
-	cut := n - len(ellipsis)
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
-		cut--
-	}
-	return s[:cut] + ellipsis
-}

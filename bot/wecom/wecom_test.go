@@ -20,10 +20,14 @@ import (
 	"github.com/partybot/partybot/bot/wecom/wecomtest"
 )
 
-// fake is the package's one fake qyapi: silenceper's transport is process-wide.
+// fake is the package's fake qyapi.
 var fake = wecomtest.NewFakeAPI(wecomtest.CorpID, wecomtest.Secret)
 
-func TestMain(m *testing.M) { os.Exit(wecomtest.RunWith(m, fake)) }
+func TestMain(m *testing.M) {
+	code := m.Run()
+	fake.Close()
+	os.Exit(code)
+}
 
 // handlerFunc adapts a function to wecom.MessageHandler.
 type handlerFunc func(ctx context.Context, msg bot.Message) (bot.Reply, error)
@@ -62,11 +66,12 @@ func (c *mapCache) Delete(k string) error {
 type directOutbox struct{ c *wecom.Client }
 
 func (d directOutbox) Enqueue(ctx context.Context, _ string, n bot.Notice) error {
-	return d.c.Notify(ctx, n)
+	_, err := d.c.Notify(ctx, n)
+	return err
 }
 
 func newClient() *wecom.Client {
-	return wecom.NewClient(wecom.ClientConfig{CorpID: wecomtest.CorpID, AgentID: wecomtest.AgentID, Secret: wecomtest.Secret, Cache: &mapCache{m: map[string]any{}}})
+	return wecom.NewClient(wecom.ClientConfig{BaseURL: fake.URL(), CorpID: wecomtest.CorpID, AgentID: wecomtest.AgentID, Secret: wecomtest.Secret, Cache: &mapCache{m: map[string]any{}}})
 }
 
 type harness struct {
@@ -276,7 +281,7 @@ func TestMethodNotAllowed(t *testing.T) {
 func TestClientRefreshesExpiredToken(t *testing.T) {
 	fake.Reset()
 	cache := &mapCache{m: map[string]any{}}
-	c := wecom.NewClient(wecom.ClientConfig{CorpID: wecomtest.CorpID, AgentID: wecomtest.AgentID, Secret: wecomtest.Secret, Cache: cache})
+	c := wecom.NewClient(wecom.ClientConfig{BaseURL: fake.URL(), CorpID: wecomtest.CorpID, AgentID: wecomtest.AgentID, Secret: wecomtest.Secret, Cache: cache})
 	ctx := t.Context()
 	if err := c.SendText(ctx, "lisi", "one"); err != nil {
 		t.Fatal(err)
@@ -313,13 +318,13 @@ func TestClientErrors(t *testing.T) {
 		t.Fatalf("err=%v, want APIError 81013", err)
 	}
 
-	wrong := wecom.NewClient(wecom.ClientConfig{CorpID: wecomtest.CorpID, AgentID: wecomtest.AgentID, Secret: "wrong-secret", Cache: &mapCache{m: map[string]any{}}})
+	wrong := wecom.NewClient(wecom.ClientConfig{BaseURL: fake.URL(), CorpID: wecomtest.CorpID, AgentID: wecomtest.AgentID, Secret: "wrong-secret", Cache: &mapCache{m: map[string]any{}}})
 	err = wrong.SendText(ctx, "lisi", "hi")
 	if err == nil || strings.Contains(err.Error(), "wrong-secret") {
 		t.Fatalf("err=%v, want an error that does not quote the secret", err)
 	}
 
-	off := wecom.NewClient(wecom.ClientConfig{CorpID: wecomtest.CorpID, AgentID: wecomtest.AgentID, Cache: &mapCache{m: map[string]any{}}})
+	off := wecom.NewClient(wecom.ClientConfig{BaseURL: fake.URL(), CorpID: wecomtest.CorpID, AgentID: wecomtest.AgentID, Cache: &mapCache{m: map[string]any{}}})
 	if err := off.SendText(ctx, "lisi", "hi"); err == nil || !strings.Contains(err.Error(), "wecom.secret") {
 		t.Fatalf("err=%v, want it to name wecom.secret", err)
 	}
@@ -342,7 +347,7 @@ func TestCardClickGetsUpdateButton(t *testing.T) {
 		seen <- m
 		return bot.Reply{ReplaceButton: "已签到"}, nil
 	}), nil)
-	resp, err := h.wc.Post(h.wc.CardEventXML("lisi", "meeting_signin", "mtg_tech_1", time.Now()))
+	resp, err := h.wc.Post(h.wc.CardEventXML("lisi", "meeting_signin", "mtg_tech_1", fake.IssueResponseCode("lisi"), time.Now()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -360,8 +365,8 @@ func TestNotifyBatchesByThousand(t *testing.T) {
 	for i := range to {
 		to[i] = fmt.Sprintf("u%04d", i)
 	}
-	card := &bot.Card{TaskID: "t1", Title: "会议", Description: "请签到", ButtonText: "签到", ButtonKey: "k"}
-	if err := newClient().Notify(t.Context(), bot.Notice{To: to, Card: card}); err != nil {
+	card := &bot.Card{Title: "会议", Description: "请签到", ButtonText: "签到", ButtonKey: "k"}
+	if _, err := newClient().Notify(t.Context(), bot.Notice{To: to, Card: card}); err != nil {
 		t.Fatal(err)
 	}
 	calls := fake.Calls("message/send")

@@ -38,8 +38,7 @@ type App struct {
 	ln  net.Listener
 }
 
-// NewApp wires the parts. It does no network I/O. The WeCom transport
-// (wecom.InstallTransport) is process-wide and is installed by the caller.
+// NewApp wires the parts. It does no network I/O.
 func NewApp(cfg Config, log *slog.Logger) (*App, error) {
 	loc, err := time.LoadLocation(cfg.Timezone)
 	if err != nil {
@@ -57,18 +56,19 @@ func NewApp(cfg Config, log *slog.Logger) (*App, error) {
 	})
 
 	a.Bot, err = bot.New(bot.Deps{
-		Roster:   a.Store,
-		Dedupe:   a.Store,
-		Checkins: a.Store,
-		Leaves:   a.Store,
-		Audit:    a.Store,
-		Meetings: a.Store,
-		Studies:  a.Store,
-		Outbox:   a.Outbox,
-		Location: loc,
-		Calendar: cal,
-		Now:      func() time.Time { return a.Now() },
-		Log:      log,
+		Roster:     a.Store,
+		Dedupe:     a.Store,
+		Checkins:   a.Store,
+		Leaves:     a.Store,
+		Audit:      a.Store,
+		Meetings:   a.Store,
+		Studies:    a.Store,
+		Outbox:     a.Outbox,
+		Deliveries: a.Store,
+		Location:   loc,
+		Calendar:   cal,
+		Now:        func() time.Time { return a.Now() },
+		Log:        log,
 
 		SignInWindow: cfg.Rules.MeetingSignInWindow,
 		Cadence:      cfg.cadence(),
@@ -80,7 +80,9 @@ func NewApp(cfg Config, log *slog.Logger) (*App, error) {
 	}
 	a.WeCom = wecom.NewClient(wecom.ClientConfig{
 		CorpID: cfg.WeCom.CorpID, AgentID: cfg.WeCom.AgentID, Secret: cfg.WeCom.Secret,
-		Cache: a.Store.TokenCache(),
+		Cache:   a.Store.TokenCache(),
+		BaseURL: cfg.WeCom.APIBase, HTTP: &http.Client{Timeout: cfg.WeCom.APITimeout},
+		Log: log, Now: func() time.Time { return a.Now() },
 	})
 	crypto, err := wecom.NewCrypto(cfg.WeCom.Token, cfg.WeCom.EncodingAESKey, cfg.WeCom.CorpID)
 	if err != nil {
@@ -98,7 +100,8 @@ func NewApp(cfg Config, log *slog.Logger) (*App, error) {
 
 	a.Worker = a.Outbox.Worker(outbox.WorkerConfig{
 		Deliver: a.WeCom, Jobs: a.Bot, Limiter: a.Store.Limiter(store.DefaultLimits),
-		Transient: wecom.Transient, RateLimited: wecom.RateLimited, Log: log,
+		Transient: wecom.Transient, RateLimited: wecom.RateLimited, ConfigFix: wecom.ConfigFix,
+		Undelivered: a.Store, Log: log,
 		Now: func() time.Time { return a.Now() },
 	})
 	a.Scheduler, err = schedule.New(cfg.Schedule, loc, a.Outbox, log)
@@ -123,7 +126,10 @@ func NewApp(cfg Config, log *slog.Logger) (*App, error) {
 	return a, nil
 }
 
-// ready reports whether Redis answers: without it no message can be stored.
+// ready reports whether Redis answers: without it no message can be
+// stored (503). Sending paused by a WeCom configuration error is
+// "degraded": still 200, since callbacks are answered and must keep
+// coming, but the body says what to fix.
 func (a *App) ready(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 	defer cancel()
@@ -131,7 +137,35 @@ func (a *App) ready(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "redis unavailable", http.StatusServiceUnavailable)
 		return
 	}
+	paused, err := a.Outbox.Paused(ctx)
+	if err != nil {
+		http.Error(w, "redis unavailable", http.StatusServiceUnavailable)
+		return
+	}
+	if paused.Reason != "" {
+		w.Header().Set("X-Partybot-Degraded", "wecom-config")
+		fmt.Fprintf(w, "degraded: sending paused until %s: %s\n", paused.Until.Format(time.RFC3339), paused.Reason)
+		return
+	}
 	_, _ = w.Write([]byte("ready\n"))
+}
+
+// CheckChats asks WeCom about every branch's chat_id: appchat/send takes
+// only chats this app created through appchat/create, so any other id
+// would fail on every summary. It logs which branch's chat is unusable.
+func (a *App) CheckChats(ctx context.Context) error {
+	var errs []error
+	for _, br := range a.Config.Org.Branches {
+		if br.ChatID == "" {
+			continue
+		}
+		if _, err := a.WeCom.AppChat(ctx, br.ChatID); err != nil {
+			a.Log.ErrorContext(ctx, "branch chat_id is not an app chat of this app; its group messages will fail. Create one with: partybot chat create -config F -branch "+br.ID+" -owner USERID",
+				slog.String("branch", br.ID), slog.String("chat_id", br.ChatID), slog.Any("error", err))
+			errs = append(errs, fmt.Errorf("branch %s: chat_id %s: %w", br.ID, br.ChatID, err))
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // Start listens (so a taken port fails here, not later) and serves in the
@@ -151,6 +185,9 @@ func (a *App) Start(ctx context.Context) error {
 	if err := a.Worker.Start(); err != nil {
 		_ = ln.Close()
 		return err
+	}
+	if a.Config.WeCom.Secret != "" {
+		go func() { _ = a.CheckChats(ctx) }() // logged; WeCom may be slow, start does not wait
 	}
 	a.Scheduler.Start()
 	go func() {

@@ -12,7 +12,6 @@ import (
 
 	"github.com/chromedp/chromedp"
 
-	"github.com/partybot/partybot/bot/wecom"
 )
 
 // chromium finds a Chromium to drive. CI installs Debian's; without one the
@@ -42,8 +41,7 @@ func TestDemoInBrowser(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
-		_ = d.Close()
-		wecom.InstallTransport(fake.URL(), 5*time.Second) // the package's other tests use their own fake
+		_ = d.Close() // the package's other tests use their own fake
 	})
 
 	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(exe), chromedp.NoSandbox,

@@ -20,7 +20,6 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/partybot/partybot/bot"
-	"github.com/partybot/partybot/bot/wecom"
 	"github.com/partybot/partybot/bot/wecom/wecomtest"
 )
 
@@ -96,11 +95,13 @@ func StartDemo(ctx context.Context, listen, redisAddr string, log *slog.Logger) 
 		d.mini, redisAddr = mr, mr.Addr()
 	}
 	cfg := demoConfig(listen, redisAddr, d.Fake.URL())
+	for _, br := range cfg.Org.Branches { // as if made by partybot chat create
+		d.Fake.AddAppChat(br.ChatID, br.Members...)
+	}
 	if err := cfg.Validate(); err != nil {
 		d.close()
 		return nil, err
 	}
-	wecom.InstallTransport(cfg.WeCom.APIBase, cfg.WeCom.APITimeout)
 	app, err := NewApp(cfg, log)
 	if err != nil {
 		d.close()

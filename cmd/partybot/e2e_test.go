@@ -16,14 +16,16 @@ import (
 	"github.com/partybot/partybot/store/redistest"
 )
 
-// fake is the package's qyapi: silenceper's transport is process-wide.
+// fake is the package's qyapi; the demo tests start their own.
 var fake = wecomtest.NewFakeAPI(wecomtest.CorpID, wecomtest.Secret)
 
 func TestMain(m *testing.M) {
 	if os.Getenv("PARTYBOT_HELPER") == "enqueue-and-hang" {
 		helperEnqueueAndHang()
 	}
-	os.Exit(wecomtest.RunWith(m, fake))
+	code := m.Run()
+	fake.Close()
+	os.Exit(code)
 }
 
 // clock is a settable time shared by the app and the fake WeCom.

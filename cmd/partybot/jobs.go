@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/partybot/partybot/bot"
-	"github.com/partybot/partybot/bot/wecom"
 )
 
 const jobsUsage = `Usage:
@@ -69,7 +68,6 @@ func runJobNow(ctx context.Context, app *App, name string, wait time.Duration, s
 	if wait <= 0 {
 		return nil
 	}
-	wecom.InstallTransport(app.Config.WeCom.APIBase, app.Config.WeCom.APITimeout)
 	if err := app.Worker.Start(); err != nil {
 		return err
 	}

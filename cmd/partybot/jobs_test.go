@@ -227,9 +227,12 @@ func TestWeeklySummary(t *testing.T) {
 		{"zhaoliu", "请假 11-16 到 11-22 休假", "只能从今天起请假"},
 		{"zhangsan", "请假 @zhaoliu 11-16 到 11-22 休假", "已登记"}, // a leader may enter a past leave
 	})
+	fake.SetUnreachable("qianqi") // left the company: WeCom answers errcode 0 with invaliduser
 	code, _ := e.open(t, "支委会", "")
+	waitFor(t, "the meeting card", func() bool { return len(sent("template_card")) > 0 })
 	e.run(t, []step{{"wangwu", "签到 " + code, "会议签到成功"}, {"zhangsan", "结束会议", "已结束"}})
 	fake.Reset()
+	fake.AddAppChat("chat-tech", "zhangsan", "lisi", "wangwu")
 	e.fire(t, bot.JobWeeklySummary, time.Date(2026, 11, 22, 20, 0, 0, 0, cst)) // Sunday evening
 
 	md := sent("markdown")
@@ -244,7 +247,7 @@ func TestWeeklySummary(t *testing.T) {
 		}
 	}
 	// Mon–Fri are working days: 4 members × 5 days expected (赵六 on leave all week).
-	for _, want := range []string{"技术党支部 周报（11月16日–22日）", "签到率：<font color=\"info\">5%</font>（1/20", "学习：60 分钟，1 次；达标 1/5 人", "本周会议：支委会 1 次", "学习未达标：钱七（差60分钟）"} {
+	for _, want := range []string{"技术党支部 周报（11月16日–22日）", "签到率：<font color=\"info\">5%</font>（1/20", "学习：60 分钟，1 次；达标 1/5 人", "本周会议：支委会 1 次", "学习未达标：钱七（差60分钟）", "1 人未收到，可能已离职或未激活：钱七"} {
 		if !strings.Contains(branchReport, want) {
 			t.Errorf("branch report lacks %q:\n%s", want, branchReport)
 		}

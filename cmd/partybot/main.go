@@ -22,8 +22,6 @@ import (
 	_ "time/tzdata" // the org time zone must load in minimal images too
 
 	"github.com/redis/go-redis/v9"
-
-	"github.com/partybot/partybot/bot/wecom"
 )
 
 // version is set at build time: -ldflags "-X main.version=v1.2.3".
@@ -125,7 +123,6 @@ func serve(ctx context.Context, args []string, stderr io.Writer, getenv func(str
 	level, _ := parseLogLevel(cfg.LogLevel)
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
 	redis.SetLogger(redisLogger{log.With(slog.String("component", "go-redis"))})
-	wecom.InstallTransport(cfg.WeCom.APIBase, cfg.WeCom.APITimeout)
 
 	app, err := NewApp(cfg, log)
 	if err != nil {

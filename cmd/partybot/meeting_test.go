@@ -53,8 +53,8 @@ func (e *e2e) run(t *testing.T, steps []step) {
 	}
 }
 
-// open starts a meeting and returns its code and card task id.
-func (e *e2e) open(t *testing.T, typ, title string) (code, taskID string) {
+// open starts a meeting and returns its code and its card's button key.
+func (e *e2e) open(t *testing.T, typ, title string) (code, key string) {
 	t.Helper()
 	e.msgSeq++
 	resp := e.send(t, "zhangsan", "会议 "+typ+" "+title, fmt.Sprint(e.msgSeq))
@@ -66,12 +66,16 @@ func (e *e2e) open(t *testing.T, typ, title string) (code, taskID string) {
 	if err != nil || !found {
 		t.Fatalf("no open meeting after 会议: %v", err)
 	}
-	return m[1], open.TaskID()
+	return m[1], open.SignInKey()
 }
 
-func (e *e2e) clickCard(t *testing.T, from, taskID string) string {
+// clickCard clicks the sign-in button of the meeting card with key, with
+// the task_id of the card the member got (if it has arrived) and a fresh
+// response code, as WeCom's event would carry them.
+func (e *e2e) clickCard(t *testing.T, from, key string) string {
 	t.Helper()
-	resp, err := e.wc.Post(e.wc.CardEventXML(from, "meeting_signin", taskID, e.clock.Now()))
+	taskID, _, _ := fake.CardSentTo(from)
+	resp, err := e.wc.Post(e.wc.CardEventXML(from, key, taskID, fake.IssueResponseCode(from), e.clock.Now()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -83,7 +87,7 @@ func (e *e2e) clickCard(t *testing.T, from, taskID string) string {
 
 func TestMeetingFullFlow(t *testing.T) {
 	e := startBranch(t)
-	code, taskID := e.open(t, "党员大会", "十一月党员大会")
+	code, key := e.open(t, "党员大会", "十一月党员大会")
 
 	t.Run("one card notice to the branch", func(t *testing.T) {
 		waitFor(t, "the meeting card", func() bool { return len(sent("template_card")) > 0 })
@@ -95,7 +99,8 @@ func TestMeetingFullFlow(t *testing.T) {
 		if got := cards[0]["touser"]; got != "lisi|qianqi|wangwu|zhaoliu" {
 			t.Fatalf("touser %v", got)
 		}
-		if card["task_id"] != taskID || card["card_type"] != "button_interaction" {
+		button := card["button_list"].([]any)[0].(map[string]any)
+		if card["task_id"] == "" || button["key"] != key || card["card_type"] != "button_interaction" {
 			t.Fatalf("card %v", card)
 		}
 	})
@@ -115,14 +120,14 @@ func TestMeetingFullFlow(t *testing.T) {
 		{"zhangsan", "会议 支委会", "本支部已有进行中的会议：党员大会「十一月党员大会」"},
 		{"lisi", "会议 党课", "只有支部书记、支委或党委管理员可以使用"},
 	})
-	if got := e.clickCard(t, "wangwu", taskID); got != "已签到" {
+	if got := e.clickCard(t, "wangwu", key); got != "已签到" {
 		t.Fatalf("card click relabelled the button %q, want 已签到", got)
 	}
 
 	// Three hours later the code has expired: no back-dating.
 	e.clock.Set(e.clock.Now().Add(3 * time.Hour))
 	e.run(t, []step{{"qianqi", "签到 " + code, "签到时间已过（16:00 截止），不能补签"}})
-	if got := e.clickCard(t, "qianqi", taskID); got != "签到已截止" {
+	if got := e.clickCard(t, "qianqi", key); got != "签到已截止" {
 		t.Fatalf("late card click %q, want 签到已截止", got)
 	}
 
@@ -145,7 +150,7 @@ func TestMeetingFullFlow(t *testing.T) {
 		{"zhangsan", "结束会议", "没有进行中的会议"},
 	})
 	e.clock.Set(e.clock.Now().Add(time.Minute)) // a new click, not a retry of the last one
-	if got := e.clickCard(t, "qianqi", taskID); got != "会议已结束" {
+	if got := e.clickCard(t, "qianqi", key); got != "会议已结束" {
 		t.Fatalf("click after close %q, want 会议已结束", got)
 	}
 
@@ -175,7 +180,7 @@ func TestMeetingFullFlow(t *testing.T) {
 // Four digits can be guessed: five wrong codes end the code for that member.
 func TestMeetingCodeGuessingIsCutOff(t *testing.T) {
 	e := startBranch(t)
-	code, taskID := e.open(t, "党课", "")
+	code, key := e.open(t, "党课", "")
 	wrong := "0000"
 	if code == wrong {
 		wrong = "1111"
@@ -188,7 +193,7 @@ func TestMeetingCodeGuessingIsCutOff(t *testing.T) {
 		step{"qianqi", "签到 " + code, "签到码错误次数过多"},
 		step{"lisi", "签到 " + code, "会议签到成功"}, // others are not affected
 	))
-	if got := e.clickCard(t, "qianqi", taskID); got != "已签到" { // the card still works
+	if got := e.clickCard(t, "qianqi", key); got != "已签到" { // the card still works
 		t.Fatalf("card after guessing: %q", got)
 	}
 	m, _, _ := e.app.Store.OpenMeetingOf(t.Context(), "tech")
@@ -200,12 +205,12 @@ func TestMeetingCodeGuessingIsCutOff(t *testing.T) {
 
 func TestMeetingQuorumMet(t *testing.T) {
 	e := startBranch(t)
-	code, taskID := e.open(t, "党员大会", "")
+	code, key := e.open(t, "党员大会", "")
 	e.run(t, []step{
 		{"zhangsan", "签到 " + code, "会议签到成功"},
 		{"lisi", "签到 " + code, "会议签到成功"},
 	})
-	e.clickCard(t, "qianqi", taskID)
+	e.clickCard(t, "qianqi", key)
 	e.run(t, []step{{"zhangsan", "结束会议", "有表决权的党员应到 4 人，实到 3 人：✅ 超过半数，会议有效"}})
 
 	// 支委会: the committee is the secretary and the committee member.
@@ -222,8 +227,8 @@ func TestMeetingQuorumMet(t *testing.T) {
 
 func TestMeetingRetriedCardClick(t *testing.T) {
 	e := startBranch(t)
-	_, taskID := e.open(t, "主题党日", "参观")
-	plain := e.wc.CardEventXML("lisi", "meeting_signin", taskID, e.clock.Now())
+	_, key := e.open(t, "主题党日", "参观")
+	plain := e.wc.CardEventXML("lisi", key, "", fake.IssueResponseCode("lisi"), e.clock.Now())
 	for i := range 2 {
 		resp, err := e.wc.Post(plain)
 		if err != nil || resp.ReplyButton != "已签到" {

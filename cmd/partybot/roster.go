@@ -17,7 +17,6 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/partybot/partybot/bot"
-	"github.com/partybot/partybot/bot/wecom"
 )
 
 const rosterUsage = `Usage:
@@ -76,7 +75,6 @@ func rosterCmd(ctx context.Context, args []string, stdout, stderr io.Writer, get
 		return err
 	}
 	defer app.Store.Close()
-	cfg := app.Config
 
 	switch {
 	case sub == "import" && len(pos) == 1:
@@ -93,7 +91,6 @@ func rosterCmd(ctx context.Context, args []string, stdout, stderr io.Writer, get
 	case sub == "list" && len(pos) == 0:
 		return listRoster(ctx, app, *branch, stdout)
 	case sub == "sync" && len(pos) == 0:
-		wecom.InstallTransport(cfg.WeCom.APIBase, cfg.WeCom.APITimeout)
 		change, err := bot.SyncRoster(ctx, app.Store, app.WeCom, app.Store, *actor, time.Now())
 		if err != nil {
 			return err

@@ -9,6 +9,17 @@ import (
 	"github.com/partybot/partybot/bot"
 )
 
+// Only the command word is normalised: what a member writes is stored as
+// typed, while the words the bot parses (３０分钟) are folded.
+func TestStudyStoredAsTyped(t *testing.T) {
+	e := startBranch(t)
+	e.run(t, []step{{"qianqi", "ＳＴＵＤＹ Go语言ＡＰＩ设计 ３０分钟 Very Good", "已记录学习 ✅ Go语言ＡＰＩ设计 30分钟"}})
+	last, _, err := e.app.Store.LastStudy(t.Context(), "tech", "qianqi")
+	if err != nil || last.Content != "Go语言ＡＰＩ设计" || last.Reflection != "Very Good" {
+		t.Fatalf("stored %q / %q (%v), want the words as typed", last.Content, last.Reflection, err)
+	}
+}
+
 func TestStudyFlow(t *testing.T) {
 	e := startBranch(t) // Friday 2026-11-20 14:00
 	e.app.Bot.Targets = bot.StudyTargets{WeeklyMinutes: 120, WeeklyReports: 2}

@@ -128,12 +128,13 @@ func (w *WeCom) OpenReply(body []byte) (wecom.PassiveReply, error) {
 	return wecom.ParsePassiveReply(plain)
 }
 
-// CardEventXML is the plaintext of a template-card button click.
-func (w *WeCom) CardEventXML(from, key, taskID string, at time.Time) string {
+// CardEventXML is the plaintext of a template-card button click; the
+// response code comes from FakeAPI.IssueResponseCode.
+func (w *WeCom) CardEventXML(from, key, taskID, responseCode string, at time.Time) string {
 	return fmt.Sprintf(`<xml><ToUserName><![CDATA[%s]]></ToUserName><FromUserName><![CDATA[%s]]></FromUserName>`+
 		`<CreateTime>%d</CreateTime><MsgType><![CDATA[event]]></MsgType><Event><![CDATA[template_card_event]]></Event>`+
 		`<EventKey><![CDATA[%s]]></EventKey><TaskId><![CDATA[%s]]></TaskId><CardType><![CDATA[button_interaction]]></CardType>`+
-		`<ResponseCode><![CDATA[rc-%d]]></ResponseCode><AgentID>%d</AgentID></xml>`, w.CorpID, from, at.Unix(), key, taskID, at.UnixNano(), w.AgentID)
+		`<ResponseCode><![CDATA[%s]]></ResponseCode><AgentID>%d</AgentID></xml>`, w.CorpID, from, at.Unix(), key, taskID, responseCode, w.AgentID)
 }
 
 // LocationXML is the plaintext of a location message.

@@ -13,12 +13,12 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
-
-	"github.com/partybot/partybot/bot/wecom"
+	"unicode/utf8"
 )
 
 // Call is one recorded API request.
@@ -27,11 +27,16 @@ type Call struct {
 	Body map[string]any // decoded JSON body
 }
 
-// FakeAPI is an in-process qyapi: gettoken and message/send, with the same
-// errcode behaviour as the real one for the cases partybot handles.
+// FakeAPI is an in-process qyapi: gettoken, message/send and the other
+// calls partybot makes, at least as strict as the real one wherever the
+// bot depends on a rule: a task_id is used once, a response_code once and
+// within 72 h, field lengths, app chats only when this app created them,
+// 60020 from an untrusted IP, invaliduser in an errcode-0 answer.
 type FakeAPI struct {
 	CorpID string
 	Secret string
+	// Now is the fake's clock (response codes expire after 72 h); nil is time.Now.
+	Now func() time.Time
 
 	srv *httptest.Server
 
@@ -43,6 +48,12 @@ type FakeAPI struct {
 	tokenCalls int
 
 	media map[string][]byte // uploaded files by media_id
+
+	taskIDs       map[string]bool     // template-card task_ids ever sent
+	responseCodes map[string]respCode // codes handed out in card events
+	unreachable   map[string]bool     // userids reported in invaliduser
+	untrustedIP   bool                // every API call answers 60020
+	chats         map[string][]string // app chats this app created: chatid → members
 
 	// The address book: departments' users and sub-departments.
 	deptUsers    map[int][]DirectoryUser
@@ -72,6 +83,9 @@ func NewFakeAPI(corpID, secret string) *FakeAPI {
 	mux.HandleFunc("GET /cgi-bin/gettoken", f.gettoken)
 	mux.HandleFunc("POST /cgi-bin/message/send", f.api("message/send", f.messageSend))
 	mux.HandleFunc("POST /cgi-bin/appchat/send", f.api("appchat/send", f.appchatSend))
+	mux.HandleFunc("POST /cgi-bin/appchat/create", f.api("appchat/create", f.appchatCreate))
+	mux.HandleFunc("GET /cgi-bin/appchat/get", f.api("appchat/get", f.appchatGet))
+	mux.HandleFunc("POST /cgi-bin/message/update_template_card", f.api("message/update_template_card", f.updateTemplateCard))
 	mux.HandleFunc("POST /cgi-bin/media/upload", f.api("media/upload", f.mediaUpload))
 	mux.HandleFunc("GET /cgi-bin/department/simplelist", f.api("department/simplelist", f.departmentSimpleList))
 	mux.HandleFunc("GET /cgi-bin/user/simplelist", f.api("user/simplelist", f.userSimpleList))
@@ -91,6 +105,86 @@ func (f *FakeAPI) Reset() {
 	defer f.mu.Unlock()
 	f.calls, f.valid, f.failNext, f.issued, f.tokenCalls = nil, map[string]bool{}, map[string][]int{}, 0, 0
 	f.deptUsers, f.deptChildren, f.media = nil, nil, nil
+	f.unreachable, f.untrustedIP, f.chats = nil, false, nil
+	// task_ids and response codes stay used: WeCom never forgets them.
+}
+
+// respCode is a response_code handed out with a card click.
+type respCode struct {
+	user   string
+	issued time.Time
+	used   bool
+}
+
+func (f *FakeAPI) now() time.Time {
+	if f.Now != nil {
+		return f.Now()
+	}
+	return time.Now()
+}
+
+// IssueResponseCode hands out the response_code of a card click by userID,
+// as WeCom puts one in every template_card_event.
+func (f *FakeAPI) IssueResponseCode(userID string) string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.responseCodes == nil {
+		f.responseCodes = map[string]respCode{}
+	}
+	code := fmt.Sprintf("rc-%d-%s", len(f.responseCodes)+1, userID)
+	f.responseCodes[code] = respCode{user: userID, issued: f.now()}
+	return code
+}
+
+// CardSentTo returns the task_id and first button key of the latest
+// template card sent to userID, as a click on it would carry them.
+func (f *FakeAPI) CardSentTo(userID string) (taskID, buttonKey string, ok bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for i := len(f.calls) - 1; i >= 0; i-- {
+		c := f.calls[i]
+		to, _ := c.Body["touser"].(string)
+		card, isCard := c.Body["template_card"].(map[string]any)
+		if c.API != "message/send" || !isCard || !slices.Contains(strings.Split(to, "|"), userID) {
+			continue
+		}
+		taskID, _ = card["task_id"].(string)
+		if buttons, _ := card["button_list"].([]any); len(buttons) > 0 {
+			button, _ := buttons[0].(map[string]any)
+			buttonKey, _ = button["key"].(string)
+		}
+		return taskID, buttonKey, true
+	}
+	return "", "", false
+}
+
+// SetUnreachable makes message/send report these userids in invaliduser
+// (left the company, or never activated), with errcode 0.
+func (f *FakeAPI) SetUnreachable(userIDs ...string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.unreachable = map[string]bool{}
+	for _, id := range userIDs {
+		f.unreachable[strings.ToLower(id)] = true
+	}
+}
+
+// SetUntrustedIP makes every API call but gettoken answer 60020, as WeCom
+// does for a server whose IP is not in the app's 企业可信IP.
+func (f *FakeAPI) SetUntrustedIP(untrusted bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.untrustedIP = untrusted
+}
+
+// AddAppChat records a group chat as created by this app (appchat/create).
+func (f *FakeAPI) AddAppChat(chatID string, members ...string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.chats == nil {
+		f.chats = map[string][]string{}
+	}
+	f.chats[chatID] = members
 }
 
 // ExpireTokens makes every issued token invalid, as WeCom may do early.
@@ -200,6 +294,9 @@ func (f *FakeAPI) api(name string, h func(q url.Values, body map[string]any) map
 		case !f.valid[token]:
 			writeJSON(w, errJSON(42001, "access_token expired"))
 			return
+		case f.untrustedIP:
+			writeJSON(w, errJSON(60020, "not allow to access from your ip"))
+			return
 		case len(f.failNext[name]) > 0:
 			code := f.failNext[name][0]
 			f.failNext[name] = f.failNext[name][1:]
@@ -272,10 +369,82 @@ func (f *FakeAPI) appchatSend(_ url.Values, body map[string]any) map[string]any 
 	if chat == "" || msgType == "" {
 		return errJSON(40058, "chatid and msgtype are required")
 	}
+	if _, ok := f.chats[chat]; !ok {
+		// Only chats created through appchat/create by this app take messages.
+		return errJSON(86003, "chat not exist or not created by this app")
+	}
+	if msgType == "template_card" {
+		return errJSON(40008, "invalid message type for appchat")
+	}
 	if _, ok := body[msgType]; !ok {
 		return errJSON(40058, "missing "+msgType+" body")
 	}
+	if resp := checkContent(body); resp != nil {
+		return resp
+	}
 	return map[string]any{"errcode": 0, "errmsg": "ok"}
+}
+
+func (f *FakeAPI) appchatCreate(_ url.Values, body map[string]any) map[string]any {
+	name, _ := body["name"].(string)
+	users, _ := body["userlist"].([]any)
+	if utf8.RuneCountInString(name) > 50 {
+		return errJSON(40058, "name over 50 characters")
+	}
+	if len(users) < 2 || len(users) > 2000 {
+		return errJSON(40058, "userlist takes 2 to 2000 members")
+	}
+	chatID, _ := body["chatid"].(string)
+	if chatID == "" {
+		chatID = fmt.Sprintf("wrchat%d", len(f.chats)+1)
+	}
+	if _, taken := f.chats[chatID]; taken {
+		return errJSON(86215, "chatid already exists")
+	}
+	members := make([]string, len(users))
+	for i, u := range users {
+		members[i], _ = u.(string)
+	}
+	if f.chats == nil {
+		f.chats = map[string][]string{}
+	}
+	f.chats[chatID] = members
+	return map[string]any{"errcode": 0, "errmsg": "ok", "chatid": chatID}
+}
+
+func (f *FakeAPI) appchatGet(q url.Values, _ map[string]any) map[string]any {
+	chatID := q.Get("chatid")
+	members, ok := f.chats[chatID]
+	if !ok {
+		return errJSON(86003, "chat not exist or not created by this app")
+	}
+	owner := ""
+	if len(members) > 0 {
+		owner = members[0]
+	}
+	return map[string]any{"errcode": 0, "errmsg": "ok",
+		"chat_info": map[string]any{"chatid": chatID, "name": chatID, "owner": owner, "userlist": members}}
+}
+
+func (f *FakeAPI) updateTemplateCard(_ url.Values, body map[string]any) map[string]any {
+	code, _ := body["response_code"].(string)
+	rc, ok := f.responseCodes[code]
+	switch {
+	case !ok:
+		return errJSON(40058, "invalid response_code")
+	case rc.used:
+		return errJSON(40058, "response_code already used")
+	case f.now().Sub(rc.issued) > 72*time.Hour:
+		return errJSON(40058, "response_code expired")
+	}
+	if _, ok := body["button"]; !ok {
+		if _, ok := body["template_card"]; !ok {
+			return errJSON(40058, "button or template_card is required")
+		}
+	}
+	rc.used = true
+	f.responseCodes[code] = rc
+	return map[string]any{"errcode": 0, "errmsg": "ok", "invaliduser": []string{}}
 }
 
 // deptIDs lists a department and its sub-departments, depth first.
@@ -318,19 +487,84 @@ func (f *FakeAPI) messageSend(_ url.Values, body map[string]any) map[string]any 
 	if to == "" || msgType == "" {
 		return errJSON(40058, "touser and msgtype are required")
 	}
-	if n := len(strings.Split(to, "|")); n > 1000 {
-		return errJSON(40058, fmt.Sprintf("touser has %d users, at most 1000", n))
+	users := strings.Split(to, "|")
+	if len(users) > 1000 {
+		return errJSON(40058, fmt.Sprintf("touser has %d users, at most 1000", len(users)))
 	}
 	if _, ok := body[msgType]; !ok {
 		return errJSON(40058, "missing "+msgType+" body")
 	}
-	if text, ok := body["text"].(map[string]any); ok {
-		content, _ := text["content"].(string)
-		if content == "" {
-			return errJSON(44004, "empty content")
+	if resp := checkContent(body); resp != nil {
+		return resp
+	}
+	if card, ok := body["template_card"].(map[string]any); ok {
+		if resp := f.checkCard(card); resp != nil {
+			return resp
 		}
 	}
-	return map[string]any{"errcode": 0, "errmsg": "ok", "msgid": fmt.Sprintf("msg-%d", len(f.calls)+1)}
+	var invalid []string
+	for _, u := range users {
+		if f.unreachable[strings.ToLower(u)] {
+			invalid = append(invalid, strings.ToLower(u))
+		}
+	}
+	if len(invalid) == len(users) {
+		return errJSON(81013, "user & party & tag all invalid")
+	}
+	return map[string]any{"errcode": 0, "errmsg": "ok", "msgid": fmt.Sprintf("msg-%d", len(f.calls)+1),
+		"invaliduser": strings.Join(invalid, "|")}
+}
+
+// checkContent enforces text and markdown limits: not empty, at most 2048
+// bytes (WeCom cuts longer text; the fake refuses it, so a test notices).
+func checkContent(body map[string]any) map[string]any {
+	for _, kind := range []string{"text", "markdown"} {
+		part, ok := body[kind].(map[string]any)
+		if !ok {
+			continue
+		}
+		content, _ := part["content"].(string)
+		switch {
+		case content == "":
+			return errJSON(44004, "empty content")
+		case len(content) > 2048:
+			return errJSON(45002, fmt.Sprintf("content of %d bytes, at most 2048", len(content)))
+		}
+	}
+	return nil
+}
+
+// checkCard enforces a template card's task_id (required, unique forever,
+// [0-9a-zA-Z_-@], ≤128 bytes) and the field lengths partybot fills.
+func (f *FakeAPI) checkCard(card map[string]any) map[string]any {
+	task, _ := card["task_id"].(string)
+	switch {
+	case task == "" || len(task) > 128 || strings.Trim(task, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-@") != "":
+		return errJSON(40058, "invalid task_id")
+	case f.taskIDs[task]:
+		return errJSON(40058, "task_id "+task+" already used")
+	}
+	title, _ := card["main_title"].(map[string]any)
+	for field, limit := range map[string]int{"title": 36, "desc": 44} {
+		if v, _ := title[field].(string); utf8.RuneCountInString(v) > limit {
+			return errJSON(40058, fmt.Sprintf("main_title.%s over %d characters", field, limit))
+		}
+	}
+	buttons, _ := card["button_list"].([]any)
+	for _, b := range buttons {
+		button, _ := b.(map[string]any)
+		if text, _ := button["text"].(string); utf8.RuneCountInString(text) > 10 {
+			return errJSON(40058, "button text over 10 characters")
+		}
+		if key, _ := button["key"].(string); len(key) > 1024 {
+			return errJSON(40058, "button key over 1024 bytes")
+		}
+	}
+	if f.taskIDs == nil {
+		f.taskIDs = map[string]bool{}
+	}
+	f.taskIDs[task] = true
+	return nil
 }
 
 // Test credentials shared by the packages that play WeCom in tests.
@@ -341,12 +575,3 @@ const (
 	AESKey  = "jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C"
 	Secret  = "test-secret"
 )
-
-// RunWith runs a test binary with f installed as silenceper's API host (a
-// process-wide setting, hence once per package) and closes f afterwards.
-// Use it from TestMain: os.Exit(wecomtest.RunWith(m, fake)).
-func RunWith(m interface{ Run() int }, f *FakeAPI) int {
-	wecom.InstallTransport(f.URL(), 5*time.Second)
-	defer f.Close()
-	return m.Run()
-}
