@@ -246,10 +246,11 @@ func (o *Outbox) remember(ctx context.Context, key string, v any, out any) error
 	return nil
 }
 
-// Pause says why sending is paused, and until when; Reason is "" when not.
+// Pause says why sending is paused, and for how much longer; Reason is ""
+// when it is not.
 type Pause struct {
 	Reason string
-	Until  time.Time
+	Left   time.Duration
 }
 
 // Paused reports a pause set after a configuration error (see WorkerConfig.ConfigFix).
@@ -265,7 +266,7 @@ func (o *Outbox) Paused(ctx context.Context) (Pause, error) {
 	if reason.Val() == "" {
 		return Pause{}, nil
 	}
-	return Pause{Reason: reason.Val(), Until: time.Now().Add(max(ttl.Val(), 0))}, nil
+	return Pause{Reason: reason.Val(), Left: max(ttl.Val(), 0)}, nil
 }
 
 func (o *Outbox) pause(ctx context.Context, reason string) error {

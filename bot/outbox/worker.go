@@ -127,7 +127,7 @@ func (w *Worker) handleNotice(ctx context.Context, id string, payload []byte) er
 	if paused, err := w.o.Paused(ctx); err != nil {
 		return err
 	} else if paused.Reason != "" {
-		return w.hold(ctx, id, nt, paused.Until.Sub(w.cfg.Now()))
+		return w.hold(ctx, id, nt, paused.Left)
 	}
 	if !nt.Checked && w.cfg.Limiter != nil {
 		return w.splitByLimits(ctx, id, n, log)

@@ -3,10 +3,12 @@ package outbox
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"log/slog"
 	"maps"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -147,5 +149,82 @@ func TestRetriedSplitMakesTheSameChildren(t *testing.T) {
 	slices.Sort(keys)
 	if !slices.Equal(keys, []string{"a", "b", "c"}) {
 		t.Fatalf("delivered to %v, want a, b and c once each", keys)
+	}
+}
+
+// misconfigured fails every send with a configuration error until fixed.
+type misconfigured struct {
+	recorder
+	mu    sync.Mutex
+	fixed bool
+	tries int
+}
+
+var errUntrustedIP = errors.New("errcode 60020: not allow to access from your ip")
+
+func (m *misconfigured) Notify(ctx context.Context, n bot.Notice) (bot.Delivery, error) {
+	m.mu.Lock()
+	m.tries++
+	fixed := m.fixed
+	m.mu.Unlock()
+	if !fixed {
+		return bot.Delivery{}, errUntrustedIP
+	}
+	return m.recorder.Notify(ctx, n)
+}
+
+// A configuration error (WeCom 60020: this server's IP is not trusted) is
+// no reason to drop messages: sending pauses for every task, nothing is
+// archived, and once the operator fixes it everything goes out once.
+func TestConfigErrorPausesInsteadOfArchiving(t *testing.T) {
+	cfg := redistest.Config(t)
+	rdb := redis.NewClient(cfg.Options())
+	t.Cleanup(func() { _ = rdb.Close() })
+	o := New(rdb, Config{Queue: cfg.KeyPrefix + "outbox", PollInterval: 20 * time.Millisecond,
+		RetryBase: 20 * time.Millisecond, MaxRetry: 1, ConfigPause: 300 * time.Millisecond})
+	dl := &misconfigured{recorder: recorder{got: map[string]int{}}}
+	w := o.Worker(WorkerConfig{Deliver: dl, Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		ConfigFix: func(err error) (string, bool) { return "add the IP to 企业可信IP", errors.Is(err, errUntrustedIP) }})
+	for _, id := range []string{"n1", "n2", "n3"} {
+		if err := o.Enqueue(t.Context(), id, bot.Notice{To: []string{id}, Text: "x"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer w.Shutdown()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		p, err := o.Paused(t.Context())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p.Reason != "" {
+			if !strings.Contains(p.Reason, "企业可信IP") {
+				t.Fatalf("pause reason %q does not name the fix", p.Reason)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("sending never paused after a configuration error")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	time.Sleep(time.Second) // three pauses' worth: MaxRetry 1 would have archived by now
+	dl.mu.Lock()
+	tries := dl.tries
+	dl.fixed = true
+	dl.mu.Unlock()
+	if tries > 6 {
+		t.Errorf("%d send attempts in a second while paused, want a few (one per pause)", tries)
+	}
+	drain(t, o)
+	dead, err := o.DeadLetters(t.Context())
+	if err != nil || len(dead) != 0 {
+		t.Fatalf("dead letters %v (%v), want none", dead, err)
+	}
+	if got := dl.counts(); len(got) != 3 || got["n1"] != 1 || got["n2"] != 1 || got["n3"] != 1 {
+		t.Fatalf("deliveries %v, want n1, n2 and n3 once each", got)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"mime/multipart"
 	"net/http"
@@ -76,7 +77,15 @@ func (c *Client) Notify(ctx context.Context, n bot.Notice) (bot.Delivery, error)
 		}
 		var resp SendResult
 		req := map[string]any{"touser": strings.Join(part.To, "|"), "msgtype": msgType, "agentid": c.cfg.AgentID, msgType: body}
-		if err := c.post(ctx, "message/send", req, &resp); err != nil {
+		err := c.post(ctx, "message/send", req, &resp)
+		var apiErr *APIError
+		switch {
+		case errors.As(err, &apiErr) && apiErr.Code == 81013:
+			// Nobody in this batch can be reached: not worth a retry, but
+			// the secretaries should hear of it like any invaliduser.
+			d.Undelivered = append(d.Undelivered, part.To...)
+			continue
+		case err != nil:
 			return d, err
 		}
 		d.Undelivered = append(d.Undelivered, resp.undelivered()...)

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -311,17 +312,20 @@ func TestClientErrors(t *testing.T) {
 	fake.Reset()
 	ctx := t.Context()
 	c := newClient()
-	fake.FailNext("message/send", 81013)
+	fake.FailNext("message/send", 40003)
 	err := c.SendText(ctx, "ghost", "hi")
 	var apiErr *wecom.APIError
-	if !errors.As(err, &apiErr) || apiErr.Code != 81013 {
-		t.Fatalf("err=%v, want APIError 81013", err)
+	if !errors.As(err, &apiErr) || apiErr.Code != 40003 || wecom.Transient(err) {
+		t.Fatalf("err=%v, want a permanent APIError 40003", err)
 	}
 
 	wrong := wecom.NewClient(wecom.ClientConfig{BaseURL: fake.URL(), CorpID: wecomtest.CorpID, AgentID: wecomtest.AgentID, Secret: "wrong-secret", Cache: &mapCache{m: map[string]any{}}})
 	err = wrong.SendText(ctx, "lisi", "hi")
 	if err == nil || strings.Contains(err.Error(), "wrong-secret") {
 		t.Fatalf("err=%v, want an error that does not quote the secret", err)
+	}
+	if fix, ok := wecom.ConfigFix(err); !ok || !strings.Contains(fix, "wecom.secret") {
+		t.Fatalf("ConfigFix(%v) = %q %v, want a configuration error naming wecom.secret", err, fix, ok)
 	}
 
 	off := wecom.NewClient(wecom.ClientConfig{BaseURL: fake.URL(), CorpID: wecomtest.CorpID, AgentID: wecomtest.AgentID, Cache: &mapCache{m: map[string]any{}}})
@@ -382,5 +386,147 @@ func TestNotifyBatchesByThousand(t *testing.T) {
 	}
 	if total != 2500 {
 		t.Fatalf("%d recipients in all, want 2500", total)
+	}
+}
+
+// A wrong secret fetched again and again gets the server's IP banned for
+// an hour: after one refusal the client stops asking for a while.
+func TestWrongSecretDoesNotHammerGettoken(t *testing.T) {
+	fake.Reset()
+	now := time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
+	c := wecom.NewClient(wecom.ClientConfig{BaseURL: fake.URL(), CorpID: wecomtest.CorpID, AgentID: wecomtest.AgentID,
+		Secret: "wrong-secret", Cache: &mapCache{m: map[string]any{}}, Now: func() time.Time { return now }, TokenPause: 10 * time.Minute})
+	for range 5 {
+		if err := c.SendText(t.Context(), "lisi", "hi"); err == nil {
+			t.Fatal("send with a wrong secret succeeded")
+		}
+	}
+	if got := fake.TokenRequests(); got != 1 {
+		t.Fatalf("gettoken called %d times for five sends, want 1", got)
+	}
+	now = now.Add(11 * time.Minute)
+	_ = c.SendText(t.Context(), "lisi", "hi")
+	if got := fake.TokenRequests(); got != 2 {
+		t.Fatalf("gettoken called %d times after the pause, want 2", got)
+	}
+}
+
+func TestUntrustedIPIsAConfigurationError(t *testing.T) {
+	fake.Reset()
+	fake.SetUntrustedIP(true)
+	err := newClient().SendText(t.Context(), "lisi", "hi")
+	fix, ok := wecom.ConfigFix(err)
+	if !ok || !strings.Contains(fix, "企业可信IP") {
+		t.Fatalf("err=%v fix=%q: want a configuration error naming 企业可信IP", err, fix)
+	}
+}
+
+// WeCom refuses a task_id it has seen: each batch and each send of a card
+// carries its own, and clicks are matched by the button key instead.
+func TestEveryCardSendHasItsOwnTaskID(t *testing.T) {
+	fake.Reset()
+	to := make([]string, 2500)
+	for i := range to {
+		to[i] = fmt.Sprintf("u%04d", i)
+	}
+	c := newClient()
+	card := &bot.Card{Title: "党员大会", Description: "签到码 1234", ButtonText: "签到", ButtonKey: "meeting_signin:m1"}
+	for range 2 { // e.g. a retry after WeCom accepted the first attempt
+		if _, err := c.Notify(t.Context(), bot.Notice{To: to, Card: card}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	seen := map[string]bool{}
+	for _, call := range fake.Calls("message/send") {
+		id := call.Body["template_card"].(map[string]any)["task_id"].(string)
+		if seen[id] {
+			t.Fatalf("task_id %s sent twice", id)
+		}
+		seen[id] = true
+	}
+	if len(seen) != 6 {
+		t.Fatalf("%d distinct task_ids, want 6 (3 batches × 2 sends)", len(seen))
+	}
+}
+
+func TestCardFieldsAreCutToWeComLimits(t *testing.T) {
+	fake.Reset()
+	card := &bot.Card{Title: strings.Repeat("长", 50), Description: strings.Repeat("述", 60), ButtonText: "签到并确认已经阅读全部内容", ButtonKey: "k"}
+	if _, err := newClient().Notify(t.Context(), bot.Notice{To: []string{"lisi"}, Card: card}); err != nil {
+		t.Fatalf("a long card was refused: %v", err)
+	}
+	body := fake.Calls("message/send")[0].Body["template_card"].(map[string]any)
+	title := body["main_title"].(map[string]any)
+	for field, limit := range map[string]int{"title": 36, "desc": 44} {
+		v := title[field].(string)
+		if n := len([]rune(v)); n != limit || !strings.HasSuffix(v, "…") {
+			t.Fatalf("main_title.%s has %d characters (%q), want %d ending in …", field, n, v, limit)
+		}
+	}
+}
+
+// invaliduser and unlicenseduser come with errcode 0; a batch of nobody
+// reachable comes as 81013. Either way the recipients are reported.
+func TestUndeliveredRecipientsAreReported(t *testing.T) {
+	fake.Reset()
+	fake.SetUnreachable("gone1", "gone2")
+	c := newClient()
+	d, err := c.Notify(t.Context(), bot.Notice{To: []string{"lisi", "gone1"}, Text: "周五开会"})
+	if err != nil || !slices.Equal(d.Undelivered, []string{"gone1"}) {
+		t.Fatalf("Notify = %+v, %v; want gone1 undelivered", d, err)
+	}
+	d, err = c.Notify(t.Context(), bot.Notice{To: []string{"gone1", "gone2"}, Text: "周五开会"})
+	if err != nil || !slices.Equal(d.Undelivered, []string{"gone1", "gone2"}) {
+		t.Fatalf("Notify to nobody reachable = %+v, %v; want both undelivered and no retry", d, err)
+	}
+}
+
+// A click whose reply misses the passive deadline still relabels the
+// button: through update_template_card with the click's response code,
+// which WeCom accepts once.
+func TestLateCardClickRelabelsTheButton(t *testing.T) {
+	release := make(chan struct{})
+	h := newHarness(t, handlerFunc(func(context.Context, bot.Message) (bot.Reply, error) {
+		<-release
+		return bot.Reply{ReplaceButton: "已签到"}, nil
+	}), func(c *wecom.CallbackConfig) { c.ReplyDeadline = 50 * time.Millisecond })
+	code := fake.IssueResponseCode("lisi")
+	resp, err := h.wc.Post(h.wc.CardEventXML("lisi", "meeting_signin:m1", "pb_1", code, time.Now()))
+	if err != nil || resp.Status != http.StatusOK || len(resp.Body) != 0 {
+		t.Fatalf("late click answered %v %d %q, want an empty 200", err, resp.Status, resp.Body)
+	}
+	close(release)
+	h.cb.Wait()
+	calls := fake.Calls("message/update_template_card")
+	if len(calls) != 1 || calls[0].Body["response_code"] != code ||
+		calls[0].Body["button"].(map[string]any)["replace_name"] != "已签到" {
+		t.Fatalf("update_template_card calls %v, want one relabelling to 已签到 with %s", calls, code)
+	}
+	// The fake holds WeCom's rule: a response code is spent.
+	err = directOutbox{newClient()}.Enqueue(t.Context(), "again", bot.Notice{To: []string{"lisi"},
+		ButtonUpdate: &bot.ButtonUpdate{ResponseCode: code, ReplaceName: "已签到"}})
+	if err == nil {
+		t.Fatal("a response code was accepted twice")
+	}
+}
+
+func TestAppChatMustBeCreatedByTheApp(t *testing.T) {
+	fake.Reset()
+	c := newClient()
+	if _, err := c.AppChat(t.Context(), "pasted-from-a-group"); err == nil {
+		t.Fatal("appchat/get accepted a chat this app did not create")
+	}
+	if _, err := c.Notify(t.Context(), bot.Notice{ChatID: "pasted-from-a-group", Text: "hi"}); err == nil {
+		t.Fatal("appchat/send accepted a chat this app did not create")
+	}
+	id, err := c.CreateAppChat(t.Context(), "技术党支部", "zhangsan", []string{"zhangsan", "lisi"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if chat, err := c.AppChat(t.Context(), id); err != nil || len(chat.UserList) != 2 {
+		t.Fatalf("appchat/get %s = %+v, %v", id, chat, err)
+	}
+	if _, err := c.Notify(t.Context(), bot.Notice{ChatID: id, Text: "hi"}); err != nil {
+		t.Fatalf("appchat/send to the created chat: %v", err)
 	}
 }

@@ -52,7 +52,7 @@ func NewApp(cfg Config, log *slog.Logger) (*App, error) {
 	a.Store = store.New(cfg.storeConfig())
 	a.Outbox = outbox.New(a.Store.Client(), outbox.Config{
 		Queue: cfg.Redis.KeyPrefix + "outbox", KeyPrefix: cfg.Redis.KeyPrefix + "outbox:", Concurrency: cfg.Outbox.Concurrency, MaxRetry: cfg.Outbox.MaxRetry,
-		RetryBase: cfg.Outbox.RetryBase, RateLimitWait: cfg.Outbox.RateLimitWait, PollInterval: cfg.Outbox.PollInterval,
+		RetryBase: cfg.Outbox.RetryBase, RateLimitWait: cfg.Outbox.RateLimitWait, ConfigPause: cfg.Outbox.ConfigPause, PollInterval: cfg.Outbox.PollInterval,
 	})
 
 	a.Bot, err = bot.New(bot.Deps{
@@ -144,7 +144,7 @@ func (a *App) ready(w http.ResponseWriter, r *http.Request) {
 	}
 	if paused.Reason != "" {
 		w.Header().Set("X-Partybot-Degraded", "wecom-config")
-		fmt.Fprintf(w, "degraded: sending paused until %s: %s\n", paused.Until.Format(time.RFC3339), paused.Reason)
+		fmt.Fprintf(w, "degraded: sending paused for %s more: %s\n", paused.Left.Round(time.Second), paused.Reason)
 		return
 	}
 	_, _ = w.Write([]byte("ready\n"))

@@ -47,6 +47,7 @@ type OutboxConfig struct {
 	MaxRetry      int           `yaml:"max_retry"`
 	RetryBase     time.Duration `yaml:"retry_base"`
 	RateLimitWait time.Duration `yaml:"rate_limit_wait"`
+	ConfigPause   time.Duration `yaml:"config_pause"`
 	PollInterval  time.Duration `yaml:"poll_interval"`
 }
 
@@ -119,7 +120,7 @@ func DefaultConfig() Config {
 		Redis:    RedisConfig{Addr: "127.0.0.1:6379", KeyPrefix: "partybot:"},
 		Rules:    RulesConfig{MeetingSignInWindow: bot.DefaultSignInWindow, PartyLectureCadence: "quarterly"},
 		Schedule: DefaultSchedule(),
-		Outbox:   OutboxConfig{Concurrency: 4, MaxRetry: 8, RetryBase: 2 * time.Second, RateLimitWait: time.Minute, PollInterval: time.Second},
+		Outbox:   OutboxConfig{Concurrency: 4, MaxRetry: 8, RetryBase: 2 * time.Second, RateLimitWait: time.Minute, ConfigPause: 10 * time.Minute, PollInterval: time.Second},
 		WeCom: WeComConfig{
 			APIBase:         wecom.DefaultAPIBase,
 			APITimeout:      10 * time.Second,
@@ -248,8 +249,8 @@ func (c Config) Validate() error {
 			}
 		}
 	}
-	if c.Outbox.Concurrency < 1 || c.Outbox.MaxRetry < 0 || c.Outbox.RetryBase <= 0 || c.Outbox.RateLimitWait <= 0 || c.Outbox.PollInterval <= 0 {
-		bad("outbox: concurrency ≥ 1, max_retry ≥ 0 and positive retry_base, rate_limit_wait, poll_interval are required")
+	if c.Outbox.Concurrency < 1 || c.Outbox.MaxRetry < 0 || c.Outbox.RetryBase <= 0 || c.Outbox.RateLimitWait <= 0 || c.Outbox.ConfigPause <= 0 || c.Outbox.PollInterval <= 0 {
+		bad("outbox: concurrency ≥ 1, max_retry ≥ 0 and positive retry_base, rate_limit_wait, config_pause, poll_interval are required")
 	}
 	if err := c.Org.domain().Validate(); err != nil {
 		errs = append(errs, fmt.Errorf("config: %w", err))

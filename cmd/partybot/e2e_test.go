@@ -50,6 +50,7 @@ func testConfig(rc store.Config) Config {
 	}
 	// Deliver and retry quickly: tests wait for the outbox.
 	cfg.Outbox.PollInterval, cfg.Outbox.RetryBase, cfg.Outbox.RateLimitWait = 20*time.Millisecond, 20*time.Millisecond, 50*time.Millisecond
+	cfg.Outbox.ConfigPause = 300 * time.Millisecond
 	cfg.Org = OrgConfig{Name: "测试党委", Admins: []string{"admin1"}, Branches: []BranchConfig{{
 		ID: "tech", Name: "技术党支部", Secretaries: []string{"zhangsan"}, Members: []string{"zhangsan", "lisi", "wangwu"},
 	}}}

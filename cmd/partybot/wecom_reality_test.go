@@ -1,0 +1,85 @@
+package main
+
+import (
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+)
+
+// getBody fetches path and returns the status and body.
+func (e *e2e) getBody(t *testing.T, path string) (int, string) {
+	t.Helper()
+	resp, err := http.Get(e.base + path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(body)
+}
+
+// An install whose server IP is missing from 企业可信IP gets 60020 on every
+// send. Nothing is dropped: sending pauses, /readyz says what to fix, and
+// once the IP is added every message goes out.
+func TestUntrustedIPPausesSendingAndLosesNothing(t *testing.T) {
+	e := startBranch(t)
+	fake.SetUntrustedIP(true)
+	_, key := e.open(t, "党员大会", "")
+	waitFor(t, "/readyz to report the pause", func() bool {
+		status, body := e.getBody(t, "/readyz")
+		return status == http.StatusOK && strings.Contains(body, "degraded") && strings.Contains(body, "企业可信IP")
+	})
+	time.Sleep(time.Second) // several pauses: the retries of an archiving outbox would be spent
+	dead, err := e.app.Outbox.DeadLetters(t.Context())
+	if err != nil || len(dead) != 0 {
+		t.Fatalf("dead letters %v (%v): a configuration error must not drop messages", dead, err)
+	}
+	if n := len(fake.Calls("message/send")); n != 0 {
+		t.Fatalf("%d sends got through an untrusted IP", n)
+	}
+
+	fake.SetUntrustedIP(false) // the operator adds the IP
+	waitFor(t, "the held card and its text", func() bool {
+		return len(sent("template_card")) == 1 && len(sent("text")) == 1
+	})
+	card := sent("template_card")[0]["template_card"].(map[string]any)
+	if button := card["button_list"].([]any)[0].(map[string]any); button["key"] != key {
+		t.Fatalf("card button %v, want key %s", button, key)
+	}
+	if status, body := e.getBody(t, "/readyz"); status != http.StatusOK || !strings.HasPrefix(body, "ready") {
+		waitFor(t, "/readyz ready again", func() bool {
+			status, body = e.getBody(t, "/readyz")
+			return status == http.StatusOK && strings.HasPrefix(body, "ready")
+		})
+	}
+}
+
+// The meeting code reaches members on the WeChat plugin (微工作台), who see
+// no cards: as a text as well.
+func TestMeetingCodeAlsoGoesOutAsText(t *testing.T) {
+	e := startBranch(t)
+	code, _ := e.open(t, "支委会", "")
+	waitFor(t, "the meeting text", func() bool { return len(sent("text")) == 1 })
+	text := sent("text")[0]
+	content := text["text"].(map[string]any)["content"].(string)
+	if text["touser"] != "lisi|qianqi|wangwu|zhaoliu" || !strings.Contains(content, "签到码："+code) {
+		t.Fatalf("text %v, want the code %s to the four members", text, code)
+	}
+}
+
+// appchat/send takes only chats this app created: a chat id pasted from a
+// group is found at start, and the log names the branch.
+func TestChatIDsAreCheckedAtStart(t *testing.T) {
+	e := startBranch(t)
+	e.app.Config.Org.Branches[0].ChatID = "pasted-from-a-group"
+	err := e.app.CheckChats(t.Context())
+	if err == nil || !strings.Contains(err.Error(), "branch tech") {
+		t.Fatalf("CheckChats = %v, want an error naming branch tech", err)
+	}
+	fake.AddAppChat("pasted-from-a-group", "zhangsan", "lisi")
+	if err := e.app.CheckChats(t.Context()); err != nil {
+		t.Fatalf("CheckChats after appchat/create: %v", err)
+	}
+}
