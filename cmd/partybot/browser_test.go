@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
-
 )
 
 // chromium finds a Chromium to drive. CI installs Debian's; without one the
