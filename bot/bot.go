@@ -69,6 +69,9 @@ func New(d Deps) (*Bot, error) {
 	if d.Log == nil {
 		d.Log = slog.Default()
 	}
+	if err := checkJobs(Jobs); err != nil {
+		return nil, err
+	}
 	b := &Bot{Deps: d}
 	router, err := NewRouter(b.commands()...)
 	if err != nil {
@@ -77,10 +80,6 @@ func New(d Deps) (*Bot, error) {
 	b.router = router
 	return b, nil
 }
-
-// ErrInFlight means another delivery of the same message is being handled;
-// the caller answers so that WeCom retries.
-var ErrInFlight = errors.New("bot: an earlier delivery of this message is still being handled")
 
 // Reply texts shared by several paths.
 const (

@@ -1,6 +1,9 @@
 package bot
 
-import "time"
+import (
+	"fmt"
+	"time"
+)
 
 // Date is a calendar day in the org's time zone.
 type Date struct {
@@ -15,10 +18,52 @@ func DateOf(t time.Time, loc *time.Location) Date {
 	return Date{y, m, d}
 }
 
-// String formats the date as 2006-01-02, the form used in Redis keys.
+// String formats the date as 2006-01-02, the form used in Redis keys; the
+// zero Date (unknown) is "".
 func (d Date) String() string {
+	if d.IsZero() {
+		return ""
+	}
 	return time.Date(d.Year, d.Month, d.Day, 0, 0, 0, 0, time.UTC).Format(time.DateOnly)
 }
+
+// IsZero reports whether d is the zero Date (unknown).
+func (d Date) IsZero() bool { return d == Date{} }
+
+// ParseDate reads 2006-01-02.
+func ParseDate(s string) (Date, error) {
+	t, err := time.Parse(time.DateOnly, s)
+	if err != nil {
+		return Date{}, fmt.Errorf("bot: %q is not a date like 2006-01-02", s)
+	}
+	return Date{t.Year(), t.Month(), t.Day()}, nil
+}
+
+// MarshalText writes 2006-01-02, and nothing for the zero Date, so that
+// records keep the JSON they had when dates were strings.
+func (d Date) MarshalText() ([]byte, error) {
+	if d.IsZero() {
+		return nil, nil
+	}
+	return []byte(d.String()), nil
+}
+
+// UnmarshalText reads 2006-01-02; empty is the zero Date.
+func (d *Date) UnmarshalText(b []byte) error {
+	if len(b) == 0 {
+		*d = Date{}
+		return nil
+	}
+	parsed, err := ParseDate(string(b))
+	if err != nil {
+		return err
+	}
+	*d = parsed
+	return nil
+}
+
+// Before reports whether d is an earlier day than e.
+func (d Date) Before(e Date) bool { return d.Number() < e.Number() }
 
 // Number is the count of days since 1970-01-01; consecutive days differ by one.
 func (d Date) Number() int64 {

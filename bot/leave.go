@@ -15,8 +15,8 @@ type Leave struct {
 	ID       string    `json:"id"` // the dedupe key of the message that set it
 	BranchID string    `json:"branch"`
 	UserID   string    `json:"userid"`
-	From     string    `json:"from"` // YYYY-MM-DD, inclusive
-	To       string    `json:"to"`   // YYYY-MM-DD, inclusive
+	From     Date      `json:"from"` // inclusive
+	To       Date      `json:"to"`   // inclusive
 	Reason   string    `json:"reason,omitempty"`
 	By       string    `json:"by"`
 	At       time.Time `json:"at"`
@@ -25,8 +25,7 @@ type Leave struct {
 
 // Covers reports whether the leave excuses day d.
 func (l Leave) Covers(d Date) bool {
-	s := d.String()
-	return !l.Ended && l.From <= s && s <= l.To
+	return !l.Ended && !d.Before(l.From) && !l.To.Before(d)
 }
 
 // LeaveStore keeps leaves, per branch.
@@ -166,7 +165,7 @@ func (b *Bot) leave(ctx context.Context, req Request) (Reply, error) {
 	}
 	l := Leave{
 		ID: req.Msg.DedupeKey(), BranchID: target.BranchID, UserID: target.UserID,
-		From: from.String(), To: to.String(), Reason: reason, By: req.Member.UserID, At: req.Now,
+		From: from, To: to, Reason: reason, By: req.Member.UserID, At: req.Now,
 	}
 	if err := b.Leaves.PutLeave(ctx, l); err != nil {
 		return Reply{}, fmt.Errorf("bot: put leave: %w", err)
@@ -195,14 +194,14 @@ func (b *Bot) endLeave(ctx context.Context, req Request) (Reply, error) {
 		return Reply{}, fmt.Errorf("bot: read leaves: %w", err)
 	}
 	today := DateOf(req.Now, b.Location)
-	yesterday := today.AddDays(-1).String()
+	yesterday := today.AddDays(-1)
 	var ended []string
 	for _, l := range leaves {
-		if l.UserID != target.UserID || l.Ended || l.To < today.String() {
+		if l.UserID != target.UserID || l.Ended || l.To.Before(today) {
 			continue
 		}
 		// A leave under way ends yesterday; one not yet begun is cancelled.
-		if l.From <= yesterday {
+		if !yesterday.Before(l.From) {
 			l.To = yesterday
 		} else {
 			l.Ended = true

@@ -46,7 +46,7 @@ func TestParseLeaveSpan(t *testing.T) {
 }
 
 func TestLeaveCovers(t *testing.T) {
-	l := Leave{From: "2026-11-20", To: "2026-11-30"}
+	l := Leave{From: Date{Year: 2026, Month: 11, Day: 20}, To: Date{Year: 2026, Month: 11, Day: 30}}
 	for _, tc := range []struct {
 		day  Date
 		want bool

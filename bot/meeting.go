@@ -440,7 +440,7 @@ func (b *Bot) MeetingRecord(ctx context.Context, m Meeting) (MeetingRecord, erro
 		case MeetingGeneral:
 			r.QuorumApplies, eligible = true, mem.Status != StatusProbationary
 		case MeetingCommittee:
-			r.QuorumApplies, eligible = true, mem.Role == RoleSecretary || mem.Role == RoleCommittee
+			r.QuorumApplies, eligible = true, mem.Role.Leads()
 		}
 		if eligible {
 			r.Eligible++

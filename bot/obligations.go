@@ -84,10 +84,8 @@ func (b *Bot) Obligations(ctx context.Context, branchID string, now time.Time) (
 	var since time.Time // periods that ended before the bot knew the branch are not overdue
 	if br, found, err := b.Roster.Branch(ctx, branchID); err != nil {
 		return nil, fmt.Errorf("bot: read branch: %w", err)
-	} else if found && br.Since != "" {
-		if t, err := time.ParseInLocation(time.DateOnly, br.Since, b.Location); err == nil {
-			since = t
-		}
+	} else if found && !br.Since.IsZero() {
+		since = time.Date(br.Since.Year, br.Since.Month, br.Since.Day, 0, 0, 0, 0, b.Location)
 	}
 	earliest := periodOf(Yearly, now).Start.AddDate(-1, 0, 0)
 	meetings, err := b.Meetings.Meetings(ctx, branchID, earliest, now.Add(time.Second))

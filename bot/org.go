@@ -84,7 +84,7 @@ type Branch struct {
 	Name          string
 	ChatID        string // optional app group chat
 	DepartmentIDs []int  // WeCom departments whose users belong here (roster sync)
-	Since         string // YYYY-MM-DD the bot first knew the branch; nothing before is "overdue"
+	Since         Date   // the day the bot first knew the branch; nothing before is "overdue"
 
 	// Seed lists, used only from the config: Redis keeps roles on members.
 	Secretaries []string
@@ -99,8 +99,8 @@ type Member struct {
 	BranchID string `json:"branch"` // empty only for admins outside every branch
 	Role     Role   `json:"role"`
 	Status   Status `json:"status,omitempty"`
-	Joined   string `json:"joined,omitempty"` // YYYY-MM-DD, when known
-	Active   bool   `json:"active"`           // false once they left; history stays
+	Joined   Date   `json:"joined,omitzero"` // when known
+	Active   bool   `json:"active"`          // false once they left; history stays
 }
 
 // NormalizeUserID is the one spelling of a userid the bot stores and
@@ -114,17 +114,6 @@ func (m Member) DisplayName() string {
 		return m.Name
 	}
 	return m.UserID
-}
-
-// Leads reports whether m may see and act on branchID's records.
-func (m Member) Leads(branchID string) bool {
-	switch m.Role {
-	case RoleAdmin:
-		return true
-	case RoleSecretary, RoleCommittee:
-		return m.BranchID == branchID && branchID != ""
-	}
-	return false
 }
 
 // Roster finds members and branches. Lookups return found=false for what

@@ -2,11 +2,9 @@ package bot
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"regexp"
 	"slices"
-	"sort"
 	"strings"
 	"time"
 )
@@ -98,9 +96,10 @@ func BuildMembers(rows []RosterRow, branches map[string]bool) ([]Member, error) 
 		if !ok {
 			reasons = append(reasons, fmt.Sprintf("status %q is not 正式党员 or 预备党员", r.Status))
 		}
-		joined := strings.TrimSpace(r.Joined)
-		if joined != "" {
-			if _, err := time.Parse(time.DateOnly, joined); err != nil {
+		var joined Date
+		if text := strings.TrimSpace(r.Joined); text != "" {
+			var err error
+			if joined, err = ParseDate(text); err != nil {
 				reasons = append(reasons, fmt.Sprintf("joined %q is not a date like 2015-07-01", r.Joined))
 			}
 		}
@@ -199,91 +198,13 @@ func applyChange(ctx context.Context, rs RosterStore, audit AuditLog, entry Audi
 	return nil
 }
 
-// DirectoryUser is a user as WeCom's address book lists them.
-type DirectoryUser struct {
-	UserID string
-	Name   string
-}
-
-// Directory reads WeCom's address book.
-type Directory interface {
-	// DepartmentUsers lists the users of a department and its sub-departments.
-	DepartmentUsers(ctx context.Context, departmentID int) ([]DirectoryUser, error)
-}
-
-// SyncRoster pulls the address book for every branch with department_ids:
-// new users are added as members, users found under another branch are
-// moved, names follow WeCom, and active members of a synced branch that
-// WeCom no longer lists are marked departed (their records stay).
-func SyncRoster(ctx context.Context, rs RosterStore, dir Directory, audit AuditLog, actor string, now time.Time) (RosterChange, error) {
-	branches, err := rs.Branches(ctx)
-	if err != nil {
-		return RosterChange{}, fmt.Errorf("bot: read branches: %w", err)
-	}
-	listed := map[string]DirectoryUser{} // userid -> user
-	branchOf := map[string]string{}      // userid -> branch id
-	synced := map[string]bool{}
-	sort.Slice(branches, func(i, j int) bool { return branches[i].ID < branches[j].ID })
-	for _, b := range branches {
-		for _, dept := range b.DepartmentIDs {
-			synced[b.ID] = true
-			users, err := dir.DepartmentUsers(ctx, dept)
-			if err != nil {
-				return RosterChange{}, fmt.Errorf("bot: department %d of branch %s: %w", dept, b.ID, err)
-			}
-			for _, u := range users {
-				u.UserID = NormalizeUserID(u.UserID)
-				if _, dup := branchOf[u.UserID]; !dup { // first branch (by id) wins
-					branchOf[u.UserID], listed[u.UserID] = b.ID, u
-				}
-			}
-		}
-	}
-	if len(synced) == 0 {
-		return RosterChange{}, errors.New("bot: no branch has department_ids; nothing to sync")
-	}
-	all, err := rs.AllMembers(ctx)
-	if err != nil {
-		return RosterChange{}, fmt.Errorf("bot: read members: %w", err)
-	}
-	current := indexMembers(all)
-	var change RosterChange
-	ids := make([]string, 0, len(listed))
-	for id := range listed {
-		ids = append(ids, id)
-	}
-	sort.Strings(ids)
-	for _, id := range ids {
-		cur, ok := current[id]
-		next := cur
-		if !ok {
-			next = Member{UserID: id, Role: RoleMember}
-		}
-		if ok && next.BranchID != branchOf[id] && (next.Role == RoleSecretary || next.Role == RoleCommittee) {
-			next.Role = RoleMember // a branch role does not move with the member
-		}
-		next.BranchID, next.Active = branchOf[id], true
-		if name := listed[id].Name; name != "" {
-			next.Name = name
-		}
-		classify(&change, cur, ok, next)
-	}
-	for _, m := range all {
-		if _, still := listed[m.UserID]; !still && m.Active && synced[m.BranchID] {
-			m.Active = false
-			change.Departed = append(change.Departed, m)
-		}
-	}
-	return change, applyChange(ctx, rs, audit, AuditEntry{At: now, Actor: actor, Action: "roster.sync"}, change)
-}
-
 // SeedOrg writes the config's org: branch attributes always follow the
 // config; members it names are created only if Redis does not know them,
 // so imports and syncs are never undone by a restart.
 func SeedOrg(ctx context.Context, rs RosterStore, audit AuditLog, now time.Time, org Org) (added int, err error) {
 	branches := slices.Clone(org.Branches)
 	for i := range branches {
-		branches[i].Since = now.Format(time.DateOnly) // the store keeps an earlier date
+		branches[i].Since = DateOf(now, now.Location()) // the store keeps an earlier date
 	}
 	if err := rs.SaveBranches(ctx, branches); err != nil {
 		return 0, fmt.Errorf("bot: seed branches: %w", err)
@@ -301,4 +222,46 @@ func SeedOrg(ctx context.Context, rs RosterStore, audit AuditLog, now time.Time,
 		}
 	}
 	return len(change.Added), applyChange(ctx, rs, audit, AuditEntry{At: now, Actor: "system", Action: "roster.seed"}, change)
+}
+
+// roster lists a branch's members by name.
+func (b *Bot) roster(ctx context.Context, req Request) (Reply, error) {
+	branch, refusal, err := b.targetBranch(ctx, req)
+	if err != nil || refusal != "" {
+		return Reply{Text: refusal}, err
+	}
+	members, err := b.Roster.BranchMembers(ctx, branch.ID)
+	if err != nil {
+		return Reply{}, fmt.Errorf("bot: list branch %s: %w", branch.ID, err)
+	}
+	names := make([]string, 0, len(members))
+	for _, m := range members {
+		name := m.DisplayName()
+		if m.Role != RoleMember {
+			name += "（" + m.Role.Label() + "）"
+		}
+		if m.Status == StatusProbationary {
+			name += "［预备］"
+		}
+		names = append(names, name)
+	}
+	return Reply{Text: fmt.Sprintf("%s 共 %d 人：\n%s", branch.Name, len(members), strings.Join(names, "、"))}, nil
+}
+
+// branches lists every branch with its member count (admins).
+func (b *Bot) branches(ctx context.Context, _ Request) (Reply, error) {
+	branches, err := b.Roster.Branches(ctx)
+	if err != nil {
+		return Reply{}, fmt.Errorf("bot: read branches: %w", err)
+	}
+	var sb strings.Builder
+	fmt.Fprintf(&sb, "共 %d 个支部：", len(branches))
+	for _, br := range branches {
+		members, err := b.Roster.BranchMembers(ctx, br.ID)
+		if err != nil {
+			return Reply{}, fmt.Errorf("bot: list branch %s: %w", br.ID, err)
+		}
+		fmt.Fprintf(&sb, "\n· %s（%s）%d 人", br.Name, br.ID, len(members))
+	}
+	return Reply{Text: sb.String()}, nil
 }

@@ -33,28 +33,6 @@ type Command struct {
 	Run     HandlerFunc
 }
 
-// Access is the class of a command: whose records it touches.
-type Access int
-
-// Command classes. Member commands act on the sender's own records (a
-// handler checks again when a command names someone else).
-const (
-	AccessMember Access = iota // every registered member
-	AccessBranch               // secretaries and committee of a branch, and admins
-	AccessAdmin                // party committee admins only
-)
-
-// refusal is the one-line reason m may not run the command, or "".
-func (a Access) refusal(m Member, name string) string {
-	switch {
-	case a == AccessBranch && m.Role != RoleSecretary && m.Role != RoleCommittee && m.Role != RoleAdmin:
-		return "“" + name + "”只有支部书记、支委或党委管理员可以使用。"
-	case a == AccessAdmin && m.Role != RoleAdmin:
-		return "“" + name + "”只有党委管理员可以使用。"
-	}
-	return ""
-}
-
 // Router maps the first word of a message to a command.
 type Router struct {
 	commands []Command

@@ -71,11 +71,11 @@ func (b *Bot) MemberStats(ctx context.Context, m Member, now time.Time) (MemberS
 		if r.Withdrawn {
 			continue
 		}
-		if r.Day >= week.String() {
+		if !r.Day.Before(week) {
 			s.Week.StudyMinutes += r.Minutes
 			s.Week.StudyReports++
 		}
-		if r.Day >= month.String() {
+		if !r.Day.Before(month) {
 			s.Month.StudyMinutes += r.Minutes
 			s.Month.StudyReports++
 		}

@@ -17,7 +17,7 @@ type StudyReport struct {
 	ID          string     `json:"id"` // the dedupe key of the message: retries store it once
 	BranchID    string     `json:"branch"`
 	UserID      string     `json:"userid"`
-	Day         string     `json:"day"` // YYYY-MM-DD studied
+	Day         Date       `json:"day"` // the day studied
 	Minutes     int        `json:"minutes"`
 	Content     string     `json:"content"`
 	Kind        string     `json:"kind"`
@@ -133,7 +133,7 @@ func (b *Bot) study(ctx context.Context, req Request) (Reply, error) {
 	}
 	r := StudyReport{
 		ID: req.Msg.DedupeKey(), BranchID: req.Member.BranchID, UserID: req.Member.UserID,
-		Day: day.String(), Minutes: minutes, Content: content, Kind: studyKind(content),
+		Day: day, Minutes: minutes, Content: content, Kind: studyKind(content),
 		Reflection: reflection, Late: day != today, At: req.Now,
 	}
 	if _, err := b.Studies.RecordStudy(ctx, r); err != nil {

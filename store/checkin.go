@@ -78,7 +78,7 @@ func (s *Store) CheckinDays(ctx context.Context, branchID, userID string, from, 
 	}
 	days := make([]bot.Date, 0, len(nums))
 	for _, v := range nums {
-		d, err := parseDay(v)
+		d, err := bot.ParseDate(v)
 		if err != nil {
 			return nil, err
 		}
@@ -159,7 +159,7 @@ func (s *Store) CheckinDaysMany(ctx context.Context, branchID string, userIDs []
 		}
 		for i, c := range cmds {
 			for _, v := range c.Val() {
-				d, err := parseDay(v)
+				d, err := bot.ParseDate(v)
 				if err != nil {
 					return nil, err
 				}

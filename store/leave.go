@@ -40,7 +40,7 @@ func (s *Store) BranchLeaves(ctx context.Context, branchID string) ([]bot.Leave,
 		out = append(out, l)
 	}
 	sort.Slice(out, func(i, j int) bool {
-		return out[i].From < out[j].From || out[i].From == out[j].From && out[i].ID < out[j].ID
+		return out[i].From.Before(out[j].From) || out[i].From == out[j].From && out[i].ID < out[j].ID
 	})
 	return out, nil
 }

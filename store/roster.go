@@ -55,11 +55,11 @@ func (s *Store) Branch(ctx context.Context, id string) (bot.Branch, bool, error)
 
 // branchRecord is what Redis keeps of a branch: roles live on members.
 type branchRecord struct {
-	ID            string `json:"id"`
-	Name          string `json:"name"`
-	ChatID        string `json:"chat_id,omitempty"`
-	DepartmentIDs []int  `json:"department_ids,omitempty"`
-	Since         string `json:"since,omitempty"`
+	ID            string   `json:"id"`
+	Name          string   `json:"name"`
+	ChatID        string   `json:"chat_id,omitempty"`
+	DepartmentIDs []int    `json:"department_ids,omitempty"`
+	Since         bot.Date `json:"since,omitzero"`
 }
 
 func decodeBranch(raw []byte) (bot.Branch, error) {
@@ -97,13 +97,13 @@ func (s *Store) SaveBranches(ctx context.Context, bs []bot.Branch) error {
 	if err != nil {
 		return err
 	}
-	since := map[string]string{}
+	since := map[string]bot.Date{}
 	for _, b := range existing {
 		since[b.ID] = b.Since
 	}
 	fields := make([]any, 0, 2*len(bs))
 	for _, b := range bs {
-		if old := since[b.ID]; old != "" && (b.Since == "" || old < b.Since) {
+		if old := since[b.ID]; !old.IsZero() && (b.Since.IsZero() || old.Before(b.Since)) {
 			b.Since = old
 		}
 		raw, err := json.Marshal(branchRecord{ID: b.ID, Name: b.Name, ChatID: b.ChatID, DepartmentIDs: b.DepartmentIDs, Since: b.Since})

@@ -68,12 +68,12 @@ func TestBranches(t *testing.T) {
 		t.Fatalf("Branch(nope) found=%v err=%v", found, err)
 	}
 	// Since keeps the earliest date it was given.
-	for _, since := range []string{"2026-03-01", "2026-11-22", ""} {
+	for _, since := range []bot.Date{{Year: 2026, Month: 3, Day: 1}, {Year: 2026, Month: 11, Day: 22}, {}} {
 		if err := s.SaveBranches(ctx, []bot.Branch{{ID: "ops", Name: "运维党支部", Since: since}}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if b, _, _ := s.Branch(ctx, "ops"); b.Since != "2026-03-01" {
+	if b, _, _ := s.Branch(ctx, "ops"); b.Since.String() != "2026-03-01" {
 		t.Fatalf("Since=%q, want the earliest, 2026-03-01", b.Since)
 	}
 }
@@ -81,14 +81,14 @@ func TestBranches(t *testing.T) {
 func TestLeavesAndAudit(t *testing.T) {
 	s, _ := open(t)
 	ctx := t.Context()
-	l := bot.Leave{ID: "msg:1", BranchID: "tech", UserID: "lisi", From: "2026-11-20", To: "2026-11-30", By: "lisi", At: time.Now().UTC()}
+	l := bot.Leave{ID: "msg:1", BranchID: "tech", UserID: "lisi", From: bot.Date{Year: 2026, Month: 11, Day: 20}, To: bot.Date{Year: 2026, Month: 11, Day: 30}, By: "lisi", At: time.Now().UTC()}
 	for range 2 { // a retried message writes the same record
 		if err := s.PutLeave(ctx, l); err != nil {
 			t.Fatal(err)
 		}
 	}
 	leaves, err := s.BranchLeaves(ctx, "tech")
-	if err != nil || len(leaves) != 1 || leaves[0].To != "2026-11-30" {
+	if err != nil || len(leaves) != 1 || leaves[0].To.String() != "2026-11-30" {
 		t.Fatalf("BranchLeaves=%+v %v", leaves, err)
 	}
 	for i, action := range []string{"roster.import", "leave.set"} {
@@ -105,7 +105,7 @@ func TestLeavesAndAudit(t *testing.T) {
 func TestModifyStudyIsAtomic(t *testing.T) {
 	s, _ := open(t)
 	ctx := t.Context()
-	r := bot.StudyReport{ID: "msg:1", BranchID: "tech", UserID: "lisi", Day: "2026-11-20", Minutes: 30, Content: "党章", At: time.Now()}
+	r := bot.StudyReport{ID: "msg:1", BranchID: "tech", UserID: "lisi", Day: bot.Date{Year: 2026, Month: 11, Day: 20}, Minutes: 30, Content: "党章", At: time.Now()}
 	if _, err := s.RecordStudy(ctx, r); err != nil {
 		t.Fatal(err)
 	}

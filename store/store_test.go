@@ -188,7 +188,7 @@ func BenchmarkRecordStudy(b *testing.B) {
 		for pb.Next() {
 			i := seq.Add(1)
 			r := bot.StudyReport{ID: fmt.Sprint("msg:", i), BranchID: "tech", UserID: fmt.Sprint("u", i%100),
-				Day: day.String(), Minutes: 30, Content: "党章", Kind: "自学", At: time.Now()}
+				Day: day, Minutes: 30, Content: "党章", Kind: "自学", At: time.Now()}
 			if _, err := s.RecordStudy(b.Context(), r); err != nil {
 				b.Error(err)
 				return

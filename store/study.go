@@ -42,12 +42,11 @@ func (s *Store) RecordStudy(ctx context.Context, r bot.StudyReport) (bool, error
 	if err != nil {
 		return false, fmt.Errorf("store: encode study: %w", err)
 	}
-	day, err := parseDay(r.Day)
-	if err != nil {
-		return false, err
+	if r.Day.IsZero() {
+		return false, fmt.Errorf("store: study %s has no day", r.ID)
 	}
 	keys := []string{s.studyKey(r.BranchID, r.UserID), s.studyDaysKey(r.BranchID, r.UserID), s.studyLastKey(r.BranchID, r.UserID)}
-	n, err := recordStudyScript.Run(ctx, s.rdb, keys, r.ID, raw, day.Number()).Int()
+	n, err := recordStudyScript.Run(ctx, s.rdb, keys, r.ID, raw, r.Day.Number()).Int()
 	if err != nil {
 		return false, fmt.Errorf("store: record study: %w", err)
 	}
@@ -134,7 +133,7 @@ func (s *Store) StudyReports(ctx context.Context, branchID, userID string, from,
 	if err != nil {
 		return nil, err
 	}
-	sort.SliceStable(out, func(i, j int) bool { return out[i].Day < out[j].Day })
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Day.Before(out[j].Day) })
 	return out, nil
 }
 
@@ -161,14 +160,6 @@ func decodeStudy(raw string) (bot.StudyReport, error) {
 		return bot.StudyReport{}, fmt.Errorf("store: decode study: %w", err)
 	}
 	return r, nil
-}
-
-func parseDay(s string) (bot.Date, error) {
-	t, err := time.Parse(time.DateOnly, s)
-	if err != nil {
-		return bot.Date{}, fmt.Errorf("store: bad day %q: %w", s, err)
-	}
-	return bot.Date{Year: t.Year(), Month: t.Month(), Day: t.Day()}, nil
 }
 
 // StudyReportsMany implements bot.StudyStore: one pipeline of range reads,

@@ -55,8 +55,8 @@ func New(specs map[string]string, loc *time.Location, enq Enqueuer, log *slog.Lo
 		enq: enq, log: log, loc: loc, specs: specs, ids: map[string]cron.EntryID{}, timeout: 30 * time.Second,
 	}
 	for name, spec := range specs {
-		if !slices.Contains(bot.JobNames, name) {
-			return nil, fmt.Errorf("schedule.%s: unknown job (known: %v)", name, bot.JobNames)
+		if !slices.Contains(bot.JobNames(), name) {
+			return nil, fmt.Errorf("schedule.%s: unknown job (known: %v)", name, bot.JobNames())
 		}
 		if spec == "" {
 			continue
@@ -104,16 +104,16 @@ func (s *Scheduler) tick(name string) {
 // Fire enqueues the run of name for fire time; false means it was already
 // enqueued (by another replica, or an earlier call).
 func (s *Scheduler) Fire(ctx context.Context, name string, fire time.Time) (bool, error) {
-	if !slices.Contains(bot.JobNames, name) {
-		return false, fmt.Errorf("schedule: unknown job %q (known: %v)", name, bot.JobNames)
+	if !slices.Contains(bot.JobNames(), name) {
+		return false, fmt.Errorf("schedule: unknown job %q (known: %v)", name, bot.JobNames())
 	}
 	return s.enq.EnqueueJob(ctx, name, fire)
 }
 
 // Entries lists every job with its spec and next fire time after now.
 func (s *Scheduler) Entries(now time.Time) []Entry {
-	out := make([]Entry, 0, len(bot.JobNames))
-	for _, name := range bot.JobNames {
+	out := make([]Entry, 0, len(bot.JobNames()))
+	for _, name := range bot.JobNames() {
 		e := Entry{Name: name, Spec: s.specs[name]}
 		if e.Spec != "" {
 			if sched, err := parser.Parse(e.Spec); err == nil {

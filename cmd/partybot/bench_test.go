@@ -192,7 +192,7 @@ func BenchmarkWeeklySummary100k(b *testing.B) {
 					}
 				}
 				if j%2 == 0 {
-					r := bot.StudyReport{ID: "s" + m.UserID, BranchID: br.ID, UserID: m.UserID, Day: "2026-11-17", Minutes: 30 + j, Content: "党章", Kind: "自学", At: mon}
+					r := bot.StudyReport{ID: "s" + m.UserID, BranchID: br.ID, UserID: m.UserID, Day: bot.Date{Year: 2026, Month: 11, Day: 17}, Minutes: 30 + j, Content: "党章", Kind: "自学", At: mon}
 					if _, err := e.app.Store.RecordStudy(ctx, r); err != nil {
 						b.Error(err)
 						return

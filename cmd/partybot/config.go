@@ -51,16 +51,9 @@ type OutboxConfig struct {
 	PollInterval  time.Duration `yaml:"poll_interval"`
 }
 
-// DefaultSchedule is when jobs fire (six fields: seconds first).
-func DefaultSchedule() map[string]string {
-	return map[string]string{
-		bot.JobCheckinReminder: "0 30 9 * * *", // working days only, by the work calendar
-		bot.JobStudyReminder:   "0 0 16 * * FRI",
-		bot.JobWeeklySummary:   "0 0 20 * * SUN",
-		bot.JobObligations:     "0 0 9 * * MON",
-		bot.JobMonthly:         "0 0 9 1 * *",
-	}
-}
+// DefaultSchedule is when jobs fire (six fields: seconds first): the job
+// table's defaults.
+func DefaultSchedule() map[string]string { return bot.DefaultSchedule() }
 
 // RulesConfig holds the branch rules the bot enforces.
 type RulesConfig struct {
@@ -241,8 +234,8 @@ func (c Config) Validate() error {
 		bad("rules.party_lecture_cadence: %q must be monthly, quarterly or yearly", c.Rules.PartyLectureCadence)
 	}
 	for _, name := range slices.Sorted(maps.Keys(c.Schedule)) {
-		if !slices.Contains(bot.JobNames, name) {
-			bad("schedule.%s: unknown job; jobs are %s", name, strings.Join(bot.JobNames, ", "))
+		if !slices.Contains(bot.JobNames(), name) {
+			bad("schedule.%s: unknown job; jobs are %s", name, strings.Join(bot.JobNames(), ", "))
 		} else if spec := c.Schedule[name]; spec != "" {
 			if _, err := schedule.Parse(spec); err != nil {
 				bad("schedule.%s: %q is not a six-field cron spec (sec min hour dom month dow): %v", name, spec, err)

@@ -39,11 +39,11 @@ type Demo struct {
 // demoMembers is the sample branch: one secretary, one committee member,
 // three members (one probationary).
 var demoMembers = []bot.Member{
-	{UserID: "zhangshuji", Name: "张书记", BranchID: "demo", Role: bot.RoleSecretary, Status: bot.StatusFull, Joined: "2008-07-01", Active: true},
-	{UserID: "wangfang", Name: "王芳", BranchID: "demo", Role: bot.RoleCommittee, Status: bot.StatusFull, Joined: "2012-06-18", Active: true},
-	{UserID: "liming", Name: "李明", BranchID: "demo", Role: bot.RoleMember, Status: bot.StatusFull, Joined: "2016-07-01", Active: true},
-	{UserID: "zhaoqiang", Name: "赵强", BranchID: "demo", Role: bot.RoleMember, Status: bot.StatusFull, Joined: "2019-05-04", Active: true},
-	{UserID: "chenjing", Name: "陈静", BranchID: "demo", Role: bot.RoleMember, Status: bot.StatusProbationary, Joined: "2025-07-01", Active: true},
+	{UserID: "zhangshuji", Name: "张书记", BranchID: "demo", Role: bot.RoleSecretary, Status: bot.StatusFull, Joined: bot.Date{Year: 2008, Month: 7, Day: 1}, Active: true},
+	{UserID: "wangfang", Name: "王芳", BranchID: "demo", Role: bot.RoleCommittee, Status: bot.StatusFull, Joined: bot.Date{Year: 2012, Month: 6, Day: 18}, Active: true},
+	{UserID: "liming", Name: "李明", BranchID: "demo", Role: bot.RoleMember, Status: bot.StatusFull, Joined: bot.Date{Year: 2016, Month: 7, Day: 1}, Active: true},
+	{UserID: "zhaoqiang", Name: "赵强", BranchID: "demo", Role: bot.RoleMember, Status: bot.StatusFull, Joined: bot.Date{Year: 2019, Month: 5, Day: 4}, Active: true},
+	{UserID: "chenjing", Name: "陈静", BranchID: "demo", Role: bot.RoleMember, Status: bot.StatusProbationary, Joined: bot.Date{Year: 2025, Month: 7, Day: 1}, Active: true},
 }
 
 // randomAlnum draws n letters and digits (a token or an EncodingAESKey).
@@ -177,7 +177,7 @@ func (d *Demo) session(w http.ResponseWriter, r *http.Request) {
 	}
 	writeJSON(w, map[string]any{
 		"callback": cfg.WeCom.CallbackPath, "corp_id": cfg.WeCom.CorpID, "agent_id": cfg.WeCom.AgentID,
-		"token": cfg.WeCom.Token, "aes_key": cfg.WeCom.EncodingAESKey, "members": ms, "jobs": bot.JobNames,
+		"token": cfg.WeCom.Token, "aes_key": cfg.WeCom.EncodingAESKey, "members": ms, "jobs": bot.JobNames(),
 		"chat": map[string]string{"id": "demochat", "name": "示例党支部群"},
 	})
 }
@@ -234,7 +234,7 @@ func (d *Demo) media(w http.ResponseWriter, r *http.Request) {
 // runJob fires a scheduled job now, through the same outbox as cron.
 func (d *Demo) runJob(w http.ResponseWriter, r *http.Request) {
 	name := r.PathValue("name")
-	if !slices.Contains(bot.JobNames, name) {
+	if !slices.Contains(bot.JobNames(), name) {
 		http.Error(w, "unknown job", http.StatusNotFound)
 		return
 	}

@@ -47,8 +47,8 @@ func jobsCmd(ctx context.Context, args []string, stdout, stderr io.Writer, geten
 		return tw.Flush()
 	case sub == "run" && len(pos) == 1:
 		name := pos[0]
-		if !slices.Contains(bot.JobNames, name) {
-			return fmt.Errorf("unknown job %q (jobs: %v)", name, bot.JobNames)
+		if !slices.Contains(bot.JobNames(), name) {
+			return fmt.Errorf("unknown job %q (jobs: %v)", name, bot.JobNames())
 		}
 		return runJobNow(ctx, app, name, *wait, stdout)
 	}

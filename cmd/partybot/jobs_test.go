@@ -191,7 +191,7 @@ func TestOutboxRetriesTransientAndArchivesPermanent(t *testing.T) {
 		t.Fatalf("after 45009 and -1: deliveries %v, want lisi once", got)
 	}
 
-	fake.FailNext("message/send", 81013)
+	fake.FailNext("message/send", 40058)
 	if err := e.app.Outbox.Enqueue(t.Context(), "t:permanent", bot.Notice{To: []string{"ghost"}, Text: "第二条"}); err != nil {
 		t.Fatal(err)
 	}
@@ -207,8 +207,8 @@ func TestOutboxRetriesTransientAndArchivesPermanent(t *testing.T) {
 		}
 		return len(letters) > 0
 	})
-	if len(dead) != 1 || !strings.Contains(dead[0], "t:permanent") || !strings.Contains(dead[0], "81013") {
-		t.Fatalf("dead letters %v, want t:permanent with errcode 81013", dead)
+	if len(dead) != 1 || !strings.Contains(dead[0], "t:permanent") || !strings.Contains(dead[0], "40058") {
+		t.Fatalf("dead letters %v, want t:permanent with errcode 40058", dead)
 	}
 	if got := textsTo("text"); got["ghost"] != 0 {
 		t.Fatalf("the permanent failure was delivered: %v", got)

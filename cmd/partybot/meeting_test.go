@@ -27,7 +27,7 @@ func startBranch(t *testing.T) *e2e {
 		t.Fatal(err)
 	}
 	// A branch the bot has known for years: past periods can be overdue.
-	if err := e.app.Store.SaveBranches(t.Context(), []bot.Branch{{ID: "tech", Name: "技术党支部", Since: "2024-01-01"}}); err != nil {
+	if err := e.app.Store.SaveBranches(t.Context(), []bot.Branch{{ID: "tech", Name: "技术党支部", Since: bot.Date{Year: 2024, Month: 1, Day: 1}}}); err != nil {
 		t.Fatal(err)
 	}
 	// Friday 2026-11-20, 14:00 Beijing time.

@@ -129,7 +129,7 @@ func listRoster(ctx context.Context, app *App, branch string, w io.Writer) error
 	fmt.Fprintln(tw, "USERID\tNAME\tBRANCH\tROLE\tSTATUS\tJOINED\tACTIVE")
 	for _, m := range members {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%v\n", m.UserID, m.DisplayName(), dash(m.BranchID),
-			m.Role, dash(string(m.Status)), dash(m.Joined), m.Active)
+			m.Role, dash(string(m.Status)), dash(m.Joined.String()), m.Active)
 	}
 	if err := tw.Flush(); err != nil {
 		return err

@@ -6,6 +6,35 @@ import (
 	"strings"
 )
 
+// Who may do what: command classes, acting for another member, the audit
+// trail of such acts, and the branch a leader's command looks at.
+
+// Leads reports whether the role runs a branch: its secretary (书记) and
+// committee (支委). Admins act on every branch but do not run one.
+func (r Role) Leads() bool { return r == RoleSecretary || r == RoleCommittee }
+
+// Access is the class of a command: whose records it touches.
+type Access int
+
+// Command classes. Member commands act on the sender's own records (a
+// handler checks again when a command names someone else).
+const (
+	AccessMember Access = iota // every registered member
+	AccessBranch               // secretaries and committee of a branch, and admins
+	AccessAdmin                // party committee admins only
+)
+
+// refusal is the one-line reason m may not run the command, or "".
+func (a Access) refusal(m Member, name string) string {
+	switch {
+	case a == AccessBranch && !m.Role.Leads() && m.Role != RoleAdmin:
+		return "“" + name + "”只有支部书记、支委或党委管理员可以使用。"
+	case a == AccessAdmin && m.Role != RoleAdmin:
+		return "“" + name + "”只有党委管理员可以使用。"
+	}
+	return ""
+}
+
 // resolveTarget reads an optional leading @userid (or @name) from the
 // arguments. Without one the target is the sender. Acting for someone else
 // needs a role in their branch; refusal says why not.
@@ -87,44 +116,10 @@ func (b *Bot) targetBranch(ctx context.Context, req Request) (branch Branch, ref
 	return branch, "", nil
 }
 
-// roster lists a branch's members by name.
-func (b *Bot) roster(ctx context.Context, req Request) (Reply, error) {
-	branch, refusal, err := b.targetBranch(ctx, req)
-	if err != nil || refusal != "" {
-		return Reply{Text: refusal}, err
+// Leads reports whether m may see and act on branchID's records.
+func (m Member) Leads(branchID string) bool {
+	if m.Role == RoleAdmin {
+		return true
 	}
-	members, err := b.Roster.BranchMembers(ctx, branch.ID)
-	if err != nil {
-		return Reply{}, fmt.Errorf("bot: list branch %s: %w", branch.ID, err)
-	}
-	names := make([]string, 0, len(members))
-	for _, m := range members {
-		name := m.DisplayName()
-		if m.Role != RoleMember {
-			name += "（" + m.Role.Label() + "）"
-		}
-		if m.Status == StatusProbationary {
-			name += "［预备］"
-		}
-		names = append(names, name)
-	}
-	return Reply{Text: fmt.Sprintf("%s 共 %d 人：\n%s", branch.Name, len(members), strings.Join(names, "、"))}, nil
-}
-
-// branches lists every branch with its member count (admins).
-func (b *Bot) branches(ctx context.Context, _ Request) (Reply, error) {
-	branches, err := b.Roster.Branches(ctx)
-	if err != nil {
-		return Reply{}, fmt.Errorf("bot: read branches: %w", err)
-	}
-	var sb strings.Builder
-	fmt.Fprintf(&sb, "共 %d 个支部：", len(branches))
-	for _, br := range branches {
-		members, err := b.Roster.BranchMembers(ctx, br.ID)
-		if err != nil {
-			return Reply{}, fmt.Errorf("bot: list branch %s: %w", br.ID, err)
-		}
-		fmt.Fprintf(&sb, "\n· %s（%s）%d 人", br.Name, br.ID, len(members))
-	}
-	return Reply{Text: sb.String()}, nil
+	return m.Role.Leads() && m.BranchID == branchID && branchID != ""
 }

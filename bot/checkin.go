@@ -3,6 +3,7 @@ package bot
 import (
 	"context"
 	"fmt"
+	"time"
 )
 
 func (b *Bot) checkin(ctx context.Context, req Request) (Reply, error) {
@@ -78,4 +79,30 @@ func (b *Bot) streak(ctx context.Context, m Member, today Date) (int, error) {
 		set[d] = true
 	}
 	return Streak(set, today, b.Calendar, streakLookback), nil
+}
+
+// Checkin is one daily check-in (签到).
+type Checkin struct {
+	BranchID string
+	UserID   string
+	Day      Date
+	At       time.Time
+	Source   string // dedupe key of the message that made it
+}
+
+// CheckinStore keeps daily check-ins.
+type CheckinStore interface {
+	// CheckIn stores c unless the member already checked in on c.Day, and
+	// returns the record that is stored (c itself, or the earlier one) and
+	// whether this call created it.
+	CheckIn(ctx context.Context, c Checkin) (stored Checkin, created bool, err error)
+	// CheckinDays lists the days in [from, to] on which the member checked in.
+	CheckinDays(ctx context.Context, branchID, userID string, from, to Date) ([]Date, error)
+	// CheckinDaysMany is CheckinDays for many members of a branch at once.
+	CheckinDaysMany(ctx context.Context, branchID string, userIDs []string, from, to Date) (map[string][]Date, error)
+	// CheckedIn lists who in a branch checked in on day d.
+	CheckedIn(ctx context.Context, branchID string, d Date) (map[string]bool, error)
+	// AttachLocation keeps the member's latest location of day d with that
+	// day's check-in, and reports whether they have checked in yet.
+	AttachLocation(ctx context.Context, branchID, userID string, d Date, loc Location) (checkedIn bool, err error)
 }

@@ -1,0 +1,253 @@
+package bot
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+)
+
+// leaders are the userids who run a branch: its secretaries and committee.
+func leaders(members []MemberStats) []string {
+	var out []string
+	for _, s := range members {
+		if s.Member.Role.Leads() {
+			out = append(out, s.Member.UserID)
+		}
+	}
+	return out
+}
+
+// BranchSummary is one branch's week.
+type BranchSummary struct {
+	Branch        Branch
+	Members       []MemberStats
+	Expected      int // member working days, less leave
+	Checkins      int // check-ins on those days
+	StudyMinutes  int
+	StudyReports  int
+	OnTarget      int
+	Behind        []string // "name（差…）"
+	MeetingsHeld  map[string]int
+	Pending       []string // meeting types due this period and not yet held
+	DailyCheckins [7]int   // Monday to Sunday
+	Unreached     []string // names WeCom did not deliver to this week
+}
+
+// Rate is the check-in rate in percent (100 when nothing was expected).
+func (s BranchSummary) Rate() int {
+	if s.Expected == 0 {
+		return 100
+	}
+	return s.Checkins * 100 / s.Expected
+}
+
+// summarize computes a branch's week up to fire.
+func (b *Bot) summarize(ctx context.Context, br Branch, fire time.Time) (BranchSummary, error) {
+	stats, err := b.BranchWeek(ctx, br.ID, fire)
+	if err != nil {
+		return BranchSummary{}, err
+	}
+	leaves, err := b.Leaves.BranchLeaves(ctx, br.ID)
+	if err != nil {
+		return BranchSummary{}, fmt.Errorf("bot: read leaves: %w", err)
+	}
+	today := DateOf(fire, b.Location)
+	week := weekStart(today)
+	s := BranchSummary{Branch: br, Members: stats, MeetingsHeld: map[string]int{}}
+	for _, m := range stats {
+		excused := func(d Date) bool {
+			return slices.ContainsFunc(leaves, func(l Leave) bool { return l.UserID == m.Member.UserID && l.Covers(d) })
+		}
+		checked := map[Date]bool{}
+		for _, d := range m.checkinDays {
+			checked[d] = true
+			s.DailyCheckins[d.Number()-week.Number()]++
+		}
+		for d := week; d.Number() <= today.Number(); d = d.AddDays(1) {
+			if b.Calendar.IsWorkday(d) && !excused(d) {
+				s.Expected++
+				if checked[d] {
+					s.Checkins++
+				}
+			}
+		}
+		s.StudyMinutes += m.Week.StudyMinutes
+		s.StudyReports += m.Week.StudyReports
+		if why := m.Behind(b.Targets); why != "" {
+			s.Behind = append(s.Behind, m.Member.DisplayName()+"（"+why+"）")
+		} else {
+			s.OnTarget++
+		}
+	}
+	from := time.Date(week.Year, week.Month, week.Day, 0, 0, 0, 0, b.Location)
+	meetings, err := b.Meetings.Meetings(ctx, br.ID, from, fire.Add(time.Second))
+	if err != nil {
+		return BranchSummary{}, fmt.Errorf("bot: list meetings: %w", err)
+	}
+	for _, m := range meetings {
+		if !m.ClosedAt.IsZero() {
+			s.MeetingsHeld[m.Type]++
+		}
+	}
+	obs, err := b.Obligations(ctx, br.ID, fire)
+	if err != nil {
+		return BranchSummary{}, err
+	}
+	for _, o := range obs {
+		if o.Done == 0 {
+			s.Pending = append(s.Pending, o.Type)
+		}
+	}
+	if s.Unreached, err = b.unreached(ctx, stats, from); err != nil {
+		return BranchSummary{}, err
+	}
+	return s, nil
+}
+
+// unreached names the members WeCom did not deliver to since since.
+func (b *Bot) unreached(ctx context.Context, stats []MemberStats, since time.Time) ([]string, error) {
+	if b.Deliveries == nil || len(stats) == 0 {
+		return nil, nil
+	}
+	ids := make([]string, len(stats))
+	names := make(map[string]string, len(stats))
+	for i, m := range stats {
+		ids[i], names[m.Member.UserID] = m.Member.UserID, m.Member.DisplayName()
+	}
+	missed, err := b.Deliveries.Undelivered(ctx, ids, since)
+	if err != nil {
+		return nil, fmt.Errorf("bot: read undelivered: %w", err)
+	}
+	out := make([]string, len(missed))
+	for i, id := range missed {
+		out[i] = names[id]
+	}
+	return out, nil
+}
+
+func (s BranchSummary) meetingsText() string {
+	var held []string
+	for _, t := range MeetingTypes {
+		if n := s.MeetingsHeld[t]; n > 0 {
+			held = append(held, fmt.Sprintf("%s %d 次", t, n))
+		}
+	}
+	if len(held) == 0 {
+		return "无"
+	}
+	return strings.Join(held, "、")
+}
+
+// markdown is the secretaries' weekly report (WeCom markdown).
+func (s BranchSummary) markdown(week Date) string {
+	var sb strings.Builder
+	fmt.Fprintf(&sb, "**%s 周报（%s）**\n", s.Branch.Name, fmtWeek(week))
+	fmt.Fprintf(&sb, "> 签到率：<font color=\"info\">%d%%</font>（%d/%d 人·工作日，已扣除请假）\n", s.Rate(), s.Checkins, s.Expected)
+	fmt.Fprintf(&sb, "> 学习：%d 分钟，%d 次；达标 %d/%d 人\n", s.StudyMinutes, s.StudyReports, s.OnTarget, len(s.Members))
+	fmt.Fprintf(&sb, "> 本周会议：%s\n", s.meetingsText())
+	if len(s.Pending) > 0 {
+		fmt.Fprintf(&sb, "> 本期应开未开：<font color=\"warning\">%s</font>\n", strings.Join(s.Pending, "、"))
+	}
+	if len(s.Unreached) > 0 {
+		fmt.Fprintf(&sb, "> %d 人未收到，可能已离职或未激活：%s\n", len(s.Unreached), strings.Join(s.Unreached, "、"))
+	}
+	if len(s.Behind) > 0 {
+		fmt.Fprintf(&sb, "学习未达标：%s", strings.Join(s.Behind, "、"))
+	}
+	return sb.String()
+}
+
+// chatText is the short version for the branch group chat: totals only,
+// never names (no public ranking or shaming).
+func (s BranchSummary) chatText(week Date) string {
+	return fmt.Sprintf("%s 本周（%s）签到率 %d%%，共学习 %d 分钟、%d 次，召开会议：%s。辛苦大家！",
+		s.Branch.Name, fmtWeek(week), s.Rate(), s.StudyMinutes, s.StudyReports, s.meetingsText())
+}
+
+// maxMarkdownBytes keeps each markdown message under WeCom's 2048 bytes.
+const maxMarkdownBytes = 2000
+
+// splitLines packs lines into texts of at most max bytes.
+func splitLines(lines []string, max int) []string {
+	var out []string
+	var cur strings.Builder
+	for _, l := range lines {
+		if cur.Len() > 0 && cur.Len()+1+len(l) > max {
+			out = append(out, cur.String())
+			cur.Reset()
+		}
+		if cur.Len() > 0 {
+			cur.WriteByte('\n')
+		}
+		cur.WriteString(l)
+	}
+	if cur.Len() > 0 {
+		out = append(out, cur.String())
+	}
+	return out
+}
+
+// weeklySummary sends each branch's report and chart to its secretaries and
+// committee, a short version to its group chat, and the org view to admins.
+func (b *Bot) weeklySummary(ctx context.Context, fire time.Time) ([]Outbound, error) {
+	branches, err := b.Roster.Branches(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("bot: read branches: %w", err)
+	}
+	week := weekStart(DateOf(fire, b.Location))
+	var out []Outbound
+	var orgLines []string
+	var total BranchSummary
+	for _, br := range branches {
+		s, err := b.summarize(ctx, br, fire)
+		if err != nil {
+			return nil, err
+		}
+		total.Expected += s.Expected
+		total.Checkins += s.Checkins
+		total.StudyMinutes += s.StudyMinutes
+		total.StudyReports += s.StudyReports
+		if to := leaders(s.Members); len(to) > 0 {
+			out = append(out, Outbound{Key: "summary:" + br.ID, Notice: Notice{To: to, Markdown: s.markdown(week)}})
+			out = append(out, Outbound{Key: "chart:" + br.ID, Notice: Notice{To: to,
+				Image: &Image{Name: br.ID + "-" + week.String() + ".png", PNG: WeekChart(s.DailyCheckins, len(s.Members))}}})
+		}
+		if br.ChatID != "" {
+			out = append(out, Outbound{Key: "chat:" + br.ID, Notice: Notice{ChatID: br.ChatID, Text: s.chatText(week)}})
+		}
+		line := fmt.Sprintf("%s：签到率 %d%%，学习 %d 分钟/%d 次，会议 %s", br.Name, s.Rate(), s.StudyMinutes, s.StudyReports, s.meetingsText())
+		if len(s.Pending) > 0 {
+			line += "，<font color=\"warning\">未开 " + strings.Join(s.Pending, "、") + "</font>"
+		}
+		orgLines = append(orgLines, line)
+	}
+	admins, err := b.admins(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if len(admins) > 0 {
+		head := fmt.Sprintf("**全组织周报（%s）**\n> %d 个支部，签到率 %d%%，学习 %d 分钟、%d 次",
+			fmtWeek(week), len(branches), total.Rate(), total.StudyMinutes, total.StudyReports)
+		for i, text := range splitLines(append([]string{head}, orgLines...), maxMarkdownBytes) {
+			out = append(out, Outbound{Key: fmt.Sprintf("org:%d", i), Notice: Notice{To: admins, Markdown: text}})
+		}
+	}
+	return out, nil
+}
+
+// admins lists the org's active admins.
+func (b *Bot) admins(ctx context.Context) ([]string, error) {
+	all, err := b.Roster.AllMembers(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("bot: list members: %w", err)
+	}
+	var out []string
+	for _, m := range all {
+		if m.Role == RoleAdmin && m.Active {
+			out = append(out, m.UserID)
+		}
+	}
+	return out, nil
+}
