@@ -32,7 +32,7 @@ type Deps struct {
 
 	SignInWindow time.Duration      // how long a meeting's code is valid; 0 means 2 h
 	NewCode      func() string      // draws sign-in codes; nil means 4 random digits
-	Cadence      map[string]Cadence // obligations per meeting type; nil means DefaultCadence
+	Cadence      map[MeetingType]Cadence // obligations per meeting type; nil means DefaultCadence
 	Targets      StudyTargets       // weekly study goals
 	Leaderboard  bool               // allow 排行 (off by default)
 }

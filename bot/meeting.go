@@ -12,33 +12,37 @@ import (
 	"time"
 )
 
+// MeetingType is a kind of meeting of 三会一课, 主题党日 and others; its
+// value is the Chinese name members type.
+type MeetingType string
+
 // Meeting types of 三会一课 and 主题党日.
 const (
-	MeetingGeneral   = "党员大会"
-	MeetingCommittee = "支委会"
-	MeetingGroup     = "党小组会"
-	MeetingLecture   = "党课"
-	MeetingThemeDay  = "主题党日"
-	MeetingLifeMeet  = "组织生活会"
-	MeetingOther     = "其他"
+	MeetingGeneral   MeetingType = "党员大会"
+	MeetingCommittee MeetingType = "支委会"
+	MeetingGroup     MeetingType = "党小组会"
+	MeetingLecture   MeetingType = "党课"
+	MeetingThemeDay  MeetingType = "主题党日"
+	MeetingLifeMeet  MeetingType = "组织生活会"
+	MeetingOther     MeetingType = "其他"
 )
 
 // MeetingTypes lists the types a secretary may open, in display order.
-var MeetingTypes = []string{MeetingGeneral, MeetingCommittee, MeetingGroup, MeetingLecture, MeetingThemeDay, MeetingLifeMeet, MeetingOther}
+var MeetingTypes = []MeetingType{MeetingGeneral, MeetingCommittee, MeetingGroup, MeetingLecture, MeetingThemeDay, MeetingLifeMeet, MeetingOther}
 
 // Meeting is one meeting of a branch. Once closed it is never changed.
 type Meeting struct {
-	ID        string    `json:"id"` // see meetingID
-	BranchID  string    `json:"branch"`
-	Type      string    `json:"type"`
-	Title     string    `json:"title,omitempty"`
-	Code      string    `json:"code"`
-	OpenedBy  string    `json:"opened_by"`
-	OpenedAt  time.Time `json:"opened_at"`
-	ExpiresAt time.Time `json:"expires_at"` // sign-in closes
-	ClosedBy  string    `json:"closed_by,omitempty"`
-	ClosedAt  time.Time `json:"closed_at,omitzero"`
-	CloseKey  string    `json:"close_key,omitempty"` // dedupe key of the message that closed it
+	ID        string      `json:"id"` // see meetingID
+	BranchID  string      `json:"branch"`
+	Type      MeetingType `json:"type"`
+	Title     string      `json:"title,omitempty"`
+	Code      string      `json:"code"`
+	OpenedBy  string      `json:"opened_by"`
+	OpenedAt  time.Time   `json:"opened_at"`
+	ExpiresAt time.Time   `json:"expires_at"` // sign-in closes
+	ClosedBy  string      `json:"closed_by,omitempty"`
+	ClosedAt  time.Time   `json:"closed_at,omitzero"`
+	CloseKey  string      `json:"close_key,omitempty"` // dedupe key of the message that closed it
 }
 
 // SignInKey is the sign-in button's key on m's card: it comes back as the
@@ -58,24 +62,29 @@ func clickedMeetingID(msg Message, branchID string) string {
 // Label is the type and title for replies.
 func (m Meeting) Label() string {
 	if m.Title == "" {
-		return m.Type
+		return string(m.Type)
 	}
-	return m.Type + "「" + m.Title + "」"
+	return string(m.Type) + "「" + m.Title + "」"
 }
 
-// Attendance statuses.
+// AttendanceStatus is a member's standing in a meeting's record.
+type AttendanceStatus string
+
+// Attendance statuses. Absent is only ever written by a correction: a
+// member with no record is absent.
 const (
-	Present = "present"
-	Excused = "excused"
+	Present AttendanceStatus = "present"
+	Excused AttendanceStatus = "excused"
+	Absent  AttendanceStatus = "absent"
 )
 
 // Attendance is one member's record for a meeting; the first one stands.
 type Attendance struct {
-	UserID string    `json:"userid"`
-	Status string    `json:"status"`
-	At     time.Time `json:"at"`
-	Reason string    `json:"reason,omitempty"`
-	Via    string    `json:"via"` // code, card, or the userid who excused them
+	UserID string           `json:"userid"`
+	Status AttendanceStatus `json:"status"`
+	At     time.Time        `json:"at"`
+	Reason string           `json:"reason,omitempty"`
+	Via    string           `json:"via"` // code, card, or the userid who excused them
 }
 
 // MeetingStore keeps meetings, one open per branch at a time.
@@ -110,15 +119,12 @@ type MeetingStore interface {
 // fact. Attendance itself is never rewritten: corrections are appended,
 // applied in order when the record is read, and each is audited.
 type Correction struct {
-	UserID string    `json:"userid"`
-	Status string    `json:"status"` // Present, Excused, or Absent
-	Reason string    `json:"reason,omitempty"`
-	By     string    `json:"by"`
-	At     time.Time `json:"at"`
+	UserID string           `json:"userid"`
+	Status AttendanceStatus `json:"status"`
+	Reason string           `json:"reason,omitempty"`
+	By     string           `json:"by"`
+	At     time.Time        `json:"at"`
 }
-
-// Absent is a correction's status for "did not attend after all".
-const Absent = "absent"
 
 // maxWrongCodes is how many wrong codes a member may send per meeting.
 const maxWrongCodes = 5
@@ -141,7 +147,7 @@ const meetingUsage = "用法：会议 <类型> [标题]\n类型：党员大会�
 const signInButtonKey = "meeting_signin"
 
 func (b *Bot) openMeeting(ctx context.Context, req Request) (Reply, error) {
-	if len(req.Args) == 0 || !slices.Contains(MeetingTypes, Normalize(req.Args[0])) {
+	if len(req.Args) == 0 || !slices.Contains(MeetingTypes, MeetingType(Normalize(req.Args[0]))) {
 		return Reply{Text: meetingUsage}, nil
 	}
 	branchID := req.Member.BranchID
@@ -150,7 +156,7 @@ func (b *Bot) openMeeting(ctx context.Context, req Request) (Reply, error) {
 	}
 	m := Meeting{
 		ID: meetingID(req), BranchID: branchID,
-		Type: Normalize(req.Args[0]), Title: strings.Join(req.Args[1:], " "), Code: b.NewCode(),
+		Type: MeetingType(Normalize(req.Args[0])), Title: strings.Join(req.Args[1:], " "), Code: b.NewCode(),
 		OpenedBy: req.Member.UserID, OpenedAt: req.Now, ExpiresAt: req.Now.Add(b.SignInWindow),
 	}
 	current, opened, err := b.Meetings.OpenMeeting(ctx, m)
@@ -334,7 +340,7 @@ func (b *Bot) closeMeeting(ctx context.Context, req Request) (Reply, error) {
 }
 
 // correctionWords map what a secretary types to a status.
-var correctionWords = map[string]string{
+var correctionWords = map[string]AttendanceStatus{
 	"到会": Present, "出席": Present, "present": Present,
 	"请假": Excused, "excused": Excused,
 	"缺席": Absent, "absent": Absent,

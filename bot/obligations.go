@@ -32,8 +32,8 @@ func ParseCadence(s string) (Cadence, bool) {
 
 // DefaultCadence is the 三会一课 rule: 支委会, 党小组会 and 主题党日 monthly,
 // 党员大会 and 党课 quarterly, 组织生活会 yearly.
-func DefaultCadence() map[string]Cadence {
-	return map[string]Cadence{
+func DefaultCadence() map[MeetingType]Cadence {
+	return map[MeetingType]Cadence{
 		MeetingCommittee: Monthly, MeetingGroup: Monthly, MeetingThemeDay: Monthly,
 		MeetingGeneral: Quarterly, MeetingLecture: Quarterly,
 		MeetingLifeMeet: Yearly,
@@ -71,7 +71,7 @@ func (c Cadence) label() (this, last string) {
 
 // Obligation is one meeting type's standing in its current period.
 type Obligation struct {
-	Type       string
+	Type       MeetingType
 	Cadence    Cadence
 	Done       int       // closed meetings in the current period
 	Due        time.Time // end of the current period
@@ -145,7 +145,7 @@ func (b *Bot) progress(ctx context.Context, req Request) (Reply, error) {
 				parts = append(parts, fmt.Sprintf("%s ⏳待开（%d月%d日前）", o.Type, due.Month(), due.Day()))
 			}
 			if o.MissedLast {
-				missed = append(missed, last+o.Type)
+				missed = append(missed, last+string(o.Type))
 			}
 		}
 		if len(parts) > 0 {

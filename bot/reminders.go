@@ -88,7 +88,7 @@ func (b *Bot) obligationsReminder(ctx context.Context, fire time.Time) ([]Outbou
 				due = append(due, fmt.Sprintf("%s%s（%d月%d日前）", this, o.Type, d.Month(), d.Day()))
 			}
 			if o.MissedLast {
-				overdue = append(overdue, last+o.Type)
+				overdue = append(overdue, last+string(o.Type))
 			}
 		}
 		if len(due) == 0 && len(overdue) == 0 {

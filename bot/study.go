@@ -10,7 +10,18 @@ import (
 )
 
 // Study kinds; a report is 自学 unless its text names another.
-var studyKinds = []string{"集体学习", "专题学习", "党课", "自学"}
+// StudyKind is how a member studied, read from the report's content.
+type StudyKind string
+
+// Study kinds; a report naming none of the others is 自学.
+const (
+	StudyGroup   StudyKind = "集体学习"
+	StudyTopic   StudyKind = "专题学习"
+	StudyLecture StudyKind = "党课"
+	StudySelf    StudyKind = "自学"
+)
+
+var studyKinds = []StudyKind{StudyGroup, StudyTopic, StudyLecture, StudySelf}
 
 // StudyReport is one study session a member reported (学习).
 type StudyReport struct {
@@ -20,7 +31,7 @@ type StudyReport struct {
 	Day         Date       `json:"day"` // the day studied
 	Minutes     int        `json:"minutes"`
 	Content     string     `json:"content"`
-	Kind        string     `json:"kind"`
+	Kind        StudyKind  `json:"kind"`
 	Reflection  string     `json:"reflection,omitempty"`
 	Late        bool       `json:"late,omitempty"` // reported after the day
 	At          time.Time  `json:"at"`             // reported
@@ -107,13 +118,13 @@ func parseStudy(args []string, today Date) (day Date, minutes int, content, refl
 	return Date{}, 0, "", "", false
 }
 
-func studyKind(content string) string {
+func studyKind(content string) StudyKind {
 	for _, k := range studyKinds {
-		if strings.Contains(content, k) {
+		if strings.Contains(content, string(k)) {
 			return k
 		}
 	}
-	return "自学"
+	return StudySelf
 }
 
 func (b *Bot) study(ctx context.Context, req Request) (Reply, error) {

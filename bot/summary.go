@@ -29,7 +29,7 @@ type BranchSummary struct {
 	StudyReports  int
 	OnTarget      int
 	Behind        []string // "name（差…）"
-	MeetingsHeld  map[string]int
+	MeetingsHeld  map[MeetingType]int
 	Pending       []string // meeting types due this period and not yet held
 	DailyCheckins [7]int   // Monday to Sunday
 	Unreached     []string // names WeCom did not deliver to this week
@@ -55,7 +55,7 @@ func (b *Bot) summarize(ctx context.Context, br Branch, fire time.Time) (BranchS
 	}
 	today := DateOf(fire, b.Location)
 	week := weekStart(today)
-	s := BranchSummary{Branch: br, Members: stats, MeetingsHeld: map[string]int{}}
+	s := BranchSummary{Branch: br, Members: stats, MeetingsHeld: map[MeetingType]int{}}
 	for _, m := range stats {
 		excused := func(d Date) bool {
 			return slices.ContainsFunc(leaves, func(l Leave) bool { return l.UserID == m.Member.UserID && l.Covers(d) })
@@ -97,7 +97,7 @@ func (b *Bot) summarize(ctx context.Context, br Branch, fire time.Time) (BranchS
 	}
 	for _, o := range obs {
 		if o.Done == 0 {
-			s.Pending = append(s.Pending, o.Type)
+			s.Pending = append(s.Pending, string(o.Type))
 		}
 	}
 	if s.Unreached, err = b.unreached(ctx, stats, from); err != nil {

@@ -264,7 +264,7 @@ func (o OrgConfig) domain() bot.Org {
 }
 
 // cadence is the obligations table with the configured 党课 cadence.
-func (c Config) cadence() map[string]bot.Cadence {
+func (c Config) cadence() map[bot.MeetingType]bot.Cadence {
 	table := bot.DefaultCadence()
 	if lecture, ok := bot.ParseCadence(c.Rules.PartyLectureCadence); ok {
 		table[bot.MeetingLecture] = lecture
