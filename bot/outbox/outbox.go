@@ -41,33 +41,43 @@ type Config struct {
 	PollInterval  time.Duration // how often an idle worker looks for work (default 1 s)
 }
 
+// DefaultConfig is the outbox's tuning unless configured: the one source
+// of these numbers (the config file's defaults come from here).
+func DefaultConfig() Config {
+	return Config{
+		Queue: "partybot:outbox", Concurrency: 4, MaxRetry: 8, RetryBase: 2 * time.Second,
+		RateLimitWait: time.Minute, ConfigPause: 10 * time.Minute, Retention: 48 * time.Hour, PollInterval: time.Second,
+	}
+}
+
 func (c Config) withDefaults() Config {
+	d := DefaultConfig()
 	if c.Queue == "" {
-		c.Queue = "partybot:outbox"
+		c.Queue = d.Queue
 	}
 	if c.KeyPrefix == "" {
 		c.KeyPrefix = c.Queue + ":"
 	}
 	if c.Concurrency <= 0 {
-		c.Concurrency = 4
+		c.Concurrency = d.Concurrency
 	}
 	if c.MaxRetry <= 0 {
-		c.MaxRetry = 8
+		c.MaxRetry = d.MaxRetry
 	}
 	if c.RetryBase <= 0 {
-		c.RetryBase = 2 * time.Second
+		c.RetryBase = d.RetryBase
 	}
 	if c.RateLimitWait <= 0 {
-		c.RateLimitWait = time.Minute
+		c.RateLimitWait = d.RateLimitWait
 	}
 	if c.ConfigPause <= 0 {
-		c.ConfigPause = 10 * time.Minute
+		c.ConfigPause = d.ConfigPause
 	}
 	if c.Retention <= 0 {
-		c.Retention = 48 * time.Hour
+		c.Retention = d.Retention
 	}
 	if c.PollInterval <= 0 {
-		c.PollInterval = time.Second
+		c.PollInterval = d.PollInterval
 	}
 	return c
 }

@@ -52,6 +52,15 @@ type Callback struct {
 
 var _ http.Handler = (*Callback)(nil)
 
+// Callback defaults, also the config file's.
+const (
+	DefaultCallbackPath    = "/wecom/callback"
+	DefaultTimestampWindow = 10 * time.Minute
+	DefaultReplyDeadline   = 3 * time.Second // WeCom gives up after 5 s
+	DefaultHandleTimeout   = 30 * time.Second
+	DefaultMaxBodyBytes    = 64 << 10
+)
+
 // NewCallback fills defaults and returns the handler.
 func NewCallback(cfg CallbackConfig) (*Callback, error) {
 	if cfg.Crypto == nil || cfg.Handler == nil || cfg.CorpID == "" {
@@ -64,16 +73,16 @@ func NewCallback(cfg CallbackConfig) (*Callback, error) {
 		cfg.Now = time.Now
 	}
 	if cfg.TimestampWindow <= 0 {
-		cfg.TimestampWindow = 10 * time.Minute
+		cfg.TimestampWindow = DefaultTimestampWindow
 	}
 	if cfg.ReplyDeadline <= 0 {
-		cfg.ReplyDeadline = 3 * time.Second
+		cfg.ReplyDeadline = DefaultReplyDeadline
 	}
 	if cfg.HandleTimeout <= 0 {
-		cfg.HandleTimeout = 30 * time.Second
+		cfg.HandleTimeout = DefaultHandleTimeout
 	}
 	if cfg.MaxBodyBytes <= 0 {
-		cfg.MaxBodyBytes = 64 << 10
+		cfg.MaxBodyBytes = DefaultMaxBodyBytes
 	}
 	return &Callback{cfg: cfg}, nil
 }

@@ -16,6 +16,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/partybot/partybot/bot"
+	"github.com/partybot/partybot/bot/outbox"
 	"github.com/partybot/partybot/bot/schedule"
 	"github.com/partybot/partybot/bot/wecom"
 	"github.com/partybot/partybot/store"
@@ -104,8 +105,10 @@ type BranchConfig struct {
 	DepartmentIDs []int    `yaml:"department_ids"`
 }
 
-// DefaultConfig is what a file leaves unset.
+// DefaultConfig is what a file leaves unset. Each number comes from the
+// package that uses it, so the code and the config agree.
 func DefaultConfig() Config {
+	ob := outbox.DefaultConfig()
 	return Config{
 		Listen:   "127.0.0.1:8080",
 		Timezone: "Asia/Shanghai",
@@ -113,13 +116,14 @@ func DefaultConfig() Config {
 		Redis:    RedisConfig{Addr: "127.0.0.1:6379", KeyPrefix: "partybot:"},
 		Rules:    RulesConfig{MeetingSignInWindow: bot.DefaultSignInWindow, PartyLectureCadence: "quarterly"},
 		Schedule: DefaultSchedule(),
-		Outbox:   OutboxConfig{Concurrency: 4, MaxRetry: 8, RetryBase: 2 * time.Second, RateLimitWait: time.Minute, ConfigPause: 10 * time.Minute, PollInterval: time.Second},
+		Outbox: OutboxConfig{Concurrency: ob.Concurrency, MaxRetry: ob.MaxRetry, RetryBase: ob.RetryBase,
+			RateLimitWait: ob.RateLimitWait, ConfigPause: ob.ConfigPause, PollInterval: ob.PollInterval},
 		WeCom: WeComConfig{
 			APIBase:         wecom.DefaultAPIBase,
-			APITimeout:      10 * time.Second,
-			CallbackPath:    "/wecom/callback",
-			TimestampWindow: 10 * time.Minute,
-			ReplyDeadline:   3 * time.Second,
+			APITimeout:      wecom.DefaultAPITimeout,
+			CallbackPath:    wecom.DefaultCallbackPath,
+			TimestampWindow: wecom.DefaultTimestampWindow,
+			ReplyDeadline:   wecom.DefaultReplyDeadline,
 		},
 	}
 }
@@ -169,86 +173,111 @@ var (
 	aesKeyPattern = regexp.MustCompile(`^[A-Za-z0-9]{43}$`)
 )
 
-// Validate checks the config; each message names the key at fault.
-func (c Config) Validate() error {
-	var errs []error
-	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf("config: "+format, args...)) }
+// problems collects validation messages, each naming the key at fault.
+type problems []error
 
+func (p *problems) add(format string, args ...any) {
+	*p = append(*p, fmt.Errorf("config: "+format, args...))
+}
+
+// Validate checks the config, section by section.
+func (c Config) Validate() error {
+	var p problems
 	if _, _, err := net.SplitHostPort(c.Listen); err != nil {
-		bad("listen: %q is not host:port", c.Listen)
+		p.add("listen: %q is not host:port", c.Listen)
 	}
 	if _, err := time.LoadLocation(c.Timezone); err != nil || c.Timezone == "" {
-		bad("timezone: %q is not an IANA time zone such as Asia/Shanghai", c.Timezone)
+		p.add("timezone: %q is not an IANA time zone such as Asia/Shanghai", c.Timezone)
 	}
 	if _, err := parseLogLevel(c.LogLevel); err != nil {
-		bad("log_level: %v", err)
+		p.add("log_level: %v", err)
 	}
-	if c.Redis.Addr == "" {
-		bad("redis.addr: required (host:port or a unix socket path)")
-	}
-	if c.Redis.KeyPrefix == "" {
-		bad("redis.key_prefix: required, e.g. \"partybot:\"")
-	} else if strings.ContainsAny(c.Redis.KeyPrefix, "{}") {
-		bad("redis.key_prefix: %q must not contain { or } (they are Cluster hash tags)", c.Redis.KeyPrefix)
-	}
-	if c.WeCom.CorpID == "" {
-		bad("wecom.corp_id: required (我的企业 → 企业信息 → 企业ID)")
-	}
-	if c.WeCom.AgentID <= 0 {
-		bad("wecom.agent_id: required, the app's AgentId")
-	}
-	if !tokenPattern.MatchString(c.WeCom.Token) {
-		bad("wecom.token: 1-32 letters or digits required (or set PARTYBOT_WECOM_TOKEN)")
-	}
-	if !aesKeyPattern.MatchString(c.WeCom.EncodingAESKey) {
-		bad("wecom.encoding_aes_key: 43 letters or digits required (or set PARTYBOT_WECOM_ENCODING_AES_KEY)")
-	}
-	if !strings.HasPrefix(c.WeCom.APIBase, "http://") && !strings.HasPrefix(c.WeCom.APIBase, "https://") {
-		bad("wecom.api_base: %q must start with https://", c.WeCom.APIBase)
-	}
-	if !strings.HasPrefix(c.WeCom.CallbackPath, "/") {
-		bad("wecom.callback_path: %q must start with /", c.WeCom.CallbackPath)
-	}
-	if c.WeCom.APITimeout <= 0 {
-		bad("wecom.api_timeout: must be positive, e.g. 10s")
-	}
-	if c.WeCom.TimestampWindow <= 0 {
-		bad("wecom.timestamp_window: must be positive, e.g. 10m")
-	}
-	if c.WeCom.ReplyDeadline <= 0 || c.WeCom.ReplyDeadline >= 5*time.Second {
-		bad("wecom.reply_deadline: %s must be between 0 and 5s (WeCom waits 5 s)", c.WeCom.ReplyDeadline)
-	}
+	c.Redis.validate(&p)
+	c.WeCom.validate(&p)
 	if _, err := bot.NewChinaCalendar(c.Calendar.Holidays, c.Calendar.Workdays); err != nil {
-		bad("%v", err)
+		p.add("%v", err)
 	}
-	if c.Rules.MeetingSignInWindow < time.Minute || c.Rules.MeetingSignInWindow > 24*time.Hour {
-		bad("rules.meeting_signin_window: %s must be between 1m and 24h", c.Rules.MeetingSignInWindow)
+	c.Rules.validate(&p)
+	validateSchedule(c.Schedule, &p)
+	c.Outbox.validate(&p)
+	if err := c.Org.domain().Validate(); err != nil {
+		p = append(p, fmt.Errorf("config: %w", err))
 	}
-	if c.Rules.WeeklyStudyMinutes < 0 || c.Rules.WeeklyStudyMinutes > 7*24*60 {
-		bad("rules.weekly_study_minutes: %d must be between 0 and 10080", c.Rules.WeeklyStudyMinutes)
+	return errors.Join(p...)
+}
+
+func (r RedisConfig) validate(p *problems) {
+	if r.Addr == "" {
+		p.add("redis.addr: required (host:port or a unix socket path)")
 	}
-	if c.Rules.WeeklyStudyReports < 0 || c.Rules.WeeklyStudyReports > 100 {
-		bad("rules.weekly_study_reports: %d must be between 0 and 100", c.Rules.WeeklyStudyReports)
+	if r.KeyPrefix == "" {
+		p.add("redis.key_prefix: required, e.g. \"partybot:\"")
+	} else if strings.ContainsAny(r.KeyPrefix, "{}") {
+		p.add("redis.key_prefix: %q must not contain { or } (they are Cluster hash tags)", r.KeyPrefix)
 	}
-	if _, ok := bot.ParseCadence(c.Rules.PartyLectureCadence); !ok {
-		bad("rules.party_lecture_cadence: %q must be monthly, quarterly or yearly", c.Rules.PartyLectureCadence)
+}
+
+func (w WeComConfig) validate(p *problems) {
+	if w.CorpID == "" {
+		p.add("wecom.corp_id: required (我的企业 → 企业信息 → 企业ID)")
 	}
-	for _, name := range slices.Sorted(maps.Keys(c.Schedule)) {
-		if !slices.Contains(bot.JobNames(), name) {
-			bad("schedule.%s: unknown job; jobs are %s", name, strings.Join(bot.JobNames(), ", "))
-		} else if spec := c.Schedule[name]; spec != "" {
+	if w.AgentID <= 0 {
+		p.add("wecom.agent_id: required, the app's AgentId")
+	}
+	if !tokenPattern.MatchString(w.Token) {
+		p.add("wecom.token: 1-32 letters or digits required (or set PARTYBOT_WECOM_TOKEN)")
+	}
+	if !aesKeyPattern.MatchString(w.EncodingAESKey) {
+		p.add("wecom.encoding_aes_key: 43 letters or digits required (or set PARTYBOT_WECOM_ENCODING_AES_KEY)")
+	}
+	if !strings.HasPrefix(w.APIBase, "http://") && !strings.HasPrefix(w.APIBase, "https://") {
+		p.add("wecom.api_base: %q must start with https://", w.APIBase)
+	}
+	if !strings.HasPrefix(w.CallbackPath, "/") {
+		p.add("wecom.callback_path: %q must start with /", w.CallbackPath)
+	}
+	if w.APITimeout <= 0 {
+		p.add("wecom.api_timeout: must be positive, e.g. 10s")
+	}
+	if w.TimestampWindow <= 0 {
+		p.add("wecom.timestamp_window: must be positive, e.g. 10m")
+	}
+	if w.ReplyDeadline <= 0 || w.ReplyDeadline >= 5*time.Second {
+		p.add("wecom.reply_deadline: %s must be between 0 and 5s (WeCom waits 5 s)", w.ReplyDeadline)
+	}
+}
+
+func (r RulesConfig) validate(p *problems) {
+	if r.MeetingSignInWindow < time.Minute || r.MeetingSignInWindow > 24*time.Hour {
+		p.add("rules.meeting_signin_window: %s must be between 1m and 24h", r.MeetingSignInWindow)
+	}
+	if r.WeeklyStudyMinutes < 0 || r.WeeklyStudyMinutes > 7*24*60 {
+		p.add("rules.weekly_study_minutes: %d must be between 0 and 10080", r.WeeklyStudyMinutes)
+	}
+	if r.WeeklyStudyReports < 0 || r.WeeklyStudyReports > 100 {
+		p.add("rules.weekly_study_reports: %d must be between 0 and 100", r.WeeklyStudyReports)
+	}
+	if _, ok := bot.ParseCadence(r.PartyLectureCadence); !ok {
+		p.add("rules.party_lecture_cadence: %q must be monthly, quarterly or yearly", r.PartyLectureCadence)
+	}
+}
+
+func validateSchedule(sched map[string]string, p *problems) {
+	for _, name := range slices.Sorted(maps.Keys(sched)) {
+		if _, ok := bot.LookupJob(name); !ok {
+			p.add("schedule.%s: unknown job; jobs are %s", name, strings.Join(bot.JobNames(), ", "))
+		} else if spec := sched[name]; spec != "" {
 			if _, err := schedule.Parse(spec); err != nil {
-				bad("schedule.%s: %q is not a six-field cron spec (sec min hour dom month dow): %v", name, spec, err)
+				p.add("schedule.%s: %q is not a six-field cron spec (sec min hour dom month dow): %v", name, spec, err)
 			}
 		}
 	}
-	if c.Outbox.Concurrency < 1 || c.Outbox.MaxRetry < 0 || c.Outbox.RetryBase <= 0 || c.Outbox.RateLimitWait <= 0 || c.Outbox.ConfigPause <= 0 || c.Outbox.PollInterval <= 0 {
-		bad("outbox: concurrency ≥ 1, max_retry ≥ 0 and positive retry_base, rate_limit_wait, config_pause, poll_interval are required")
+}
+
+func (o OutboxConfig) validate(p *problems) {
+	if o.Concurrency < 1 || o.MaxRetry < 0 || o.RetryBase <= 0 || o.RateLimitWait <= 0 || o.ConfigPause <= 0 || o.PollInterval <= 0 {
+		p.add("outbox: concurrency ≥ 1, max_retry ≥ 0 and positive retry_base, rate_limit_wait, config_pause, poll_interval are required")
 	}
-	if err := c.Org.domain().Validate(); err != nil {
-		errs = append(errs, fmt.Errorf("config: %w", err))
-	}
-	return errors.Join(errs...)
 }
 
 // domain converts the org section into the bot's types.
