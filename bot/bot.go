@@ -1,6 +1,14 @@
-// Package bot is partybot's domain: members, commands and their rules. It
-// knows nothing of HTTP, WeCom's wire format or Redis; adapters translate
-// into Message and implement the interfaces in service.go.
+// Package bot is partybot's domain: members and branches, check-ins,
+// meetings, study, leave, the scheduled jobs and their rules. It imports no
+// adapter. Each aggregate has one file holding its type, its port (the
+// interface an adapter implements) and its command handlers: checkin.go,
+// meeting.go, study.go, leave.go, roster.go; dedupe.go and access.go hold the
+// rules every command shares.
+//
+// Its channels are the sub-packages wecom (callbacks in, messages out),
+// outbox (reliable delivery, job runs) and schedule (cron fires); its memory
+// is package store (Redis). They depend on bot, never the reverse.
+// docs/architecture.md follows one callback and one job fire through them.
 package bot
 
 import (
@@ -30,11 +38,11 @@ type Deps struct {
 	Now        func() time.Time // nil means time.Now
 	Log        *slog.Logger     // nil means slog.Default()
 
-	SignInWindow time.Duration      // how long a meeting's code is valid; 0 means 2 h
-	NewCode      func() string      // draws sign-in codes; nil means 4 random digits
+	SignInWindow time.Duration           // how long a meeting's code is valid; 0 means 2 h
+	NewCode      func() string           // draws sign-in codes; nil means 4 random digits
 	Cadence      map[MeetingType]Cadence // obligations per meeting type; nil means DefaultCadence
-	Targets      StudyTargets       // weekly study goals
-	Leaderboard  bool               // allow 排行 (off by default)
+	Targets      StudyTargets            // weekly study goals
+	Leaderboard  bool                    // allow 排行 (off by default)
 }
 
 // Bot answers members' messages.

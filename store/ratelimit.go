@@ -15,7 +15,7 @@ type RateLimit struct {
 	PerHour   int
 }
 
-// Limits are WeCom's delivery limits (../shared/wecom.md §4): an app may
+// Limits are WeCom's delivery limits (WeCom doc 90454, 访问频率限制): an app may
 // send one member at most 30 messages a minute and 1000 an hour (more are
 // silently dropped); a group chat gets 20 a minute, the robot limit, as a
 // conservative bound.

@@ -1,4 +1,5 @@
-// Package store keeps partybot's state in Redis through go-redis v9.
+// Package store is the bot's memory: it implements the ports of package bot
+// (Roster, CheckinStore, Deduper, MeetingStore …) on Redis through go-redis v9.
 //
 // Every key starts with the configured prefix. Keys that belong to one
 // branch carry the branch id as a Cluster hash tag ({tech}) so that scripts

@@ -1,4 +1,5 @@
-// Package outbox delivers partybot's outbound messages reliably, on
+// Package outbox is one of the bot's channels: it delivers the bot's
+// outbound messages reliably (implementing bot.Outbox), on
 // hibiken/asynq: every message is a task in Redis before it is sent, a
 // worker sends it with retries and exponential backoff, permanent failures
 // are archived as dead letters, and task ids make every enqueue idempotent.

@@ -1,4 +1,5 @@
-// Package schedule fires partybot's jobs on robfig/cron v3 in the org's
+// Package schedule is one of the bot's channels: it fires the jobs of
+// bot.Jobs on robfig/cron v3 in the org's
 // time zone. A fire only enqueues the run (keyed by job and fire time) in
 // the outbox; any replica's worker then runs it, once.
 package schedule
@@ -49,7 +50,7 @@ func New(specs map[string]string, loc *time.Location, enq Enqueuer, log *slog.Lo
 	l := cronLogger{log.With(slog.String("component", "cron"))}
 	s := &Scheduler{
 		// SkipIfStillRunning must be outermost: in v3.0.1 the other order
-		// skips a job forever after one panic (../shared/wecom.md §6.2).
+		// skips a job forever after one panic (robfig/cron#366, fixed only on untagged master).
 		cron: cron.New(cron.WithParser(parser), cron.WithLocation(loc), cron.WithLogger(l),
 			cron.WithChain(cron.SkipIfStillRunning(l), cron.Recover(l))),
 		enq: enq, log: log, loc: loc, specs: specs, ids: map[string]cron.EntryID{}, timeout: 30 * time.Second,

@@ -1,6 +1,10 @@
-// Package wecom is partybot's WeCom (企业微信) adapter: the encrypted callback
-// endpoint (inbound) and the message API client (outbound). It translates
-// between WeCom's wire formats and package bot.
+// Package wecom is one of the bot's channels: the WeCom (企业微信) adapter.
+// Inbound, the encrypted callback endpoint (callback.go, wire.go,
+// crypto.go) turns a request into a bot.Message and the bot's Reply into a
+// passive reply. Outbound, Client (client.go, send.go) delivers bot.Notices
+// through the qyapi HTTP API. It depends on package bot, never the reverse,
+// and keeps no process-wide state: each Client has its own HTTP client and
+// API host.
 package wecom
 
 import (

@@ -5,7 +5,7 @@ import (
 	"testing"
 )
 
-// Vectors published with WeCom's own SDK samples (see ../shared/wecom.md §1.8).
+// Vectors published with WeCom's own SDK samples (sbzhu/weworkapi_golang sample.go, sbzhu/weworkapi_python callback/Sample.py).
 func TestCryptoPublicVectors(t *testing.T) {
 	tests := []struct {
 		name, token, key, corp, ts, nonce, sig, encrypted, wantPlain string

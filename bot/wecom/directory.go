@@ -15,7 +15,7 @@ var _ bot.Directory = (*Client)(nil)
 
 // DepartmentUsers lists the users of a department and all its
 // sub-departments, through department/simplelist and user/simplelist, the
-// calls an app secret may still make (see ../shared/wecom.md §3.8). The
+// calls an app secret may still make (user/list_id needs the 通讯录同步 secret; doc 96067). The
 // response shapes are silenceper's addresslist types; the calls go through
 // this client for its context, timeout and token refresh.
 // Specs: https://developer.work.weixin.qq.com/document/path/96259
