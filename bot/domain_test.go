@@ -1,0 +1,230 @@
+package bot_test
+
+// Domain rules on real Redis (package store, a disposable redis-server):
+// quorum, obligations, leave and who reminders reach. The wire (callbacks,
+// the qyapi) is the end-to-end tests' concern in cmd/partybot.
+
+import (
+	"context"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/partybot/partybot/bot"
+	"github.com/partybot/partybot/store"
+	"github.com/partybot/partybot/store/redistest"
+)
+
+var cst = time.FixedZone("CST", 8*3600)
+
+// outboxRecorder keeps what the bot enqueues.
+type outboxRecorder struct {
+	mu      sync.Mutex
+	notices map[string]bot.Notice
+}
+
+func (o *outboxRecorder) Enqueue(_ context.Context, id string, n bot.Notice) error {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.notices[id] = n
+	return nil
+}
+
+// branch is five members of one branch: a secretary, a committee member
+// (probationary: no vote), three full members.
+var branch = []bot.Member{
+	{UserID: "sec", Name: "书记", BranchID: "tech", Role: bot.RoleSecretary, Status: bot.StatusFull, Active: true},
+	{UserID: "com", Name: "支委", BranchID: "tech", Role: bot.RoleCommittee, Status: bot.StatusProbationary, Active: true},
+	{UserID: "m1", Name: "甲", BranchID: "tech", Role: bot.RoleMember, Status: bot.StatusFull, Active: true},
+	{UserID: "m2", Name: "乙", BranchID: "tech", Role: bot.RoleMember, Status: bot.StatusFull, Active: true},
+	{UserID: "m3", Name: "丙", BranchID: "tech", Role: bot.RoleMember, Status: bot.StatusFull, Active: true},
+}
+
+func newDomain(t *testing.T, now time.Time) (*bot.Bot, *store.Store) {
+	t.Helper()
+	s := store.New(redistest.Config(t))
+	t.Cleanup(func() { _ = s.Close() })
+	ctx := t.Context()
+	if err := s.SaveBranches(ctx, []bot.Branch{{ID: "tech", Name: "技术党支部", Since: bot.Date{Year: 2024, Month: 1, Day: 1}}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SaveMembers(ctx, branch); err != nil {
+		t.Fatal(err)
+	}
+	b, err := bot.New(bot.Deps{
+		Roster: s, Dedupe: s, Checkins: s, Leaves: s, Audit: s, Meetings: s, Studies: s,
+		Outbox: &outboxRecorder{notices: map[string]bot.Notice{}}, Location: cst,
+		Now: func() time.Time { return now },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b, s
+}
+
+// holdMeeting opens and closes a meeting at `at` with these present.
+func holdMeeting(t *testing.T, s *store.Store, typ bot.MeetingType, at time.Time, present ...string) bot.Meeting {
+	t.Helper()
+	ctx := t.Context()
+	m := bot.Meeting{ID: at.Format("20060102150405") + "-" + string(typ), BranchID: "tech", Type: typ, Code: "1234",
+		OpenedBy: "sec", OpenedAt: at, ExpiresAt: at.Add(2 * time.Hour)}
+	if _, _, err := s.OpenMeeting(ctx, m); err != nil {
+		t.Fatal(err)
+	}
+	for _, u := range present {
+		if _, _, err := s.RecordAttendance(ctx, "tech", m.ID, bot.Attendance{UserID: u, Status: bot.Present, At: at, Via: "code"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	m.ClosedBy, m.ClosedAt = "sec", at.Add(time.Hour)
+	if err := s.CloseMeeting(ctx, m); err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+func TestQuorum(t *testing.T) {
+	at := time.Date(2026, 11, 18, 15, 0, 0, 0, cst)
+	tests := []struct {
+		name          string
+		typ           bot.MeetingType
+		present       []string
+		eligible      int
+		met           bool
+		absent, total int
+	}{
+		// 党员大会: the four full members vote; more than half must come.
+		{"general, 3 of 4 voters", bot.MeetingGeneral, []string{"sec", "m1", "m2"}, 4, true, 2, 5},
+		{"general, 2 of 4 voters is not more than half", bot.MeetingGeneral, []string{"sec", "m1", "com"}, 4, false, 2, 5},
+		// 支委会: only the committee is expected and counted.
+		{"committee, both", bot.MeetingCommittee, []string{"sec", "com"}, 2, true, 0, 2},
+		{"committee, one of two", bot.MeetingCommittee, []string{"sec"}, 2, false, 1, 2},
+		{"党课 has no quorum", bot.MeetingLecture, []string{"m1"}, 0, false, 4, 5},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			b, s := newDomain(t, at.Add(2*time.Hour))
+			r, err := b.MeetingRecord(t.Context(), holdMeeting(t, s, tc.typ, at, tc.present...))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if r.Eligible != tc.eligible || (r.QuorumApplies && r.QuorumMet() != tc.met) {
+				t.Errorf("eligible %d, quorum met %v; want %d, %v", r.Eligible, r.QuorumMet(), tc.eligible, tc.met)
+			}
+			if len(r.Absent) != tc.absent || len(r.Present)+len(r.Excused)+len(r.Absent) != tc.total {
+				t.Errorf("present %d, excused %d, absent %d; want %d absent of %d", len(r.Present), len(r.Excused), len(r.Absent), tc.absent, tc.total)
+			}
+		})
+	}
+}
+
+func TestLeaveExcusesFromMeetingOnlyWhenEnteredBeforeItClosed(t *testing.T) {
+	at := time.Date(2026, 11, 18, 15, 0, 0, 0, cst)
+	day := bot.Date{Year: 2026, Month: 11, Day: 18}
+	tests := []struct {
+		name    string
+		entered time.Time
+		excused bool
+	}{
+		{"before the meeting", at.Add(-24 * time.Hour), true},
+		{"after it closed", at.Add(3 * time.Hour), false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			b, s := newDomain(t, at.Add(4*time.Hour))
+			m := holdMeeting(t, s, bot.MeetingGeneral, at, "sec", "m1", "m2")
+			leave := bot.Leave{ID: "l1", BranchID: "tech", UserID: "m3", From: day, To: day, Reason: "出差", By: "m3", At: tc.entered}
+			if err := s.PutLeave(t.Context(), leave); err != nil {
+				t.Fatal(err)
+			}
+			r, err := b.MeetingRecord(t.Context(), m)
+			if err != nil {
+				t.Fatal(err)
+			}
+			excused := slices.ContainsFunc(r.Excused, func(m bot.Member) bool { return m.UserID == "m3" })
+			if excused != tc.excused {
+				t.Fatalf("m3 excused = %v, want %v (excused %v, absent %v)", excused, tc.excused, r.Excused, r.Absent)
+			}
+		})
+	}
+}
+
+func TestCheckinReminderRecipients(t *testing.T) {
+	friday := time.Date(2026, 11, 20, 9, 30, 0, 0, cst)
+	today := bot.DateOf(friday, cst)
+	tests := []struct {
+		name    string
+		fire    time.Time
+		checked []string
+		onLeave []string
+		want    []string
+	}{
+		{"everyone not checked in", friday, []string{"m1"}, nil, []string{"com", "m2", "m3", "sec"}},
+		{"not those on leave", friday, []string{"m1"}, []string{"m2", "sec"}, []string{"com", "m3"}},
+		{"nobody on a Saturday", friday.AddDate(0, 0, 1), nil, nil, nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			b, s := newDomain(t, tc.fire)
+			ctx := t.Context()
+			for _, u := range tc.checked {
+				if _, _, err := s.CheckIn(ctx, bot.Checkin{BranchID: "tech", UserID: u, Day: today, At: friday, Source: "msg:" + u}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			for _, u := range tc.onLeave {
+				l := bot.Leave{ID: "leave-" + u, BranchID: "tech", UserID: u, From: today, To: today.AddDays(3), By: u, At: friday.Add(-time.Hour)}
+				if err := s.PutLeave(ctx, l); err != nil {
+					t.Fatal(err)
+				}
+			}
+			outs, err := b.Job(ctx, bot.JobCheckinReminder, tc.fire)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, o := range outs {
+				got = append(got, o.Notice.To...)
+			}
+			slices.Sort(got)
+			if !slices.Equal(got, tc.want) {
+				t.Fatalf("reminded %v, want %v", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestObligations(t *testing.T) {
+	now := time.Date(2026, 11, 23, 9, 0, 0, 0, cst) // Monday
+	tests := []struct {
+		name string
+		held []bot.MeetingType
+		done map[bot.MeetingType]bool
+	}{
+		{"nothing held", nil, map[bot.MeetingType]bool{bot.MeetingCommittee: false, bot.MeetingGeneral: false}},
+		{"this month's 支委会 and this quarter's 党员大会", []bot.MeetingType{bot.MeetingCommittee, bot.MeetingGeneral},
+			map[bot.MeetingType]bool{bot.MeetingCommittee: true, bot.MeetingGeneral: true, bot.MeetingLecture: false}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			b, s := newDomain(t, now)
+			for i, typ := range tc.held {
+				holdMeeting(t, s, typ, time.Date(2026, 11, 10+i, 15, 0, 0, 0, cst), "sec", "com", "m1", "m2")
+			}
+			obs, err := b.Obligations(t.Context(), "tech", now)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for typ, wantDone := range tc.done {
+				i := slices.IndexFunc(obs, func(o bot.Obligation) bool { return o.Type == typ })
+				if i < 0 {
+					t.Fatalf("no obligation for %s in %+v", typ, obs)
+				}
+				if done := obs[i].Done > 0; done != wantDone {
+					t.Errorf("%s done = %v, want %v", typ, done, wantDone)
+				}
+			}
+		})
+	}
+}
