@@ -5,6 +5,7 @@
 //	partybot config check -config FILE   validate, print the effective config (secrets redacted)
 //	partybot roster import|list|sync     manage the roster in Redis
 //	partybot jobs list|run               scheduled jobs: list them, run one now
+//	partybot chat create|check           branch app group chats
 //	partybot version                     print the version
 package main
 
@@ -41,6 +42,7 @@ Usage:
   partybot config check -config FILE   validate and print the effective config
   partybot roster import|list|sync -config FILE   manage members (see 'partybot roster')
   partybot jobs list|run -config FILE [NAME]        scheduled jobs (see 'partybot jobs')
+  partybot chat create|check -config FILE           branch group chats (see 'partybot chat')
   partybot version                     print the version
 `
 
@@ -62,6 +64,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		err = rosterCmd(ctx, args[1:], stdout, stderr, getenv)
 	case args[0] == "jobs":
 		err = jobsCmd(ctx, args[1:], stdout, stderr, getenv)
+	case args[0] == "chat":
+		err = chatCmd(ctx, args[1:], stdout, stderr, getenv)
 	case args[0] == "version":
 		fmt.Fprintln(stdout, "partybot", version)
 	case args[0] == "help" || args[0] == "-h" || args[0] == "--help":

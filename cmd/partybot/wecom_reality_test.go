@@ -83,3 +83,29 @@ func TestChatIDsAreCheckedAtStart(t *testing.T) {
 		t.Fatalf("CheckChats after appchat/create: %v", err)
 	}
 }
+
+func TestChatCreateCLI(t *testing.T) {
+	e := startBranch(t)
+	cfgPath := writeConfig(t, e.app.Config)
+	code, out := cli(t, "chat", "create", "-config", cfgPath, "-branch", "tech", "-owner", "zhangsan")
+	if code != 0 || !strings.Contains(out, "chat_id: wrchat") {
+		t.Fatalf("chat create: %d\n%s", code, out)
+	}
+	chatID := strings.TrimSpace(out[strings.Index(out, "chat_id: ")+len("chat_id: "):])
+	created := fake.Calls("appchat/create")
+	if len(created) != 1 || len(created[0].Body["userlist"].([]any)) != 5 || created[0].Body["owner"] != "zhangsan" {
+		t.Fatalf("appchat/create calls %v, want one with the five members, owned by zhangsan", created)
+	}
+	if sends := fake.Calls("appchat/send"); len(sends) != 1 || sends[0].Body["chatid"] != chatID {
+		t.Fatalf("appchat/send %v: WeCom shows a new chat only after a first message", sends)
+	}
+	cfg := e.app.Config
+	cfg.Org.Branches[0].ChatID = chatID
+	if code, out := cli(t, "chat", "check", "-config", writeConfig(t, cfg)); code != 0 {
+		t.Fatalf("chat check with the created chat: %d\n%s", code, out)
+	}
+	cfg.Org.Branches[0].ChatID = "pasted"
+	if code, out := cli(t, "chat", "check", "-config", writeConfig(t, cfg)); code != 1 || !strings.Contains(out, "branch tech") {
+		t.Fatalf("chat check with a pasted chat id: %d\n%s", code, out)
+	}
+}
