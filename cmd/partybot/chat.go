@@ -20,12 +20,10 @@ chat_id in the config.
 `
 
 func chatCmd(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
-	if len(args) == 0 {
-		fmt.Fprint(stderr, chatUsage)
-		return flag.ErrHelp
+	sub, fs, err := subcommand("chat", args, chatUsage, stderr)
+	if err != nil {
+		return err
 	}
-	sub := args[0]
-	fs := flag.NewFlagSet("chat "+sub, flag.ContinueOnError)
 	branchID := fs.String("branch", "", "branch id (create)")
 	owner := fs.String("owner", "", "userid of the chat's owner, usually the secretary (create)")
 	app, pos, err := cliApp(ctx, fs, args[1:], stderr, getenv)

@@ -18,12 +18,10 @@ const jobsUsage = `Usage:
 `
 
 func jobsCmd(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
-	if len(args) == 0 {
-		fmt.Fprint(stderr, jobsUsage)
-		return flag.ErrHelp
+	sub, fs, err := subcommand("jobs", args, jobsUsage, stderr)
+	if err != nil {
+		return err
 	}
-	sub := args[0]
-	fs := flag.NewFlagSet("jobs "+sub, flag.ContinueOnError)
 	wait := fs.Duration("wait", time.Minute, "run: how long to wait for delivery (0: enqueue only)")
 	app, pos, err := cliApp(ctx, fs, args[1:], stderr, getenv)
 	if err != nil {

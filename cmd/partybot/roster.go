@@ -60,14 +60,22 @@ func cliApp(ctx context.Context, fs *flag.FlagSet, args []string, stderr io.Writ
 	return app, positional, nil
 }
 
+// subcommand reads a command group's subcommand word and makes its flag
+// set; with no word it prints the group's usage.
+func subcommand(group string, args []string, usage string, stderr io.Writer) (string, *flag.FlagSet, error) {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return "", nil, flag.ErrHelp
+	}
+	return args[0], flag.NewFlagSet(group+" "+args[0], flag.ContinueOnError), nil
+}
+
 // rosterCmd runs the roster subcommands against the configured Redis.
 func rosterCmd(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
-	if len(args) == 0 {
-		fmt.Fprint(stderr, rosterUsage)
-		return flag.ErrHelp
+	sub, fs, err := subcommand("roster", args, rosterUsage, stderr)
+	if err != nil {
+		return err
 	}
-	sub := args[0]
-	fs := flag.NewFlagSet("roster "+sub, flag.ContinueOnError)
 	branch := fs.String("branch", "", "only this branch (list)")
 	actor := fs.String("actor", "cli:"+getenv("USER"), "who is acting, for the audit trail")
 	app, pos, err := cliApp(ctx, fs, args[1:], stderr, getenv)
