@@ -154,8 +154,12 @@ func (a *App) ready(w http.ResponseWriter, r *http.Request) {
 // only chats this app created through appchat/create, so any other id
 // would fail on every summary. It logs which branch's chat is unusable.
 func (a *App) CheckChats(ctx context.Context) error {
+	branches, err := a.Store.Branches(ctx) // as seeded: what the jobs will send to
+	if err != nil {
+		return err
+	}
 	var errs []error
-	for _, br := range a.Config.Org.Branches {
+	for _, br := range branches {
 		if br.ChatID == "" {
 			continue
 		}

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/partybot/partybot/bot"
 )
 
 // getBody fetches path and returns the status and body.
@@ -73,7 +75,9 @@ func TestMeetingCodeAlsoGoesOutAsText(t *testing.T) {
 // group is found at start, and the log names the branch.
 func TestChatIDsAreCheckedAtStart(t *testing.T) {
 	e := startBranch(t)
-	e.app.Config.Org.Branches[0].ChatID = "pasted-from-a-group"
+	if err := e.app.Store.SaveBranches(t.Context(), []bot.Branch{{ID: "tech", Name: "技术党支部", ChatID: "pasted-from-a-group"}}); err != nil {
+		t.Fatal(err)
+	}
 	err := e.app.CheckChats(t.Context())
 	if err == nil || !strings.Contains(err.Error(), "branch tech") {
 		t.Fatalf("CheckChats = %v, want an error naming branch tech", err)
