@@ -78,7 +78,7 @@ func holdMeeting(t *testing.T, s *store.Store, typ bot.MeetingType, at time.Time
 		}
 	}
 	m.ClosedBy, m.ClosedAt = "sec", at.Add(time.Hour)
-	if err := s.CloseMeeting(ctx, m); err != nil {
+	if _, err := s.CloseMeeting(ctx, m); err != nil {
 		t.Fatal(err)
 	}
 	return m

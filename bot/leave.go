@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -181,8 +182,29 @@ func (b *Bot) leave(ctx context.Context, req Request) (Reply, error) {
 	if reason != "" {
 		text += "（" + reason + "）"
 	}
-	return Reply{Text: text + "。期间不会收到签到提醒，也不计缺勤。提前回来发“销假”。"}, nil
+	reply := Reply{Text: text + "。期间不会收到签到提醒，也不计缺勤。提前回来发“销假”。"}
+	// A long absence entered by the member themselves reaches the branch's
+	// leaders, who would otherwise learn of it only from the records.
+	if days := to.Number() - from.Number() + 1; target.UserID == req.Member.UserID && days > selfLeaveNoticeDays {
+		leaders, err := b.presentLeaders(ctx, target.BranchID, today)
+		if err != nil {
+			return Reply{}, err
+		}
+		leaders = slices.DeleteFunc(leaders, func(id string) bool { return id == target.UserID })
+		if len(leaders) > 0 {
+			notice := fmt.Sprintf("%s 请假 %s（%d 天）", target.DisplayName(), fmtSpan(from, to), days)
+			if reason != "" {
+				notice += "，原因：" + reason
+			}
+			reply.Notices = []Notice{{To: leaders, Text: notice + "。期间不提醒、不计缺勤；如有疑问请与本人联系。"}}
+		}
+	}
+	return reply, nil
 }
+
+// selfLeaveNoticeDays is the longest leave a member may enter without the
+// branch's leaders being told.
+const selfLeaveNoticeDays = 3
 
 func (b *Bot) endLeave(ctx context.Context, req Request) (Reply, error) {
 	target, _, refusal, err := b.resolveTarget(ctx, req)

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"crypto/sha1"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"math/big"
 	"slices"
@@ -95,12 +96,21 @@ type MeetingStore interface {
 	// OpenMeetingOf returns the branch's open meeting, if any.
 	OpenMeetingOf(ctx context.Context, branchID string) (m Meeting, found bool, err error)
 	// RecordAttendance stores a unless the member already has a record for
-	// the meeting, and returns the record that stands.
+	// the meeting, and returns the record that stands. It fails with
+	// ErrMeetingClosed once the meeting is no longer open.
 	RecordAttendance(ctx context.Context, branchID, meetingID string, a Attendance) (stored Attendance, created bool, err error)
 	// Attendance lists a meeting's records.
 	Attendance(ctx context.Context, branchID, meetingID string) ([]Attendance, error)
-	// CloseMeeting stores the closed record and clears the open pointer.
-	CloseMeeting(ctx context.Context, m Meeting) error
+	// CloseMeeting stores the closed record and clears the open pointer,
+	// and reports false when the meeting was no longer open (closed by a
+	// concurrent 结束会议): then it changes nothing.
+	CloseMeeting(ctx context.Context, m Meeting) (closed bool, err error)
+	// SaveSnapshot keeps a closed meeting's record as it stood at closing;
+	// the first one stands.
+	SaveSnapshot(ctx context.Context, branchID, meetingID string, snap MeetingSnapshot) error
+	// Outcomes returns the snapshots (nil if none was taken) and corrections
+	// of closed meetings.
+	Outcomes(ctx context.Context, branchID string, meetingIDs []string) (map[string]MeetingOutcome, error)
 	// Meetings lists a branch's meetings opened in [from, to).
 	Meetings(ctx context.Context, branchID string, from, to time.Time) ([]Meeting, error)
 	// WrongCodes counts a member's wrong sign-in codes for a meeting;
@@ -115,6 +125,34 @@ type MeetingStore interface {
 	Corrections(ctx context.Context, branchID, meetingID string) ([]Correction, error)
 }
 
+// ErrMeetingClosed means attendance came after the meeting was closed.
+var ErrMeetingClosed = errors.New("bot: the meeting is closed")
+
+// MeetingSnapshot is a closed meeting's record as it stood at closing: who
+// was present, excused or absent, and who counted for the quorum. Names are
+// kept, so the record reads the same after members leave. Corrections are
+// applied over it when it is read.
+type MeetingSnapshot struct {
+	Entries       []RecordEntry `json:"entries"`
+	QuorumApplies bool          `json:"quorum_applies,omitempty"`
+	TakenAt       time.Time     `json:"taken_at"`
+}
+
+// RecordEntry is one member's line in a meeting's record.
+type RecordEntry struct {
+	UserID   string           `json:"userid"`
+	Name     string           `json:"name,omitempty"`
+	Status   AttendanceStatus `json:"status"`
+	Reason   string           `json:"reason,omitempty"`
+	Eligible bool             `json:"eligible,omitempty"` // counts for the quorum
+}
+
+// MeetingOutcome is what is stored of a closed meeting beyond its header.
+type MeetingOutcome struct {
+	Snapshot    *MeetingSnapshot
+	Corrections []Correction
+}
+
 // Correction changes one member's standing in a meeting's record after the
 // fact. Attendance itself is never rewritten: corrections are appended,
 // applied in order when the record is read, and each is audited.
@@ -125,6 +163,9 @@ type Correction struct {
 	By     string           `json:"by"`
 	At     time.Time        `json:"at"`
 }
+
+// viaChair marks the attendance of the member who opened the meeting.
+const viaChair = "chair"
 
 // maxWrongCodes is how many wrong codes a member may send per meeting.
 const maxWrongCodes = 5
@@ -172,6 +213,11 @@ func (b *Bot) openMeeting(ctx context.Context, req Request) (Reply, error) {
 		if err := b.audit(ctx, req, "meeting.open", req.Member, m.ID+" "+m.Label()); err != nil {
 			return Reply{}, err
 		}
+	}
+	// Whoever opens the meeting chairs it (主持人): present without signing in.
+	chair := Attendance{UserID: req.Member.UserID, Status: Present, At: req.Now, Via: viaChair}
+	if _, _, err := b.Meetings.RecordAttendance(ctx, m.BranchID, m.ID, chair); err != nil && !errors.Is(err, ErrMeetingClosed) {
+		return Reply{}, fmt.Errorf("bot: record chair: %w", err)
 	}
 	members, err := b.Roster.BranchMembers(ctx, branchID)
 	if err != nil {
@@ -269,11 +315,16 @@ func (b *Bot) recordPresence(ctx context.Context, req Request, m Meeting, via st
 	}
 	stored, created, err := b.Meetings.RecordAttendance(ctx, m.BranchID, m.ID,
 		Attendance{UserID: req.Member.UserID, Status: Present, At: req.Now, Via: via})
+	if errors.Is(err, ErrMeetingClosed) {
+		return "会议已结束，不能再签到。如需更正请联系书记。", true, nil
+	}
 	if err != nil {
 		return "", false, fmt.Errorf("bot: record attendance: %w", err)
 	}
 	at := stored.At.In(b.Location).Format("15:04")
 	switch {
+	case stored.Via == viaChair:
+		return fmt.Sprintf("你是 %s 的主持人，已计为到会，无需签到。", m.Label()), false, nil
 	case created:
 		return fmt.Sprintf("会议签到成功 ✅ %s %s", m.Label(), at), false, nil
 	case stored.Status == Present:
@@ -287,8 +338,16 @@ func (b *Bot) excuseFromMeeting(ctx context.Context, req Request, target Member,
 	if reason == "" {
 		return Reply{Text: "请写上原因：请假 原因（本次会议）。按日期请假：" + leaveUsage}, nil
 	}
+	// A member may excuse themselves only while sign-in is open: afterwards
+	// an absence is a fact, and only the branch's leaders may correct it.
+	if target.UserID == req.Member.UserID && req.Now.After(m.ExpiresAt) {
+		return Reply{Text: fmt.Sprintf("签到已于 %s 截止，不能再为本次会议请假。如有特殊情况请联系书记更正。", m.ExpiresAt.In(b.Location).Format("15:04"))}, nil
+	}
 	stored, created, err := b.Meetings.RecordAttendance(ctx, m.BranchID, m.ID,
 		Attendance{UserID: target.UserID, Status: Excused, At: req.Now, Reason: reason, Via: req.Member.UserID})
+	if errors.Is(err, ErrMeetingClosed) {
+		return Reply{Text: "会议已结束，不能再请假。"}, nil
+	}
 	if err != nil {
 		return Reply{}, fmt.Errorf("bot: record attendance: %w", err)
 	}
@@ -312,27 +371,43 @@ func (b *Bot) closeMeeting(ctx context.Context, req Request) (Reply, error) {
 		return Reply{}, fmt.Errorf("bot: open meeting: %w", err)
 	}
 	key := req.Msg.DedupeKey()
+	if found {
+		m.ClosedBy, m.ClosedAt, m.CloseKey = req.Member.UserID, req.Now, key
+		closed, err := b.Meetings.CloseMeeting(ctx, m)
+		if err != nil {
+			return Reply{}, fmt.Errorf("bot: close meeting: %w", err)
+		}
+		found = closed // a concurrent 结束会议 may have closed it first
+	}
 	if !found {
 		// A retry of the message that closed it (its first run failed after
-		// closing) still gets the record.
+		// closing) still gets the record; anyone else learns it is closed.
 		latest, ok, err := b.Meetings.LatestMeeting(ctx, req.Member.BranchID)
 		if err != nil {
 			return Reply{}, fmt.Errorf("bot: latest meeting: %w", err)
 		}
-		if !ok || latest.CloseKey != key {
+		switch {
+		case !ok || latest.ClosedAt.IsZero():
 			return Reply{Text: "本支部没有进行中的会议。"}, nil
+		case latest.CloseKey != key:
+			return Reply{Text: fmt.Sprintf("%s 已于 %s 结束，无需再次结束。发送“进度”查看组织生活情况。",
+				latest.Label(), latest.ClosedAt.In(b.Location).Format("15:04"))}, nil
 		}
 		m = latest
-	} else {
-		m.ClosedBy, m.ClosedAt, m.CloseKey = req.Member.UserID, req.Now, key
-		if err := b.Meetings.CloseMeeting(ctx, m); err != nil {
-			return Reply{}, fmt.Errorf("bot: close meeting: %w", err)
-		}
+	}
+	// Attendance is closed now: the record taken from it is final, and later
+	// reads and corrections start from this snapshot.
+	record, err := b.liveRecord(ctx, m)
+	if err != nil {
+		return Reply{}, err
+	}
+	if err := b.Meetings.SaveSnapshot(ctx, m.BranchID, m.ID, record.snapshot(req.Now)); err != nil {
+		return Reply{}, fmt.Errorf("bot: save record: %w", err)
 	}
 	if err := b.audit(ctx, req, "meeting.close", req.Member, m.ID+" "+m.Label()); err != nil {
 		return Reply{}, err
 	}
-	record, err := b.MeetingRecord(ctx, m)
+	record, err = b.MeetingRecord(ctx, m)
 	if err != nil {
 		return Reply{}, err
 	}
@@ -399,14 +474,53 @@ type MeetingRecord struct {
 	QuorumApplies   bool
 	Eligible        int // voting members, or committee members
 	EligiblePresent int
+
+	entries []RecordEntry // what a snapshot keeps
 }
 
 // QuorumMet is true when more than half of the eligible were present.
 func (r MeetingRecord) QuorumMet() bool { return r.EligiblePresent*2 > r.Eligible }
 
-// MeetingRecord builds the record of m from attendance, the roster and
-// leaves (a member on leave that day counts as excused).
+// MeetingRecord is m's record: for a closed meeting the snapshot taken at
+// closing, for an open one (or one closed before snapshots) the live view;
+// either way with the corrections applied in order.
 func (b *Bot) MeetingRecord(ctx context.Context, m Meeting) (MeetingRecord, error) {
+	var outcome MeetingOutcome
+	if !m.ClosedAt.IsZero() {
+		outcomes, err := b.Meetings.Outcomes(ctx, m.BranchID, []string{m.ID})
+		if err != nil {
+			return MeetingRecord{}, fmt.Errorf("bot: read record: %w", err)
+		}
+		outcome = outcomes[m.ID]
+	} else {
+		corrections, err := b.Meetings.Corrections(ctx, m.BranchID, m.ID)
+		if err != nil {
+			return MeetingRecord{}, fmt.Errorf("bot: read corrections: %w", err)
+		}
+		outcome.Corrections = corrections
+	}
+	return b.recordOf(ctx, m, outcome)
+}
+
+// recordOf builds m's record from a stored outcome, falling back to the
+// live view where no snapshot was taken.
+func (b *Bot) recordOf(ctx context.Context, m Meeting, o MeetingOutcome) (MeetingRecord, error) {
+	var snap MeetingSnapshot
+	if o.Snapshot != nil {
+		snap = *o.Snapshot
+	} else {
+		live, err := b.liveRecord(ctx, m)
+		if err != nil {
+			return MeetingRecord{}, err
+		}
+		snap = live.snapshot(time.Time{})
+	}
+	return recordFrom(m, snap, o.Corrections), nil
+}
+
+// liveRecord computes m's record from attendance, the roster and leave (a
+// member on leave that day counts as excused), without corrections.
+func (b *Bot) liveRecord(ctx context.Context, m Meeting) (MeetingRecord, error) {
 	members, err := b.Roster.BranchMembers(ctx, m.BranchID)
 	if err != nil {
 		return MeetingRecord{}, fmt.Errorf("bot: list branch %s: %w", m.BranchID, err)
@@ -419,60 +533,94 @@ func (b *Bot) MeetingRecord(ctx context.Context, m Meeting) (MeetingRecord, erro
 	for _, a := range att {
 		byUser[a.UserID] = a
 	}
-	corrections, err := b.Meetings.Corrections(ctx, m.BranchID, m.ID)
-	if err != nil {
-		return MeetingRecord{}, fmt.Errorf("bot: read corrections: %w", err)
-	}
-	for _, c := range corrections {
-		byUser[c.UserID] = Attendance{UserID: c.UserID, Status: c.Status, At: c.At, Reason: c.Reason, Via: c.By}
-	}
 	// Leave excuses a member only if it was entered before the meeting
 	// closed: a record, once closed, does not change by later entries.
+	day := DateOf(m.OpenedAt, b.Location)
 	leaves, err := b.Leaves.BranchLeaves(ctx, m.BranchID)
 	if err != nil {
 		return MeetingRecord{}, fmt.Errorf("bot: read leaves: %w", err)
 	}
-	day := DateOf(m.OpenedAt, b.Location)
 	away := map[string]bool{}
 	for _, l := range leaves {
 		if l.Covers(day) && (m.ClosedAt.IsZero() || l.At.Before(m.ClosedAt)) {
 			away[l.UserID] = true
 		}
 	}
-	r := MeetingRecord{Meeting: m, Reasons: map[string]string{}}
+	var snap MeetingSnapshot
 	for _, mem := range members {
-		eligible := false
+		e := RecordEntry{UserID: mem.UserID, Name: mem.DisplayName(), Status: Absent}
 		switch m.Type {
 		case MeetingGeneral:
-			r.QuorumApplies, eligible = true, mem.Status != StatusProbationary
+			snap.QuorumApplies, e.Eligible = true, mem.Status != StatusProbationary
 		case MeetingCommittee:
-			r.QuorumApplies, eligible = true, mem.Role.Leads()
-		}
-		if eligible {
-			r.Eligible++
+			snap.QuorumApplies, e.Eligible = true, mem.Role.Leads()
 		}
 		a, ok := byUser[mem.UserID]
 		switch {
-		case ok && a.Status == Present:
+		case ok:
+			e.Status, e.Reason = a.Status, a.Reason
+			if a.Via == viaChair {
+				e.Reason = "主持"
+			}
+		case away[mem.UserID]:
+			e.Status, e.Reason = Excused, "请假中"
+		case m.Type == MeetingCommittee && !e.Eligible:
+			continue // a committee meeting expects only the committee
+		}
+		snap.Entries = append(snap.Entries, e)
+	}
+	return recordFrom(m, snap, nil), nil
+}
+
+// snapshot is the record as stored at closing.
+func (r MeetingRecord) snapshot(at time.Time) MeetingSnapshot {
+	return MeetingSnapshot{Entries: r.entries, QuorumApplies: r.QuorumApplies, TakenAt: at}
+}
+
+// recordFrom applies corrections, in order, over a snapshot's entries. A
+// correction for someone not in the record is ignored: they were not a
+// member of the branch when it met.
+func recordFrom(m Meeting, snap MeetingSnapshot, corrections []Correction) MeetingRecord {
+	entries := slices.Clone(snap.Entries)
+	for _, c := range corrections {
+		if i := slices.IndexFunc(entries, func(e RecordEntry) bool { return e.UserID == c.UserID }); i >= 0 {
+			entries[i].Status, entries[i].Reason = c.Status, c.Reason
+		}
+	}
+	r := MeetingRecord{Meeting: m, Reasons: map[string]string{}, QuorumApplies: snap.QuorumApplies, entries: entries}
+	for _, e := range entries {
+		mem := Member{UserID: e.UserID, Name: e.Name}
+		if e.Eligible {
+			r.Eligible++
+		}
+		if e.Reason != "" {
+			r.Reasons[e.UserID] = e.Reason
+		}
+		switch e.Status {
+		case Present:
 			r.Present = append(r.Present, mem)
-			if eligible {
+			if e.Eligible {
 				r.EligiblePresent++
 			}
-		case ok && a.Status == Excused:
+		case Excused:
 			r.Excused = append(r.Excused, mem)
-			r.Reasons[mem.UserID] = a.Reason
-		case ok && a.Status == Absent:
-			r.Absent = append(r.Absent, mem)
-		case away[mem.UserID]:
-			r.Excused = append(r.Excused, mem)
-			r.Reasons[mem.UserID] = "请假中"
-		case m.Type == MeetingCommittee && !eligible:
-			// A committee meeting expects only the committee.
 		default:
 			r.Absent = append(r.Absent, mem)
 		}
 	}
-	return r, nil
+	return r
+}
+
+// Counts reports whether the meeting fulfils its 三会一课 obligation, and
+// if not, why: nobody came, or a 党员大会/支委会 without its quorum.
+func (r MeetingRecord) Counts() (ok bool, why string) {
+	switch {
+	case len(r.Present) == 0:
+		return false, "无人到会"
+	case r.QuorumApplies && !r.QuorumMet():
+		return false, "未达法定人数"
+	}
+	return true, ""
 }
 
 // Text renders the record for the secretary's phone.
@@ -493,7 +641,7 @@ func (r MeetingRecord) Text(loc *time.Location) string {
 	m := r.Meeting
 	var sb strings.Builder
 	fmt.Fprintf(&sb, "%s 已结束（%s–%s）\n", m.Label(), m.OpenedAt.In(loc).Format("1月2日 15:04"), m.ClosedAt.In(loc).Format("15:04"))
-	fmt.Fprintf(&sb, "到会 %d 人：%s\n", len(r.Present), names(r.Present, nil))
+	fmt.Fprintf(&sb, "到会 %d 人：%s\n", len(r.Present), names(r.Present, r.Reasons))
 	fmt.Fprintf(&sb, "请假 %d 人：%s\n", len(r.Excused), names(r.Excused, r.Reasons))
 	fmt.Fprintf(&sb, "缺席 %d 人：%s", len(r.Absent), names(r.Absent, nil))
 	if r.QuorumApplies {
@@ -506,6 +654,9 @@ func (r MeetingRecord) Text(loc *time.Location) string {
 			verdict = "⚠️ 未超过半数，会议不符合法定人数"
 		}
 		fmt.Fprintf(&sb, "\n%s应到 %d 人，实到 %d 人：%s", who, r.Eligible, r.EligiblePresent, verdict)
+	}
+	if ok, why := r.Counts(); !ok {
+		fmt.Fprintf(&sb, "\n⚠️ %s，本次不计入三会一课完成情况。", why)
 	}
 	return sb.String()
 }

@@ -73,9 +73,10 @@ func (c Cadence) label() (this, last string) {
 type Obligation struct {
 	Type       MeetingType
 	Cadence    Cadence
-	Done       int       // closed meetings in the current period
+	Done       int       // closed meetings in the current period that count
 	Due        time.Time // end of the current period
 	MissedLast bool      // none held in the previous period
+	NotCounted []string  // this period's meetings that do not count, and why
 }
 
 // Obligations computes the branch's standing at now.
@@ -92,6 +93,10 @@ func (b *Bot) Obligations(ctx context.Context, branchID string, now time.Time) (
 	if err != nil {
 		return nil, fmt.Errorf("bot: list meetings: %w", err)
 	}
+	counts, err := b.meetingsThatCount(ctx, branchID, meetings)
+	if err != nil {
+		return nil, err
+	}
 	var out []Obligation
 	for _, typ := range MeetingTypes {
 		c, ok := b.Cadence[typ]
@@ -105,14 +110,46 @@ func (b *Bot) Obligations(ctx context.Context, branchID string, now time.Time) (
 			if m.Type != typ || m.ClosedAt.IsZero() {
 				continue
 			}
-			switch at := m.OpenedAt.In(b.Location); {
-			case !at.Before(cur.Start) && at.Before(cur.End):
+			why := counts[m.ID]
+			counted := why == ""
+			at := m.OpenedAt.In(b.Location)
+			switch inCur := !at.Before(cur.Start) && at.Before(cur.End); {
+			case inCur && counted:
 				o.Done++
-			case !at.Before(prev.Start) && at.Before(prev.End):
+			case inCur:
+				o.NotCounted = append(o.NotCounted, fmt.Sprintf("%d月%d日%s（%s）", at.Month(), at.Day(), m.Type, why))
+			case counted && !at.Before(prev.Start) && at.Before(prev.End):
 				o.MissedLast = false
 			}
 		}
 		out = append(out, o)
+	}
+	return out, nil
+}
+
+// meetingsThatCount maps each closed meeting to "" if it fulfils its
+// obligation, or to why it does not (无人到会, 未达法定人数).
+func (b *Bot) meetingsThatCount(ctx context.Context, branchID string, meetings []Meeting) (map[string]string, error) {
+	var ids []string
+	for _, m := range meetings {
+		if !m.ClosedAt.IsZero() {
+			ids = append(ids, m.ID)
+		}
+	}
+	outcomes, err := b.Meetings.Outcomes(ctx, branchID, ids)
+	if err != nil {
+		return nil, fmt.Errorf("bot: read records: %w", err)
+	}
+	out := map[string]string{}
+	for _, m := range meetings {
+		if m.ClosedAt.IsZero() {
+			continue
+		}
+		r, err := b.recordOf(ctx, m, outcomes[m.ID])
+		if err != nil {
+			return nil, err
+		}
+		_, out[m.ID] = r.Counts()
 	}
 	return out, nil
 }
@@ -154,6 +191,13 @@ func (b *Bot) progress(ctx context.Context, req Request) (Reply, error) {
 	}
 	if len(missed) > 0 {
 		fmt.Fprintf(&sb, "\n⚠️ 逾期未开：%s", strings.Join(missed, "、"))
+	}
+	var notCounted []string
+	for _, o := range obs {
+		notCounted = append(notCounted, o.NotCounted...)
+	}
+	if len(notCounted) > 0 {
+		fmt.Fprintf(&sb, "\n不计入：%s", strings.Join(notCounted, "、"))
 	}
 	return Reply{Text: sb.String()}, nil
 }

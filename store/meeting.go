@@ -38,7 +38,8 @@ return {1, ARGV[1]}
 `)
 
 // closeMeetingScript stores the closed record and clears the pointer, only
-// if the pointer still names this meeting (a retry finds it closed).
+// if the pointer still names this meeting: of two concurrent closes one
+// wins, and a retry finds it closed.
 var closeMeetingScript = redis.NewScript(`
 if redis.call('GET', KEYS[1]) == ARGV[1] then
   redis.call('SET', KEYS[2], ARGV[2])
@@ -46,6 +47,16 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then
   return 1
 end
 return 0
+`)
+
+// attendScript records attendance only while the meeting is open (KEYS:
+// open pointer, attendance hash; one hash tag): a 签到 racing 结束会议
+// lands before the close or is refused, never in a closed record. The
+// first record of a member stands. Returns {1, new} / {0, stored} / {-1}.
+var attendScript = redis.NewScript(`
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return {-1} end
+if redis.call('HSETNX', KEYS[2], ARGV[2], ARGV[3]) == 1 then return {1, ARGV[3]} end
+return {0, redis.call('HGET', KEYS[2], ARGV[2])}
 `)
 
 func decodeMeeting(raw string) (bot.Meeting, error) {
@@ -102,29 +113,27 @@ func (s *Store) OpenMeetingOf(ctx context.Context, branchID string) (bot.Meeting
 	return m, err == nil, err
 }
 
-// RecordAttendance implements bot.MeetingStore: HSETNX, the first stands.
+// RecordAttendance implements bot.MeetingStore (attendScript).
 func (s *Store) RecordAttendance(ctx context.Context, branchID, meetingID string, a bot.Attendance) (bot.Attendance, bool, error) {
 	raw, err := json.Marshal(a)
 	if err != nil {
 		return bot.Attendance{}, false, fmt.Errorf("store: encode attendance: %w", err)
 	}
-	key := s.attendanceKey(branchID, meetingID)
-	created, err := s.rdb.HSetNX(ctx, key, a.UserID, raw).Result()
+	keys := []string{s.openMeetingKey(branchID), s.attendanceKey(branchID, meetingID)}
+	res, err := attendScript.Run(ctx, s.rdb, keys, meetingID, a.UserID, raw).Slice()
 	if err != nil {
 		return bot.Attendance{}, false, fmt.Errorf("store: record attendance: %w", err)
 	}
-	if created {
-		return a, true, nil
+	if code, _ := res[0].(int64); code == -1 {
+		return bot.Attendance{}, false, bot.ErrMeetingClosed
 	}
-	cur, err := s.rdb.HGet(ctx, key, a.UserID).Result()
-	if err != nil {
-		return bot.Attendance{}, false, fmt.Errorf("store: read attendance: %w", err)
-	}
-	var stored bot.Attendance
-	if err := json.Unmarshal([]byte(cur), &stored); err != nil {
+	stored, _ := res[1].(string)
+	var out bot.Attendance
+	if err := json.Unmarshal([]byte(stored), &out); err != nil {
 		return bot.Attendance{}, false, fmt.Errorf("store: decode attendance: %w", err)
 	}
-	return stored, false, nil
+	created, _ := res[0].(int64)
+	return out, created == 1, nil
 }
 
 // Attendance implements bot.MeetingStore, ordered by time.
@@ -146,16 +155,69 @@ func (s *Store) Attendance(ctx context.Context, branchID, meetingID string) ([]b
 }
 
 // CloseMeeting implements bot.MeetingStore.
-func (s *Store) CloseMeeting(ctx context.Context, m bot.Meeting) error {
+func (s *Store) CloseMeeting(ctx context.Context, m bot.Meeting) (bool, error) {
 	raw, err := json.Marshal(m)
 	if err != nil {
-		return fmt.Errorf("store: encode meeting: %w", err)
+		return false, fmt.Errorf("store: encode meeting: %w", err)
 	}
 	keys := []string{s.openMeetingKey(m.BranchID), s.meetingKey(m.BranchID, m.ID)}
-	if err := closeMeetingScript.Run(ctx, s.rdb, keys, m.ID, raw).Err(); err != nil {
-		return fmt.Errorf("store: close meeting: %w", err)
+	n, err := closeMeetingScript.Run(ctx, s.rdb, keys, m.ID, raw).Int()
+	if err != nil {
+		return false, fmt.Errorf("store: close meeting: %w", err)
+	}
+	return n == 1, nil
+}
+
+func (s *Store) snapshotKey(branchID, id string) string {
+	return s.branchKey(branchID, "meeting", id, "record")
+}
+
+// SaveSnapshot implements bot.MeetingStore: SET NX, the first snapshot of a
+// closed meeting stands.
+func (s *Store) SaveSnapshot(ctx context.Context, branchID, meetingID string, snap bot.MeetingSnapshot) error {
+	raw, err := json.Marshal(snap)
+	if err != nil {
+		return fmt.Errorf("store: encode snapshot: %w", err)
+	}
+	if err := s.rdb.SetNX(ctx, s.snapshotKey(branchID, meetingID), raw, 0).Err(); err != nil {
+		return fmt.Errorf("store: save snapshot: %w", err)
 	}
 	return nil
+}
+
+// Outcomes implements bot.MeetingStore: each meeting's snapshot and
+// corrections, in one pipeline (every key is in the branch's slot).
+func (s *Store) Outcomes(ctx context.Context, branchID string, meetingIDs []string) (map[string]bot.MeetingOutcome, error) {
+	out := make(map[string]bot.MeetingOutcome, len(meetingIDs))
+	if len(meetingIDs) == 0 {
+		return out, nil
+	}
+	pipe := s.rdb.Pipeline()
+	snaps := make([]*redis.StringCmd, len(meetingIDs))
+	fixes := make([]*redis.StringSliceCmd, len(meetingIDs))
+	for i, id := range meetingIDs {
+		snaps[i] = pipe.Get(ctx, s.snapshotKey(branchID, id))
+		fixes[i] = pipe.LRange(ctx, s.correctionsKey(branchID, id), 0, -1)
+	}
+	if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
+		return nil, fmt.Errorf("store: read outcomes: %w", err)
+	}
+	for i, id := range meetingIDs {
+		var o bot.MeetingOutcome
+		if raw, err := snaps[i].Result(); err == nil {
+			o.Snapshot = &bot.MeetingSnapshot{}
+			if err := json.Unmarshal([]byte(raw), o.Snapshot); err != nil {
+				return nil, fmt.Errorf("store: decode snapshot: %w", err)
+			}
+		}
+		corrections, err := decodeCorrections(fixes[i].Val())
+		if err != nil {
+			return nil, err
+		}
+		o.Corrections = corrections
+		out[id] = o
+	}
+	return out, nil
 }
 
 // Meetings implements bot.MeetingStore.
@@ -213,6 +275,10 @@ func (s *Store) Corrections(ctx context.Context, branchID, meetingID string) ([]
 	if err != nil {
 		return nil, fmt.Errorf("store: read corrections: %w", err)
 	}
+	return decodeCorrections(raws)
+}
+
+func decodeCorrections(raws []string) ([]bot.Correction, error) {
 	out := make([]bot.Correction, len(raws))
 	for i, raw := range raws {
 		if err := json.Unmarshal([]byte(raw), &out[i]); err != nil {
