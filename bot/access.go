@@ -46,9 +46,16 @@ func (b *Bot) resolveTarget(ctx context.Context, req Request) (target Member, re
 	if who == "" {
 		return Member{}, nil, "请在 @ 后写上对方的 userid，例如 @lisi。", nil
 	}
-	target, found, err := b.findMember(ctx, req.Member, who)
+	target, found, namesakes, err := b.findMember(ctx, req.Member, who)
 	if err != nil {
 		return Member{}, nil, "", err
+	}
+	if len(namesakes) > 1 {
+		ids := make([]string, len(namesakes))
+		for i, m := range namesakes {
+			ids[i] = "@" + m.UserID
+		}
+		return Member{}, nil, fmt.Sprintf("本支部有 %d 位“%s”，请改用 userid：%s。", len(namesakes), who, strings.Join(ids, "、")), nil
 	}
 	if !found {
 		return Member{}, nil, "找不到党员“" + who + "”，请用 userid，例如 @lisi。", nil
@@ -59,25 +66,30 @@ func (b *Bot) resolveTarget(ctx context.Context, req Request) (target Member, re
 	return target, req.Args[1:], "", nil
 }
 
-// findMember looks a member up by userid, then by name in the sender's branch.
-func (b *Bot) findMember(ctx context.Context, sender Member, who string) (Member, bool, error) {
-	m, found, err := b.Roster.Member(ctx, who)
+// findMember looks a member up by userid, then by name in the sender's
+// branch. Two members of one name are never guessed between: namesakes
+// lists them, and found is false.
+func (b *Bot) findMember(ctx context.Context, sender Member, who string) (m Member, found bool, namesakes []Member, err error) {
+	m, found, err = b.Roster.Member(ctx, who)
 	if err != nil || (found && m.Active) {
-		return m, found, err
+		return m, found, nil, err
 	}
 	if sender.BranchID == "" {
-		return Member{}, false, nil
+		return Member{}, false, nil, nil
 	}
 	members, err := b.Roster.BranchMembers(ctx, sender.BranchID)
 	if err != nil {
-		return Member{}, false, fmt.Errorf("bot: list branch %s: %w", sender.BranchID, err)
+		return Member{}, false, nil, fmt.Errorf("bot: list branch %s: %w", sender.BranchID, err)
 	}
 	for _, m := range members {
-		if m.Name == who {
-			return m, true, nil
+		if m.Name != "" && Normalize(m.Name) == who {
+			namesakes = append(namesakes, m)
 		}
 	}
-	return Member{}, false, nil
+	if len(namesakes) == 1 {
+		return namesakes[0], true, nil, nil
+	}
+	return Member{}, false, namesakes, nil
 }
 
 // audit appends an entry for an action taken on behalf of target.

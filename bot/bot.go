@@ -16,6 +16,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime/debug"
 	"strings"
 	"time"
 )
@@ -105,7 +106,12 @@ func (b *Bot) Handle(ctx context.Context, msg Message) (Reply, error) {
 		return Reply{}, fmt.Errorf("bot: look up member %s: %w", msg.From, err)
 	}
 	if !found || !member.Active {
-		return Reply{Text: replyNotRegistered}, nil
+		// Only what a person typed or tapped deserves an answer: entering the
+		// app, location reports every few seconds and link views do not.
+		if msg.Kind == KindText || (msg.Kind == KindEvent && msg.Event == "click") {
+			return Reply{Text: replyNotRegistered}, nil
+		}
+		return Reply{}, nil
 	}
 	act := b.action(msg)
 	if act == nil {
@@ -126,7 +132,7 @@ func (b *Bot) Handle(ctx context.Context, msg Message) (Reply, error) {
 		return Reply{}, ErrInFlight
 	}
 
-	reply, err := act(ctx, Request{Msg: msg, Member: member, Now: b.Now()})
+	reply, err := b.run(ctx, act, Request{Msg: msg, Member: member, Now: b.Now()})
 	if err == nil {
 		err = b.enqueueNotices(ctx, key, reply.Notices)
 	}
@@ -145,6 +151,19 @@ func (b *Bot) Handle(ctx context.Context, msg Message) (Reply, error) {
 		return Reply{}, fmt.Errorf("bot: complete %s: %w", key, err)
 	}
 	return reply, nil
+}
+
+// run calls a handler; a panic becomes an error for this message (logged
+// with its stack), so the claim is released and WeCom retries, instead of
+// the process dying.
+func (b *Bot) run(ctx context.Context, act HandlerFunc, req Request) (reply Reply, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			b.Log.ErrorContext(ctx, "handler panicked", slog.Any("panic", p), slog.String("stack", string(debug.Stack())))
+			reply, err = Reply{}, fmt.Errorf("bot: handler panicked: %v", p)
+		}
+	}()
+	return act(ctx, req)
 }
 
 // enqueueNotices stores a command's notices before the command counts as

@@ -6,7 +6,10 @@ package bot_test
 
 import (
 	"context"
+	"io"
+	"log/slog"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -226,5 +229,43 @@ func TestObligations(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// panicky is a check-in store that panics while told to.
+type panicky struct {
+	*store.Store
+	panics bool
+}
+
+func (p *panicky) CheckIn(ctx context.Context, c bot.Checkin) (bot.Checkin, bool, error) {
+	if p.panics {
+		panic("boom")
+	}
+	return p.Store.CheckIn(ctx, c)
+}
+
+// A panic in a handler is that message's error: its claim is released, so
+// WeCom's retry is processed, and the process goes on.
+func TestPanicReleasesTheClaim(t *testing.T) {
+	now := time.Date(2026, 11, 20, 9, 0, 0, 0, cst)
+	_, s := newDomain(t, now)
+	checkins := &panicky{Store: s, panics: true}
+	b, err := bot.New(bot.Deps{
+		Roster: s, Dedupe: s, Checkins: checkins, Leaves: s, Audit: s, Meetings: s, Studies: s,
+		Outbox: &outboxRecorder{notices: map[string]bot.Notice{}}, Location: cst,
+		Now: func() time.Time { return now }, Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	msg := bot.Message{MsgID: "42", From: "m1", Kind: bot.KindText, Text: "签到", Time: now}
+	if _, err := b.Handle(t.Context(), msg); err == nil || !strings.Contains(err.Error(), "panicked") {
+		t.Fatalf("Handle with a panicking store: err=%v, want a panic error", err)
+	}
+	checkins.panics = false
+	reply, err := b.Handle(t.Context(), msg) // WeCom's retry
+	if err != nil || !strings.Contains(reply.Text, "签到成功") {
+		t.Fatalf("retry after a panic: %q %v, want it processed", reply.Text, err)
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"math/big"
 	"net/http"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"sync"
@@ -237,6 +238,14 @@ func (h *Callback) handle(ctx context.Context, msg bot.Message, log *slog.Logger
 	workCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), h.cfg.HandleTimeout)
 	go func() {
 		defer cancel()
+		defer func() {
+			// A panic outside the bot's own guard must not end the process:
+			// it is this message's error (503, WeCom retries).
+			if p := recover(); p != nil {
+				log.ErrorContext(workCtx, "handler panicked", slog.Any("panic", p), slog.String("stack", string(debug.Stack())))
+				done <- outcome{err: fmt.Errorf("wecom: handler panicked: %v", p)}
+			}
+		}()
 		reply, err := h.cfg.Handler.Handle(workCtx, msg)
 		done <- outcome{reply, err}
 	}()

@@ -530,3 +530,21 @@ func TestAppChatMustBeCreatedByTheApp(t *testing.T) {
 		t.Fatalf("appchat/send to the created chat: %v", err)
 	}
 }
+
+// A panicking handler costs that message a 503 (WeCom retries), not the process.
+func TestHandlerPanicIsAnErrorForThatMessage(t *testing.T) {
+	h := newHarness(t, handlerFunc(func(_ context.Context, m bot.Message) (bot.Reply, error) {
+		if m.Text == "boom" {
+			panic("nil map write")
+		}
+		return bot.Reply{Text: "ok"}, nil
+	}), nil)
+	resp, err := h.wc.SendText("lisi", "boom", "p1")
+	if err != nil || resp.Status != http.StatusServiceUnavailable {
+		t.Fatalf("panic answered %v %d, want 503", err, resp.Status)
+	}
+	resp, err = h.wc.SendText("lisi", "fine", "p2")
+	if err != nil || resp.ReplyText != "ok" {
+		t.Fatalf("after a panic: %v %q", err, resp.ReplyText)
+	}
+}

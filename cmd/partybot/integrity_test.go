@@ -6,6 +6,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/partybot/partybot/bot"
 )
 
 // A 签到 racing 结束会议 either lands before the close, and is in the
@@ -174,4 +176,53 @@ func TestLongSelfLeaveIsToldToLeaders(t *testing.T) {
 	if !strings.Contains(content, "李四") || !strings.Contains(content, "11月23日–11月30日") || !strings.Contains(content, "8 天") {
 		t.Fatalf("notice %q", content)
 	}
+}
+
+// Someone not in the roster is told so when they write or tap a menu, but
+// not for entering the app, location reports or link views.
+func TestNonMembersAreAnsweredOnlyWhenTheyAsk(t *testing.T) {
+	e := startBranch(t)
+	at := e.clock.Now()
+	tests := []struct {
+		name, plain string
+		answered    bool
+	}{
+		{"text", e.wc.TextXML("stranger", "签到", "s-1", at), true},
+		{"menu click", e.wc.EventXML("stranger", "click", "checkin", at), true},
+		{"enter_agent", e.wc.EventXML("stranger", "enter_agent", "", at), false},
+		{"view", e.wc.EventXML("stranger", "view", "https://example.com", at), false},
+		{"LOCATION", e.wc.EventXML("stranger", "LOCATION", "", at.Add(time.Second)), false},
+		{"location message", e.wc.LocationXML("stranger", 40, 116, "北京", "s-2", at), false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			resp, err := e.wc.Post(tc.plain)
+			if err != nil || resp.Status != 200 {
+				t.Fatalf("%v %d", err, resp.Status)
+			}
+			if got := strings.Contains(resp.ReplyText, "还不在党建助手的党员名册中"); got != tc.answered {
+				t.Fatalf("answered %v (%q), want %v", got, resp.ReplyText, tc.answered)
+			}
+		})
+	}
+}
+
+// Two members named 王芳: "@王芳" is refused with both userids, never guessed.
+func TestAmbiguousNameIsRefused(t *testing.T) {
+	e := startBranch(t)
+	err := e.app.Store.SaveMembers(t.Context(), []bot.Member{
+		{UserID: "wangfang1", Name: "王芳", BranchID: "tech", Role: bot.RoleMember, Active: true},
+		{UserID: "wangfang2", Name: "王芳", BranchID: "tech", Role: bot.RoleMember, Active: true},
+		{UserID: "liming", Name: "李明", BranchID: "tech", Role: bot.RoleMember, Active: true},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.open(t, "党员大会", "")
+	e.run(t, []step{
+		{"zhangsan", "请假 @王芳 出差", "本支部有 2 位“王芳”，请改用 userid：@wangfang1、@wangfang2"},
+		{"zhangsan", "更正 @王芳 到会", "请改用 userid"},
+		{"zhangsan", "请假 @李明 出差", "已登记 李明 本次党员大会请假"}, // one of that name: found
+		{"zhangsan", "请假 @wangfang2 出差", "已登记 王芳 本次党员大会请假"},
+	})
 }
