@@ -1,6 +1,7 @@
 package bot
 
 import (
+	"fmt"
 	"regexp"
 	"strconv"
 	"strings"
@@ -133,4 +134,16 @@ func durationMinutes(s string) (int, bool) {
 		return int(q) * 15, true
 	}
 	return 0, false
+}
+
+// FormatMinutes writes a duration for a phone: 45 分钟, 2 小时, 1 小时 30 分钟.
+func FormatMinutes(m int) string {
+	h, rest := m/60, m%60
+	switch {
+	case h == 0:
+		return fmt.Sprintf("%d 分钟", rest)
+	case rest == 0:
+		return fmt.Sprintf("%d 小时", h)
+	}
+	return fmt.Sprintf("%d 小时 %d 分钟", h, rest)
 }

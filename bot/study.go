@@ -147,6 +147,9 @@ func (b *Bot) study(ctx context.Context, req Request) (Reply, error) {
 		Day: day, Minutes: minutes, Content: content, Kind: studyKind(content),
 		Reflection: reflection, Late: day != today, At: req.Now,
 	}
+	if refusal, err := b.overDailyCap(ctx, r); err != nil || refusal != "" {
+		return Reply{Text: refusal}, err
+	}
 	if _, err := b.Studies.RecordStudy(ctx, r); err != nil {
 		return Reply{}, fmt.Errorf("bot: record study: %w", err)
 	}
@@ -160,6 +163,39 @@ func (b *Bot) study(ctx context.Context, req Request) (Reply, error) {
 	}
 	text += "\n" + b.weekProgress(stats)
 	return Reply{Text: text + "\n10 分钟内发图片可作为学习凭证。"}, nil
+}
+
+// Daily caps on study reports: a day has no more than 16 hours of study in
+// it, and twenty reports a day is a typo loop, not a study plan.
+const (
+	maxStudyMinutesPerDay = 16 * 60
+	maxStudyReportsPerDay = 20
+)
+
+// overDailyCap says why r would take its day over a cap, or "". A retry of
+// a stored report is never refused.
+func (b *Bot) overDailyCap(ctx context.Context, r StudyReport) (string, error) {
+	same, err := b.Studies.StudyReports(ctx, r.BranchID, r.UserID, r.Day, r.Day)
+	if err != nil {
+		return "", fmt.Errorf("bot: read study: %w", err)
+	}
+	minutes, reports := 0, 0
+	for _, s := range same {
+		if s.ID == r.ID {
+			return "", nil
+		}
+		if !s.Withdrawn {
+			minutes, reports = minutes+s.Minutes, reports+1
+		}
+	}
+	switch {
+	case reports >= maxStudyReportsPerDay:
+		return fmt.Sprintf("%s已记录 %d 次学习，达到每日上限，没有再记录。", fmtDay(r.Day), reports), nil
+	case minutes+r.Minutes > maxStudyMinutesPerDay:
+		return fmt.Sprintf("%s已记录 %s 学习，再加 %s 会超过每日 %d 小时的上限，没有记录。请核对时长；记错了可发“撤回”。",
+			fmtDay(r.Day), FormatMinutes(minutes), FormatMinutes(r.Minutes), maxStudyMinutesPerDay/60), nil
+	}
+	return "", nil
 }
 
 // weekProgress is "本周 90/120 分钟、2/2 次" with the targets that are set.

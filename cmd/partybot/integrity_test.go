@@ -226,3 +226,25 @@ func TestAmbiguousNameIsRefused(t *testing.T) {
 		{"zhangsan", "请假 @wangfang2 出差", "已登记 王芳 本次党员大会请假"},
 	})
 }
+
+func TestStudyIsCappedPerDay(t *testing.T) {
+	e := startBranch(t)
+	e.run(t, []step{
+		{"lisi", "学习 党史 12小时", "已记录学习"},
+		{"lisi", "学习 党章 3小时", "已记录学习"},
+		{"lisi", "学习 党课 2小时", "11月20日已记录 15 小时 学习，再加 2 小时 会超过每日 16 小时的上限"},
+		{"lisi", "学习 党课 1小时", "已记录学习"}, // exactly 16 hours is allowed
+	})
+	for range 20 {
+		e.run(t, []step{{"wangwu", "学习 读报 1分钟", "已记录学习"}})
+	}
+	twentieth := fmt.Sprint(e.msgSeq)
+	e.run(t, []step{{"wangwu", "学习 读报 1分钟", "已记录 20 次学习，达到每日上限"}})
+	// A retry of the twentieth report whose first run died before it was
+	// marked done is not refused by the cap it filled.
+	e.forget(t, twentieth)
+	resp := e.send(t, "wangwu", "学习 读报 1分钟", twentieth)
+	if !strings.Contains(resp.ReplyText, "已记录学习") {
+		t.Fatalf("retry of the twentieth report answered %q", resp.ReplyText)
+	}
+}
