@@ -95,11 +95,11 @@ func (b *Bot) Job(ctx context.Context, name string, fire time.Time) ([]Outbound,
 	return j.run(b, ctx, fire)
 }
 
-// eachBranch calls fn for every branch in the roster, in order.
+// eachBranch calls fn for every active branch, in order.
 func (b *Bot) eachBranch(ctx context.Context, fn func(Branch) error) error {
-	branches, err := b.Roster.Branches(ctx)
+	branches, err := b.activeBranches(ctx)
 	if err != nil {
-		return fmt.Errorf("bot: read branches: %w", err)
+		return err
 	}
 	for _, br := range branches {
 		if err := fn(br); err != nil {
@@ -107,6 +107,15 @@ func (b *Bot) eachBranch(ctx context.Context, fn func(Branch) error) error {
 		}
 	}
 	return nil
+}
+
+// activeBranches lists the branches in the config: retired ones get no jobs.
+func (b *Bot) activeBranches(ctx context.Context) ([]Branch, error) {
+	branches, err := b.Roster.Branches(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("bot: read branches: %w", err)
+	}
+	return slices.DeleteFunc(branches, func(br Branch) bool { return br.Retired }), nil
 }
 
 // NotCheckedIn lists a branch's active members who have not checked in on

@@ -180,7 +180,7 @@ func (b *Bot) leave(ctx context.Context, req Request) (Reply, error) {
 	}
 	text := fmt.Sprintf("已登记：%s %s 请假", who, fmtSpan(from, to))
 	if reason != "" {
-		text += "（" + reason + "）"
+		text += "（" + Plain(reason) + "）"
 	}
 	reply := Reply{Text: text + "。期间不会收到签到提醒，也不计缺勤。提前回来发“销假”。"}
 	// A long absence entered by the member themselves reaches the branch's
@@ -194,7 +194,7 @@ func (b *Bot) leave(ctx context.Context, req Request) (Reply, error) {
 		if len(leaders) > 0 {
 			notice := fmt.Sprintf("%s 请假 %s（%d 天）", target.DisplayName(), fmtSpan(from, to), days)
 			if reason != "" {
-				notice += "，原因：" + reason
+				notice += "，原因：" + Plain(reason)
 			}
 			reply.Notices = []Notice{{To: leaders, Text: notice + "。期间不提醒、不计缺勤；如有疑问请与本人联系。"}}
 		}

@@ -92,7 +92,7 @@ func TestBuildMembers(t *testing.T) {
 	want := map[int][]string{
 		3: {"already on line 2"},
 		4: {"not a WeCom userid", "name is empty", "role \"boss\"", "branch \"nowhere\" does not exist", "status \"群众\"", "joined \"yesterday\""},
-		5: {"only admins may have none"},
+		5: {"only admins, or those retired with active 否, may have none"},
 	}
 	if len(ie.Rows) != len(want) {
 		t.Fatalf("%d bad rows, want %d: %v", len(ie.Rows), len(want), ie)

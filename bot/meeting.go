@@ -65,7 +65,7 @@ func (m Meeting) Label() string {
 	if m.Title == "" {
 		return string(m.Type)
 	}
-	return string(m.Type) + "「" + m.Title + "」"
+	return string(m.Type) + "「" + Plain(m.Title) + "」"
 }
 
 // AttendanceStatus is a member's standing in a meeting's record.
@@ -330,7 +330,7 @@ func (b *Bot) recordPresence(ctx context.Context, req Request, m Meeting, via st
 	case stored.Status == Present:
 		return fmt.Sprintf("你已在 %s 签到过 %s。", at, m.Label()), false, nil
 	}
-	return fmt.Sprintf("你已请假（%s），如需更正请联系书记。", stored.Reason), false, nil
+	return fmt.Sprintf("你已请假（%s），如需更正请联系书记。", Plain(stored.Reason)), false, nil
 }
 
 // excuseFromMeeting records an excused absence ("请假 原因" during a meeting).
@@ -355,14 +355,14 @@ func (b *Bot) excuseFromMeeting(ctx context.Context, req Request, target Member,
 		if stored.Status == Present {
 			return Reply{Text: target.DisplayName() + " 已签到本次会议，无需请假。"}, nil
 		}
-		return Reply{Text: target.DisplayName() + " 已请过假（" + stored.Reason + "）。"}, nil
+		return Reply{Text: target.DisplayName() + " 已请过假（" + Plain(stored.Reason) + "）。"}, nil
 	}
 	if target.UserID != req.Member.UserID {
 		if err := b.audit(ctx, req, "meeting.excuse", target, m.ID+" "+reason); err != nil {
 			return Reply{}, err
 		}
 	}
-	return Reply{Text: fmt.Sprintf("已登记 %s 本次%s请假（%s）。", target.DisplayName(), m.Type, reason)}, nil
+	return Reply{Text: fmt.Sprintf("已登记 %s 本次%s请假（%s）。", target.DisplayName(), m.Type, Plain(reason))}, nil
 }
 
 func (b *Bot) closeMeeting(ctx context.Context, req Request) (Reply, error) {
@@ -632,7 +632,7 @@ func (r MeetingRecord) Text(loc *time.Location) string {
 		out := make([]string, len(ms))
 		for i, m := range ms {
 			out[i] = m.DisplayName()
-			if why := reasons[m.UserID]; why != "" {
+			if why := Plain(reasons[m.UserID]); why != "" {
 				out[i] += "（" + why + "）"
 			}
 		}

@@ -85,6 +85,7 @@ type Branch struct {
 	ChatID        string // optional app group chat
 	DepartmentIDs []int  // WeCom departments whose users belong here (roster sync)
 	Since         Date   // the day the bot first knew the branch; nothing before is "overdue"
+	Retired       bool   // removed from the config: no jobs, records kept
 
 	// Seed lists, used only from the config: Redis keeps roles on members.
 	Secretaries []string
@@ -109,9 +110,10 @@ type Member struct {
 func NormalizeUserID(s string) string { return strings.ToLower(strings.TrimSpace(s)) }
 
 // DisplayName is the name, or the userid when no name is known.
+// It is Plain: names come from imports and the address book.
 func (m Member) DisplayName() string {
-	if m.Name != "" {
-		return m.Name
+	if name := Plain(m.Name); name != "" {
+		return name
 	}
 	return m.UserID
 }
@@ -140,6 +142,11 @@ func (o Org) Validate() error {
 	if len(o.Branches) == 0 {
 		return fmt.Errorf("org.branches: at least one branch is required")
 	}
+	for _, u := range o.Admins {
+		if !ValidUserID(NormalizeUserID(u)) {
+			return fmt.Errorf("org.admins: %q is not a WeCom userid (letters, digits, _ . - @, not starting with @)", u)
+		}
+	}
 	seenBranch := map[string]bool{}
 	memberOf := map[string]string{}
 	deptOf := map[int]string{}
@@ -156,8 +163,8 @@ func (o Org) Validate() error {
 			return fmt.Errorf("%s.name: required", field)
 		}
 		for _, u := range b.Members {
-			if u == "" {
-				return fmt.Errorf("%s.members: empty userid", field)
+			if !ValidUserID(NormalizeUserID(u)) {
+				return fmt.Errorf("%s.members: %q is not a WeCom userid (letters, digits, _ . - @, not starting with @)", field, u)
 			}
 			if other, dup := memberOf[NormalizeUserID(u)]; dup {
 				return fmt.Errorf("%s.members: %s is already a member of branch %s", field, u, other)

@@ -39,6 +39,18 @@ type AuditLog interface {
 type RosterRow struct {
 	Line                                       int
 	UserID, Name, Branch, Role, Status, Joined string
+	Active                                     string // empty or 是/yes: active; 否/no/离开: retired
+}
+
+// ParseActive reads an import's active column: empty means active.
+func ParseActive(s string) (active, ok bool) {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "", "是", "yes", "y", "true", "1", "在册", "active":
+		return true, true
+	case "否", "no", "n", "false", "0", "离开", "退出", "停用", "inactive", "left":
+		return false, true
+	}
+	return false, false
 }
 
 // RowError explains why one row was refused.
@@ -59,8 +71,12 @@ func (e *ImportError) Error() string {
 	return sb.String()
 }
 
-// userIDPattern is what WeCom allows in a userid.
-var userIDPattern = regexp.MustCompile(`^[A-Za-z0-9_.@-]{1,64}$`)
+// userIDPattern is what WeCom allows in a userid, less a leading "@": "@all"
+// means everyone to message/send.
+var userIDPattern = regexp.MustCompile(`^[A-Za-z0-9_.-][A-Za-z0-9_.@-]{0,63}$`)
+
+// ValidUserID reports whether id may name a member.
+func ValidUserID(id string) bool { return userIDPattern.MatchString(id) }
 
 // BuildMembers turns rows into members, checking every row; it returns an
 // *ImportError naming each bad line, or the members.
@@ -78,17 +94,24 @@ func BuildMembers(rows []RosterRow, branches map[string]bool) ([]Member, error) 
 		}
 		seen[userID] = r.Line
 		name := strings.TrimSpace(r.Name)
-		if name == "" {
+		switch {
+		case name == "":
 			reasons = append(reasons, "name is empty")
+		case HasHiddenRunes(name):
+			reasons = append(reasons, fmt.Sprintf("name %q has control or invisible characters", name))
 		}
 		role, ok := ParseRole(r.Role)
 		if !ok {
 			reasons = append(reasons, fmt.Sprintf("role %q is not one of member/secretary/committee/admin (党员/书记/支委/管理员)", r.Role))
 		}
 		branch := strings.TrimSpace(r.Branch)
+		active, ok := ParseActive(r.Active)
+		if !ok {
+			reasons = append(reasons, fmt.Sprintf("active %q is not 是/否 (yes/no, 离开)", r.Active))
+		}
 		switch {
-		case branch == "" && role != RoleAdmin:
-			reasons = append(reasons, "branch is empty (only admins may have none)")
+		case branch == "" && role != RoleAdmin && active:
+			reasons = append(reasons, "branch is empty (only admins, or those retired with active 否, may have none)")
 		case branch != "" && !branches[branch]:
 			reasons = append(reasons, fmt.Sprintf("branch %q does not exist (add it to org.branches in the config)", branch))
 		}
@@ -108,7 +131,7 @@ func BuildMembers(rows []RosterRow, branches map[string]bool) ([]Member, error) 
 			continue
 		}
 		out = append(out, Member{UserID: userID, Name: name, BranchID: branch, Role: role,
-			Status: status, Joined: joined, Active: true})
+			Status: status, Joined: joined, Active: active})
 	}
 	if len(bad) > 0 {
 		return nil, &ImportError{Rows: bad}
@@ -198,30 +221,89 @@ func applyChange(ctx context.Context, rs RosterStore, audit AuditLog, entry Audi
 	return nil
 }
 
-// SeedOrg writes the config's org: branch attributes always follow the
-// config; members it names are created only if Redis does not know them,
-// so imports and syncs are never undone by a restart.
-func SeedOrg(ctx context.Context, rs RosterStore, audit AuditLog, now time.Time, org Org) (added int, err error) {
+// SeedOrg writes the config's org on every start. Branch attributes follow
+// the config, and a branch no longer in it is retired (no jobs; its records
+// stay). org.admins is authoritative: those listed are admins, an admin no
+// longer listed is demoted to member of their branch, or retired if they
+// have none; both audited. Other members the config names are created only
+// if Redis does not know them, so imports and syncs are never undone.
+func SeedOrg(ctx context.Context, rs RosterStore, audit AuditLog, now time.Time, org Org) (SeedResult, error) {
+	existing, err := rs.Branches(ctx)
+	if err != nil {
+		return SeedResult{}, fmt.Errorf("bot: read branches: %w", err)
+	}
 	branches := slices.Clone(org.Branches)
+	configured := map[string]bool{}
 	for i := range branches {
 		branches[i].Since = DateOf(now, now.Location()) // the store keeps an earlier date
+		configured[branches[i].ID] = true
+	}
+	var res SeedResult
+	for _, b := range existing {
+		if !configured[b.ID] && !b.Retired {
+			b.Retired = true
+			branches = append(branches, b)
+			res.RetiredBranches = append(res.RetiredBranches, b.ID)
+		}
 	}
 	if err := rs.SaveBranches(ctx, branches); err != nil {
-		return 0, fmt.Errorf("bot: seed branches: %w", err)
+		return SeedResult{}, fmt.Errorf("bot: seed branches: %w", err)
 	}
 	all, err := rs.AllMembers(ctx)
 	if err != nil {
-		return 0, fmt.Errorf("bot: read members: %w", err)
+		return SeedResult{}, fmt.Errorf("bot: read members: %w", err)
 	}
 	current := indexMembers(all)
 	var change RosterChange
 	for _, m := range org.SeedMembers() {
-		if _, ok := current[m.UserID]; !ok {
+		cur, ok := current[m.UserID]
+		switch {
+		case !ok:
 			m.Name = m.UserID
 			change.Added = append(change.Added, m)
+		case m.Role == RoleAdmin && (cur.Role != RoleAdmin || !cur.Active):
+			cur.Role, cur.Active = RoleAdmin, true
+			change.Updated = append(change.Updated, cur)
+			res.Granted = append(res.Granted, cur.UserID)
 		}
 	}
-	return len(change.Added), applyChange(ctx, rs, audit, AuditEntry{At: now, Actor: "system", Action: "roster.seed"}, change)
+	isAdmin := map[string]bool{}
+	for _, a := range org.Admins {
+		isAdmin[NormalizeUserID(a)] = true
+	}
+	for _, m := range all {
+		if m.Role != RoleAdmin || isAdmin[m.UserID] {
+			continue
+		}
+		m.Role = RoleMember
+		if m.BranchID == "" {
+			m.Active = false // an admin outside every branch has no other standing
+		}
+		change.Updated = append(change.Updated, m)
+		res.Revoked = append(res.Revoked, m.UserID)
+	}
+	res.Added = len(change.Added)
+	entry := AuditEntry{At: now, Actor: "system", Action: "roster.seed"}
+	if len(res.Granted)+len(res.Revoked) > 0 {
+		entry.Action = "roster.seed.admins"
+	}
+	if err := applyChange(ctx, rs, audit, entry, change); err != nil {
+		return SeedResult{}, err
+	}
+	for _, id := range res.Revoked {
+		if err := audit.Append(ctx, AuditEntry{At: now, Actor: "system", Action: "admin.revoke", Target: id, Detail: "not in org.admins"}); err != nil {
+			return SeedResult{}, fmt.Errorf("bot: audit admin.revoke: %w", err)
+		}
+	}
+	return res, nil
+}
+
+// SeedResult is what a start's seeding changed.
+type SeedResult struct {
+	Added           int      // members created from the config
+	Granted         []string // made admin by org.admins
+	Revoked         []string // admins no longer in org.admins
+	RetiredBranches []string // branches no longer in the config
 }
 
 // roster lists a branch's members by name.

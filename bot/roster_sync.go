@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strings"
 	"time"
 )
 
@@ -42,6 +43,9 @@ func SyncRoster(ctx context.Context, rs RosterStore, dir Directory, audit AuditL
 			}
 			for _, u := range users {
 				u.UserID = NormalizeUserID(u.UserID)
+				if !ValidUserID(u.UserID) {
+					continue // never a member: "@all" and the like would address everyone
+				}
 				if _, dup := branchOf[u.UserID]; !dup { // first branch (by id) wins
 					branchOf[u.UserID], listed[u.UserID] = b.ID, u
 				}
@@ -72,8 +76,10 @@ func SyncRoster(ctx context.Context, rs RosterStore, dir Directory, audit AuditL
 			next.Role = RoleMember // a branch role does not move with the member
 		}
 		next.BranchID, next.Active = branchOf[id], true
-		if name := listed[id].Name; name != "" {
-			next.Name = name
+		// The address book is the authority on names, but not on what
+		// bytes they may carry: invisible and control characters are dropped.
+		if name := strings.Map(dropHidden, listed[id].Name); strings.TrimSpace(name) != "" {
+			next.Name = strings.TrimSpace(name)
 		}
 		classify(&change, cur, ok, next)
 	}

@@ -157,7 +157,7 @@ func (b *Bot) study(ctx context.Context, req Request) (Reply, error) {
 	if err != nil {
 		return Reply{}, err
 	}
-	text := fmt.Sprintf("已记录学习 ✅ %s %d分钟（%s）", content, minutes, r.Kind)
+	text := fmt.Sprintf("已记录学习 ✅ %s %d分钟（%s）", Plain(content), minutes, r.Kind)
 	if r.Late {
 		text += "\n补记 " + fmtDay(day)
 	}
@@ -246,7 +246,7 @@ func (b *Bot) evidence(ctx context.Context, req Request) (Reply, error) {
 	case err != nil:
 		return Reply{}, fmt.Errorf("bot: attach evidence: %w", err)
 	}
-	return Reply{Text: fmt.Sprintf("📷 已作为“%s”的学习凭证（共 %d 张）。", r.Content, len(r.Evidence))}, nil
+	return Reply{Text: fmt.Sprintf("📷 已作为“%s”的学习凭证（共 %d 张）。", Plain(r.Content), len(r.Evidence))}, nil
 }
 
 // errWithdrawn stops a change to a report that was withdrawn meanwhile.
@@ -276,5 +276,5 @@ func (b *Bot) withdraw(ctx context.Context, req Request) (Reply, error) {
 	case err != nil:
 		return Reply{}, fmt.Errorf("bot: withdraw study: %w", err)
 	}
-	return Reply{Text: fmt.Sprintf("已撤回：%s %d分钟。", r.Content, r.Minutes)}, nil
+	return Reply{Text: fmt.Sprintf("已撤回：%s %d分钟。", Plain(r.Content), r.Minutes)}, nil
 }

@@ -192,9 +192,9 @@ func splitLines(lines []string, max int) []string {
 // weeklySummary sends each branch's report and chart to its secretaries and
 // committee, a short version to its group chat, and the org view to admins.
 func (b *Bot) weeklySummary(ctx context.Context, fire time.Time) ([]Outbound, error) {
-	branches, err := b.Roster.Branches(ctx)
+	branches, err := b.activeBranches(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("bot: read branches: %w", err)
+		return nil, err
 	}
 	week := weekStart(DateOf(fire, b.Location))
 	var out []Outbound

@@ -60,6 +60,7 @@ type branchRecord struct {
 	ChatID        string   `json:"chat_id,omitempty"`
 	DepartmentIDs []int    `json:"department_ids,omitempty"`
 	Since         bot.Date `json:"since,omitzero"`
+	Retired       bool     `json:"retired,omitempty"`
 }
 
 func decodeBranch(raw []byte) (bot.Branch, error) {
@@ -67,7 +68,7 @@ func decodeBranch(raw []byte) (bot.Branch, error) {
 	if err := json.Unmarshal(raw, &r); err != nil {
 		return bot.Branch{}, fmt.Errorf("store: decode branch: %w", err)
 	}
-	return bot.Branch{ID: r.ID, Name: r.Name, ChatID: r.ChatID, DepartmentIDs: r.DepartmentIDs, Since: r.Since}, nil
+	return bot.Branch{ID: r.ID, Name: r.Name, ChatID: r.ChatID, DepartmentIDs: r.DepartmentIDs, Since: r.Since, Retired: r.Retired}, nil
 }
 
 // Branches implements bot.Roster, ordered by id.
@@ -106,7 +107,7 @@ func (s *Store) SaveBranches(ctx context.Context, bs []bot.Branch) error {
 		if old := since[b.ID]; !old.IsZero() && (b.Since.IsZero() || old.Before(b.Since)) {
 			b.Since = old
 		}
-		raw, err := json.Marshal(branchRecord{ID: b.ID, Name: b.Name, ChatID: b.ChatID, DepartmentIDs: b.DepartmentIDs, Since: b.Since})
+		raw, err := json.Marshal(branchRecord{ID: b.ID, Name: b.Name, ChatID: b.ChatID, DepartmentIDs: b.DepartmentIDs, Since: b.Since, Retired: b.Retired})
 		if err != nil {
 			return fmt.Errorf("store: encode branch: %w", err)
 		}

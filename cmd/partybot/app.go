@@ -153,11 +153,7 @@ func (a *App) ready(w http.ResponseWriter, r *http.Request) {
 // CheckChats asks WeCom about every branch's chat_id: appchat/send takes
 // only chats this app created through appchat/create, so any other id
 // would fail on every summary. It logs which branch's chat is unusable.
-func (a *App) CheckChats(ctx context.Context) error {
-	branches, err := a.Store.Branches(ctx) // as seeded: what the jobs will send to
-	if err != nil {
-		return err
-	}
+func (a *App) CheckChats(ctx context.Context, branches []bot.Branch) error {
 	var errs []error
 	for _, br := range branches {
 		if br.ChatID == "" {
@@ -191,7 +187,8 @@ func (a *App) Start(ctx context.Context) error {
 		return err
 	}
 	if a.Config.WeCom.Secret != "" {
-		go func() { _ = a.CheckChats(ctx) }() // logged; WeCom may be slow, start does not wait
+		branches := a.Config.Org.domain().Branches
+		go func() { _ = a.CheckChats(ctx, branches) }() // logged; WeCom may be slow, start does not wait
 	}
 	a.Scheduler.Start()
 	go func() {
@@ -206,12 +203,18 @@ func (a *App) Start(ctx context.Context) error {
 func (a *App) Seed(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	added, err := bot.SeedOrg(ctx, a.Store, a.Store, a.Now(), a.Config.Org.domain())
+	res, err := bot.SeedOrg(ctx, a.Store, a.Store, a.Now(), a.Config.Org.domain())
 	if err != nil {
 		return err
 	}
-	if added > 0 {
-		a.Log.Info("roster seeded from config", slog.Int("members_added", added))
+	if res.Added > 0 {
+		a.Log.Info("roster seeded from config", slog.Int("members_added", res.Added))
+	}
+	if len(res.Granted) > 0 || len(res.Revoked) > 0 {
+		a.Log.Warn("admins follow org.admins", slog.Any("granted", res.Granted), slog.Any("revoked", res.Revoked))
+	}
+	if len(res.RetiredBranches) > 0 {
+		a.Log.Warn("branches no longer in the config are retired: no jobs, records kept", slog.Any("branches", res.RetiredBranches))
 	}
 	return nil
 }

@@ -23,7 +23,7 @@ func jobsCmd(ctx context.Context, args []string, stdout, stderr io.Writer, geten
 		return err
 	}
 	wait := fs.Duration("wait", time.Minute, "run: how long to wait for delivery (0: enqueue only)")
-	app, pos, err := cliApp(ctx, fs, args[1:], stderr, getenv)
+	app, pos, err := cliApp(ctx, fs, args[1:], stderr, getenv, sub != "list")
 	if err != nil {
 		return err
 	}

@@ -26,10 +26,12 @@ const rosterUsage = `Usage:
 `
 
 // cliApp parses a one-shot command's flags (plus -config) wherever they
-// stand among its arguments, loads the config and builds an App with its
-// roster seeded, for commands that work on Redis and exit. It returns the
-// positional arguments. The caller closes app.Store.
-func cliApp(ctx context.Context, fs *flag.FlagSet, args []string, stderr io.Writer, getenv func(string) string) (*App, []string, error) {
+// stand among its arguments, loads the config and builds an App, for
+// commands that work on Redis and exit. With seed, the config's org is
+// written to Redis first (commands that change or send); read-only
+// commands pass false and write nothing. It returns the positional
+// arguments. The caller closes app.Store.
+func cliApp(ctx context.Context, fs *flag.FlagSet, args []string, stderr io.Writer, getenv func(string) string, seed bool) (*App, []string, error) {
 	fs.Init(fs.Name(), flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	path := fs.String("config", "config.yaml", "configuration file (YAML)")
@@ -52,6 +54,9 @@ func cliApp(ctx context.Context, fs *flag.FlagSet, args []string, stderr io.Writ
 	app, err := NewApp(cfg, slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
 	if err != nil {
 		return nil, nil, err
+	}
+	if !seed {
+		return app, positional, nil
 	}
 	if err := app.Seed(ctx); err != nil {
 		_ = app.Store.Close()
@@ -78,7 +83,7 @@ func rosterCmd(ctx context.Context, args []string, stdout, stderr io.Writer, get
 	}
 	branch := fs.String("branch", "", "only this branch (list)")
 	actor := fs.String("actor", "cli:"+getenv("USER"), "who is acting, for the audit trail")
-	app, pos, err := cliApp(ctx, fs, args[1:], stderr, getenv)
+	app, pos, err := cliApp(ctx, fs, args[1:], stderr, getenv, sub != "list")
 	if err != nil {
 		return err
 	}
@@ -168,8 +173,8 @@ func readRosterFile(path string) ([]bot.RosterRow, error) {
 	}
 }
 
-// rosterColumns are the CSV header names; status and joined are optional.
-var rosterColumns = []string{"userid", "name", "branch", "role", "status", "joined"}
+// rosterColumns are the CSV header names; status, joined and active are optional.
+var rosterColumns = []string{"userid", "name", "branch", "role", "status", "joined", "active"}
 
 func parseRosterCSV(r io.Reader) ([]bot.RosterRow, error) {
 	cr := csv.NewReader(r)
@@ -185,7 +190,7 @@ func parseRosterCSV(r io.Reader) ([]bot.RosterRow, error) {
 	}
 	for _, need := range rosterColumns[:4] {
 		if _, ok := col[need]; !ok {
-			return nil, fmt.Errorf("roster: header must be userid,name,branch,role[,status,joined]; %q is missing", need)
+			return nil, fmt.Errorf("roster: header must be userid,name,branch,role[,status,joined,active]; %q is missing", need)
 		}
 	}
 	var rows []bot.RosterRow
@@ -208,7 +213,7 @@ func parseRosterCSV(r io.Reader) ([]bot.RosterRow, error) {
 			continue // blank line
 		}
 		rows = append(rows, bot.RosterRow{Line: line, UserID: get("userid"), Name: get("name"),
-			Branch: get("branch"), Role: get("role"), Status: get("status"), Joined: get("joined")})
+			Branch: get("branch"), Role: get("role"), Status: get("status"), Joined: get("joined"), Active: get("active")})
 	}
 }
 
@@ -229,12 +234,13 @@ func parseRosterYAML(r io.Reader) ([]bot.RosterRow, error) {
 			Role   string `yaml:"role"`
 			Status string `yaml:"status"`
 			Joined string `yaml:"joined"`
+			Active string `yaml:"active"`
 		}
 		if err := item.Decode(&v); err != nil {
 			return nil, fmt.Errorf("roster: line %d: %w", item.Line, err)
 		}
 		rows = append(rows, bot.RosterRow{Line: item.Line, UserID: v.UserID, Name: v.Name,
-			Branch: v.Branch, Role: v.Role, Status: v.Status, Joined: v.Joined})
+			Branch: v.Branch, Role: v.Role, Status: v.Status, Joined: v.Joined, Active: v.Active})
 	}
 	return rows, nil
 }

@@ -75,15 +75,13 @@ func TestMeetingCodeAlsoGoesOutAsText(t *testing.T) {
 // group is found at start, and the log names the branch.
 func TestChatIDsAreCheckedAtStart(t *testing.T) {
 	e := startBranch(t)
-	if err := e.app.Store.SaveBranches(t.Context(), []bot.Branch{{ID: "tech", Name: "技术党支部", ChatID: "pasted-from-a-group"}}); err != nil {
-		t.Fatal(err)
-	}
-	err := e.app.CheckChats(t.Context())
+	branches := []bot.Branch{{ID: "tech", Name: "技术党支部", ChatID: "pasted-from-a-group"}}
+	err := e.app.CheckChats(t.Context(), branches)
 	if err == nil || !strings.Contains(err.Error(), "branch tech") {
 		t.Fatalf("CheckChats = %v, want an error naming branch tech", err)
 	}
 	fake.AddAppChat("pasted-from-a-group", "zhangsan", "lisi")
-	if err := e.app.CheckChats(t.Context()); err != nil {
+	if err := e.app.CheckChats(t.Context(), branches); err != nil {
 		t.Fatalf("CheckChats after appchat/create: %v", err)
 	}
 }

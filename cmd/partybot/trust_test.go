@@ -1,0 +1,124 @@
+package main
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/partybot/partybot/bot"
+	"github.com/partybot/partybot/store"
+)
+
+// org.admins is authoritative on every start: an admin taken out of it is
+// demoted (retired, with no branch), audited, and can no longer act as one.
+func TestAdminsFollowTheConfig(t *testing.T) {
+	e := startBranch(t)
+	e.run(t, []step{{"admin1", "支部", "共 1 个支部"}})
+
+	e.app.Config.Org.Admins = []string{"lisi"} // admin1 leaves the committee; lisi joins it
+	if err := e.app.Seed(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	e.run(t, []step{
+		{"admin1", "支部", "还不在党建助手的党员名册中"},
+		{"lisi", "支部", "共 1 个支部"},
+	})
+	var revoked, granted int
+	for _, a := range mustAudit(t, e) {
+		switch {
+		case a.Action == "admin.revoke" && a.Target == "admin1":
+			revoked++
+		case a.Action == "roster.seed.admins":
+			granted++
+		}
+	}
+	if revoked != 1 || granted == 0 {
+		t.Fatalf("audit: %d admin.revoke for admin1, %d roster.seed.admins; want both", revoked, granted)
+	}
+	// A second start changes nothing more.
+	entries := len(mustAudit(t, e))
+	if err := e.app.Seed(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(mustAudit(t, e)); n != entries {
+		t.Fatalf("a second start wrote %d audit entries", n-entries)
+	}
+}
+
+// A row with active 否 retires anyone, a branchless former admin included.
+func TestImportRetiresWithTheActiveColumn(t *testing.T) {
+	e := startBranch(t)
+	e.app.Config.Org.Admins = nil
+	cfgPath := writeConfig(t, e.app.Config)
+	file := writeFile(t, "retire.csv", "userid,name,branch,role,active\nqianqi,钱七,tech,党员,否\nadmin1,管理员,,管理员,离开\n")
+	if code, out := cli(t, "roster", "import", "-config", cfgPath, file); code != 0 {
+		t.Fatalf("import: %d\n%s", code, out)
+	}
+	e.run(t, []step{
+		{"qianqi", "签到", "还不在党建助手的党员名册中"},
+		{"admin1", "支部", "还不在党建助手的党员名册中"},
+	})
+	bad := writeFile(t, "bad.csv", "userid,name,branch,role,active\n@all,所有人,tech,党员,\nzhou,周,tech,党员,maybe\n")
+	code, out := cli(t, "roster", "import", "-config", cfgPath, bad)
+	if code == 0 || !strings.Contains(out, `userid "@all"`) || !strings.Contains(out, `active "maybe"`) {
+		t.Fatalf("import of bad rows: %d\n%s", code, out)
+	}
+}
+
+// "@all" means everyone to message/send: no userid may start with "@".
+func TestUserIDsMayNotStartWithAt(t *testing.T) {
+	cfg := testConfig(store.Config{Addr: "127.0.0.1:6379", KeyPrefix: "unused:"})
+	cfg.Org.Branches[0].Members = append(cfg.Org.Branches[0].Members, "@all")
+	if err := cfg.Validate(); err == nil || !strings.Contains(err.Error(), `"@all" is not a WeCom userid`) {
+		t.Fatalf("Validate = %v, want @all refused", err)
+	}
+	cfg = testConfig(store.Config{Addr: "127.0.0.1:6379", KeyPrefix: "unused:"})
+	cfg.Org.Admins = []string{"@admin"}
+	if err := cfg.Validate(); err == nil || !strings.Contains(err.Error(), "org.admins") {
+		t.Fatalf("Validate = %v, want @admin refused", err)
+	}
+}
+
+// A branch taken out of the config is retired: its records stay, it gets
+// no jobs.
+func TestBranchRemovedFromConfigIsRetired(t *testing.T) {
+	e := startBranch(t)
+	e.app.Config.Org.Branches[0].ID, e.app.Config.Org.Branches[0].Name = "ops", "运维党支部"
+	if err := e.app.Seed(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	br, found, err := e.app.Store.Branch(t.Context(), "tech")
+	if err != nil || !found || !br.Retired {
+		t.Fatalf("branch tech = %+v %v %v, want it kept and retired", br, found, err)
+	}
+	outs, err := e.app.Bot.Job(t.Context(), bot.JobCheckinReminder, time.Date(2026, 11, 20, 9, 30, 0, 0, cst))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, o := range outs {
+		for _, u := range o.Notice.To {
+			if u == "lisi" {
+				t.Fatalf("a retired branch's member was reminded: %v", o.Notice.To)
+			}
+		}
+	}
+}
+
+// roster list and jobs list read; they write nothing to Redis.
+func TestReadOnlyCommandsWriteNothing(t *testing.T) {
+	e := startBranch(t)
+	cfg := e.app.Config
+	cfg.Org.Branches[0].Name = "改了名的支部" // a seed would write this
+	cfgPath := writeConfig(t, cfg)
+	before := e.snapshot(t)
+	for _, args := range [][]string{
+		{"roster", "list", "-config", cfgPath},
+		{"jobs", "list", "-config", cfgPath},
+		{"chat", "check", "-config", cfgPath},
+	} {
+		if code, out := cli(t, args...); code != 0 {
+			t.Fatalf("%v: %d\n%s", args, code, out)
+		}
+	}
+	e.assertUnchanged(t, before)
+}
