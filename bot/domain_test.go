@@ -269,3 +269,29 @@ func TestPanicReleasesTheClaim(t *testing.T) {
 		t.Fatalf("retry after a panic: %q %v, want it processed", reply.Text, err)
 	}
 }
+
+// directory is an address book of one department.
+type directory []bot.DirectoryUser
+
+func (d directory) DepartmentUsers(context.Context, int) ([]bot.DirectoryUser, error) { return d, nil }
+
+// Names from the address book lose control characters (U+000B would make a
+// passive reply's XML invalid); "@all" is never taken for a member.
+func TestSyncKeepsNamesAndUserIDsSafe(t *testing.T) {
+	_, s := newDomain(t, time.Date(2026, 11, 20, 9, 0, 0, 0, cst))
+	ctx := t.Context()
+	if err := s.SaveBranches(ctx, []bot.Branch{{ID: "tech", Name: "技术党支部", DepartmentIDs: []int{7}}}); err != nil {
+		t.Fatal(err)
+	}
+	dir := directory{{UserID: "zhou", Name: "周\v伟\u202e"}, {UserID: "@all", Name: "所有人"}}
+	if _, err := bot.SyncRoster(ctx, s, dir, s, "test", time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	m, found, err := s.Member(ctx, "zhou")
+	if err != nil || !found || m.Name != "周伟" {
+		t.Fatalf("synced member %+v %v %v, want the name 周伟", m, found, err)
+	}
+	if _, found, _ := s.Member(ctx, "@all"); found {
+		t.Fatal("@all was synced as a member")
+	}
+}

@@ -122,3 +122,40 @@ func TestReadOnlyCommandsWriteNothing(t *testing.T) {
 	}
 	e.assertUnchanged(t, before)
 }
+
+// A member's text reaches the secretary inert: no live link, no markup, no
+// control characters (U+000B would make the passive reply's XML invalid).
+func TestMemberTextReachesOthersInert(t *testing.T) {
+	e := startBranch(t)
+	e.open(t, "党员大会", "")
+	e.run(t, []step{
+		{"lisi", `请假 <a href="https://evil.example/login">【重要】请书记点此登录</a>`, "已登记 李四 本次党员大会请假"},
+		{"qianqi", "请假 [点此](https://evil.example) 家中有事", "已登记 钱七"},
+		{"zhangsan", "结束会议", "请假 2 人"},
+	})
+	record := e.lastReply(t)
+	for _, bad := range []string{"<a", "</a>", "]("} {
+		if strings.Contains(record, bad) {
+			t.Fatalf("the record carries %q to the secretary:\n%s", bad, record)
+		}
+	}
+	if !strings.Contains(record, "【重要】请书记点此登录") {
+		t.Fatalf("the reason's words were lost:\n%s", record)
+	}
+	// The stored record keeps what was typed.
+	m, _, _ := e.app.Store.LatestMeeting(t.Context(), "tech")
+	att, _ := e.app.Store.Attendance(t.Context(), "tech", m.ID)
+	kept := false
+	for _, a := range att {
+		kept = kept || strings.HasPrefix(a.Reason, `<a href=`)
+	}
+	if !kept {
+		t.Fatalf("attendance %+v: the reason as typed is gone", att)
+	}
+
+	cfgPath := writeConfig(t, e.app.Config)
+	file := writeFile(t, "names.csv", "userid,name,branch,role\nzhou,周\v伟,tech,党员\n")
+	if code, out := cli(t, "roster", "import", "-config", cfgPath, file); code == 0 || !strings.Contains(out, "control or invisible characters") {
+		t.Fatalf("import of a name with U+000B: %d\n%s", code, out)
+	}
+}
