@@ -189,7 +189,10 @@ func (b *Bot) action(msg Message) HandlerFunc {
 		return b.command(msg.Text)
 	case msg.Kind == KindEvent && msg.Event == "click" && msg.EventKey != "":
 		return b.command(msg.EventKey)
-	case msg.Location != nil:
+	case msg.Kind == KindLocation && msg.Location != nil:
+		// Only a location the member sends goes with the check-in; the
+		// periodic LOCATION events of the app's location reporting are
+		// sensitive personal information and are not kept (PIPL).
 		return b.location
 	case msg.Kind == KindImage:
 		return b.evidence

@@ -60,10 +60,7 @@ func (b *Bot) location(ctx context.Context, req Request) (Reply, error) {
 	if err != nil {
 		return Reply{}, fmt.Errorf("bot: attach location: %w", err)
 	}
-	switch {
-	case req.Msg.Kind == KindEvent:
-		return Reply{}, nil
-	case checkedIn:
+	if checkedIn {
 		return Reply{Text: "📍 位置已附在今天的签到上。"}, nil
 	}
 	return Reply{Text: "📍 位置已记录。今天还没签到，发送“签到”后会一并记入。"}, nil

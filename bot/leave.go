@@ -34,8 +34,8 @@ type LeaveStore interface {
 	// PutLeave creates or replaces a leave (by ID: a retried message writes
 	// the same record again).
 	PutLeave(ctx context.Context, l Leave) error
-	// BranchLeaves lists every leave of a branch.
-	BranchLeaves(ctx context.Context, branchID string) ([]Leave, error)
+	// Leaves lists a branch's leaves that overlap the days [from, to].
+	Leaves(ctx context.Context, branchID string, from, to Date) ([]Leave, error)
 }
 
 // maxLeaveDays bounds one leave; longer absences are a matter for the branch.
@@ -202,6 +202,9 @@ func (b *Bot) leave(ctx context.Context, req Request) (Reply, error) {
 	return reply, nil
 }
 
+// farFuture ends a window that reaches every leave not yet over.
+var farFuture = Date{9999, 12, 31}
+
 // selfLeaveNoticeDays is the longest leave a member may enter without the
 // branch's leaders being told.
 const selfLeaveNoticeDays = 3
@@ -211,11 +214,11 @@ func (b *Bot) endLeave(ctx context.Context, req Request) (Reply, error) {
 	if err != nil || refusal != "" {
 		return Reply{Text: refusal}, err
 	}
-	leaves, err := b.Leaves.BranchLeaves(ctx, target.BranchID)
+	today := DateOf(req.Now, b.Location)
+	leaves, err := b.Leaves.Leaves(ctx, target.BranchID, today, farFuture)
 	if err != nil {
 		return Reply{}, fmt.Errorf("bot: read leaves: %w", err)
 	}
-	today := DateOf(req.Now, b.Location)
 	yesterday := today.AddDays(-1)
 	var ended []string
 	for _, l := range leaves {
@@ -247,7 +250,7 @@ func (b *Bot) endLeave(ctx context.Context, req Request) (Reply, error) {
 
 // OnLeave reports which of a branch's members are on leave on day d.
 func (b *Bot) OnLeave(ctx context.Context, branchID string, d Date) (map[string]bool, error) {
-	leaves, err := b.Leaves.BranchLeaves(ctx, branchID)
+	leaves, err := b.Leaves.Leaves(ctx, branchID, d, d)
 	if err != nil {
 		return nil, fmt.Errorf("bot: read leaves: %w", err)
 	}

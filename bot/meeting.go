@@ -536,7 +536,7 @@ func (b *Bot) liveRecord(ctx context.Context, m Meeting) (MeetingRecord, error) 
 	// Leave excuses a member only if it was entered before the meeting
 	// closed: a record, once closed, does not change by later entries.
 	day := DateOf(m.OpenedAt, b.Location)
-	leaves, err := b.Leaves.BranchLeaves(ctx, m.BranchID)
+	leaves, err := b.Leaves.Leaves(ctx, m.BranchID, day, day)
 	if err != nil {
 		return MeetingRecord{}, fmt.Errorf("bot: read leaves: %w", err)
 	}

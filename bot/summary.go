@@ -49,12 +49,12 @@ func (b *Bot) summarize(ctx context.Context, br Branch, fire time.Time) (BranchS
 	if err != nil {
 		return BranchSummary{}, err
 	}
-	leaves, err := b.Leaves.BranchLeaves(ctx, br.ID)
+	today := DateOf(fire, b.Location)
+	week := weekStart(today)
+	leaves, err := b.Leaves.Leaves(ctx, br.ID, week, today)
 	if err != nil {
 		return BranchSummary{}, fmt.Errorf("bot: read leaves: %w", err)
 	}
-	today := DateOf(fire, b.Location)
-	week := weekStart(today)
 	s := BranchSummary{Branch: br, Members: stats, MeetingsHeld: map[MeetingType]int{}}
 	for _, m := range stats {
 		excused := func(d Date) bool {

@@ -112,8 +112,12 @@ func (s *Store) AttachLocation(ctx context.Context, branchID, userID string, d b
 		return false, fmt.Errorf("store: encode location: %w", err)
 	}
 	var exists *redis.BoolCmd
+	key := s.checkinLocationKey(branchID, d)
 	_, err = s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		p.HSet(ctx, s.checkinLocationKey(branchID, d), userID, raw)
+		p.HSet(ctx, key, userID, raw)
+		// Location is sensitive personal information: kept LocationDays
+		// after its day, then gone.
+		p.ExpireAt(ctx, key, time.Unix(d.AddDays(s.locationDays+1).Number()*86400, 0))
 		exists = p.HExists(ctx, s.checkinDayKey(branchID, d), userID)
 		return nil
 	})

@@ -3,6 +3,7 @@ package store_test
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -87,9 +88,9 @@ func TestLeavesAndAudit(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	leaves, err := s.BranchLeaves(ctx, "tech")
+	leaves, err := s.Leaves(ctx, "tech", bot.Date{Year: 2026, Month: 11, Day: 1}, bot.Date{Year: 2026, Month: 11, Day: 30})
 	if err != nil || len(leaves) != 1 || leaves[0].To.String() != "2026-11-30" {
-		t.Fatalf("BranchLeaves=%+v %v", leaves, err)
+		t.Fatalf("Leaves=%+v %v", leaves, err)
 	}
 	for i, action := range []string{"roster.import", "leave.set"} {
 		if err := s.Append(ctx, bot.AuditEntry{At: time.Unix(int64(i), 0), Actor: "zhangsan", Action: action, Target: "lisi"}); err != nil {
@@ -134,5 +135,51 @@ func TestModifyStudyIsAtomic(t *testing.T) {
 	}
 	if last, _, _ := s.LastStudy(ctx, "tech", "lisi"); last.Minutes != 30 {
 		t.Fatal("a refused change was written")
+	}
+}
+
+// Leaves are found by window: the cost follows the window, not the years
+// kept, and leaves stored before the index existed are indexed on first read.
+func TestLeavesByWindow(t *testing.T) {
+	s, _ := open(t)
+	ctx := t.Context()
+	day := func(m, d int) bot.Date { return bot.Date{Year: 2026, Month: time.Month(m), Day: d} }
+	leaves := []bot.Leave{
+		{ID: "old", BranchID: "tech", UserID: "a", From: day(1, 5), To: day(1, 9)},
+		{ID: "spring", BranchID: "tech", UserID: "b", From: day(3, 1), To: day(3, 31)},
+		{ID: "long", BranchID: "tech", UserID: "c", From: day(10, 1), To: day(12, 31)},
+		{ID: "next", BranchID: "tech", UserID: "d", From: day(11, 25), To: day(11, 26)},
+	}
+	for _, l := range leaves {
+		if err := s.PutLeave(ctx, l); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// As if stored by an earlier version: no index.
+	if err := s.Client().Del(ctx, s.Prefix()+"{tech}:leaves:by_end").Err(); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		from, to bot.Date
+		want     []string
+	}{
+		{day(11, 16), day(11, 22), []string{"long"}},
+		{day(11, 16), day(11, 30), []string{"long", "next"}},
+		{day(3, 31), day(3, 31), []string{"spring"}},
+		{day(1, 1), day(12, 31), []string{"old", "spring", "long", "next"}},
+		{day(2, 1), day(2, 28), nil},
+	}
+	for _, tc := range tests {
+		got, err := s.Leaves(ctx, "tech", tc.from, tc.to)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ids []string
+		for _, l := range got {
+			ids = append(ids, l.ID)
+		}
+		if !slices.Equal(ids, tc.want) {
+			t.Errorf("Leaves(%s..%s) = %v, want %v", tc.from, tc.to, ids, tc.want)
+		}
 	}
 }

@@ -21,7 +21,13 @@ type Config struct {
 	Password  string
 	DB        int
 	KeyPrefix string
+	// LocationDays is how long a location attached to a check-in is kept
+	// (retention.location_days); 0 means DefaultLocationDays.
+	LocationDays int
 }
+
+// DefaultLocationDays keeps check-in locations a month.
+const DefaultLocationDays = 30
 
 // Store is the Redis adapter. It is safe for concurrent use.
 type Store struct {
@@ -35,6 +41,8 @@ type Store struct {
 	// DoneTTL is how long a processed message is remembered. It must
 	// outlast WeCom's retries and the callback timestamp window.
 	DoneTTL time.Duration
+
+	locationDays int
 }
 
 // Options turns Config into go-redis options. Timeouts are short on purpose:
@@ -59,12 +67,16 @@ func (c Config) Options() *redis.Options {
 
 // New returns a Store on a new client for cfg. It does no I/O: call Ping.
 func New(cfg Config) *Store {
-	return NewWithClient(redis.NewClient(cfg.Options()), cfg.KeyPrefix)
+	s := NewWithClient(redis.NewClient(cfg.Options()), cfg.KeyPrefix)
+	if cfg.LocationDays > 0 {
+		s.locationDays = cfg.LocationDays
+	}
+	return s
 }
 
 // NewWithClient wraps an existing client (a Cluster or Sentinel client too).
 func NewWithClient(rdb redis.UniversalClient, keyPrefix string) *Store {
-	return &Store{rdb: rdb, prefix: keyPrefix, ClaimTTL: 10 * time.Second, DoneTTL: 24 * time.Hour}
+	return &Store{rdb: rdb, prefix: keyPrefix, ClaimTTL: 10 * time.Second, DoneTTL: 24 * time.Hour, locationDays: DefaultLocationDays}
 }
 
 // Ping checks that Redis answers.

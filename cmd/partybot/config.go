@@ -24,22 +24,28 @@ import (
 
 // Config is the YAML configuration file (config.example.yaml documents it).
 type Config struct {
-	Listen   string            `yaml:"listen"`
-	Timezone string            `yaml:"timezone"`
-	LogLevel string            `yaml:"log_level"`
-	Redis    RedisConfig       `yaml:"redis"`
-	WeCom    WeComConfig       `yaml:"wecom"`
-	Calendar CalendarConfig    `yaml:"calendar"`
-	Rules    RulesConfig       `yaml:"rules"`
-	Schedule map[string]string `yaml:"schedule"`
-	Outbox   OutboxConfig      `yaml:"outbox"`
-	Org      OrgConfig         `yaml:"org"`
+	Listen    string            `yaml:"listen"`
+	Timezone  string            `yaml:"timezone"`
+	LogLevel  string            `yaml:"log_level"`
+	Redis     RedisConfig       `yaml:"redis"`
+	WeCom     WeComConfig       `yaml:"wecom"`
+	Calendar  CalendarConfig    `yaml:"calendar"`
+	Rules     RulesConfig       `yaml:"rules"`
+	Schedule  map[string]string `yaml:"schedule"`
+	Outbox    OutboxConfig      `yaml:"outbox"`
+	Retention RetentionConfig   `yaml:"retention"`
+	Org       OrgConfig         `yaml:"org"`
 }
 
 // CalendarConfig adds to the shipped China work calendar.
 type CalendarConfig struct {
 	Holidays []string `yaml:"holidays"` // extra rest days, YYYY-MM-DD
 	Workdays []string `yaml:"workdays"` // extra make-up working days (调休上班)
+}
+
+// RetentionConfig says how long personal data that is not ledger is kept.
+type RetentionConfig struct {
+	LocationDays int `yaml:"location_days"` // a check-in's attached location
 }
 
 // OutboxConfig tunes delivery (see outbox.Config).
@@ -110,12 +116,13 @@ type BranchConfig struct {
 func DefaultConfig() Config {
 	ob := outbox.DefaultConfig()
 	return Config{
-		Listen:   "127.0.0.1:8080",
-		Timezone: "Asia/Shanghai",
-		LogLevel: "info",
-		Redis:    RedisConfig{Addr: "127.0.0.1:6379", KeyPrefix: "partybot:"},
-		Rules:    RulesConfig{MeetingSignInWindow: bot.DefaultSignInWindow, PartyLectureCadence: "quarterly"},
-		Schedule: DefaultSchedule(),
+		Listen:    "127.0.0.1:8080",
+		Timezone:  "Asia/Shanghai",
+		LogLevel:  "info",
+		Redis:     RedisConfig{Addr: "127.0.0.1:6379", KeyPrefix: "partybot:"},
+		Rules:     RulesConfig{MeetingSignInWindow: bot.DefaultSignInWindow, PartyLectureCadence: "quarterly"},
+		Schedule:  DefaultSchedule(),
+		Retention: RetentionConfig{LocationDays: store.DefaultLocationDays},
 		Outbox: OutboxConfig{Concurrency: ob.Concurrency, MaxRetry: ob.MaxRetry, RetryBase: ob.RetryBase,
 			RateLimitWait: ob.RateLimitWait, ConfigPause: ob.ConfigPause, PollInterval: ob.PollInterval},
 		WeCom: WeComConfig{
@@ -200,6 +207,9 @@ func (c Config) Validate() error {
 	c.Rules.validate(&p)
 	validateSchedule(c.Schedule, &p)
 	c.Outbox.validate(&p)
+	if c.Retention.LocationDays < 1 || c.Retention.LocationDays > 3650 {
+		p.add("retention.location_days: %d must be between 1 and 3650", c.Retention.LocationDays)
+	}
 	if err := c.Org.domain().Validate(); err != nil {
 		p = append(p, fmt.Errorf("config: %w", err))
 	}
@@ -302,7 +312,8 @@ func (c Config) cadence() map[bot.MeetingType]bot.Cadence {
 }
 
 func (c Config) storeConfig() store.Config {
-	return store.Config{Addr: c.Redis.Addr, Password: c.Redis.Password, DB: c.Redis.DB, KeyPrefix: c.Redis.KeyPrefix}
+	return store.Config{Addr: c.Redis.Addr, Password: c.Redis.Password, DB: c.Redis.DB, KeyPrefix: c.Redis.KeyPrefix,
+		LocationDays: c.Retention.LocationDays}
 }
 
 const redactedValue = "<redacted>"

@@ -295,7 +295,12 @@ func TestLocationAttachesToCheckin(t *testing.T) {
 	if err != nil || !found || loc.Latitude != 39.95 || loc.Label != "会议室" {
 		t.Fatalf("stored location %+v %v %v", loc, found, err)
 	}
-	// The periodic LOCATION event is filed without a reply.
+	// A location is sensitive personal information: kept 30 days after its day.
+	ttl := e.app.Store.Client().TTL(t.Context(), e.app.Store.Prefix()+"{tech}:checkin:loc:"+day.String()).Val()
+	if want := time.Until(time.Unix(day.AddDays(31).Number()*86400, 0)); ttl <= 0 || ttl > want+time.Minute || ttl < want-time.Minute {
+		t.Fatalf("location key TTL %v, want about %v (30 days after its day)", ttl, want)
+	}
+	// The periodic LOCATION event gets no reply and is not stored (PIPL).
 	ev := fmt.Sprintf(`<xml><ToUserName><![CDATA[%s]]></ToUserName><FromUserName><![CDATA[lisi]]></FromUserName>`+
 		`<CreateTime>%d</CreateTime><MsgType><![CDATA[event]]></MsgType><Event><![CDATA[LOCATION]]></Event>`+
 		`<Latitude>40.0</Latitude><Longitude>116.4</Longitude><Precision>30</Precision><AgentID>1</AgentID></xml>`,
@@ -304,8 +309,8 @@ func TestLocationAttachesToCheckin(t *testing.T) {
 	if err != nil || resp.Status != 200 || len(resp.Body) != 0 {
 		t.Fatalf("LOCATION event: %v %d %q, want an empty 200", err, resp.Status, resp.Body)
 	}
-	if loc, _, _ := e.app.Store.Location(t.Context(), "tech", "lisi", day); loc.Latitude != 40.0 {
-		t.Fatalf("LOCATION event not attached: %+v", loc)
+	if loc, _, _ := e.app.Store.Location(t.Context(), "tech", "lisi", day); loc.Latitude != 39.95 {
+		t.Fatalf("a LOCATION event was stored: %+v", loc)
 	}
 }
 
