@@ -6,6 +6,7 @@ package bot_test
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"slices"
@@ -293,5 +294,55 @@ func TestSyncKeepsNamesAndUserIDsSafe(t *testing.T) {
 	}
 	if _, found, _ := s.Member(ctx, "@all"); found {
 		t.Fatal("@all was synced as a member")
+	}
+}
+
+// A branch of 83 members behind target: the secretaries' summary lists all
+// of them, in as many messages as WeCom's 2048 bytes need.
+func TestWeeklySummaryListsEveryoneBehind(t *testing.T) {
+	fire := time.Date(2026, 11, 22, 20, 0, 0, 0, cst)
+	_, s := newDomain(t, fire)
+	var many []bot.Member
+	for i := range 78 {
+		many = append(many, bot.Member{UserID: fmt.Sprintf("u%02d", i), Name: fmt.Sprintf("欧阳同志%02d", i),
+			BranchID: "tech", Role: bot.RoleMember, Status: bot.StatusFull, Active: true})
+	}
+	if err := s.SaveMembers(t.Context(), many); err != nil {
+		t.Fatal(err)
+	}
+	b, err := bot.New(bot.Deps{
+		Roster: s, Dedupe: s, Checkins: s, Leaves: s, Audit: s, Meetings: s, Studies: s,
+		Outbox: &outboxRecorder{notices: map[string]bot.Notice{}}, Location: cst,
+		Now: func() time.Time { return fire }, Targets: bot.StudyTargets{WeeklyMinutes: 60},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	outs, err := b.Job(t.Context(), bot.JobWeeklySummary, fire)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var report strings.Builder
+	parts := 0
+	for _, o := range outs {
+		if o.Notice.Markdown == "" || strings.Join(o.Notice.To, "|") != "com|sec" {
+			continue
+		}
+		parts++
+		if len(o.Notice.Markdown) > 2048 {
+			t.Fatalf("part %s has %d bytes", o.Key, len(o.Notice.Markdown))
+		}
+		report.WriteString(o.Notice.Markdown)
+	}
+	if parts < 2 {
+		t.Fatalf("%d parts, want the report split", parts)
+	}
+	if !strings.Contains(report.String(), "学习未达标（83 人）") {
+		t.Fatalf("report lacks the count:\n%s", report.String())
+	}
+	for _, m := range append(many, branch...) {
+		if !strings.Contains(report.String(), m.Name) {
+			t.Fatalf("report lacks %s", m.Name)
+		}
 	}
 }

@@ -3,7 +3,9 @@ package bot
 import (
 	"context"
 	"strconv"
+	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // Kind is the type of an inbound message, as WeCom names it in MsgType.
@@ -64,6 +66,46 @@ type Reply struct {
 	// Notices go to other members once the command's effect is stored.
 	// They are not remembered for retries: a retry never sends them twice.
 	Notices []Notice `json:"-"`
+}
+
+// MaxMessageBytes is the most a text or markdown message may carry: WeCom
+// takes 2048 bytes and cuts the rest; a margin keeps a split part under it.
+const MaxMessageBytes = 2000
+
+// SplitText cuts text into parts of at most max bytes, between lines where
+// it can and on a character boundary where a line alone is too long, so
+// that nothing is lost to WeCom's limit.
+func SplitText(text string, max int) []string {
+	if len(text) <= max {
+		return []string{text}
+	}
+	var out []string
+	var cur strings.Builder
+	flush := func() {
+		if cur.Len() > 0 {
+			out = append(out, cur.String())
+			cur.Reset()
+		}
+	}
+	for _, line := range strings.Split(text, "\n") {
+		for len(line) > max { // one line over the limit: cut it
+			flush()
+			cut := max
+			for cut > 0 && !utf8.RuneStart(line[cut]) {
+				cut--
+			}
+			out, line = append(out, line[:cut]), line[cut:]
+		}
+		if cur.Len() > 0 && cur.Len()+1+len(line) > max {
+			flush()
+		}
+		if cur.Len() > 0 {
+			cur.WriteByte('\n')
+		}
+		cur.WriteString(line)
+	}
+	flush()
+	return out
 }
 
 // Empty reports whether there is nothing to answer the sender.

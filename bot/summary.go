@@ -140,23 +140,44 @@ func (s BranchSummary) meetingsText() string {
 	return strings.Join(held, "、")
 }
 
-// markdown is the secretaries' weekly report (WeCom markdown).
-func (s BranchSummary) markdown(week Date) string {
-	var sb strings.Builder
-	fmt.Fprintf(&sb, "**%s 周报（%s）**\n", s.Branch.Name, fmtWeek(week))
-	fmt.Fprintf(&sb, "> 签到率：<font color=\"info\">%d%%</font>（%d/%d 人·工作日，已扣除请假）\n", s.Rate(), s.Checkins, s.Expected)
-	fmt.Fprintf(&sb, "> 学习：%d 分钟，%d 次；达标 %d/%d 人\n", s.StudyMinutes, s.StudyReports, s.OnTarget, len(s.Members))
-	fmt.Fprintf(&sb, "> 本周会议：%s\n", s.meetingsText())
+// markdown is the secretaries' weekly report (WeCom markdown), in as many
+// messages as WeCom's 2048 bytes need: every name is listed.
+func (s BranchSummary) markdown(week Date) []string {
+	lines := []string{
+		fmt.Sprintf("**%s 周报（%s）**", s.Branch.Name, fmtWeek(week)),
+		fmt.Sprintf("> 签到率：<font color=\"info\">%d%%</font>（%d/%d 人·工作日，已扣除请假）", s.Rate(), s.Checkins, s.Expected),
+		fmt.Sprintf("> 学习：%d 分钟，%d 次；达标 %d/%d 人", s.StudyMinutes, s.StudyReports, s.OnTarget, len(s.Members)),
+		fmt.Sprintf("> 本周会议：%s", s.meetingsText()),
+	}
 	if len(s.Pending) > 0 {
-		fmt.Fprintf(&sb, "> 本期应开未开：<font color=\"warning\">%s</font>\n", strings.Join(s.Pending, "、"))
+		lines = append(lines, fmt.Sprintf("> 本期应开未开：<font color=\"warning\">%s</font>", strings.Join(s.Pending, "、")))
 	}
 	if len(s.Unreached) > 0 {
-		fmt.Fprintf(&sb, "> %d 人未收到，可能已离职或未激活：%s\n", len(s.Unreached), strings.Join(s.Unreached, "、"))
+		lines = append(lines, listLines(fmt.Sprintf("> %d 人未收到，可能已离职或未激活：", len(s.Unreached)), s.Unreached)...)
 	}
 	if len(s.Behind) > 0 {
-		fmt.Fprintf(&sb, "学习未达标：%s", strings.Join(s.Behind, "、"))
+		lines = append(lines, listLines(fmt.Sprintf("学习未达标（%d 人）：", len(s.Behind)), s.Behind)...)
 	}
-	return sb.String()
+	return SplitText(strings.Join(lines, "\n"), MaxMessageBytes)
+}
+
+// listLines writes a label and names joined by 、, wrapped into lines short
+// enough that a message split between lines never cuts a name.
+func listLines(label string, names []string) []string {
+	const width = 600 // bytes: about 200 characters, a few lines on a phone
+	var out []string
+	cur := label
+	for i, n := range names {
+		sep := "、"
+		if i == 0 {
+			sep = ""
+		}
+		if len(cur)+len(sep)+len(n) > width && cur != label {
+			out, cur, sep = append(out, cur+"、"), "", ""
+		}
+		cur += sep + n
+	}
+	return append(out, cur)
 }
 
 // chatText is the short version for the branch group chat: totals only,
@@ -164,29 +185,6 @@ func (s BranchSummary) markdown(week Date) string {
 func (s BranchSummary) chatText(week Date) string {
 	return fmt.Sprintf("%s 本周（%s）签到率 %d%%，共学习 %d 分钟、%d 次，召开会议：%s。辛苦大家！",
 		s.Branch.Name, fmtWeek(week), s.Rate(), s.StudyMinutes, s.StudyReports, s.meetingsText())
-}
-
-// maxMarkdownBytes keeps each markdown message under WeCom's 2048 bytes.
-const maxMarkdownBytes = 2000
-
-// splitLines packs lines into texts of at most max bytes.
-func splitLines(lines []string, max int) []string {
-	var out []string
-	var cur strings.Builder
-	for _, l := range lines {
-		if cur.Len() > 0 && cur.Len()+1+len(l) > max {
-			out = append(out, cur.String())
-			cur.Reset()
-		}
-		if cur.Len() > 0 {
-			cur.WriteByte('\n')
-		}
-		cur.WriteString(l)
-	}
-	if cur.Len() > 0 {
-		out = append(out, cur.String())
-	}
-	return out
 }
 
 // weeklySummary sends each branch's report and chart to its secretaries and
@@ -210,7 +208,13 @@ func (b *Bot) weeklySummary(ctx context.Context, fire time.Time) ([]Outbound, er
 		total.StudyMinutes += s.StudyMinutes
 		total.StudyReports += s.StudyReports
 		if to := leaders(s.Members); len(to) > 0 {
-			out = append(out, Outbound{Key: "summary:" + br.ID, Notice: Notice{To: to, Markdown: s.markdown(week)}})
+			for i, part := range s.markdown(week) {
+				key := "summary:" + br.ID
+				if i > 0 {
+					key += fmt.Sprintf(":%d", i)
+				}
+				out = append(out, Outbound{Key: key, Notice: Notice{To: to, Markdown: part}})
+			}
 			out = append(out, Outbound{Key: "chart:" + br.ID, Notice: Notice{To: to,
 				Image: &Image{Name: br.ID + "-" + week.String() + ".png", PNG: WeekChart(s.DailyCheckins, len(s.Members))}}})
 		}
@@ -230,7 +234,7 @@ func (b *Bot) weeklySummary(ctx context.Context, fire time.Time) ([]Outbound, er
 	if len(admins) > 0 {
 		head := fmt.Sprintf("**全组织周报（%s）**\n> %d 个支部，签到率 %d%%，学习 %d 分钟、%d 次",
 			fmtWeek(week), len(branches), total.Rate(), total.StudyMinutes, total.StudyReports)
-		for i, text := range splitLines(append([]string{head}, orgLines...), maxMarkdownBytes) {
+		for i, text := range SplitText(strings.Join(append([]string{head}, orgLines...), "\n"), MaxMessageBytes) {
 			out = append(out, Outbound{Key: fmt.Sprintf("org:%d", i), Notice: Notice{To: admins, Markdown: text}})
 		}
 	}

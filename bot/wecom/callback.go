@@ -222,8 +222,26 @@ func (h *Callback) receive(w http.ResponseWriter, r *http.Request) {
 	case reply.Empty():
 		w.WriteHeader(http.StatusOK)
 	default:
+		reply.Text = h.overflow(r.Context(), msg, reply.Text, log)
 		h.writePassive(w, r, msg, reply, log)
 	}
+}
+
+// overflow keeps a passive reply within WeCom's 2048 bytes: the first part
+// is answered at once, the rest goes out through the message API.
+func (h *Callback) overflow(ctx context.Context, msg bot.Message, text string, log *slog.Logger) string {
+	parts := bot.SplitText(text, bot.MaxMessageBytes)
+	if len(parts) < 2 || h.cfg.Outbox == nil {
+		return parts[0]
+	}
+	for i, part := range parts[1:] {
+		id := fmt.Sprintf("reply:%s:%d", msg.DedupeKey(), i+1)
+		if err := h.cfg.Outbox.Enqueue(ctx, id, bot.Notice{To: []string{msg.From}, Text: part}); err != nil {
+			log.ErrorContext(ctx, "enqueue the rest of a long reply", slog.Any("error", err))
+			return parts[0] + "\n（后续内容发送失败，请稍后再发一次）"
+		}
+	}
+	return parts[0]
 }
 
 type outcome struct {

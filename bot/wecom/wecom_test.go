@@ -548,3 +548,30 @@ func TestHandlerPanicIsAnErrorForThatMessage(t *testing.T) {
 		t.Fatalf("after a panic: %v %q", err, resp.ReplyText)
 	}
 }
+
+// A reply over WeCom's 2048 bytes is not cut: the first part is the passive
+// reply, the rest goes out through the message API.
+func TestLongReplyIsSentWhole(t *testing.T) {
+	var lines []string
+	for i := range 150 {
+		lines = append(lines, fmt.Sprintf("第%03d行：党员名单中的一位同志", i))
+	}
+	long := strings.Join(lines, "\n")
+	h := newHarness(t, handlerFunc(func(context.Context, bot.Message) (bot.Reply, error) {
+		return bot.Reply{Text: long}, nil
+	}), nil)
+	resp, err := h.wc.SendText("lisi", "名单", "long-1")
+	if err != nil || len(resp.ReplyText) > 2048 || !strings.HasPrefix(long, resp.ReplyText) {
+		t.Fatalf("passive reply of %d bytes (%v), want the first ≤2048 bytes", len(resp.ReplyText), err)
+	}
+	got := resp.ReplyText
+	for _, text := range fake.Texts() {
+		if text[0] != "lisi" || len(text[1]) > 2048 {
+			t.Fatalf("rest sent as %q (%d bytes)", text[0], len(text[1]))
+		}
+		got += "\n" + text[1]
+	}
+	if got != long {
+		t.Fatalf("the parts do not make the reply: %d of %d bytes", len(got), len(long))
+	}
+}
