@@ -6,6 +6,7 @@
 //	partybot roster import|list|sync     manage the roster in Redis
 //	partybot jobs list|run               scheduled jobs: list them, run one now
 //	partybot chat create|check           branch app group chats
+//	partybot archive                     move closed years out of Redis
 //	partybot version                     print the version
 package main
 
@@ -43,6 +44,7 @@ Usage:
   partybot roster import|list|sync -config FILE   manage members (see 'partybot roster')
   partybot jobs list|run -config FILE [NAME]        scheduled jobs (see 'partybot jobs')
   partybot chat create|check -config FILE           branch group chats (see 'partybot chat')
+  partybot archive -config FILE -before YYYY-01-01 -o FILE [-dry-run]   move closed years out of Redis
   partybot version                     print the version
 `
 
@@ -66,6 +68,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		err = jobsCmd(ctx, args[1:], stdout, stderr, getenv)
 	case args[0] == "chat":
 		err = chatCmd(ctx, args[1:], stdout, stderr, getenv)
+	case args[0] == "archive":
+		err = archiveCmd(ctx, args[1:], stdout, stderr, getenv)
 	case args[0] == "version":
 		fmt.Fprintln(stdout, "partybot", version)
 	case args[0] == "help" || args[0] == "-h" || args[0] == "--help":

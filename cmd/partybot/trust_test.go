@@ -1,6 +1,9 @@
 package main
 
 import (
+	"encoding/json"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -158,4 +161,79 @@ func TestMemberTextReachesOthersInert(t *testing.T) {
 	if code, out := cli(t, "roster", "import", "-config", cfgPath, file); code == 0 || !strings.Contains(out, "control or invisible characters") {
 		t.Fatalf("import of a name with U+000B: %d\n%s", code, out)
 	}
+}
+
+// Closed years leave Redis through an archive file: a dry run changes
+// nothing; a real run writes the file first, then deletes exactly what it
+// wrote, and this year's records stay.
+func TestArchiveMovesClosedYearsOut(t *testing.T) {
+	e := startBranch(t)
+	ctx := t.Context()
+	old := time.Date(2024, 3, 5, 10, 0, 0, 0, cst)
+	oldDay := bot.DateOf(old, cst)
+	if _, _, err := e.app.Store.CheckIn(ctx, bot.Checkin{BranchID: "tech", UserID: "lisi", Day: oldDay, At: old, Source: "msg:old"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.app.Store.RecordStudy(ctx, bot.StudyReport{ID: "msg:oldstudy", BranchID: "tech", UserID: "lisi", Day: oldDay, Minutes: 30, Content: "党章", At: old}); err != nil {
+		t.Fatal(err)
+	}
+	m := bot.Meeting{ID: "20240305020000-abc", BranchID: "tech", Type: bot.MeetingGeneral, Code: "1234", OpenedBy: "zhangsan", OpenedAt: old, ExpiresAt: old.Add(2 * time.Hour)}
+	if _, _, err := e.app.Store.OpenMeeting(ctx, m); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := e.app.Store.RecordAttendance(ctx, "tech", m.ID, bot.Attendance{UserID: "lisi", Status: bot.Present, At: old, Via: "code"}); err != nil {
+		t.Fatal(err)
+	}
+	m.ClosedAt, m.ClosedBy = old.Add(time.Hour), "zhangsan"
+	if _, err := e.app.Store.CloseMeeting(ctx, m); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.app.Store.PutLeave(ctx, bot.Leave{ID: "msg:oldleave", BranchID: "tech", UserID: "wangwu", From: oldDay, To: oldDay.AddDays(3), At: old}); err != nil {
+		t.Fatal(err)
+	}
+	e.run(t, []step{{"lisi", "签到", "签到成功"}, {"lisi", "学习 党史 1小时", "已记录学习"}}) // 2026: stays
+	cfgPath := writeConfig(t, e.app.Config)
+
+	before := e.snapshot(t)
+	code, out := cli(t, "archive", "-config", cfgPath, "-before", "2025-01-01", "-dry-run")
+	if code != 0 || !strings.Contains(out, "would archive 1 check-ins, 1 study reports, 1 meetings, 1 leaves") {
+		t.Fatalf("dry run: %d\n%s", code, out)
+	}
+	e.assertUnchanged(t, before)
+	if code, out := cli(t, "archive", "-config", cfgPath, "-before", "2025-06-01", "-o", "x"); code == 0 {
+		t.Fatalf("a date inside a year was accepted:\n%s", out)
+	}
+
+	file := filepath.Join(t.TempDir(), "2024.jsonl")
+	if code, out := cli(t, "archive", "-config", cfgPath, "-before", "2025-01-01", "-o", file); code != 0 {
+		t.Fatalf("archive: %d\n%s", code, out)
+	}
+	raw, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kinds := map[string]int{}
+	for _, line := range strings.Split(strings.TrimSpace(string(raw)), "\n") {
+		var l store.ArchiveLine
+		if err := json.Unmarshal([]byte(line), &l); err != nil {
+			t.Fatalf("archive line %q: %v", line, err)
+		}
+		kinds[l.Kind]++
+	}
+	if kinds["checkin"] != 1 || kinds["study"] != 1 || kinds["meeting"] != 1 || kinds["leave"] != 1 {
+		t.Fatalf("archive holds %v", kinds)
+	}
+	if days, _ := e.app.Store.CheckinDays(ctx, "tech", "lisi", oldDay, oldDay); len(days) != 0 {
+		t.Fatalf("the 2024 check-in is still in Redis: %v", days)
+	}
+	if ms, _ := e.app.Store.Meetings(ctx, "tech", old.Add(-time.Hour), old.Add(time.Hour)); len(ms) != 0 {
+		t.Fatalf("the 2024 meeting is still in Redis: %v", ms)
+	}
+	rest := e.snapshot(t)
+	for k := range rest {
+		if strings.Contains(k, "2024") || strings.Contains(k, m.ID) {
+			t.Errorf("key %s left behind", k)
+		}
+	}
+	e.run(t, []step{{"lisi", "我的", "本周学习 60"}}) // this year's records are all there
 }
