@@ -113,12 +113,21 @@ func (b *Bot) Handle(ctx context.Context, msg Message) (Reply, error) {
 		}
 		return Reply{}, nil
 	}
-	act := b.action(msg)
+	act, claim := b.action(msg)
 	if act == nil {
 		return Reply{}, nil
 	}
-
+	req := Request{Msg: msg, Member: member, Now: b.Now()}
 	key := msg.DedupeKey()
+	if claim != ClaimMessage {
+		// Reads need no claim, and 签到 dedupes inside its one script.
+		reply, err := b.run(ctx, act, req)
+		if err == nil {
+			err = b.enqueueNotices(ctx, key, reply.Notices)
+		}
+		return reply, err
+	}
+
 	status, earlier, err := b.Dedupe.Claim(ctx, key)
 	if err != nil {
 		return Reply{}, fmt.Errorf("bot: claim %s: %w", key, err)
@@ -132,7 +141,7 @@ func (b *Bot) Handle(ctx context.Context, msg Message) (Reply, error) {
 		return Reply{}, ErrInFlight
 	}
 
-	reply, err := b.run(ctx, act, Request{Msg: msg, Member: member, Now: b.Now()})
+	reply, err := b.run(ctx, act, req)
 	if err == nil {
 		err = b.enqueueNotices(ctx, key, reply.Notices)
 	}
@@ -182,8 +191,9 @@ func (b *Bot) enqueueNotices(ctx context.Context, key string, notices []Notice) 
 
 // action picks what a message asks for, or nil when it asks for nothing:
 // a text is a command, a menu click's key is a command name (e.g.
-// "checkin"), a location goes with today's check-in, a card click signs in.
-func (b *Bot) action(msg Message) HandlerFunc {
+// "checkin"), a location goes with today's check-in, a card click signs
+// in; and how it is guarded against WeCom's retries.
+func (b *Bot) action(msg Message) (HandlerFunc, Claim) {
 	switch {
 	case msg.Kind == KindText:
 		return b.command(msg.Text)
@@ -193,29 +203,35 @@ func (b *Bot) action(msg Message) HandlerFunc {
 		// Only a location the member sends goes with the check-in; the
 		// periodic LOCATION events of the app's location reporting are
 		// sensitive personal information and are not kept (PIPL).
-		return b.location
+		return b.location, ClaimMessage
 	case msg.Kind == KindImage:
-		return b.evidence
+		return b.evidence, ClaimMessage
 	case msg.Kind == KindEvent && msg.Event == "template_card_event" &&
 		(msg.EventKey == signInButtonKey || strings.HasPrefix(msg.EventKey, signInButtonKey+":")):
-		return b.signInByCard
+		return b.signInByCard, ClaimMessage
 	}
-	return nil
+	return nil, ClaimMessage
 }
 
 // command routes text through the command table, checking access.
-func (b *Bot) command(text string) HandlerFunc {
-	return func(ctx context.Context, req Request) (Reply, error) {
-		cmd, args, ok := b.router.Lookup(text)
-		if !ok {
+func (b *Bot) command(text string) (HandlerFunc, Claim) {
+	cmd, args, ok := b.router.Lookup(text)
+	if !ok {
+		return func(context.Context, Request) (Reply, error) {
 			return Reply{Text: unknownCommandReply(text)}, nil
-		}
+		}, ClaimNone
+	}
+	claim := ClaimMessage
+	if cmd.Claim != nil {
+		claim = cmd.Claim(args)
+	}
+	return func(ctx context.Context, req Request) (Reply, error) {
 		if refusal := cmd.Access.refusal(req.Member, cmd.Name); refusal != "" {
 			return Reply{Text: refusal}, nil
 		}
 		req.Name, req.Args = cmd.Name, args
 		return cmd.Run(ctx, req)
-	}
+	}, claim
 }
 
 func (b *Bot) commands() []Command {
@@ -223,12 +239,12 @@ func (b *Bot) commands() []Command {
 		{
 			Name: "帮助", Aliases: []string{"help", "菜单", "?"},
 			Usage: "帮助", Summary: "查看可用命令",
-			Run: b.help,
+			Claim: readOnly, Run: b.help,
 		},
 		{
 			Name: "签到", Aliases: []string{"打卡", "checkin", "check-in"},
 			Usage: "签到", Summary: "每日签到",
-			Run: b.checkin,
+			Claim: checkinClaim, Run: b.checkin,
 		},
 		{
 			Name: "学习", Aliases: []string{"study"},
@@ -243,16 +259,16 @@ func (b *Bot) commands() []Command {
 		{
 			Name: "我的", Aliases: []string{"me", "我"},
 			Usage: "我的", Summary: "本周、本月签到和学习，目标进度",
-			Run: b.me,
+			Claim: readOnly, Run: b.me,
 		},
 		{
 			Name: "本周", Aliases: []string{"week"},
-			Usage: "本周", Summary: "本支部本周签到与学习一览", Access: AccessBranch,
+			Usage: "本周", Summary: "本支部本周签到与学习一览", Access: AccessBranch, Claim: readOnly,
 			Run: b.week,
 		},
 		{
 			Name: "排行", Aliases: []string{"rank"},
-			Usage: "排行", Summary: "本支部学习时长排行（需开启）",
+			Usage: "排行", Summary: "本支部学习时长排行（需开启）", Claim: readOnly,
 			Run: b.leaderboard,
 		},
 		{
@@ -282,17 +298,17 @@ func (b *Bot) commands() []Command {
 		},
 		{
 			Name: "进度", Aliases: []string{"progress"},
-			Usage: "进度", Summary: "三会一课本月、本季度、本年完成情况", Access: AccessBranch,
+			Usage: "进度", Summary: "三会一课本月、本季度、本年完成情况", Access: AccessBranch, Claim: readOnly,
 			Run: b.progress,
 		},
 		{
 			Name: "名单", Aliases: []string{"roster", "members"},
-			Usage: "名单", Summary: "本支部党员名单", Access: AccessBranch,
+			Usage: "名单", Summary: "本支部党员名单", Access: AccessBranch, Claim: readOnly,
 			Run: b.roster,
 		},
 		{
 			Name: "支部", Aliases: []string{"branches"},
-			Usage: "支部", Summary: "全部支部及人数", Access: AccessAdmin,
+			Usage: "支部", Summary: "全部支部及人数", Access: AccessAdmin, Claim: readOnly,
 			Run: b.branches,
 		},
 	}

@@ -6,6 +6,18 @@ import (
 	"time"
 )
 
+// checkinClaim: a plain 签到 dedupes inside its one store call; 签到 with a
+// meeting code is claimed as any command.
+func checkinClaim(args []string) Claim {
+	if len(args) == 0 {
+		return ClaimSelf
+	}
+	return ClaimMessage
+}
+
+// checkin is the hot path: one store call (one Redis round trip) records
+// the check-in, keeps the streak, looks for an open meeting and remembers
+// the outcome under the message, so a retry is answered the same.
 func (b *Bot) checkin(ctx context.Context, req Request) (Reply, error) {
 	if req.Member.BranchID == "" {
 		return Reply{Text: "你是党委管理员，不属于任何支部，无需每日签到。"}, nil
@@ -21,32 +33,34 @@ func (b *Bot) checkin(ctx context.Context, req Request) (Reply, error) {
 		At:       req.Now,
 		Source:   req.Msg.DedupeKey(),
 	}
-	stored, created, err := b.Checkins.CheckIn(ctx, c)
+	history := func(last Date) (int, error) { return b.streakOn(ctx, req.Member, last) }
+	o, err := b.Checkins.CheckInMessage(ctx, c, b.previousWorkday(today), history)
 	if err != nil {
 		return Reply{}, fmt.Errorf("bot: check in %s: %w", c.UserID, err)
 	}
-	// The same message arriving again (its first answer was lost) must get
-	// the same answer, not "already checked in".
-	first := created || stored.Source == c.Source
-
-	streak, err := b.streak(ctx, req.Member, today)
-	if err != nil {
-		return Reply{}, err
-	}
-	at := stored.At.In(b.Location).Format("15:04")
+	at := o.Stored.At.In(b.Location).Format("15:04")
 	var text string
-	if first {
+	if o.Created {
 		text = fmt.Sprintf("签到成功 ✅ %d月%d日 %s\n已连续签到 %d 天（仅你可见），继续保持！",
-			today.Month, today.Day, at, streak)
+			today.Month, today.Day, at, o.Streak)
 	} else {
-		text = fmt.Sprintf("你今天 %s 已经签到过了，无需重复签到。\n已连续签到 %d 天（仅你可见）。", at, streak)
+		text = fmt.Sprintf("你今天 %s 已经签到过了，无需重复签到。\n已连续签到 %d 天（仅你可见）。", at, o.Streak)
 	}
-	if _, open, err := b.Meetings.OpenMeetingOf(ctx, req.Member.BranchID); err != nil {
-		return Reply{}, fmt.Errorf("bot: open meeting: %w", err)
-	} else if open {
+	if o.MeetingOpen {
 		text += "\n本支部正在开会：会议签到请发“签到 签到码”。"
 	}
 	return Reply{Text: text}, nil
+}
+
+// previousWorkday is the last working day before d (within the streak's
+// lookback): a streak survives rest days, not a missed working day.
+func (b *Bot) previousWorkday(d Date) Date {
+	for i := 1; i < streakLookback; i++ {
+		if p := d.AddDays(-i); b.Calendar.IsWorkday(p) {
+			return p
+		}
+	}
+	return d.AddDays(-streakLookback)
 }
 
 // location keeps a location message or LOCATION event with today's
@@ -66,7 +80,9 @@ func (b *Bot) location(ctx context.Context, req Request) (Reply, error) {
 	return Reply{Text: "📍 位置已记录。今天还没签到，发送“签到”后会一并记入。"}, nil
 }
 
-func (b *Bot) streak(ctx context.Context, m Member, today Date) (int, error) {
+// streakOn counts the streak that ends on day from the member's history
+// (400 days of check-ins): once per member, to seed the kept streak state.
+func (b *Bot) streakOn(ctx context.Context, m Member, today Date) (int, error) {
 	days, err := b.Checkins.CheckinDays(ctx, m.BranchID, m.UserID, today.AddDays(-streakLookback), today)
 	if err != nil {
 		return 0, fmt.Errorf("bot: read check-in days of %s: %w", m.UserID, err)
@@ -87,8 +103,39 @@ type Checkin struct {
 	Source   string // dedupe key of the message that made it
 }
 
+// CheckinOutcome is what a 签到 message did: the record that stands,
+// whether this message made it, the streak after it, and whether the
+// branch has a meeting open. Repeat marks an outcome stored by an earlier
+// delivery of the same message.
+type CheckinOutcome struct {
+	Stored      Checkin
+	Created     bool
+	Streak      int
+	MeetingOpen bool
+	Repeat      bool
+}
+
+// Activity is a member's check-in days in a window and their streak state.
+type Activity struct {
+	Days        []Date
+	StreakLast  Date // the last check-in counted in the streak
+	StreakCount int
+	StreakKept  bool // false for members whose streak state is not kept yet
+}
+
 // CheckinStore keeps daily check-ins.
 type CheckinStore interface {
+	// CheckInMessage handles a 签到 message atomically: unless the message
+	// was handled before (then its stored outcome is returned), it stores c
+	// unless the member checked in that day, keeps the streak (continued
+	// when the last check-in is on or after prevWorkday), notes an open
+	// meeting and stores the outcome under c.Source. history counts the
+	// streak ending on a given day from older check-ins, for members whose
+	// streak state is not kept yet.
+	CheckInMessage(ctx context.Context, c Checkin, prevWorkday Date, history func(last Date) (int, error)) (CheckinOutcome, error)
+	// Activity reads, in one round trip, the member's check-in days in
+	// [from, to] and their kept streak state.
+	Activity(ctx context.Context, branchID, userID string, from, to Date) (Activity, error)
 	// CheckIn stores c unless the member already checked in on c.Day, and
 	// returns the record that is stored (c itself, or the earlier one) and
 	// whether this call created it.

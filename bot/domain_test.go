@@ -239,15 +239,15 @@ type panicky struct {
 	panics bool
 }
 
-func (p *panicky) CheckIn(ctx context.Context, c bot.Checkin) (bot.Checkin, bool, error) {
+func (p *panicky) CheckInMessage(ctx context.Context, c bot.Checkin, prev bot.Date, history func(bot.Date) (int, error)) (bot.CheckinOutcome, error) {
 	if p.panics {
 		panic("boom")
 	}
-	return p.Store.CheckIn(ctx, c)
+	return p.Store.CheckInMessage(ctx, c, prev, history)
 }
 
-// A panic in a handler is that message's error: its claim is released, so
-// WeCom's retry is processed, and the process goes on.
+// A panic in a handler is that message's error: nothing is marked done,
+// so WeCom's retry is processed, and the process goes on.
 func TestPanicReleasesTheClaim(t *testing.T) {
 	now := time.Date(2026, 11, 20, 9, 0, 0, 0, cst)
 	_, s := newDomain(t, now)
@@ -343,6 +343,56 @@ func TestWeeklySummaryListsEveryoneBehind(t *testing.T) {
 	for _, m := range append(many, branch...) {
 		if !strings.Contains(report.String(), m.Name) {
 			t.Fatalf("report lacks %s", m.Name)
+		}
+	}
+}
+
+// 签到 is one script: deliveries of one message, even concurrent ones, make
+// one check-in and all get the first answer; the streak is kept as state,
+// grows over rest days and restarts after a missed working day.
+func TestCheckinMessageIsAtomicAndKeepsTheStreak(t *testing.T) {
+	thu := time.Date(2026, 11, 19, 9, 0, 0, 0, cst)
+	var now time.Time
+	b, s := newDomain(t, thu)
+	b.Now = func() time.Time { return now }
+	send := func(id string) string {
+		reply, err := b.Handle(t.Context(), bot.Message{MsgID: id, From: "m1", Kind: bot.KindText, Text: "签到", Time: now})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return reply.Text
+	}
+	now = thu
+	replies := make([]string, 8)
+	var wg sync.WaitGroup
+	for i := range replies {
+		wg.Add(1)
+		go func() { defer wg.Done(); replies[i] = send("dup-1") }()
+	}
+	wg.Wait()
+	for _, r := range replies {
+		if r != replies[0] || !strings.Contains(r, "签到成功") {
+			t.Fatalf("concurrent deliveries answered %q and %q; want the first answer every time", replies[0], r)
+		}
+	}
+	if days, _ := s.CheckinDays(t.Context(), "tech", "m1", bot.DateOf(thu, cst), bot.DateOf(thu, cst)); len(days) != 1 {
+		t.Fatalf("%d check-ins, want 1", len(days))
+	}
+	steps := []struct {
+		day    time.Time
+		id     string
+		streak string
+	}{
+		{thu, "dup-2", "你今天 09:00 已经签到过了"}, // another message the same day
+		{thu.AddDate(0, 0, 1), "fri", "已连续签到 2 天"},
+		{thu.AddDate(0, 0, 4), "mon", "已连续签到 3 天"}, // the weekend does not break it
+		{thu.AddDate(0, 0, 6), "wed", "已连续签到 1 天"}, // Tuesday was missed
+		{thu.AddDate(0, 0, 6), "wed", "已连续签到 1 天"}, // WeCom's retry: the same answer
+	}
+	for _, st := range steps {
+		now = st.day
+		if got := send(st.id); !strings.Contains(got, st.streak) {
+			t.Fatalf("%s: %q, want %q", st.id, got, st.streak)
 		}
 	}
 }

@@ -30,8 +30,24 @@ type Command struct {
 	Usage   string   // one line: how to call it
 	Summary string   // a few words: what it does
 	Access  Access   // who may run it; the zero value is every member
-	Run     HandlerFunc
+	// Claim says how a call with these arguments is guarded against
+	// WeCom's retries; nil means ClaimMessage.
+	Claim func(args []string) Claim
+	Run   HandlerFunc
 }
+
+// Claim is how Handle guards a command against WeCom's retries.
+type Claim int
+
+// Claims.
+const (
+	ClaimMessage Claim = iota // claim the message and remember the reply (the default)
+	ClaimNone                 // the command only reads: a retry simply answers again
+	ClaimSelf                 // the handler's one store call is atomic and idempotent per message
+)
+
+// readOnly is the Claim of commands that change nothing.
+func readOnly([]string) Claim { return ClaimNone }
 
 // Router maps the first word of a message to a command.
 type Router struct {

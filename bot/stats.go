@@ -48,13 +48,11 @@ func (b *Bot) MemberStats(ctx context.Context, m Member, now time.Time) (MemberS
 	if m.BranchID == "" {
 		return s, nil
 	}
-	days, err := b.Checkins.CheckinDays(ctx, m.BranchID, m.UserID, today.AddDays(-streakLookback), today)
+	act, err := b.Checkins.Activity(ctx, m.BranchID, m.UserID, first, today)
 	if err != nil {
-		return s, fmt.Errorf("bot: check-in days of %s: %w", m.UserID, err)
+		return s, fmt.Errorf("bot: check-ins of %s: %w", m.UserID, err)
 	}
-	checked := make(map[Date]bool, len(days))
-	for _, d := range days {
-		checked[d] = true
+	for _, d := range act.Days {
 		if d.Number() >= week.Number() {
 			s.Week.Checkins++
 		}
@@ -62,7 +60,14 @@ func (b *Bot) MemberStats(ctx context.Context, m Member, now time.Time) (MemberS
 			s.Month.Checkins++
 		}
 	}
-	s.Streak = Streak(checked, today, b.Calendar, streakLookback)
+	switch {
+	case !act.StreakKept: // before streaks were kept: count from history
+		if s.Streak, err = b.streakOn(ctx, m, today); err != nil {
+			return s, err
+		}
+	case !act.StreakLast.Before(b.previousWorkday(today)):
+		s.Streak = act.StreakCount // alive: today's check-in may still come
+	}
 	reports, err := b.Studies.StudyReports(ctx, m.BranchID, m.UserID, first, today)
 	if err != nil {
 		return s, fmt.Errorf("bot: study reports of %s: %w", m.UserID, err)

@@ -173,3 +173,160 @@ func (s *Store) CheckinDaysMany(ctx context.Context, branchID string, userIDs []
 	}
 	return out, nil
 }
+
+func (s *Store) streakKey(branchID, userID string) string {
+	return s.branchKey(branchID, "checkin", "streak", userID)
+}
+
+func (s *Store) branchDedupeKey(branchID, key string) string {
+	return s.branchKey(branchID, "dedupe", key)
+}
+
+// checkinMessageScript is a whole 签到 message in one round trip, on keys
+// of the member's branch (one hash tag): the message's dedupe record, the
+// day's check-ins, the member's day index, the member's streak state and
+// the branch's open-meeting pointer.
+//
+// A message seen before returns its stored outcome, so WeCom's retry gets
+// the same reply and has no second effect, and no retry ever meets an
+// "in flight" window. Otherwise the check-in is written unless the member
+// already has one that day; the streak grows when the last check-in is on
+// or after the previous working day (ARGV[5], computed from the calendar),
+// else starts at 1; and the outcome is stored under the message before the
+// script returns. A member with check-ins but no streak state yet gets
+// {-1}: the caller seeds the state from history and runs the script again.
+//
+// KEYS: dedupe, day, member index, streak, open meeting.
+// ARGV: userid, record, day number, day string, previous working day
+// number, dedupe TTL seconds.
+var checkinMessageScript = redis.NewScript(`
+local done = redis.call('GET', KEYS[1])
+if done then return {0, done} end
+local last = tonumber(redis.call('HGET', KEYS[4], 'last') or '-1')
+local count = tonumber(redis.call('HGET', KEYS[4], 'count') or '0')
+if last < 0 and redis.call('ZCARD', KEYS[3]) > 0 then return {-1} end
+local created = 0
+local record = redis.call('HGET', KEYS[2], ARGV[1])
+if not record then
+  record = ARGV[2]
+  created = 1
+  redis.call('HSET', KEYS[2], ARGV[1], record)
+  redis.call('ZADD', KEYS[3], ARGV[3], ARGV[4])
+  local today = tonumber(ARGV[3])
+  if last >= tonumber(ARGV[5]) and last < today then count = count + 1 elseif last ~= today then count = 1 end
+  redis.call('HSET', KEYS[4], 'last', today, 'count', count)
+end
+local meeting = redis.call('EXISTS', KEYS[5])
+local outcome = cjson.encode({created = created, record = record, streak = count, meeting = meeting})
+redis.call('SET', KEYS[1], outcome, 'EX', ARGV[6])
+return {1, outcome}
+`)
+
+// checkinOutcome is what the script stores under a 签到 message.
+type checkinOutcome struct {
+	Created int    `json:"created"`
+	Record  string `json:"record"`
+	Streak  int    `json:"streak"`
+	Meeting int    `json:"meeting"`
+}
+
+// CheckInMessage implements bot.CheckinStore (checkinMessageScript).
+func (s *Store) CheckInMessage(ctx context.Context, c bot.Checkin, prevWorkday bot.Date, history func(last bot.Date) (int, error)) (bot.CheckinOutcome, error) {
+	rec, err := json.Marshal(checkinRecord{At: c.At, Source: c.Source})
+	if err != nil {
+		return bot.CheckinOutcome{}, fmt.Errorf("store: encode check-in: %w", err)
+	}
+	keys := []string{
+		s.branchDedupeKey(c.BranchID, c.Source), s.checkinDayKey(c.BranchID, c.Day),
+		s.checkinMemberKey(c.BranchID, c.UserID), s.streakKey(c.BranchID, c.UserID), s.openMeetingKey(c.BranchID),
+	}
+	args := []any{c.UserID, rec, c.Day.Number(), c.Day.String(), prevWorkday.Number(), int(s.DoneTTL.Seconds())}
+	res, err := checkinMessageScript.Run(ctx, s.rdb, keys, args...).Slice()
+	if err != nil {
+		return bot.CheckinOutcome{}, fmt.Errorf("store: check in: %w", err)
+	}
+	if code, _ := res[0].(int64); code == -1 {
+		// Check-ins from before the streak state: count them once.
+		if err := s.seedStreak(ctx, c, history); err != nil {
+			return bot.CheckinOutcome{}, err
+		}
+		if res, err = checkinMessageScript.Run(ctx, s.rdb, keys, args...).Slice(); err != nil {
+			return bot.CheckinOutcome{}, fmt.Errorf("store: check in: %w", err)
+		}
+	}
+	raw, _ := res[1].(string)
+	var o checkinOutcome
+	if err := json.Unmarshal([]byte(raw), &o); err != nil {
+		return bot.CheckinOutcome{}, fmt.Errorf("store: decode check-in outcome: %w", err)
+	}
+	var stored checkinRecord
+	if err := json.Unmarshal([]byte(o.Record), &stored); err != nil {
+		return bot.CheckinOutcome{}, fmt.Errorf("store: decode check-in: %w", err)
+	}
+	out := c
+	out.At, out.Source = stored.At, stored.Source
+	first, _ := res[0].(int64)
+	return bot.CheckinOutcome{Stored: out, Created: o.Created == 1, Streak: o.Streak, MeetingOpen: o.Meeting == 1, Repeat: first == 0}, nil
+}
+
+// seedStreak writes a member's streak state from their history: the streak
+// that ends on their last check-in before today.
+func (s *Store) seedStreak(ctx context.Context, c bot.Checkin, history func(last bot.Date) (int, error)) error {
+	last, err := s.rdb.ZRevRangeByScore(ctx, s.checkinMemberKey(c.BranchID, c.UserID),
+		&redis.ZRangeBy{Min: "-inf", Max: "(" + strconv.FormatInt(c.Day.Number(), 10), Count: 1}).Result()
+	if err != nil {
+		return fmt.Errorf("store: seed streak: %w", err)
+	}
+	lastDay := int64(-1)
+	count := 0
+	if len(last) > 0 {
+		d, err := bot.ParseDate(last[0])
+		if err != nil {
+			return err
+		}
+		if count, err = history(d); err != nil {
+			return err
+		}
+		lastDay = d.Number()
+	}
+	if lastDay < 0 {
+		lastDay = c.Day.Number() - 1000 // nothing before today: any new check-in starts at 1
+	}
+	if err := s.rdb.HSetNX(ctx, s.streakKey(c.BranchID, c.UserID), "count", count).Err(); err != nil {
+		return fmt.Errorf("store: seed streak: %w", err)
+	}
+	if err := s.rdb.HSetNX(ctx, s.streakKey(c.BranchID, c.UserID), "last", lastDay).Err(); err != nil {
+		return fmt.Errorf("store: seed streak: %w", err)
+	}
+	return nil
+}
+
+// Activity implements bot.CheckinStore: one pipeline.
+func (s *Store) Activity(ctx context.Context, branchID, userID string, from, to bot.Date) (bot.Activity, error) {
+	pipe := s.rdb.Pipeline()
+	days := pipe.ZRangeArgs(ctx, redis.ZRangeArgs{
+		Key: s.checkinMemberKey(branchID, userID), ByScore: true,
+		Start: strconv.FormatInt(from.Number(), 10), Stop: strconv.FormatInt(to.Number(), 10),
+	})
+	streak := pipe.HMGet(ctx, s.streakKey(branchID, userID), "last", "count")
+	if _, err := pipe.Exec(ctx); err != nil {
+		return bot.Activity{}, fmt.Errorf("store: read activity: %w", err)
+	}
+	var a bot.Activity
+	for _, v := range days.Val() {
+		d, err := bot.ParseDate(v)
+		if err != nil {
+			return bot.Activity{}, err
+		}
+		a.Days = append(a.Days, d)
+	}
+	vals := streak.Val()
+	if l, ok := vals[0].(string); ok {
+		if n, ok := vals[1].(string); ok {
+			ln, _ := strconv.ParseInt(l, 10, 64)
+			a.StreakCount, _ = strconv.Atoi(n)
+			a.StreakLast, a.StreakKept = bot.DateFromNumber(ln), true
+		}
+	}
+	return a, nil
+}

@@ -262,13 +262,13 @@ func TestE2EDeliveryInFlightIsRetried(t *testing.T) {
 	if _, _, err := e.app.Store.Claim(t.Context(), "msg:900"); err != nil {
 		t.Fatal(err)
 	}
-	if resp := e.send(t, "lisi", "签到", "900"); resp.Status != http.StatusServiceUnavailable {
+	if resp := e.send(t, "lisi", "学习 党章 30分钟", "900"); resp.Status != http.StatusServiceUnavailable {
 		t.Fatalf("status %d while another delivery is in flight, want 503 so WeCom retries", resp.Status)
 	}
 	if err := e.app.Store.Release(t.Context(), "msg:900"); err != nil { // the claim expires
 		t.Fatal(err)
 	}
-	if resp := e.send(t, "lisi", "签到", "900"); resp.Status != http.StatusOK || !strings.Contains(resp.ReplyText, "签到成功") {
+	if resp := e.send(t, "lisi", "学习 党章 30分钟", "900"); resp.Status != http.StatusOK || !strings.Contains(resp.ReplyText, "已记录学习") {
 		t.Fatalf("after the claim expired: %d %q", resp.Status, resp.ReplyText)
 	}
 }
