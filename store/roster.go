@@ -213,5 +213,15 @@ func (s *Store) SaveMembers(ctx context.Context, ms []bot.Member) error {
 			return fmt.Errorf("store: save members: %w", err)
 		}
 	}
+	// Every MemberCache empties itself when it sees the version move; this
+	// process's at once.
+	s.rosterWrites.Lock()
+	for _, c := range s.rosterWrites.caches {
+		c.clear()
+	}
+	s.rosterWrites.Unlock()
+	if err := s.rdb.Incr(ctx, s.rosterVersionKey()).Err(); err != nil {
+		return fmt.Errorf("store: bump roster version: %w", err)
+	}
 	return nil
 }

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/partybot/partybot/bot"
+	"github.com/partybot/partybot/store"
+	"github.com/partybot/partybot/store/redistest"
 )
 
 func TestSaveMembersKeepsBranchSetsInStep(t *testing.T) {
@@ -181,5 +183,41 @@ func TestLeavesByWindow(t *testing.T) {
 		if !slices.Equal(ids, tc.want) {
 			t.Errorf("Leaves(%s..%s) = %v, want %v", tc.from, tc.to, ids, tc.want)
 		}
+	}
+}
+
+// A member removed by another replica is not served from this one's cache
+// for longer than a poll.
+func TestMemberCacheSeesOtherReplicasWrites(t *testing.T) {
+	cfg := redistest.Config(t)
+	here, there := store.New(cfg), store.New(cfg)
+	t.Cleanup(func() { _ = here.Close(); _ = there.Close() })
+	ctx := t.Context()
+	lisi := bot.Member{UserID: "lisi", Name: "李四", BranchID: "tech", Role: bot.RoleSecretary, Active: true}
+	if err := there.SaveMembers(ctx, []bot.Member{lisi}); err != nil {
+		t.Fatal(err)
+	}
+	cache := here.MemberCache(time.Minute)
+	go cache.Run(ctx, 50*time.Millisecond)
+	if m, found, err := cache.Member(ctx, "lisi"); err != nil || !found || m.Role != bot.RoleSecretary {
+		t.Fatalf("Member = %+v %v %v", m, found, err)
+	}
+	lisi.Active, lisi.Role = false, bot.RoleMember // retired on the other replica
+	if err := there.SaveMembers(ctx, []bot.Member{lisi}); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(2 * time.Second)
+	for {
+		m, _, err := cache.Member(ctx, "lisi")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !m.Active && m.Role == bot.RoleMember {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the cache still serves %+v two seconds after the write", m)
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -43,6 +44,13 @@ type Store struct {
 	DoneTTL time.Duration
 
 	locationDays int
+
+	// rosterWrites are this process's member caches, emptied on its own
+	// roster writes at once (other processes see the version key move).
+	rosterWrites struct {
+		sync.Mutex
+		caches []*MemberCache
+	}
 }
 
 // Options turns Config into go-redis options. Timeouts are short on purpose:

@@ -34,9 +34,20 @@ type App struct {
 	// Mux routes the HTTP server; add routes before Start (the demo does).
 	Mux *http.ServeMux
 
-	srv *http.Server
-	ln  net.Listener
+	// Members answers "who sent this" from memory, kept fresh by a version key.
+	Members *store.MemberCache
+
+	srv       *http.Server
+	stopCache context.CancelFunc
+	ln        net.Listener
 }
+
+// The member cache: a removed member or a changed role is seen within a
+// poll (another replica's write) and never served longer than the TTL.
+const (
+	memberCacheTTL  = 5 * time.Second
+	memberCachePoll = 500 * time.Millisecond
+)
 
 // NewApp wires the parts. It does no network I/O.
 func NewApp(cfg Config, log *slog.Logger) (*App, error) {
@@ -50,13 +61,14 @@ func NewApp(cfg Config, log *slog.Logger) (*App, error) {
 	}
 	a := &App{Config: cfg, Log: log, Now: time.Now}
 	a.Store = store.New(cfg.storeConfig())
+	a.Members = a.Store.MemberCache(memberCacheTTL)
 	a.Outbox = outbox.New(a.Store.Client(), outbox.Config{
 		Queue: cfg.Redis.KeyPrefix + "outbox", KeyPrefix: cfg.Redis.KeyPrefix + "outbox:", Concurrency: cfg.Outbox.Concurrency, MaxRetry: cfg.Outbox.MaxRetry,
 		RetryBase: cfg.Outbox.RetryBase, RateLimitWait: cfg.Outbox.RateLimitWait, ConfigPause: cfg.Outbox.ConfigPause, PollInterval: cfg.Outbox.PollInterval,
 	})
 
 	a.Bot, err = bot.New(bot.Deps{
-		Roster:     a.Store,
+		Roster:     a.Members,
 		Dedupe:     a.Store,
 		Checkins:   a.Store,
 		Leaves:     a.Store,
@@ -191,6 +203,9 @@ func (a *App) Start(ctx context.Context) error {
 		go func() { _ = a.CheckChats(ctx, branches) }() // logged; WeCom may be slow, start does not wait
 	}
 	a.Scheduler.Start()
+	var cacheCtx context.Context
+	cacheCtx, a.stopCache = context.WithCancel(context.WithoutCancel(ctx))
+	go a.Members.Run(cacheCtx, memberCachePoll)
 	go func() {
 		if err := a.srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			a.Log.Error("http server stopped", slog.Any("error", err))
@@ -253,6 +268,9 @@ func (a *App) Close() error {
 	err := a.srv.Shutdown(ctx)
 	a.Callback.Wait()
 	a.Worker.Shutdown()
+	if a.stopCache != nil {
+		a.stopCache()
+	}
 	// The outbox shares the store's Redis client: closing the store closes both.
 	return errors.Join(err, a.Store.Close())
 }
