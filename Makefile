@@ -4,7 +4,7 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X main.version=$(VERSION)
 CONFIG  ?= config.example.yaml
 
-.PHONY: run serve test lint build bench fuzz screenshot
+.PHONY: run serve test lint build bench load fuzz screenshot
 
 ## run: the demo — embedded Redis, fake WeCom, browser simulator at http://127.0.0.1:8080/
 run:
@@ -31,6 +31,10 @@ build:
 ## bench: the benchmarks behind docs/BENCHMARKS.md
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -count 3 ./...
+
+## load: the 签到 callback under load, bot vs a minimal handler (docs/BENCHMARKS.md); ARGS="-rounds 6"
+load:
+	scripts/load.sh $(ARGS)
 
 ## screenshot: refresh docs/demo.png from the browser test (needs chromium and a CJK font)
 screenshot:

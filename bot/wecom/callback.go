@@ -3,7 +3,6 @@ package wecom
 import (
 	"context"
 	"crypto/rand"
-	"encoding/xml"
 	"errors"
 	"fmt"
 	"io"
@@ -187,37 +186,40 @@ func (h *Callback) receive(w http.ResponseWriter, r *http.Request) {
 		h.reject(w, r, http.StatusBadRequest, "cannot read body")
 		return
 	}
-	var env envelope
-	if err := xml.Unmarshal(body, &env); err != nil {
+	encrypted, err := parseEnvelope(body)
+	if err != nil {
 		h.reject(w, r, http.StatusBadRequest, "body is not a WeCom envelope")
 		return
 	}
-	if !h.authenticate(w, r, env.Encrypt) {
+	if !h.authenticate(w, r, encrypted) {
 		return
 	}
-	plain, err := h.cfg.Crypto.Decrypt(env.Encrypt)
+	plain, err := h.cfg.Crypto.Decrypt(encrypted)
 	if err != nil {
 		h.reject(w, r, http.StatusBadRequest, "cannot decrypt payload")
 		return
 	}
-	var in inbound
-	if err := xml.Unmarshal(plain, &in); err != nil || in.FromUserName == "" || in.MsgType == "" {
+	in, err := parseInbound(plain)
+	if err != nil || in.FromUserName == "" || in.MsgType == "" {
 		h.reject(w, r, http.StatusBadRequest, "payload is not a WeCom message")
 		return
 	}
 	msg := in.toMessage()
-	log := h.cfg.Log.With(slog.String("from", msg.From), slog.String("msg_type", in.MsgType),
-		slog.String("msg_id", msg.MsgID), slog.String("event", msg.Event))
+	// Built only if something is logged: most messages log nothing.
+	log := sync.OnceValue(func() *slog.Logger {
+		return h.cfg.Log.With(slog.String("from", msg.From), slog.String("msg_type", in.MsgType),
+			slog.String("msg_id", msg.MsgID), slog.String("event", msg.Event))
+	})
 
 	o, inTime := h.handle(r.Context(), msg, log)
 	reply, err := o.reply, o.err
 	switch {
 	case !inTime:
-		log.InfoContext(r.Context(), "reply late; will send through the message API")
+		log().InfoContext(r.Context(), "reply late; will send through the message API")
 		w.WriteHeader(http.StatusOK)
 	case err != nil:
 		// Nothing may be assumed stored: make WeCom retry.
-		log.ErrorContext(r.Context(), "handle message", slog.Any("error", err))
+		log().ErrorContext(r.Context(), "handle message", slog.Any("error", err))
 		http.Error(w, "temporarily unavailable", http.StatusServiceUnavailable)
 	case reply.Empty():
 		w.WriteHeader(http.StatusOK)
@@ -229,7 +231,7 @@ func (h *Callback) receive(w http.ResponseWriter, r *http.Request) {
 
 // overflow keeps a passive reply within WeCom's 2048 bytes: the first part
 // is answered at once, the rest goes out through the message API.
-func (h *Callback) overflow(ctx context.Context, msg bot.Message, text string, log *slog.Logger) string {
+func (h *Callback) overflow(ctx context.Context, msg bot.Message, text string, log func() *slog.Logger) string {
 	parts := bot.SplitText(text, bot.MaxMessageBytes)
 	if len(parts) < 2 || h.cfg.Outbox == nil {
 		return parts[0]
@@ -237,7 +239,7 @@ func (h *Callback) overflow(ctx context.Context, msg bot.Message, text string, l
 	for i, part := range parts[1:] {
 		id := fmt.Sprintf("reply:%s:%d", msg.DedupeKey(), i+1)
 		if err := h.cfg.Outbox.Enqueue(ctx, id, bot.Notice{To: []string{msg.From}, Text: part}); err != nil {
-			log.ErrorContext(ctx, "enqueue the rest of a long reply", slog.Any("error", err))
+			log().ErrorContext(ctx, "enqueue the rest of a long reply", slog.Any("error", err))
 			return parts[0] + "\n（后续内容发送失败，请稍后再发一次）"
 		}
 	}
@@ -251,7 +253,7 @@ type outcome struct {
 
 // handle runs the bot, detached from the request so that a reply that misses
 // the deadline is still finished and sent through the API.
-func (h *Callback) handle(ctx context.Context, msg bot.Message, log *slog.Logger) (o outcome, inTime bool) {
+func (h *Callback) handle(ctx context.Context, msg bot.Message, log func() *slog.Logger) (o outcome, inTime bool) {
 	done := make(chan outcome, 1)
 	workCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), h.cfg.HandleTimeout)
 	go func() {
@@ -260,7 +262,7 @@ func (h *Callback) handle(ctx context.Context, msg bot.Message, log *slog.Logger
 			// A panic outside the bot's own guard must not end the process:
 			// it is this message's error (503, WeCom retries).
 			if p := recover(); p != nil {
-				log.ErrorContext(workCtx, "handler panicked", slog.Any("panic", p), slog.String("stack", string(debug.Stack())))
+				log().ErrorContext(workCtx, "handler panicked", slog.Any("panic", p), slog.String("stack", string(debug.Stack())))
 				done <- outcome{err: fmt.Errorf("wecom: handler panicked: %v", p)}
 			}
 		}()
@@ -287,11 +289,11 @@ func (h *Callback) handle(ctx context.Context, msg bot.Message, log *slog.Logger
 // already answered 200) was not processed, so they can send it again.
 const lateFailureText = "抱歉，刚才的消息没有处理成功，请稍后再发一次。"
 
-func (h *Callback) deliverLate(ctx context.Context, msg bot.Message, o outcome, log *slog.Logger) {
+func (h *Callback) deliverLate(ctx context.Context, msg bot.Message, o outcome, log func() *slog.Logger) {
 	n := bot.Notice{To: []string{msg.From}, Text: o.reply.Text}
 	switch {
 	case o.err != nil:
-		log.ErrorContext(ctx, "late message failed", slog.Any("error", o.err))
+		log().ErrorContext(ctx, "late message failed", slog.Any("error", o.err))
 		n.Text = lateFailureText
 	case o.reply.ReplaceButton != "" && msg.ResponseCode != "":
 		// Too late for a passive update_button: relabel the clicked button
@@ -304,40 +306,21 @@ func (h *Callback) deliverLate(ctx context.Context, msg bot.Message, o outcome, 
 	ctx, cancel := context.WithTimeout(ctx, h.cfg.HandleTimeout)
 	defer cancel()
 	if err := h.cfg.Outbox.Enqueue(ctx, "reply:"+msg.DedupeKey(), n); err != nil {
-		log.ErrorContext(ctx, "enqueue late reply", slog.Any("error", err))
+		log().ErrorContext(ctx, "enqueue late reply", slog.Any("error", err))
 	}
 }
 
-func (h *Callback) writePassive(w http.ResponseWriter, r *http.Request, msg bot.Message, reply bot.Reply, log *slog.Logger) {
+func (h *Callback) writePassive(w http.ResponseWriter, r *http.Request, msg bot.Message, reply bot.Reply, log func() *slog.Logger) {
 	now := h.cfg.Now().Unix()
-	pr := passiveReply{ToUserName: cdata{msg.From}, FromUserName: cdata{h.cfg.CorpID}, CreateTime: now}
-	if reply.ReplaceButton != "" {
-		pr.MsgType = cdata{"update_button"}
-		pr.Button = &struct {
-			ReplaceName cdata `xml:"ReplaceName"`
-		}{cdata{reply.ReplaceButton}}
-	} else {
-		pr.MsgType, pr.Content = cdata{"text"}, &cdata{reply.Text}
-	}
-	plain, err := xml.Marshal(pr)
+	enc, err := h.cfg.Crypto.Encrypt(passiveReplyXML(msg.From, h.cfg.CorpID, now, reply))
 	if err == nil {
-		var enc string
-		if enc, err = h.cfg.Crypto.Encrypt(plain); err == nil {
-			ts, nonce := strconv.FormatInt(now, 10), randomNonce()
-			var out []byte
-			out, err = xml.Marshal(replyEnvelope{
-				Encrypt: cdata{enc}, MsgSignature: cdata{h.cfg.Crypto.Sign(ts, nonce, enc)},
-				TimeStamp: now, Nonce: cdata{nonce},
-			})
-			if err == nil {
-				w.Header().Set("Content-Type", "application/xml; charset=utf-8")
-				_, _ = w.Write(out)
-				return
-			}
-		}
+		ts, nonce := strconv.FormatInt(now, 10), randomNonce()
+		w.Header().Set("Content-Type", "application/xml; charset=utf-8")
+		_, _ = w.Write(replyEnvelopeXML(enc, h.cfg.Crypto.Sign(ts, nonce, enc), ts, nonce))
+		return
 	}
 	// The effect is stored; only the answer failed. Send it the other way.
-	log.ErrorContext(r.Context(), "build passive reply", slog.Any("error", err))
+	log().ErrorContext(r.Context(), "build passive reply", slog.Any("error", err))
 	w.WriteHeader(http.StatusOK)
 	h.late.Add(1)
 	go func() {

@@ -575,3 +575,18 @@ func TestLongReplyIsSentWhole(t *testing.T) {
 		t.Fatalf("the parts do not make the reply: %d of %d bytes", len(got), len(long))
 	}
 }
+
+// The passive reply is built by hand for speed: it must stay the XML WeCom
+// reads, whatever the text holds.
+func TestPassiveReplyXMLRoundTrips(t *testing.T) {
+	for i, text := range []string{"签到成功 ✅", "a]]>b", "<a href=\"x\">", "tab\there\nnew line", "bad\vchar"} {
+		h := newHarness(t, handlerFunc(func(context.Context, bot.Message) (bot.Reply, error) {
+			return bot.Reply{Text: text}, nil
+		}), nil)
+		resp, err := h.wc.SendText("lisi", "x", fmt.Sprint(7000+i))
+		want := strings.ReplaceAll(text, "\v", "")
+		if err != nil || resp.ReplyText != want || resp.ReplyTo != "lisi" {
+			t.Fatalf("reply to %q came back as %q (%v)", text, resp.ReplyText, err)
+		}
+	}
+}

@@ -1,9 +1,14 @@
 package wecom
 
 import (
+	"bytes"
 	"encoding/xml"
+	"errors"
+	"io"
 	"strconv"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/partybot/partybot/bot"
 )
@@ -11,14 +16,6 @@ import (
 // cdata marshals as <![CDATA[...]]>, as WeCom's own payloads do.
 type cdata struct {
 	Value string `xml:",cdata"`
-}
-
-// envelope is the POST body: only Encrypt is signed and used.
-type envelope struct {
-	XMLName    xml.Name `xml:"xml"`
-	ToUserName string   `xml:"ToUserName"`
-	AgentID    string   `xml:"AgentID"`
-	Encrypt    string   `xml:"Encrypt"`
 }
 
 // inbound is a decrypted message or event (WeCom docs 90239, 90240).
@@ -47,6 +44,182 @@ type inbound struct {
 	CardType   string  `xml:"CardType"`
 	RespCode   string  `xml:"ResponseCode"`
 	ChangeType string  `xml:"ChangeType"`
+}
+
+// readFields calls set with the name and text of every child element of
+// the document's root, and returns the root's name. WeCom's messages are
+// one level deep; deeper elements (a card's SelectedItems) are skipped.
+// It reads tokens without reflection: the callback's hottest step.
+func readFields(data []byte, set func(name, value string)) (root string, err error) {
+	d := xml.NewDecoder(bytes.NewReader(data))
+	depth := 0
+	var name string
+	var text []byte
+	for {
+		tok, err := d.RawToken()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return "", err
+		}
+		switch t := tok.(type) {
+		case xml.StartElement:
+			depth++
+			switch depth {
+			case 1:
+				if root != "" {
+					return "", errors.New("wecom: more than one root element")
+				}
+				root = t.Name.Local
+			case 2:
+				name, text = t.Name.Local, text[:0]
+			}
+		case xml.CharData:
+			if depth == 2 {
+				text = append(text, t...)
+			}
+		case xml.EndElement:
+			if depth == 2 {
+				set(name, string(text))
+			}
+			depth--
+			if depth < 0 {
+				return "", errors.New("wecom: unbalanced XML")
+			}
+		}
+	}
+	if depth != 0 || root == "" {
+		return "", errors.New("wecom: unbalanced XML")
+	}
+	return root, nil
+}
+
+// parseEnvelope returns the POST body's Encrypt, the only part that is
+// signed and used.
+func parseEnvelope(body []byte) (string, error) {
+	var enc string
+	root, err := readFields(body, func(name, value string) {
+		if name == "Encrypt" {
+			enc = value
+		}
+	})
+	if err == nil && root != "xml" {
+		err = errors.New("wecom: the envelope's root is not <xml>")
+	}
+	return enc, err
+}
+
+// parseInbound reads a decrypted message or event.
+func parseInbound(plain []byte) (inbound, error) {
+	var in inbound
+	num := func(v string) float64 { f, _ := strconv.ParseFloat(strings.TrimSpace(v), 64); return f }
+	root, err := readFields(plain, func(name, v string) {
+		switch name {
+		case "ToUserName":
+			in.ToUserName = v
+		case "FromUserName":
+			in.FromUserName = v
+		case "CreateTime":
+			in.CreateTime, _ = strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+		case "MsgType":
+			in.MsgType = v
+		case "MsgId":
+			in.MsgID = v
+		case "AgentID":
+			in.AgentID, _ = strconv.Atoi(strings.TrimSpace(v))
+		case "Content":
+			in.Content = v
+		case "PicUrl":
+			in.PicURL = v
+		case "MediaId":
+			in.MediaID = v
+		case "Location_X":
+			in.LocationX = num(v)
+		case "Location_Y":
+			in.LocationY = num(v)
+		case "Scale":
+			in.Scale = num(v)
+		case "Label":
+			in.Label = v
+		case "Latitude":
+			in.Latitude = num(v)
+		case "Longitude":
+			in.Longitude = num(v)
+		case "Precision":
+			in.Precision = num(v)
+		case "Event":
+			in.Event = v
+		case "EventKey":
+			in.EventKey = v
+		case "TaskId":
+			in.TaskID = v
+		case "CardType":
+			in.CardType = v
+		case "ResponseCode":
+			in.RespCode = v
+		case "ChangeType":
+			in.ChangeType = v
+		}
+	})
+	if err == nil && root != "xml" {
+		err = errors.New("wecom: the message's root is not <xml>")
+	}
+	return in, err
+}
+
+// appendCDATA writes s as CDATA, splitting any "]]>" in it, and dropping
+// characters XML 1.0 cannot carry (a U+000B would make the reply invalid).
+func appendCDATA(b []byte, s string) []byte {
+	b = append(b, "<![CDATA["...)
+	start := len(b)
+	for _, r := range s {
+		if r == '\t' || r == '\n' || r == '\r' || (r >= 0x20 && r != 0xFFFE && r != 0xFFFF) {
+			b = utf8.AppendRune(b, r)
+		}
+	}
+	if bytes.Contains(b[start:], []byte("]]>")) {
+		escaped := bytes.ReplaceAll(b[start:], []byte("]]>"), []byte("]]]]><![CDATA[>"))
+		b = append(b[:start], escaped...)
+	}
+	return append(b, "]]>"...)
+}
+
+// passiveReplyXML is the plaintext of a passive reply: a text, or for a
+// template-card click an update_button that relabels the clicked button.
+func passiveReplyXML(to, corpID string, now int64, reply bot.Reply) []byte {
+	b := make([]byte, 0, 160+len(reply.Text))
+	b = append(b, "<xml><ToUserName>"...)
+	b = appendCDATA(b, to)
+	b = append(b, "</ToUserName><FromUserName>"...)
+	b = appendCDATA(b, corpID)
+	b = append(b, "</FromUserName><CreateTime>"...)
+	b = strconv.AppendInt(b, now, 10)
+	b = append(b, "</CreateTime><MsgType>"...)
+	if reply.ReplaceButton != "" {
+		b = appendCDATA(b, "update_button")
+		b = append(b, "</MsgType><Button><ReplaceName>"...)
+		b = appendCDATA(b, reply.ReplaceButton)
+		return append(b, "</ReplaceName></Button></xml>"...)
+	}
+	b = appendCDATA(b, "text")
+	b = append(b, "</MsgType><Content>"...)
+	b = appendCDATA(b, reply.Text)
+	return append(b, "</Content></xml>"...)
+}
+
+// replyEnvelopeXML wraps an encrypted passive reply (note WeCom's "TimeStamp").
+func replyEnvelopeXML(enc, signature, timestamp, nonce string) []byte {
+	b := make([]byte, 0, 160+len(enc))
+	b = append(b, "<xml><Encrypt>"...)
+	b = appendCDATA(b, enc)
+	b = append(b, "</Encrypt><MsgSignature>"...)
+	b = appendCDATA(b, signature)
+	b = append(b, "</MsgSignature><TimeStamp>"...)
+	b = append(b, timestamp...)
+	b = append(b, "</TimeStamp><Nonce>"...)
+	b = appendCDATA(b, nonce)
+	return append(b, "</Nonce></xml>"...)
 }
 
 func (in inbound) toMessage() bot.Message {

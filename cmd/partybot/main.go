@@ -70,6 +70,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		err = chatCmd(ctx, args[1:], stdout, stderr, getenv)
 	case args[0] == "archive":
 		err = archiveCmd(ctx, args[1:], stdout, stderr, getenv)
+	case args[0] == "bench": // the load measurement (make load); not in the help
+		err = benchCmd(ctx, args[1:], stdout, stderr)
 	case args[0] == "version":
 		fmt.Fprintln(stdout, "partybot", version)
 	case args[0] == "help" || args[0] == "-h" || args[0] == "--help":

@@ -1,0 +1,289 @@
+package main
+
+// partybot bench — the measurement behind docs/BENCHMARKS.md, not in the
+// default help. `bench serve` runs the real bot and a minimal reference
+// handler side by side on one Redis; `bench drive` posts distinct signed,
+// encrypted 签到 callbacks at both in alternating rounds and prints the
+// paired throughput ratios and latencies. `make load` pins the servers to
+// one core and the driver and Redis to the other.
+
+import (
+	"bytes"
+	"context"
+	"encoding/xml"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/partybot/partybot/bot"
+	"github.com/partybot/partybot/bot/wecom"
+	"github.com/partybot/partybot/bot/wecom/wecomtest"
+)
+
+const benchUsage = `Usage:
+  partybot bench serve -redis ADDR [-bot ADDR] [-min ADDR] [-members N]
+  partybot bench drive [-bot URL] [-min URL] [-conns 32] [-round 2s] [-rounds 6] [-members N]
+`
+
+func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	sub, fs, err := subcommand("bench", args, benchUsage, stderr)
+	if err != nil {
+		return err
+	}
+	fs.SetOutput(stderr)
+	redisAddr := fs.String("redis", "127.0.0.1:6379", "serve: Redis address or unix socket")
+	botAddr := fs.String("bot", "127.0.0.1:18080", "serve: the bot's listen address; drive: its URL host:port")
+	minAddr := fs.String("min", "127.0.0.1:18081", "serve: the minimal handler's address; drive: its host:port")
+	members := fs.Int("members", 1000, "members seeded (serve) and sending (drive)")
+	conns := fs.Int("conns", 32, "drive: concurrent connections")
+	round := fs.Duration("round", 2*time.Second, "drive: length of one round")
+	rounds := fs.Int("rounds", 6, "drive: rounds per handler (paired)")
+	if err := fs.Parse(args[1:]); err != nil {
+		return err
+	}
+	switch sub {
+	case "serve":
+		return benchServe(ctx, *redisAddr, *botAddr, *minAddr, *members, stderr)
+	case "drive":
+		return benchDrive(ctx, *botAddr, *minAddr, *members, *conns, *round, *rounds, stdout)
+	}
+	fmt.Fprint(stderr, benchUsage)
+	return flag.ErrHelp
+}
+
+// benchMember is the i-th seeded member: 100 to a branch.
+func benchMember(i int) (userID, branch string) {
+	return fmt.Sprintf("m%05d", i), fmt.Sprintf("b%03d", i/100)
+}
+
+// benchServe runs the bot (fake qyapi, seeded roster) and the minimal
+// handler until ctx ends.
+func benchServe(ctx context.Context, redisAddr, botAddr, minAddr string, members int, stderr io.Writer) error {
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	fake := wecomtest.NewFakeAPI(wecomtest.CorpID, wecomtest.Secret)
+	defer fake.Close()
+	cfg := DefaultConfig()
+	cfg.Listen = botAddr
+	cfg.Redis = RedisConfig{Addr: redisAddr, KeyPrefix: "bench:"}
+	cfg.WeCom.CorpID, cfg.WeCom.AgentID = wecomtest.CorpID, wecomtest.AgentID
+	cfg.WeCom.Secret, cfg.WeCom.Token, cfg.WeCom.EncodingAESKey = wecomtest.Secret, wecomtest.Token, wecomtest.AESKey
+	cfg.WeCom.APIBase = fake.URL()
+	cfg.Org = OrgConfig{Name: "bench"}
+	var ms []bot.Member
+	seen := map[string]bool{}
+	for i := range members {
+		u, b := benchMember(i)
+		if !seen[b] {
+			seen[b] = true
+			cfg.Org.Branches = append(cfg.Org.Branches, BranchConfig{ID: b, Name: b})
+		}
+		ms = append(ms, bot.Member{UserID: u, Name: u, BranchID: b, Role: bot.RoleMember, Active: true})
+	}
+	for name := range cfg.Schedule {
+		cfg.Schedule[name] = ""
+	}
+	app, err := NewApp(cfg, log)
+	if err != nil {
+		return err
+	}
+	if err := app.Store.Client().FlushDB(ctx).Err(); err != nil {
+		return fmt.Errorf("bench: flush the bench Redis: %w", err)
+	}
+	if err := app.Seed(ctx); err != nil {
+		return err
+	}
+	if err := app.Store.SaveMembers(ctx, ms); err != nil {
+		return err
+	}
+	if err := app.Start(ctx); err != nil {
+		return err
+	}
+	defer app.Close()
+	crypto, err := wecom.NewCrypto(wecomtest.Token, wecomtest.AESKey, wecomtest.CorpID)
+	if err != nil {
+		return err
+	}
+	minimal := &minimalHandler{crypto: crypto, rdb: app.Store.Client()}
+	ln, err := net.Listen("tcp", minAddr)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{Handler: minimal, ReadHeaderTimeout: 5 * time.Second}
+	go func() { _ = srv.Serve(ln) }()
+	defer srv.Close()
+	fmt.Fprintf(stderr, "bench: bot on %s, minimal handler on %s, %d members\n", app.Addr(), ln.Addr(), members)
+	<-ctx.Done()
+	return nil
+}
+
+// minimalHandler is the floor a WeCom callback cannot go below: verify,
+// decrypt, parse, one pipelined Redis write, an encrypted passive reply.
+type minimalHandler struct {
+	crypto *wecom.Crypto
+	rdb    redis.UniversalClient
+}
+
+func (h *minimalHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	var env struct {
+		Encrypt string `xml:"Encrypt"`
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, 64<<10))
+	if err != nil || xml.Unmarshal(body, &env) != nil ||
+		!h.crypto.Verify(q.Get("msg_signature"), q.Get("timestamp"), q.Get("nonce"), env.Encrypt) {
+		http.Error(w, "bad request", http.StatusBadRequest)
+		return
+	}
+	plain, err := h.crypto.Decrypt(env.Encrypt)
+	var msg struct {
+		From  string `xml:"FromUserName"`
+		MsgID string `xml:"MsgId"`
+	}
+	if err != nil || xml.Unmarshal(plain, &msg) != nil {
+		http.Error(w, "bad request", http.StatusBadRequest)
+		return
+	}
+	pipe := h.rdb.Pipeline()
+	pipe.SetNX(r.Context(), "bench:min:"+msg.MsgID, msg.From, time.Hour)
+	pipe.HSet(r.Context(), "bench:min:checkins", msg.From, time.Now().Unix())
+	if _, err := pipe.Exec(r.Context()); err != nil {
+		http.Error(w, "redis", http.StatusServiceUnavailable)
+		return
+	}
+	reply := fmt.Sprintf(`<xml><ToUserName><![CDATA[%s]]></ToUserName><FromUserName><![CDATA[%s]]></FromUserName>`+
+		`<CreateTime>%d</CreateTime><MsgType><![CDATA[text]]></MsgType><Content><![CDATA[签到成功]]></Content></xml>`,
+		msg.From, wecomtest.CorpID, time.Now().Unix())
+	enc, err := h.crypto.Encrypt([]byte(reply))
+	if err != nil {
+		http.Error(w, "encrypt", http.StatusInternalServerError)
+		return
+	}
+	ts, nonce := strconv.FormatInt(time.Now().Unix(), 10), "1"
+	fmt.Fprintf(w, `<xml><Encrypt><![CDATA[%s]]></Encrypt><MsgSignature><![CDATA[%s]]></MsgSignature><TimeStamp>%s</TimeStamp><Nonce><![CDATA[%s]]></Nonce></xml>`,
+		enc, h.crypto.Sign(ts, nonce, enc), ts, nonce)
+}
+
+// roundResult is one round against one handler.
+type roundResult struct {
+	rate     float64 // callbacks/s
+	p50, p99 time.Duration
+	errors   int
+}
+
+// benchDrive runs paired rounds: bot, minimal, bot, minimal … each with
+// fresh MsgIds, and prints the median ratio and latencies.
+func benchDrive(ctx context.Context, botAddr, minAddr string, members, conns int, round time.Duration, rounds int, stdout io.Writer) error {
+	crypto, err := wecom.NewCrypto(wecomtest.Token, wecomtest.AESKey, wecomtest.CorpID)
+	if err != nil {
+		return err
+	}
+	client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: conns, MaxConnsPerHost: conns}}
+	var seq atomic.Int64
+	seq.Store(time.Now().UnixNano() / 1000)
+	run := func(target string) roundResult {
+		ctx, cancel := context.WithTimeout(ctx, round)
+		defer cancel()
+		var mu sync.Mutex
+		var lat []time.Duration
+		var errs int
+		var wg sync.WaitGroup
+		start := time.Now()
+		for range conns {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				var mine []time.Duration
+				bad := 0
+				for ctx.Err() == nil {
+					n := seq.Add(1)
+					user, _ := benchMember(int(n % int64(members)))
+					query, body := benchRequest(crypto, user, strconv.FormatInt(n, 10))
+					t0 := time.Now()
+					resp, err := client.Post("http://"+target+"/wecom/callback?"+query, "application/xml", bytes.NewReader(body))
+					if err != nil {
+						if ctx.Err() == nil {
+							bad++
+						}
+						continue
+					}
+					_, _ = io.Copy(io.Discard, resp.Body)
+					resp.Body.Close()
+					if resp.StatusCode != http.StatusOK {
+						bad++
+						continue
+					}
+					mine = append(mine, time.Since(t0))
+				}
+				mu.Lock()
+				lat, errs = append(lat, mine...), errs+bad
+				mu.Unlock()
+			}()
+		}
+		wg.Wait()
+		elapsed := time.Since(start)
+		slices.Sort(lat)
+		r := roundResult{rate: float64(len(lat)) / elapsed.Seconds(), errors: errs}
+		if len(lat) > 0 {
+			r.p50, r.p99 = lat[len(lat)/2], lat[len(lat)*99/100]
+		}
+		return r
+	}
+	run(botAddr) // warm both: connections, scripts, caches
+	run(minAddr)
+	var ratios []float64
+	var bots, mins []roundResult
+	fmt.Fprintf(stdout, "round  bot/s    min/s    ratio  bot p50  bot p99  min p50  min p99  non-200\n")
+	for i := range rounds {
+		b, m := run(botAddr), run(minAddr)
+		bots, mins = append(bots, b), append(mins, m)
+		ratio := b.rate / m.rate
+		ratios = append(ratios, ratio)
+		fmt.Fprintf(stdout, "%5d  %7.0f  %7.0f  %5.2f  %7s  %7s  %7s  %7s  %d/%d\n", i+1, b.rate, m.rate, ratio,
+			b.p50.Round(10*time.Microsecond), b.p99.Round(10*time.Microsecond),
+			m.p50.Round(10*time.Microsecond), m.p99.Round(10*time.Microsecond), b.errors, m.errors)
+	}
+	med := func(f func(roundResult) float64, rs []roundResult) float64 {
+		v := make([]float64, len(rs))
+		for i, r := range rs {
+			v[i] = f(r)
+		}
+		slices.Sort(v)
+		return v[len(v)/2]
+	}
+	slices.Sort(ratios)
+	p99 := func(r roundResult) float64 { return float64(r.p99) }
+	p50 := func(r roundResult) float64 { return float64(r.p50) }
+	fmt.Fprintf(stdout, "median: throughput ratio bot/minimal %.2f; p99 bot %s vs minimal %s (ratio %.2f); p50 bot %s vs minimal %s\n",
+		ratios[len(ratios)/2], time.Duration(med(p99, bots)).Round(10*time.Microsecond), time.Duration(med(p99, mins)).Round(10*time.Microsecond),
+		med(p99, bots)/med(p99, mins), time.Duration(med(p50, bots)).Round(10*time.Microsecond), time.Duration(med(p50, mins)).Round(10*time.Microsecond))
+	for _, b := range bots {
+		if b.errors > 0 {
+			return errors.New("bench: the bot answered non-200 under load")
+		}
+	}
+	return nil
+}
+
+// benchRequest is one signed, encrypted 签到 callback.
+func benchRequest(c *wecom.Crypto, user, msgID string) (query string, body []byte) {
+	now := time.Now()
+	plain := fmt.Sprintf(`<xml><ToUserName><![CDATA[%s]]></ToUserName><FromUserName><![CDATA[%s]]></FromUserName>`+
+		`<CreateTime>%d</CreateTime><MsgType><![CDATA[text]]></MsgType><Content><![CDATA[签到]]></Content>`+
+		`<MsgId>%s</MsgId><AgentID>%d</AgentID></xml>`, wecomtest.CorpID, user, now.Unix(), msgID, wecomtest.AgentID)
+	enc, _ := c.Encrypt([]byte(plain)) // AES with a valid key does not fail
+	ts, nonce := strconv.FormatInt(now.Unix(), 10), msgID
+	q := url.Values{"msg_signature": {c.Sign(ts, nonce, enc)}, "timestamp": {ts}, "nonce": {nonce}}
+	return q.Encode(), wecomtest.EnvelopeXML(wecomtest.CorpID, wecomtest.AgentID, enc)
+}

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# make load: the 签到 callback, the real bot against a minimal reference
+# handler on the same Redis, paired rounds. The servers share core 0; the
+# load generator and Redis share core 1 (taskset), as on a two-core host.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+command -v redis-server >/dev/null || { echo "load: redis-server is required (apt-get install redis-server)"; exit 1; }
+core0=() core1=()
+if command -v taskset >/dev/null && [ "$(nproc)" -ge 2 ]; then core0=(taskset -c 0) core1=(taskset -c 1); fi
+
+dir=$(mktemp -d)
+go build -o "$dir/partybot" ./cmd/partybot
+"${core1[@]}" redis-server --port 0 --unixsocket "$dir/redis.sock" --save "" --appendonly no --daemonize yes \
+  --pidfile "$dir/redis.pid" --logfile "$dir/redis.log"
+for _ in $(seq 50); do [ -S "$dir/redis.sock" ] && break; sleep 0.1; done
+"${core0[@]}" "$dir/partybot" bench serve -redis "$dir/redis.sock" -bot 127.0.0.1:18080 -min 127.0.0.1:18081 \
+  >"$dir/serve.log" 2>&1 &
+serve=$!
+trap 'kill $serve 2>/dev/null; kill "$(cat "$dir/redis.pid")" 2>/dev/null; rm -rf "$dir"' EXIT
+for _ in $(seq 100); do curl -sf http://127.0.0.1:18080/readyz >/dev/null 2>&1 && break; sleep 0.1; done
+curl -sf http://127.0.0.1:18080/readyz >/dev/null || { echo "load: the bot did not start:"; cat "$dir/serve.log"; exit 1; }
+echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(go version | cut -d' ' -f3), redis $(redis-server --version | cut -d' ' -f3)"
+"${core1[@]}" "$dir/partybot" bench drive -bot 127.0.0.1:18080 -min 127.0.0.1:18081 "$@"
