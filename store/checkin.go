@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -217,17 +218,20 @@ if not record then
   redis.call('HSET', KEYS[4], 'last', today, 'count', count)
 end
 local meeting = redis.call('EXISTS', KEYS[5])
-local outcome = cjson.encode({created = created, record = record, streak = count, meeting = meeting})
+local outcome = created .. '|' .. count .. '|' .. meeting .. '|' .. record
 redis.call('SET', KEYS[1], outcome, 'EX', ARGV[6])
 return {1, outcome}
 `)
 
-// checkinOutcome is what the script stores under a 签到 message.
-type checkinOutcome struct {
-	Created int    `json:"created"`
-	Record  string `json:"record"`
-	Streak  int    `json:"streak"`
-	Meeting int    `json:"meeting"`
+// parseCheckinOutcome reads what the script stores under a 签到 message:
+// "created|streak|meeting|record JSON".
+func parseCheckinOutcome(raw string) (created bool, streak int, meeting bool, record string, err error) {
+	parts := strings.SplitN(raw, "|", 4)
+	if len(parts) != 4 {
+		return false, 0, false, "", fmt.Errorf("store: bad check-in outcome %q", raw)
+	}
+	streak, err = strconv.Atoi(parts[1])
+	return parts[0] == "1", streak, parts[2] == "1", parts[3], err
 }
 
 // CheckInMessage implements bot.CheckinStore (checkinMessageScript).
@@ -255,18 +259,20 @@ func (s *Store) CheckInMessage(ctx context.Context, c bot.Checkin, prevWorkday b
 		}
 	}
 	raw, _ := res[1].(string)
-	var o checkinOutcome
-	if err := json.Unmarshal([]byte(raw), &o); err != nil {
-		return bot.CheckinOutcome{}, fmt.Errorf("store: decode check-in outcome: %w", err)
-	}
-	var stored checkinRecord
-	if err := json.Unmarshal([]byte(o.Record), &stored); err != nil {
-		return bot.CheckinOutcome{}, fmt.Errorf("store: decode check-in: %w", err)
+	created, streak, meeting, record, err := parseCheckinOutcome(raw)
+	if err != nil {
+		return bot.CheckinOutcome{}, err
 	}
 	out := c
-	out.At, out.Source = stored.At, stored.Source
+	if record != string(rec) { // an earlier check-in stands
+		var stored checkinRecord
+		if err := json.Unmarshal([]byte(record), &stored); err != nil {
+			return bot.CheckinOutcome{}, fmt.Errorf("store: decode check-in: %w", err)
+		}
+		out.At, out.Source = stored.At, stored.Source
+	}
 	first, _ := res[0].(int64)
-	return bot.CheckinOutcome{Stored: out, Created: o.Created == 1, Streak: o.Streak, MeetingOpen: o.Meeting == 1, Repeat: first == 0}, nil
+	return bot.CheckinOutcome{Stored: out, Created: created, Streak: streak, MeetingOpen: meeting, Repeat: first == 0}, nil
 }
 
 // seedStreak writes a member's streak state from their history: the streak

@@ -96,8 +96,18 @@ func readFields(data []byte, set func(name, value string)) (root string, err err
 }
 
 // parseEnvelope returns the POST body's Encrypt, the only part that is
-// signed and used.
+// signed and used. WeCom's own envelope is read by slicing (a token reader
+// walks the long base64 byte by byte); anything else is parsed in full.
 func parseEnvelope(body []byte) (string, error) {
+	const open, end = "<Encrypt><![CDATA[", "]]></Encrypt>"
+	trimmed := bytes.TrimSpace(body)
+	if bytes.HasPrefix(trimmed, []byte("<xml>")) && bytes.HasSuffix(trimmed, []byte("</xml>")) &&
+		bytes.Count(trimmed, []byte(open)) == 1 && bytes.Count(trimmed, []byte(end)) == 1 {
+		i, j := bytes.Index(trimmed, []byte(open))+len(open), bytes.Index(trimmed, []byte(end))
+		if i <= j && isBase64(trimmed[i:j]) {
+			return string(trimmed[i:j]), nil
+		}
+	}
 	var enc string
 	root, err := readFields(body, func(name, value string) {
 		if name == "Encrypt" {
@@ -168,14 +178,33 @@ func parseInbound(plain []byte) (inbound, error) {
 	return in, err
 }
 
+// isBase64 reports whether b is only base64 characters.
+func isBase64(b []byte) bool {
+	for _, c := range b {
+		if !('A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '+' || c == '/' || c == '=') {
+			return false
+		}
+	}
+	return true
+}
+
+// xmlSafe reports whether XML 1.0 can carry r.
+func xmlSafe(r rune) bool {
+	return r == '\t' || r == '\n' || r == '\r' || (r >= 0x20 && r != 0xFFFE && r != 0xFFFF && r != utf8.RuneError)
+}
+
 // appendCDATA writes s as CDATA, splitting any "]]>" in it, and dropping
 // characters XML 1.0 cannot carry (a U+000B would make the reply invalid).
 func appendCDATA(b []byte, s string) []byte {
 	b = append(b, "<![CDATA["...)
 	start := len(b)
-	for _, r := range s {
-		if r == '\t' || r == '\n' || r == '\r' || (r >= 0x20 && r != 0xFFFE && r != 0xFFFF) {
-			b = utf8.AppendRune(b, r)
+	if strings.IndexFunc(s, func(r rune) bool { return !xmlSafe(r) }) < 0 {
+		b = append(b, s...)
+	} else {
+		for _, r := range s {
+			if xmlSafe(r) {
+				b = utf8.AppendRune(b, r)
+			}
 		}
 	}
 	if bytes.Contains(b[start:], []byte("]]>")) {
