@@ -46,8 +46,38 @@ type CallbackConfig struct {
 
 // Callback is the http.Handler for the app's callback URL (WeCom doc 90930).
 type Callback struct {
-	cfg  CallbackConfig
-	late sync.WaitGroup // replies still being delivered through the API
+	cfg     CallbackConfig
+	late    sync.WaitGroup // replies still being delivered through the API
+	workers workers        // run the bot off the request goroutine
+}
+
+// workers runs functions on goroutines kept from earlier calls: a fresh
+// goroutine per message would grow its stack again every time. A worker
+// idle for a minute exits; when none is idle, a new one starts.
+type workers struct{ jobs chan func() }
+
+const workerIdle = time.Minute
+
+func (p *workers) run(f func()) {
+	select {
+	case p.jobs <- f:
+	default:
+		go p.work(f)
+	}
+}
+
+func (p *workers) work(f func()) {
+	idle := time.NewTimer(workerIdle)
+	defer idle.Stop()
+	for {
+		f()
+		idle.Reset(workerIdle)
+		select {
+		case f = <-p.jobs:
+		case <-idle.C:
+			return
+		}
+	}
 }
 
 var _ http.Handler = (*Callback)(nil)
@@ -84,7 +114,7 @@ func NewCallback(cfg CallbackConfig) (*Callback, error) {
 	if cfg.MaxBodyBytes <= 0 {
 		cfg.MaxBodyBytes = DefaultMaxBodyBytes
 	}
-	return &Callback{cfg: cfg}, nil
+	return &Callback{cfg: cfg, workers: workers{jobs: make(chan func())}}, nil
 }
 
 // Wait blocks until late replies have been handed to the message API.
@@ -256,7 +286,7 @@ type outcome struct {
 func (h *Callback) handle(ctx context.Context, msg bot.Message, log func() *slog.Logger) (o outcome, inTime bool) {
 	done := make(chan outcome, 1)
 	workCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), h.cfg.HandleTimeout)
-	go func() {
+	h.workers.run(func() {
 		defer cancel()
 		defer func() {
 			// A panic outside the bot's own guard must not end the process:
@@ -268,7 +298,7 @@ func (h *Callback) handle(ctx context.Context, msg bot.Message, log func() *slog
 		}()
 		reply, err := h.cfg.Handler.Handle(workCtx, msg)
 		done <- outcome{reply, err}
-	}()
+	})
 	timer := time.NewTimer(h.cfg.ReplyDeadline)
 	defer timer.Stop()
 	select {

@@ -188,6 +188,17 @@ func isBase64(b []byte) bool {
 	return true
 }
 
+// plainASCII reports printable ASCII (and tab, newline): most of what is
+// written, the encrypted reply above all, and checked a byte at a time.
+func plainASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c >= 0x7f || (c < 0x20 && c != '\t' && c != '\n' && c != '\r') {
+			return false
+		}
+	}
+	return true
+}
+
 // xmlSafe reports whether XML 1.0 can carry r.
 func xmlSafe(r rune) bool {
 	return r == '\t' || r == '\n' || r == '\r' || (r >= 0x20 && r != 0xFFFE && r != 0xFFFF && r != utf8.RuneError)
@@ -198,7 +209,7 @@ func xmlSafe(r rune) bool {
 func appendCDATA(b []byte, s string) []byte {
 	b = append(b, "<![CDATA["...)
 	start := len(b)
-	if strings.IndexFunc(s, func(r rune) bool { return !xmlSafe(r) }) < 0 {
+	if plainASCII(s) || strings.IndexFunc(s, func(r rune) bool { return !xmlSafe(r) }) < 0 {
 		b = append(b, s...)
 	} else {
 		for _, r := range s {
