@@ -138,10 +138,27 @@ type Delivery struct {
 	Undelivered []string
 }
 
-// Image is a picture to upload and send (e.g. the weekly chart).
+// Image is a picture to upload and send: PNG bytes, or a weekly chart drawn
+// when it is delivered (a job run's stored messages stay small, and the
+// run does not spend its time drawing).
 type Image struct {
-	Name string `json:"name"`
-	PNG  []byte `json:"png"`
+	Name  string    `json:"name"`
+	PNG   []byte    `json:"png,omitempty"`
+	Chart *WeekBars `json:"chart,omitempty"`
+}
+
+// WeekBars is a week's check-ins per day (Monday first) out of members.
+type WeekBars struct {
+	Daily   [7]int `json:"daily"`
+	Members int    `json:"members"`
+}
+
+// Bytes is the PNG to upload.
+func (i Image) Bytes() []byte {
+	if i.Chart != nil {
+		return WeekChart(i.Chart.Daily, i.Chart.Members)
+	}
+	return i.PNG
 }
 
 // MaxRecipients is how many userids one message/send call takes.

@@ -128,6 +128,8 @@ type Roster interface {
 	BranchMembers(ctx context.Context, branchID string) ([]Member, error)
 	// AllMembers lists every member, active or not.
 	AllMembers(ctx context.Context) ([]Member, error)
+	// Admins lists the active admins.
+	Admins(ctx context.Context) ([]Member, error)
 }
 
 // branchIDPattern keeps branch ids safe inside Redis keys and hash tags.

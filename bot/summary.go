@@ -2,9 +2,11 @@ package bot
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -195,14 +197,15 @@ func (b *Bot) weeklySummary(ctx context.Context, fire time.Time) ([]Outbound, er
 		return nil, err
 	}
 	week := weekStart(DateOf(fire, b.Location))
+	summaries, err := b.summarizeAll(ctx, branches, fire)
+	if err != nil {
+		return nil, err
+	}
 	var out []Outbound
 	var orgLines []string
 	var total BranchSummary
-	for _, br := range branches {
-		s, err := b.summarize(ctx, br, fire)
-		if err != nil {
-			return nil, err
-		}
+	for i, br := range branches {
+		s := summaries[i]
 		total.Expected += s.Expected
 		total.Checkins += s.Checkins
 		total.StudyMinutes += s.StudyMinutes
@@ -216,7 +219,7 @@ func (b *Bot) weeklySummary(ctx context.Context, fire time.Time) ([]Outbound, er
 				out = append(out, Outbound{Key: key, Notice: Notice{To: to, Markdown: part}})
 			}
 			out = append(out, Outbound{Key: "chart:" + br.ID, Notice: Notice{To: to,
-				Image: &Image{Name: br.ID + "-" + week.String() + ".png", PNG: WeekChart(s.DailyCheckins, len(s.Members))}}})
+				Image: &Image{Name: br.ID + "-" + week.String() + ".png", Chart: &WeekBars{Daily: s.DailyCheckins, Members: len(s.Members)}}}})
 		}
 		if br.ChatID != "" {
 			out = append(out, Outbound{Key: "chat:" + br.ID, Notice: Notice{ChatID: br.ChatID, Text: s.chatText(week)}})
@@ -241,17 +244,37 @@ func (b *Bot) weeklySummary(ctx context.Context, fire time.Time) ([]Outbound, er
 	return out, nil
 }
 
+// summaryConcurrency bounds the branches summarized at once: each is a few
+// round trips, and Redis answers many clients at a time.
+const summaryConcurrency = 16
+
+// summarizeAll summarizes every branch, several at a time, in order.
+func (b *Bot) summarizeAll(ctx context.Context, branches []Branch, fire time.Time) ([]BranchSummary, error) {
+	out := make([]BranchSummary, len(branches))
+	errs := make([]error, len(branches))
+	sem := make(chan struct{}, summaryConcurrency)
+	var wg sync.WaitGroup
+	for i, br := range branches {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			out[i], errs[i] = b.summarize(ctx, br, fire)
+		}()
+	}
+	wg.Wait()
+	return out, errors.Join(errs...)
+}
+
 // admins lists the org's active admins.
 func (b *Bot) admins(ctx context.Context) ([]string, error) {
-	all, err := b.Roster.AllMembers(ctx)
+	admins, err := b.Roster.Admins(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("bot: list members: %w", err)
+		return nil, fmt.Errorf("bot: list admins: %w", err)
 	}
-	var out []string
-	for _, m := range all {
-		if m.Role == RoleAdmin && m.Active {
-			out = append(out, m.UserID)
-		}
+	out := make([]string, len(admins))
+	for i, m := range admins {
+		out[i] = m.UserID
 	}
 	return out, nil
 }

@@ -20,6 +20,42 @@ var _ bot.RosterStore = (*Store)(nil)
 func (s *Store) memberKey(userID string) string { return s.key("member", strings.ToLower(userID)) }
 func (s *Store) allMembersKey() string          { return s.key("members") }
 func (s *Store) branchesKey() string            { return s.key("branches") }
+func (s *Store) adminsKey() string              { return s.key("admins") }
+
+// Admins implements bot.Roster: the admins set, kept by SaveMembers (the
+// weekly report must not read every member to find a handful).
+func (s *Store) Admins(ctx context.Context) ([]bot.Member, error) {
+	pipe := s.rdb.Pipeline()
+	ids := pipe.SMembers(ctx, s.adminsKey())
+	indexed := pipe.Exists(ctx, s.adminsKey()+":indexed")
+	if _, err := pipe.Exec(ctx); err != nil {
+		return nil, fmt.Errorf("store: list admins: %w", err)
+	}
+	if indexed.Val() == 0 { // written before the set was kept: build it once
+		return s.indexAdmins(ctx)
+	}
+	return s.members(ctx, ids.Val())
+}
+
+func (s *Store) indexAdmins(ctx context.Context) ([]bot.Member, error) {
+	all, err := s.AllMembers(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var admins []bot.Member
+	pipe := s.rdb.Pipeline() // two org-wide keys: not one slot, so no MULTI
+	for _, m := range all {
+		if m.Active && m.Role == bot.RoleAdmin {
+			admins = append(admins, m)
+			pipe.SAdd(ctx, s.adminsKey(), strings.ToLower(m.UserID))
+		}
+	}
+	pipe.Set(ctx, s.adminsKey()+":indexed", 1, 0)
+	if _, err := pipe.Exec(ctx); err != nil {
+		return nil, fmt.Errorf("store: index admins: %w", err)
+	}
+	return admins, nil
+}
 func (s *Store) branchMembersKey(branchID string) string {
 	return s.branchKey(branchID, "members")
 }
@@ -205,6 +241,11 @@ func (s *Store) SaveMembers(ctx context.Context, ms []bot.Member) error {
 				}
 				if m.Active && m.BranchID != "" {
 					p.SAdd(ctx, s.branchMembersKey(m.BranchID), id)
+				}
+				if m.Active && m.Role == bot.RoleAdmin {
+					p.SAdd(ctx, s.adminsKey(), id)
+				} else {
+					p.SRem(ctx, s.adminsKey(), id)
 				}
 			}
 			return nil

@@ -108,7 +108,7 @@ func (c *Client) content(ctx context.Context, n bot.Notice) (msgType string, bod
 			"button_list": []button{{Text: truncateRunes(n.Card.ButtonText, maxButtonText), Style: 1, Key: n.Card.ButtonKey}},
 		}, nil
 	case n.Image != nil:
-		id, err := c.UploadImage(ctx, n.Image.Name, n.Image.PNG)
+		id, err := c.UploadImage(ctx, n.Image.Name, n.Image.Bytes())
 		if err != nil {
 			return "", nil, err
 		}
