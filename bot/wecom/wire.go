@@ -49,8 +49,100 @@ type inbound struct {
 // readFields calls set with the name and text of every child element of
 // the document's root, and returns the root's name. WeCom's messages are
 // one level deep; deeper elements (a card's SelectedItems) are skipped.
-// It reads tokens without reflection: the callback's hottest step.
+// WeCom's own flat form is read by slicing; anything else (entities,
+// comments, nesting) by the XML tokenizer.
 func readFields(data []byte, set func(name, value string)) (root string, err error) {
+	if scanFlat(data, set) {
+		return "xml", nil
+	}
+	return readTokens(data, set)
+}
+
+// scanFlat reads <xml><A><![CDATA[v]]></A><B>12</B>…</xml> and nothing
+// else: it reports false, having called set for nothing, on any other
+// shape, so that the tokenizer reads it instead.
+func scanFlat(data []byte, set func(name, value string)) bool {
+	s := strings.Trim(string(data), " \t\r\n") // XML's white space, no other
+	body, ok := strings.CutPrefix(s, "<xml>")
+	if !ok {
+		return false
+	}
+	if body, ok = strings.CutSuffix(body, "</xml>"); !ok {
+		return false
+	}
+	type field struct{ name, value string }
+	var fields [32]field
+	n := 0
+	for {
+		body = strings.TrimLeft(body, " \t\r\n")
+		if body == "" {
+			break
+		}
+		if body[0] != '<' || n == len(fields) {
+			return false
+		}
+		end := strings.IndexByte(body, '>')
+		if end < 2 {
+			return false
+		}
+		name := body[1:end]
+		if !flatName(name) {
+			return false
+		}
+		rest := body[end+1:]
+		var value string
+		if v, ok := strings.CutPrefix(rest, "<![CDATA["); ok {
+			close := strings.Index(v, "]]>")
+			if close < 0 {
+				return false
+			}
+			value, rest = v[:close], v[close+3:]
+		} else {
+			lt := strings.IndexByte(rest, '<')
+			if lt < 0 || strings.IndexByte(rest[:lt], '&') >= 0 || strings.Contains(rest[:lt], "]]>") {
+				return false
+			}
+			value, rest = rest[:lt], rest[lt:]
+		}
+		if !flatValue(value) {
+			return false
+		}
+		closing := "</" + name + ">"
+		if !strings.HasPrefix(rest, closing) {
+			return false // nested or mismatched: the tokenizer decides
+		}
+		fields[n] = field{name, value}
+		n++
+		body = rest[len(closing):]
+	}
+	for _, f := range fields[:n] {
+		set(f.name, f.value)
+	}
+	return true
+}
+
+// flatName accepts the element names WeCom uses (ASCII letters, digits, _).
+func flatName(name string) bool {
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		if !('A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || c == '_' || i > 0 && '0' <= c && c <= '9') {
+			return false
+		}
+	}
+	return name != ""
+}
+
+// flatValue accepts text the tokenizer would return unchanged: valid UTF-8
+// of characters XML allows, with no carriage return (it normalises those).
+func flatValue(v string) bool {
+	if plainASCII(v) {
+		return strings.IndexByte(v, '\r') < 0
+	}
+	return utf8.ValidString(v) && strings.IndexFunc(v, func(r rune) bool { return r == '\r' || !xmlSafe(r) }) < 0
+}
+
+// readTokens is readFields by the XML tokenizer.
+func readTokens(data []byte, set func(name, value string)) (root string, err error) {
 	d := xml.NewDecoder(bytes.NewReader(data))
 	depth := 0
 	var name string
@@ -104,7 +196,7 @@ func parseEnvelope(body []byte) (string, error) {
 	if bytes.HasPrefix(trimmed, []byte("<xml>")) && bytes.HasSuffix(trimmed, []byte("</xml>")) &&
 		bytes.Count(trimmed, []byte(open)) == 1 && bytes.Count(trimmed, []byte(end)) == 1 {
 		i, j := bytes.Index(trimmed, []byte(open))+len(open), bytes.Index(trimmed, []byte(end))
-		if i <= j && isBase64(trimmed[i:j]) {
+		if i <= j { // what is not base64 fails the signature or the decryption
 			return string(trimmed[i:j]), nil
 		}
 	}
@@ -176,16 +268,6 @@ func parseInbound(plain []byte) (inbound, error) {
 		err = errors.New("wecom: the message's root is not <xml>")
 	}
 	return in, err
-}
-
-// isBase64 reports whether b is only base64 characters.
-func isBase64(b []byte) bool {
-	for _, c := range b {
-		if !('A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '+' || c == '/' || c == '=') {
-			return false
-		}
-	}
-	return true
 }
 
 // plainASCII reports printable ASCII (and tab, newline): most of what is
