@@ -197,38 +197,20 @@ func (b *Bot) weeklySummary(ctx context.Context, fire time.Time) ([]Outbound, er
 		return nil, err
 	}
 	week := weekStart(DateOf(fire, b.Location))
-	summaries, err := b.summarizeAll(ctx, branches, fire)
+	parts, err := b.summarizeAll(ctx, branches, fire, week)
 	if err != nil {
 		return nil, err
 	}
 	var out []Outbound
 	var orgLines []string
 	var total BranchSummary
-	for i, br := range branches {
-		s := summaries[i]
-		total.Expected += s.Expected
-		total.Checkins += s.Checkins
-		total.StudyMinutes += s.StudyMinutes
-		total.StudyReports += s.StudyReports
-		if to := leaders(s.Members); len(to) > 0 {
-			for i, part := range s.markdown(week) {
-				key := "summary:" + br.ID
-				if i > 0 {
-					key += fmt.Sprintf(":%d", i)
-				}
-				out = append(out, Outbound{Key: key, Notice: Notice{To: to, Markdown: part}})
-			}
-			out = append(out, Outbound{Key: "chart:" + br.ID, Notice: Notice{To: to,
-				Image: &Image{Name: br.ID + "-" + week.String() + ".png", Chart: &WeekBars{Daily: s.DailyCheckins, Members: len(s.Members)}}}})
-		}
-		if br.ChatID != "" {
-			out = append(out, Outbound{Key: "chat:" + br.ID, Notice: Notice{ChatID: br.ChatID, Text: s.chatText(week)}})
-		}
-		line := fmt.Sprintf("%s：签到率 %d%%，学习 %d 分钟/%d 次，会议 %s", br.Name, s.Rate(), s.StudyMinutes, s.StudyReports, s.meetingsText())
-		if len(s.Pending) > 0 {
-			line += "，<font color=\"warning\">未开 " + strings.Join(s.Pending, "、") + "</font>"
-		}
-		orgLines = append(orgLines, line)
+	for _, p := range parts {
+		total.Expected += p.summary.Expected
+		total.Checkins += p.summary.Checkins
+		total.StudyMinutes += p.summary.StudyMinutes
+		total.StudyReports += p.summary.StudyReports
+		out = append(out, p.outs...)
+		orgLines = append(orgLines, p.orgLine)
 	}
 	admins, err := b.admins(ctx)
 	if err != nil {
@@ -244,13 +226,48 @@ func (b *Bot) weeklySummary(ctx context.Context, fire time.Time) ([]Outbound, er
 	return out, nil
 }
 
+// branchReport is one branch's part of the weekly summary: its messages,
+// its line in the org report and its totals (members' details dropped, so
+// that a large org's run holds messages, not every member's week).
+type branchReport struct {
+	summary BranchSummary
+	outs    []Outbound
+	orgLine string
+}
+
+// report turns a branch's summary into its messages.
+func (s BranchSummary) report(week Date) branchReport {
+	br := s.Branch
+	var out []Outbound
+	if to := leaders(s.Members); len(to) > 0 {
+		for i, part := range s.markdown(week) {
+			key := "summary:" + br.ID
+			if i > 0 {
+				key += fmt.Sprintf(":%d", i)
+			}
+			out = append(out, Outbound{Key: key, Notice: Notice{To: to, Markdown: part}})
+		}
+		out = append(out, Outbound{Key: "chart:" + br.ID, Notice: Notice{To: to,
+			Image: &Image{Name: br.ID + "-" + week.String() + ".png", Chart: &WeekBars{Daily: s.DailyCheckins, Members: len(s.Members)}}}})
+	}
+	if br.ChatID != "" {
+		out = append(out, Outbound{Key: "chat:" + br.ID, Notice: Notice{ChatID: br.ChatID, Text: s.chatText(week)}})
+	}
+	line := fmt.Sprintf("%s：签到率 %d%%，学习 %d 分钟/%d 次，会议 %s", br.Name, s.Rate(), s.StudyMinutes, s.StudyReports, s.meetingsText())
+	if len(s.Pending) > 0 {
+		line += "，<font color=\"warning\">未开 " + strings.Join(s.Pending, "、") + "</font>"
+	}
+	s.Members, s.Behind, s.Unreached = nil, nil, nil
+	return branchReport{summary: s, outs: out, orgLine: line}
+}
+
 // summaryConcurrency bounds the branches summarized at once: each is a few
 // round trips, and Redis answers many clients at a time.
 const summaryConcurrency = 16
 
-// summarizeAll summarizes every branch, several at a time, in order.
-func (b *Bot) summarizeAll(ctx context.Context, branches []Branch, fire time.Time) ([]BranchSummary, error) {
-	out := make([]BranchSummary, len(branches))
+// summarizeAll reports every branch, several at a time, in order.
+func (b *Bot) summarizeAll(ctx context.Context, branches []Branch, fire time.Time, week Date) ([]branchReport, error) {
+	out := make([]branchReport, len(branches))
 	errs := make([]error, len(branches))
 	sem := make(chan struct{}, summaryConcurrency)
 	var wg sync.WaitGroup
@@ -259,7 +276,8 @@ func (b *Bot) summarizeAll(ctx context.Context, branches []Branch, fire time.Tim
 		sem <- struct{}{}
 		go func() {
 			defer func() { <-sem; wg.Done() }()
-			out[i], errs[i] = b.summarize(ctx, br, fire)
+			s, err := b.summarize(ctx, br, fire)
+			out[i], errs[i] = s.report(week), err
 		}()
 	}
 	wg.Wait()
