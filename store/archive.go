@@ -169,26 +169,35 @@ func (s *Store) archiveStudy(ctx context.Context, cut bot.Date, _ time.Time, emi
 	}
 	for _, daysKey := range keys {
 		reportsKey := strings.TrimSuffix(daysKey, ":days")
-		ids, err := s.rdb.ZRangeByScore(ctx, daysKey, &redis.ZRangeBy{Min: "-inf", Max: "(" + strconv.FormatInt(cut.Number(), 10)}).Result()
-		if err != nil {
-			return fmt.Errorf("store: archive study: %w", err)
+		if err := s.archiveIndexed(ctx, "study", reportsKey, daysKey, cut.Number(), emit, plan); err != nil {
+			return err
 		}
-		if len(ids) == 0 {
-			continue
-		}
-		raws, err := s.rdb.HMGet(ctx, reportsKey, ids...).Result()
-		if err != nil {
-			return fmt.Errorf("store: archive study: %w", err)
-		}
-		for i, raw := range raws {
-			if str, ok := raw.(string); ok {
-				if err := emit(ArchiveLine{Kind: "study", Branch: branchOf(daysKey), Key: reportsKey, Field: ids[i], Record: json.RawMessage(str)}); err != nil {
-					return err
-				}
+	}
+	return nil
+}
+
+// archiveIndexed moves the records of a hash whose index scores them
+// before cut: written as lines, then their fields and index entries go.
+func (s *Store) archiveIndexed(ctx context.Context, kind, hashKey, indexKey string, cut int64, emit func(ArchiveLine) error, plan *ArchivePlan) error {
+	ids, err := s.rdb.ZRangeByScore(ctx, indexKey, &redis.ZRangeBy{Min: "-inf", Max: "(" + strconv.FormatInt(cut, 10)}).Result()
+	if err != nil {
+		return fmt.Errorf("store: archive %s: %w", kind, err)
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	raws, err := s.rdb.HMGet(ctx, hashKey, ids...).Result()
+	if err != nil {
+		return fmt.Errorf("store: archive %s: %w", kind, err)
+	}
+	for i, raw := range raws {
+		if str, ok := raw.(string); ok {
+			if err := emit(ArchiveLine{Kind: kind, Branch: branchOf(hashKey), Key: hashKey, Field: ids[i], Record: json.RawMessage(str)}); err != nil {
+				return err
 			}
 		}
-		plan.deletes = append(plan.deletes, archiveDelete{key: reportsKey, fields: ids, zkey: daysKey, zmem: ids})
 	}
+	plan.deletes = append(plan.deletes, archiveDelete{key: hashKey, fields: ids, zkey: indexKey, zmem: ids})
 	return nil
 }
 
@@ -252,25 +261,9 @@ func (s *Store) archiveLeaves(ctx context.Context, cut bot.Date, _ time.Time, em
 		if _, err := s.Leaves(ctx, branch, cut, cut); err != nil {
 			return err
 		}
-		ids, err := s.rdb.ZRangeByScore(ctx, s.leavesByEndKey(branch), &redis.ZRangeBy{Min: "-inf", Max: "(" + strconv.FormatInt(cut.Number(), 10)}).Result()
-		if err != nil {
-			return fmt.Errorf("store: archive leaves: %w", err)
+		if err := s.archiveIndexed(ctx, "leave", key, s.leavesByEndKey(branch), cut.Number(), emit, plan); err != nil {
+			return err
 		}
-		if len(ids) == 0 {
-			continue
-		}
-		raws, err := s.rdb.HMGet(ctx, key, ids...).Result()
-		if err != nil {
-			return fmt.Errorf("store: archive leaves: %w", err)
-		}
-		for i, raw := range raws {
-			if str, ok := raw.(string); ok {
-				if err := emit(ArchiveLine{Kind: "leave", Branch: branch, Key: key, Field: ids[i], Record: json.RawMessage(str)}); err != nil {
-					return err
-				}
-			}
-		}
-		plan.deletes = append(plan.deletes, archiveDelete{key: key, fields: ids, zkey: s.leavesByEndKey(branch), zmem: ids})
 	}
 	return nil
 }
