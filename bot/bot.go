@@ -17,7 +17,6 @@ import (
 	"fmt"
 	"log/slog"
 	"runtime/debug"
-	"strings"
 	"time"
 )
 
@@ -30,7 +29,9 @@ type Deps struct {
 	Audit    AuditLog
 	Meetings MeetingStore
 	Studies  StudyStore
-	Outbox   Outbox
+	// Announcements keeps 公告 and 活动 with their answers.
+	Announcements AnnounceStore
+	Outbox        Outbox
 	// Deliveries tells who WeCom did not reach lately; nil leaves that out
 	// of the weekly summary.
 	Deliveries DeliveryLog
@@ -57,8 +58,8 @@ const streakLookback = 400
 
 // New wires a Bot and its command table.
 func New(d Deps) (*Bot, error) {
-	if d.Roster == nil || d.Dedupe == nil || d.Checkins == nil || d.Leaves == nil || d.Audit == nil || d.Meetings == nil || d.Studies == nil || d.Outbox == nil || d.Location == nil {
-		return nil, errors.New("bot: Roster, Dedupe, Checkins, Leaves, Audit, Meetings, Studies, Outbox and Location are required")
+	if d.Roster == nil || d.Dedupe == nil || d.Checkins == nil || d.Leaves == nil || d.Audit == nil || d.Meetings == nil || d.Studies == nil || d.Announcements == nil || d.Outbox == nil || d.Location == nil {
+		return nil, errors.New("bot: Roster, Dedupe, Checkins, Leaves, Audit, Meetings, Studies, Announcements, Outbox and Location are required")
 	}
 	if d.SignInWindow <= 0 {
 		d.SignInWindow = DefaultSignInWindow
@@ -205,10 +206,11 @@ func (b *Bot) action(msg Message) (HandlerFunc, Claim) {
 		// sensitive personal information and are not kept (PIPL).
 		return b.location, ClaimMessage
 	case msg.Kind == KindImage:
-		return b.evidence, ClaimMessage
-	case msg.Kind == KindEvent && msg.Event == "template_card_event" &&
-		(msg.EventKey == signInButtonKey || strings.HasPrefix(msg.EventKey, signInButtonKey+":")):
-		return b.signInByCard, ClaimMessage
+		return b.image, ClaimMessage
+	case msg.Kind == KindEvent && msg.Event == "template_card_event":
+		if act := b.cardClick(msg.EventKey); act != nil {
+			return act, ClaimMessage
+		}
 	}
 	return nil, ClaimMessage
 }
@@ -234,8 +236,18 @@ func (b *Bot) command(text string) (HandlerFunc, Claim) {
 	}, claim
 }
 
+// image goes with a draft announcement waiting for 发送, or else with the
+// sender's latest study report as its evidence.
+func (b *Bot) image(ctx context.Context, req Request) (Reply, error) {
+	reply, attached, err := b.attachToDraft(ctx, req)
+	if err != nil || attached {
+		return reply, err
+	}
+	return b.evidence(ctx, req)
+}
+
 func (b *Bot) commands() []Command {
-	return []Command{
+	return append([]Command{
 		{
 			Name: "帮助", Aliases: []string{"help", "菜单", "?"},
 			Usage: "帮助", Summary: "查看可用命令",
@@ -311,5 +323,5 @@ func (b *Bot) commands() []Command {
 			Usage: "支部", Summary: "全部支部及人数", Access: AccessAdmin, Claim: readOnly,
 			Run: b.branches,
 		},
-	}
+	}, b.announceCommands()...)
 }

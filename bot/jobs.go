@@ -9,12 +9,23 @@ import (
 
 // Scheduled jobs, by the names the config's schedule section uses.
 const (
-	JobCheckinReminder = "checkin-reminder"
-	JobStudyReminder   = "study-reminder"
-	JobWeeklySummary   = "weekly-summary"
-	JobObligations     = "obligations"
-	JobMonthly         = "monthly"
+	JobCheckinReminder  = "checkin-reminder"
+	JobStudyReminder    = "study-reminder"
+	JobWeeklySummary    = "weekly-summary"
+	JobObligations      = "obligations"
+	JobMonthly          = "monthly"
+	JobAnnounceReminder = "announce-reminder"
 )
+
+// JobRun is one run of a job: when it was scheduled for, and whether a
+// person asked for it now (`partybot jobs run`, the simulator) rather than
+// the schedule. A manual run may do what the schedule leaves for later:
+// announce-reminder nudges every open announcement, whatever its age.
+type JobRun struct {
+	Name   string
+	Fire   time.Time
+	Manual bool
+}
 
 // Outbound is one message a job run wants sent. Key is unique within the
 // run and the same when the run is repeated, so the outbox can tell a
@@ -30,17 +41,23 @@ type Job struct {
 	Name        string // as the config's schedule section names it
 	DefaultSpec string // when it fires unless configured: cron, seconds first
 	Summary     string // one line for `jobs list`
-	run         func(b *Bot, ctx context.Context, fire time.Time) ([]Outbound, error)
+	run         func(b *Bot, ctx context.Context, run JobRun) ([]Outbound, error)
+}
+
+// atFire adapts a job that needs only its fire time.
+func atFire(fn func(b *Bot, ctx context.Context, fire time.Time) ([]Outbound, error)) func(*Bot, context.Context, JobRun) ([]Outbound, error) {
+	return func(b *Bot, ctx context.Context, run JobRun) ([]Outbound, error) { return fn(b, ctx, run.Fire) }
 }
 
 // Jobs is the job table. The default schedule, the names the config
 // accepts, `jobs list` and the dispatch all derive from it.
 var Jobs = []Job{
-	{JobCheckinReminder, "0 30 9 * * *", "提醒未签到的党员（仅工作日，请假者除外）", (*Bot).checkinReminder},
-	{JobStudyReminder, "0 0 16 * * FRI", "提醒本周学习未达标的党员", (*Bot).studyReminder},
-	{JobWeeklySummary, "0 0 20 * * SUN", "周报：书记与支委、支部群、党委管理员", (*Bot).weeklySummary},
-	{JobObligations, "0 0 9 * * MON", "三会一课待开与逾期提醒（书记与支委）", (*Bot).obligationsReminder},
-	{JobMonthly, "0 0 9 1 * *", "每月党费与主题党日提醒", (*Bot).monthlyReminder},
+	{JobCheckinReminder, "0 30 9 * * *", "提醒未签到的党员（仅工作日，请假者除外）", atFire((*Bot).checkinReminder)},
+	{JobStudyReminder, "0 0 16 * * FRI", "提醒本周学习未达标的党员", atFire((*Bot).studyReminder)},
+	{JobWeeklySummary, "0 0 20 * * SUN", "周报：书记与支委、支部群、党委管理员", atFire((*Bot).weeklySummary)},
+	{JobObligations, "0 0 9 * * MON", "三会一课待开与逾期提醒（书记与支委）", atFire((*Bot).obligationsReminder)},
+	{JobMonthly, "0 0 9 1 * *", "每月党费与主题党日提醒", atFire((*Bot).monthlyReminder)},
+	{JobAnnounceReminder, "0 10,40 9-17 * * MON-FRI", "公告发出 4 小时后催未确认者一次并告知发布人；活动前一天提醒报名者", (*Bot).announceReminder},
 }
 
 // JobNames lists the jobs in table order.
@@ -85,14 +102,19 @@ func checkJobs(jobs []Job) error {
 	return nil
 }
 
-// Job computes one run's messages for the scheduled fire time. It sends
+// Job computes one scheduled run's messages for the fire time. It sends
 // nothing itself: the caller puts the messages in the outbox.
 func (b *Bot) Job(ctx context.Context, name string, fire time.Time) ([]Outbound, error) {
-	j, ok := LookupJob(name)
+	return b.RunJob(ctx, JobRun{Name: name, Fire: fire})
+}
+
+// RunJob computes one run's messages.
+func (b *Bot) RunJob(ctx context.Context, run JobRun) ([]Outbound, error) {
+	j, ok := LookupJob(run.Name)
 	if !ok {
-		return nil, fmt.Errorf("bot: unknown job %q", name)
+		return nil, fmt.Errorf("bot: unknown job %q", run.Name)
 	}
-	return j.run(b, ctx, fire)
+	return j.run(b, ctx, run)
 }
 
 // eachBranch calls fn for every active branch, in order.

@@ -239,7 +239,7 @@ func (b *Bot) openMeeting(ctx context.Context, req Request) (Reply, error) {
 			{To: to, Card: &Card{
 				Title:       m.Label(),
 				Description: fmt.Sprintf("签到码 %s，%s 前有效", m.Code, until),
-				ButtonText:  "签到", ButtonKey: m.SignInKey(),
+				Buttons:     []Button{{Text: "签到", Key: m.SignInKey()}},
 			}},
 			{To: to, Text: fmt.Sprintf("【会议签到】%s\n签到码：%s（%s 前有效）\n点卡片上的“签到”，或发送“签到 %s”。不能参加请发送“请假 原因”。",
 				m.Label(), m.Code, until, m.Code)},

@@ -112,11 +112,15 @@ func SplitText(text string, max int) []string {
 func (r Reply) Empty() bool { return r.Text == "" && r.ReplaceButton == "" }
 
 // Notice is a message the bot pushes: to members (To) or to an app group
-// chat (ChatID). Exactly one of Text, Markdown, Card, Image and
-// ButtonUpdate is set.
+// chat (ChatID) or a branch group's robot (Robot). Exactly one of Text,
+// Markdown, Card, Image, Media and ButtonUpdate is set.
 type Notice struct {
-	To           []string      `json:"to,omitempty"`      // userids
-	ChatID       string        `json:"chat_id,omitempty"` // an app group chat
+	To     []string `json:"to,omitempty"`      // userids
+	ChatID string   `json:"chat_id,omitempty"` // an app group chat
+	// Robot names the branch whose group robot (webhook) posts the text; the
+	// adapter holds the webhook keys, which are secrets and stay out of Redis.
+	Robot        string        `json:"robot,omitempty"`
+	Media        *Media        `json:"media,omitempty"`
 	Text         string        `json:"text,omitempty"`
 	Markdown     string        `json:"markdown,omitempty"`
 	Card         *Card         `json:"card,omitempty"`
@@ -190,10 +194,37 @@ type Outbox interface {
 
 // Card is a button card (WeCom template_card, button_interaction). Its
 // task_id is the adapter's: WeCom wants a new one for every send, so a
-// click is matched by ButtonKey, which names what the card is about.
+// click is matched by its button's key, which names what the card is about.
 type Card struct {
-	Title       string `json:"title"`
-	Description string `json:"description"`
-	ButtonText  string `json:"button_text"`
-	ButtonKey   string `json:"button_key"` // comes back as the click event's EventKey
+	Title       string   `json:"title"`
+	Description string   `json:"description"`
+	Subtitle    string   `json:"subtitle,omitempty"` // the start of a longer text
+	Buttons     []Button `json:"buttons,omitempty"`
+
+	// Cards queued by versions before Buttons carry one button here.
+	LegacyButtonText string `json:"button_text,omitempty"`
+	LegacyButtonKey  string `json:"button_key,omitempty"`
+}
+
+// Button is one of a card's buttons (WeCom allows six).
+type Button struct {
+	Text string `json:"text"`
+	Key  string `json:"key"` // comes back as the click event's EventKey
+	// Secondary draws the button grey rather than blue.
+	Secondary bool `json:"secondary,omitempty"`
+}
+
+// ButtonList is the card's buttons, including one queued by an older version.
+func (c Card) ButtonList() []Button {
+	if len(c.Buttons) == 0 && c.LegacyButtonKey != "" {
+		return []Button{{Text: c.LegacyButtonText, Key: c.LegacyButtonKey}}
+	}
+	return c.Buttons
+}
+
+// Media is a file WeCom already holds (a member's picture, kept 3 days),
+// sent on by its media_id.
+type Media struct {
+	Type string `json:"type"` // image, video or file
+	ID   string `json:"media_id"`
 }

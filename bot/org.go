@@ -83,6 +83,7 @@ type Branch struct {
 	ID            string // short, stable; used inside Redis hash tags
 	Name          string
 	ChatID        string // optional app group chat
+	Robot         bool   // a group robot webhook is configured (the key stays in the config)
 	DepartmentIDs []int  // WeCom departments whose users belong here (roster sync)
 	Since         Date   // the day the bot first knew the branch; nothing before is "overdue"
 	Retired       bool   // removed from the config: no jobs, records kept

@@ -142,24 +142,31 @@ func (o *Outbox) enqueueTask(ctx context.Context, id string, nt noticeTask, dela
 }
 
 type jobPayload struct {
-	Name string `json:"name"`
-	Fire int64  `json:"fire"` // unix seconds of the scheduled fire time
+	Name   string `json:"name"`
+	Fire   int64  `json:"fire"` // unix seconds of the scheduled fire time
+	Manual bool   `json:"manual,omitempty"`
 }
 
-// JobTaskID names one scheduled run: every replica derives the same id.
-func JobTaskID(name string, fire time.Time) string {
-	return name + ":" + strconv.FormatInt(fire.Unix(), 10)
+// JobTaskID names one scheduled run: every replica derives the same id. A
+// manual run has its own, so it never collides with the schedule's.
+func JobTaskID(run bot.JobRun) string {
+	id := run.Name + ":" + strconv.FormatInt(run.Fire.Unix(), 10)
+	if run.Manual {
+		id += ":now"
+	}
+	return id
 }
 
-// EnqueueJob enqueues one run of a job for its fire time. It reports false
-// when another replica (or an earlier call) already enqueued that run.
-func (o *Outbox) EnqueueJob(ctx context.Context, name string, fire time.Time) (bool, error) {
-	payload, err := json.Marshal(jobPayload{Name: name, Fire: fire.Unix()})
+// EnqueueJob enqueues one run of a job. It reports false when another
+// replica (or an earlier call) already enqueued that run.
+func (o *Outbox) EnqueueJob(ctx context.Context, run bot.JobRun) (bool, error) {
+	name := run.Name
+	payload, err := json.Marshal(jobPayload{Name: name, Fire: run.Fire.Unix(), Manual: run.Manual})
 	if err != nil {
 		return false, fmt.Errorf("outbox: encode job: %w", err)
 	}
 	_, err = o.client.EnqueueContext(ctx, asynq.NewTask(typeJob, payload), asynq.Queue(o.cfg.Queue),
-		asynq.TaskID(JobTaskID(name, fire)), asynq.MaxRetry(3), asynq.Retention(o.cfg.Retention))
+		asynq.TaskID(JobTaskID(run)), asynq.MaxRetry(3), asynq.Retention(o.cfg.Retention))
 	switch {
 	case errors.Is(err, asynq.ErrTaskIDConflict):
 		return false, nil

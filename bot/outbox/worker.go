@@ -19,7 +19,7 @@ type Deliverer interface {
 
 // JobRunner computes a job run's messages (bot.Bot).
 type JobRunner interface {
-	Job(ctx context.Context, name string, fire time.Time) ([]bot.Outbound, error)
+	RunJob(ctx context.Context, run bot.JobRun) ([]bot.Outbound, error)
 }
 
 // Limiter keeps sends within WeCom's per-member and per-chat limits.
@@ -183,12 +183,25 @@ func (w *Worker) hold(ctx context.Context, id string, nt noticeTask, wait time.D
 	return w.o.enqueueTask(ctx, fmt.Sprintf("%s:hold%d", nt.Root, nt.Holds), nt, wait)
 }
 
+// groupOf names the group a notice posts to, for the per-group limit: an
+// app chat, or a branch group's robot (20 posts a minute each), or "".
+func groupOf(n bot.Notice) string {
+	switch {
+	case n.ChatID != "":
+		return n.ChatID
+	case n.Robot != "":
+		return "robot:" + n.Robot
+	}
+	return ""
+}
+
 func (w *Worker) splitByLimits(ctx context.Context, id string, n bot.Notice, log *slog.Logger) error {
 	var fresh split
 	now := w.cfg.Now()
 	var err error
-	if n.ChatID != "" {
-		fresh.Chat, fresh.Wait, err = w.cfg.Limiter.AllowChat(ctx, n.ChatID, now)
+	group := groupOf(n)
+	if group != "" {
+		fresh.Chat, fresh.Wait, err = w.cfg.Limiter.AllowChat(ctx, group, now)
 	} else {
 		fresh.Now, fresh.Later, fresh.Wait, err = w.cfg.Limiter.AllowRecipients(ctx, n.To, now)
 	}
@@ -201,8 +214,8 @@ func (w *Worker) splitByLimits(ctx context.Context, id string, n bot.Notice, log
 	}
 	nowPart, laterPart := n, n
 	nowPart.To, laterPart.To = s.Now, s.Later
-	sendNow := len(s.Now) > 0 || (n.ChatID != "" && s.Chat)
-	sendLater := len(s.Later) > 0 || (n.ChatID != "" && !s.Chat)
+	sendNow := len(s.Now) > 0 || (group != "" && s.Chat)
+	sendLater := len(s.Later) > 0 || (group != "" && !s.Chat)
 	if sendNow {
 		if err := w.o.enqueueTask(ctx, id+":now", noticeTask{Notice: nowPart, Checked: true}, 0); err != nil {
 			return err
@@ -231,8 +244,8 @@ func (w *Worker) handleJob(ctx context.Context, payload []byte) error {
 	}
 	fire := time.Unix(p.Fire, 0)
 	start := time.Now()
-	run := JobTaskID(p.Name, fire)
-	computed, err := w.cfg.Jobs.Job(ctx, p.Name, fire)
+	run := JobTaskID(bot.JobRun{Name: p.Name, Fire: fire, Manual: p.Manual})
+	computed, err := w.cfg.Jobs.RunJob(ctx, bot.JobRun{Name: p.Name, Fire: fire, Manual: p.Manual})
 	if err != nil {
 		w.cfg.Log.Error("job failed", slog.String("job", p.Name), slog.Time("fire", fire), slog.Any("error", err))
 		return fmt.Errorf("outbox: job %s: %w", p.Name, err)

@@ -43,7 +43,7 @@ func (r *recorder) counts() map[string]int {
 // jobs returns a different answer each time it is run.
 type jobs struct{ runs [][]bot.Outbound }
 
-func (j *jobs) Job(context.Context, string, time.Time) ([]bot.Outbound, error) {
+func (j *jobs) RunJob(context.Context, bot.JobRun) ([]bot.Outbound, error) {
 	out := j.runs[0]
 	if len(j.runs) > 1 {
 		j.runs = j.runs[1:]

@@ -18,7 +18,7 @@ import (
 
 // Enqueuer takes job runs (outbox.Outbox).
 type Enqueuer interface {
-	EnqueueJob(ctx context.Context, name string, fire time.Time) (enqueued bool, err error)
+	EnqueueJob(ctx context.Context, run bot.JobRun) (enqueued bool, err error)
 }
 
 // parser reads six-field specs: seconds first.
@@ -108,7 +108,16 @@ func (s *Scheduler) Fire(ctx context.Context, name string, fire time.Time) (bool
 	if !slices.Contains(bot.JobNames(), name) {
 		return false, fmt.Errorf("schedule: unknown job %q (known: %v)", name, bot.JobNames())
 	}
-	return s.enq.EnqueueJob(ctx, name, fire)
+	return s.enq.EnqueueJob(ctx, bot.JobRun{Name: name, Fire: fire})
+}
+
+// RunNow enqueues a run a person asked for (`partybot jobs run`): it is
+// marked manual, and never taken for the schedule's own fire.
+func (s *Scheduler) RunNow(ctx context.Context, name string, fire time.Time) (bool, error) {
+	if !slices.Contains(bot.JobNames(), name) {
+		return false, fmt.Errorf("schedule: unknown job %q (known: %v)", name, bot.JobNames())
+	}
+	return s.enq.EnqueueJob(ctx, bot.JobRun{Name: name, Fire: fire, Manual: true})
 }
 
 // Entries lists every job with its spec and next fire time after now.

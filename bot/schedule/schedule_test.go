@@ -8,6 +8,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/partybot/partybot/bot"
 )
 
 type recorder struct {
@@ -15,7 +17,8 @@ type recorder struct {
 	fires map[string][]time.Time
 }
 
-func (r *recorder) EnqueueJob(_ context.Context, name string, fire time.Time) (bool, error) {
+func (r *recorder) EnqueueJob(_ context.Context, run bot.JobRun) (bool, error) {
+	name, fire := run.Name, run.Fire
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	for _, f := range r.fires[name] {

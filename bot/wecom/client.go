@@ -106,6 +106,8 @@ type ClientConfig struct {
 	// with a configuration error: WeCom bans an IP for an hour after
 	// repeated wrong secrets. Default 10 min.
 	TokenPause time.Duration
+	// RobotKeys maps a branch id to its group robot's webhook key.
+	RobotKeys map[string]string
 }
 
 // Client calls WeCom's server API for one self-built app. It holds no
@@ -288,7 +290,7 @@ func decode(raw []byte, api string, out any) error {
 }
 
 // secretInURL matches credentials that URLs in errors would quote.
-var secretInURL = regexp.MustCompile(`(access_token|corpsecret)=[^&\s"]+`)
+var secretInURL = regexp.MustCompile(`(access_token|corpsecret|key)=[^&\s"]+`)
 
 // redacted hides tokens and secrets in an error's text, keeping its chain.
 type redacted struct{ err error }

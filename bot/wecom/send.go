@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"mime/multipart"
@@ -23,6 +24,9 @@ const (
 	maxCardTitle   = 36   // template_card main_title.title, characters
 	maxCardDesc    = 44   // template_card main_title.desc, characters
 	maxButtonText  = 10   // a button's text, characters
+	maxCardSubText = 112  // template_card sub_title_text, characters
+	maxButtons     = 6    // button_interaction button_list
+	maxRobotText   = 2048 // group robot text content, bytes
 	maxAppChatName = 50   // appchat/create name, characters
 )
 
@@ -61,6 +65,9 @@ func (c *Client) SendText(ctx context.Context, userID, text string) error {
 func (c *Client) Notify(ctx context.Context, n bot.Notice) (bot.Delivery, error) {
 	if n.ButtonUpdate != nil {
 		return bot.Delivery{}, c.updateButton(ctx, n.To, *n.ButtonUpdate)
+	}
+	if n.Robot != "" {
+		return bot.Delivery{}, c.robotSend(ctx, n)
 	}
 	msgType, body, err := c.content(ctx, n)
 	if err != nil {
@@ -102,11 +109,25 @@ func (c *Client) content(ctx context.Context, n bot.Notice) (msgType string, bod
 			Style int    `json:"style"`
 			Key   string `json:"key"`
 		}
-		return "template_card", map[string]any{
+		var buttons []button
+		for _, b := range n.Card.ButtonList()[:min(len(n.Card.ButtonList()), maxButtons)] {
+			style := 1 // blue
+			if b.Secondary {
+				style = 2
+			}
+			buttons = append(buttons, button{Text: truncateRunes(b.Text, maxButtonText), Style: style, Key: b.Key})
+		}
+		card := map[string]any{
 			"card_type":   "button_interaction",
 			"main_title":  map[string]string{"title": truncateRunes(n.Card.Title, maxCardTitle), "desc": truncateRunes(n.Card.Description, maxCardDesc)},
-			"button_list": []button{{Text: truncateRunes(n.Card.ButtonText, maxButtonText), Style: 1, Key: n.Card.ButtonKey}},
-		}, nil
+			"button_list": buttons,
+		}
+		if n.Card.Subtitle != "" {
+			card["sub_title_text"] = truncateRunes(n.Card.Subtitle, maxCardSubText)
+		}
+		return "template_card", card, nil
+	case n.Media != nil:
+		return n.Media.Type, map[string]string{"media_id": n.Media.ID}, nil
 	case n.Image != nil:
 		id, err := c.UploadImage(ctx, n.Image.Name, n.Image.Bytes())
 		if err != nil {
@@ -181,6 +202,32 @@ func (c *Client) UploadImage(ctx context.Context, name string, data []byte) (str
 		return "", err
 	}
 	return resp.MediaID, nil
+}
+
+// robotSend posts a notice's text to a branch group through its group
+// robot. The key in the URL is the credential: no access token, and the
+// key never appears in logs or errors.
+// Specs: https://developer.work.weixin.qq.com/document/path/91770
+func (c *Client) robotSend(ctx context.Context, n bot.Notice) error {
+	key := c.cfg.RobotKeys[n.Robot]
+	if key == "" {
+		return fmt.Errorf("wecom: webhook/send: branch %q has no robot_key", n.Robot)
+	}
+	text := n.Text
+	if text == "" {
+		text = n.Markdown
+	}
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(map[string]any{"msgtype": "text", "text": map[string]string{"content": truncateBytes(text, maxRobotText)}}); err != nil {
+		return fmt.Errorf("wecom: webhook/send: encode: %w", err)
+	}
+	raw, err := c.do(ctx, http.MethodPost, "webhook/send", url.Values{"key": {key}}, buf.Bytes(), "application/json; charset=utf-8")
+	if err != nil {
+		return err
+	}
+	return decode(raw, "webhook/send", nil)
 }
 
 // AppChat is an app group chat as appchat/get describes it.

@@ -369,7 +369,7 @@ func TestNotifyBatchesByThousand(t *testing.T) {
 	for i := range to {
 		to[i] = fmt.Sprintf("u%04d", i)
 	}
-	card := &bot.Card{Title: "会议", Description: "请签到", ButtonText: "签到", ButtonKey: "k"}
+	card := &bot.Card{Title: "会议", Description: "请签到", Buttons: []bot.Button{{Text: "签到", Key: "k"}}}
 	if _, err := newClient().Notify(t.Context(), bot.Notice{To: to, Card: card}); err != nil {
 		t.Fatal(err)
 	}
@@ -430,7 +430,7 @@ func TestEveryCardSendHasItsOwnTaskID(t *testing.T) {
 		to[i] = fmt.Sprintf("u%04d", i)
 	}
 	c := newClient()
-	card := &bot.Card{Title: "党员大会", Description: "签到码 1234", ButtonText: "签到", ButtonKey: "meeting_signin:m1"}
+	card := &bot.Card{Title: "党员大会", Description: "签到码 1234", Buttons: []bot.Button{{Text: "签到", Key: "meeting_signin:m1"}}}
 	for range 2 { // e.g. a retry after WeCom accepted the first attempt
 		if _, err := c.Notify(t.Context(), bot.Notice{To: to, Card: card}); err != nil {
 			t.Fatal(err)
@@ -451,7 +451,7 @@ func TestEveryCardSendHasItsOwnTaskID(t *testing.T) {
 
 func TestCardFieldsAreCutToWeComLimits(t *testing.T) {
 	fake.Reset()
-	card := &bot.Card{Title: strings.Repeat("长", 50), Description: strings.Repeat("述", 60), ButtonText: "签到并确认已经阅读全部内容", ButtonKey: "k"}
+	card := &bot.Card{Title: strings.Repeat("长", 50), Description: strings.Repeat("述", 60), Buttons: []bot.Button{{Text: "签到并确认已经阅读全部内容", Key: "k"}}}
 	if _, err := newClient().Notify(t.Context(), bot.Notice{To: []string{"lisi"}, Card: card}); err != nil {
 		t.Fatalf("a long card was refused: %v", err)
 	}

@@ -68,19 +68,20 @@ func NewApp(cfg Config, log *slog.Logger) (*App, error) {
 	})
 
 	a.Bot, err = bot.New(bot.Deps{
-		Roster:     a.Members,
-		Dedupe:     a.Store,
-		Checkins:   a.Store,
-		Leaves:     a.Store,
-		Audit:      a.Store,
-		Meetings:   a.Store,
-		Studies:    a.Store,
-		Outbox:     a.Outbox,
-		Deliveries: a.Store,
-		Location:   loc,
-		Calendar:   cal,
-		Now:        func() time.Time { return a.Now() },
-		Log:        log,
+		Roster:        a.Members,
+		Dedupe:        a.Store,
+		Checkins:      a.Store,
+		Leaves:        a.Store,
+		Audit:         a.Store,
+		Meetings:      a.Store,
+		Studies:       a.Store,
+		Announcements: a.Store,
+		Outbox:        a.Outbox,
+		Deliveries:    a.Store,
+		Location:      loc,
+		Calendar:      cal,
+		Now:           func() time.Time { return a.Now() },
+		Log:           log,
 
 		SignInWindow: cfg.Rules.MeetingSignInWindow,
 		Cadence:      cfg.cadence(),
@@ -94,7 +95,8 @@ func NewApp(cfg Config, log *slog.Logger) (*App, error) {
 		CorpID: cfg.WeCom.CorpID, AgentID: cfg.WeCom.AgentID, Secret: cfg.WeCom.Secret,
 		Cache:   a.Store.TokenCache(),
 		BaseURL: cfg.WeCom.APIBase, HTTP: &http.Client{Timeout: cfg.WeCom.APITimeout},
-		Log: log, Now: func() time.Time { return a.Now() },
+		RobotKeys: cfg.Org.robotKeys(),
+		Log:       log, Now: func() time.Time { return a.Now() },
 	})
 	crypto, err := wecom.NewCrypto(cfg.WeCom.Token, cfg.WeCom.EncodingAESKey, cfg.WeCom.CorpID)
 	if err != nil {

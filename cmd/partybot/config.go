@@ -102,13 +102,27 @@ type OrgConfig struct {
 
 // BranchConfig is one branch in the config file.
 type BranchConfig struct {
-	ID            string   `yaml:"id"`
-	Name          string   `yaml:"name"`
-	Secretaries   []string `yaml:"secretaries"`
-	Committee     []string `yaml:"committee"`
-	Members       []string `yaml:"members"`
-	ChatID        string   `yaml:"chat_id"`
-	DepartmentIDs []int    `yaml:"department_ids"`
+	ID          string   `yaml:"id"`
+	Name        string   `yaml:"name"`
+	Secretaries []string `yaml:"secretaries"`
+	Committee   []string `yaml:"committee"`
+	Members     []string `yaml:"members"`
+	ChatID      string   `yaml:"chat_id"`
+	// RobotKey is the key of the branch group's robot webhook (群机器人):
+	// a secret, kept here and in memory only, never in Redis.
+	RobotKey      string `yaml:"robot_key"`
+	DepartmentIDs []int  `yaml:"department_ids"`
+}
+
+// robotKeys maps branch ids to their group robots' webhook keys.
+func (o OrgConfig) robotKeys() map[string]string {
+	out := map[string]string{}
+	for _, b := range o.Branches {
+		if b.RobotKey != "" {
+			out[b.ID] = b.RobotKey
+		}
+	}
+	return out
 }
 
 // DefaultConfig is what a file leaves unset. Each number comes from the
@@ -213,8 +227,17 @@ func (c Config) Validate() error {
 	if err := c.Org.domain().Validate(); err != nil {
 		p = append(p, fmt.Errorf("config: %w", err))
 	}
+	for i, b := range c.Org.Branches {
+		if b.RobotKey != "" && !robotKeyPattern.MatchString(b.RobotKey) {
+			// The key is a secret: say what is wrong with it, not what it is.
+			p.add("org.branches[%d].robot_key: not a webhook key (letters, digits and -, 8 to 128; the part after key= in the robot's webhook URL)", i)
+		}
+	}
 	return errors.Join(p...)
 }
+
+// robotKeyPattern is what a group robot's webhook key looks like (a UUID).
+var robotKeyPattern = regexp.MustCompile(`^[A-Za-z0-9-]{8,128}$`)
 
 func (r RedisConfig) validate(p *problems) {
 	if r.Addr == "" {
@@ -295,7 +318,7 @@ func (o OrgConfig) domain() bot.Org {
 	org := bot.Org{Name: o.Name, Admins: o.Admins}
 	for _, b := range o.Branches {
 		org.Branches = append(org.Branches, bot.Branch{
-			ID: b.ID, Name: b.Name, ChatID: b.ChatID, DepartmentIDs: b.DepartmentIDs,
+			ID: b.ID, Name: b.Name, ChatID: b.ChatID, Robot: b.RobotKey != "", DepartmentIDs: b.DepartmentIDs,
 			Secretaries: b.Secretaries, Committee: b.Committee, Members: b.Members,
 		})
 	}

@@ -79,9 +79,13 @@ func demoConfig(listen, redisAddr, apiBase string) Config {
 	}
 	cfg.Org = OrgConfig{Name: "示例公司党委", Branches: []BranchConfig{{
 		ID: "demo", Name: "示例党支部", Secretaries: secretaries, Committee: committee, Members: ids, ChatID: "demochat",
+		RobotKey: demoRobotKey,
 	}}}
 	return cfg
 }
+
+// demoRobotKey is the demo group's robot webhook key (the fake's).
+const demoRobotKey = "demo-robot-0000-0001"
 
 // StartDemo starts everything. redisAddr "" means an embedded Redis.
 func StartDemo(ctx context.Context, listen, redisAddr string, log *slog.Logger) (*Demo, error) {
@@ -97,6 +101,7 @@ func StartDemo(ctx context.Context, listen, redisAddr string, log *slog.Logger) 
 	cfg := demoConfig(listen, redisAddr, d.Fake.URL())
 	for _, br := range cfg.Org.Branches { // as if made by partybot chat create
 		d.Fake.AddAppChat(br.ChatID, br.Members...)
+		d.Fake.AddRobot(br.RobotKey) // and a group robot added in the client
 	}
 	if err := cfg.Validate(); err != nil {
 		d.close()
@@ -194,9 +199,16 @@ func (d *Demo) pushed(w http.ResponseWriter, r *http.Request) {
 		Text     string         `json:"text,omitempty"`
 		Card     map[string]any `json:"card,omitempty"`
 		ImageURL string         `json:"image_url,omitempty"`
+		Via      string         `json:"via,omitempty"` // "robot": the group robot posted it
 	}
 	out := []message{}
 	for _, c := range calls {
+		if c.API == "webhook/send" { // the demo has one group: the robot's and the app chat are one
+			text, _ := c.Body["text"].(map[string]any)
+			content, _ := text["content"].(string)
+			out = append(out, message{Chat: "demochat", Type: "text", Text: content, Via: "robot"})
+			continue
+		}
 		if c.API != "message/send" && c.API != "appchat/send" {
 			continue
 		}
@@ -239,7 +251,7 @@ func (d *Demo) runJob(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	fire := time.Now().Truncate(time.Second)
-	enqueued, err := d.App.Scheduler.Fire(r.Context(), name, fire)
+	enqueued, err := d.App.Scheduler.RunNow(r.Context(), name, fire)
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusServiceUnavailable)
 		return

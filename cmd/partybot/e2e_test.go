@@ -72,10 +72,14 @@ func (e *e2e) lastReply(t *testing.T) string {
 	return e.last
 }
 
-func startApp(t testing.TB, rc store.Config) *e2e {
+// startApp starts the app on the test config, changed by each of adjust.
+func startApp(t testing.TB, rc store.Config, adjust ...func(*Config)) *e2e {
 	t.Helper()
 	fake.Reset()
 	cfg := testConfig(rc)
+	for _, fn := range adjust {
+		fn(&cfg)
+	}
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}

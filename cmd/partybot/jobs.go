@@ -59,7 +59,7 @@ func jobsCmd(ctx context.Context, args []string, stdout, stderr io.Writer, geten
 // the same Redis may deliver some of it: the outbox keeps that exactly once.
 func runJobNow(ctx context.Context, app *App, name string, wait time.Duration, stdout io.Writer) error {
 	fire := time.Now().Truncate(time.Second)
-	if _, err := app.Scheduler.Fire(ctx, name, fire); err != nil {
+	if _, err := app.Scheduler.RunNow(ctx, name, fire); err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "%s: enqueued run %s\n", name, fire.Format(time.RFC3339))

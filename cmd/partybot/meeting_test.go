@@ -14,9 +14,9 @@ import (
 
 // startBranch starts the app with a five-member branch: a secretary, a
 // committee member who is a probationary member, and three members.
-func startBranch(t *testing.T) *e2e {
+func startBranch(t *testing.T, adjust ...func(*Config)) *e2e {
 	t.Helper()
-	e := startApp(t, redistest.Config(t))
+	e := startApp(t, redistest.Config(t), adjust...)
 	err := e.app.Store.SaveMembers(t.Context(), []bot.Member{
 		{UserID: "zhangsan", Name: "张三", BranchID: "tech", Role: bot.RoleSecretary, Status: bot.StatusFull, Active: true},
 		{UserID: "lisi", Name: "李四", BranchID: "tech", Role: bot.RoleMember, Status: bot.StatusFull, Active: true},
@@ -28,7 +28,9 @@ func startBranch(t *testing.T) *e2e {
 		t.Fatal(err)
 	}
 	// A branch the bot has known for years: past periods can be overdue.
-	if err := e.app.Store.SaveBranches(t.Context(), []bot.Branch{{ID: "tech", Name: "技术党支部", Since: bot.Date{Year: 2024, Month: 1, Day: 1}}}); err != nil {
+	tech := e.app.Config.Org.domain().Branches[0]
+	tech.Since = bot.Date{Year: 2024, Month: 1, Day: 1}
+	if err := e.app.Store.SaveBranches(t.Context(), []bot.Branch{tech}); err != nil {
 		t.Fatal(err)
 	}
 	// Friday 2026-11-20, 14:00 Beijing time.

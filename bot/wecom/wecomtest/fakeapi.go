@@ -49,11 +49,12 @@ type FakeAPI struct {
 
 	media map[string][]byte // uploaded files by media_id
 
-	taskIDs       map[string]bool     // template-card task_ids ever sent
-	responseCodes map[string]respCode // codes handed out in card events
-	unreachable   map[string]bool     // userids reported in invaliduser
-	untrustedIP   bool                // every API call answers 60020
-	chats         map[string][]string // app chats this app created: chatid → members
+	taskIDs       map[string]bool        // template-card task_ids ever sent
+	responseCodes map[string]respCode    // codes handed out in card events
+	unreachable   map[string]bool        // userids reported in invaliduser
+	untrustedIP   bool                   // every API call answers 60020
+	chats         map[string][]string    // app chats this app created: chatid → members
+	robots        map[string][]time.Time // group robot webhook keys → recent posts
 
 	// The address book: departments' users and sub-departments.
 	deptUsers    map[int][]DirectoryUser
@@ -89,6 +90,7 @@ func NewFakeAPI(corpID, secret string) *FakeAPI {
 	mux.HandleFunc("POST /cgi-bin/media/upload", f.api("media/upload", f.mediaUpload))
 	mux.HandleFunc("GET /cgi-bin/department/simplelist", f.api("department/simplelist", f.departmentSimpleList))
 	mux.HandleFunc("GET /cgi-bin/user/simplelist", f.api("user/simplelist", f.userSimpleList))
+	mux.HandleFunc("POST /cgi-bin/webhook/send", f.webhookSend)
 	f.srv = httptest.NewServer(mux)
 	return f
 }
@@ -105,7 +107,7 @@ func (f *FakeAPI) Reset() {
 	defer f.mu.Unlock()
 	f.calls, f.valid, f.failNext, f.issued, f.tokenCalls = nil, map[string]bool{}, map[string][]int{}, 0, 0
 	f.deptUsers, f.deptChildren, f.media = nil, nil, nil
-	f.unreachable, f.untrustedIP, f.chats = nil, false, nil
+	f.unreachable, f.untrustedIP, f.chats, f.robots = nil, false, nil, nil
 	// task_ids and response codes stay used: WeCom never forgets them.
 }
 
@@ -158,6 +160,33 @@ func (f *FakeAPI) CardSentTo(userID string) (taskID, buttonKey string, ok bool) 
 	return "", "", false
 }
 
+// CardButtons returns the task_id and button keys of the latest template
+// card sent to userID whose first button key starts with prefix.
+func (f *FakeAPI) CardButtons(userID, prefix string) (taskID string, keys []string, ok bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for i := len(f.calls) - 1; i >= 0; i-- {
+		c := f.calls[i]
+		to, _ := c.Body["touser"].(string)
+		card, isCard := c.Body["template_card"].(map[string]any)
+		if c.API != "message/send" || !isCard || !slices.Contains(strings.Split(to, "|"), userID) {
+			continue
+		}
+		buttons, _ := card["button_list"].([]any)
+		keys = keys[:0]
+		for _, b := range buttons {
+			button, _ := b.(map[string]any)
+			key, _ := button["key"].(string)
+			keys = append(keys, key)
+		}
+		if len(keys) > 0 && strings.HasPrefix(keys[0], prefix) {
+			taskID, _ = card["task_id"].(string)
+			return taskID, keys, true
+		}
+	}
+	return "", nil, false
+}
+
 // SetUnreachable makes message/send report these userids in invaliduser
 // (left the company, or never activated), with errcode 0.
 func (f *FakeAPI) SetUnreachable(userIDs ...string) {
@@ -185,6 +214,73 @@ func (f *FakeAPI) AddAppChat(chatID string, members ...string) {
 		f.chats = map[string][]string{}
 	}
 	f.chats[chatID] = members
+}
+
+// AddRobot installs a group robot: webhook/send accepts its key.
+func (f *FakeAPI) AddRobot(key string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.robots == nil {
+		f.robots = map[string][]time.Time{}
+	}
+	f.robots[key] = nil
+}
+
+// RobotTexts lists what the robot of key posted.
+func (f *FakeAPI) RobotTexts(key string) []string {
+	var out []string
+	for _, c := range f.Calls("webhook/send") {
+		if c.Body["key"] != key {
+			continue
+		}
+		text, _ := c.Body["text"].(map[string]any)
+		content, _ := text["content"].(string)
+		out = append(out, content)
+	}
+	return out
+}
+
+// webhookSend plays a group robot: the key is the credential (93000 when
+// unknown), text ≤2048 bytes, markdown ≤4096, at most 20 posts a minute.
+func (f *FakeAPI) webhookSend(w http.ResponseWriter, r *http.Request) {
+	var body map[string]any
+	if err := json.NewDecoder(r.Body).Decode(&body); err != nil {
+		writeJSON(w, errJSON(40058, "invalid json"))
+		return
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	key := r.URL.Query().Get("key")
+	posts, ok := f.robots[key]
+	if !ok {
+		writeJSON(w, errJSON(93000, "invalid webhook url"))
+		return
+	}
+	now := f.now()
+	posts = slices.DeleteFunc(posts, func(t time.Time) bool { return now.Sub(t) >= time.Minute })
+	if len(posts) >= 20 {
+		writeJSON(w, errJSON(45009, "api freq out of limit"))
+		return
+	}
+	msgType, _ := body["msgtype"].(string)
+	part, _ := body[msgType].(map[string]any)
+	content, _ := part["content"].(string)
+	limit := map[string]int{"text": 2048, "markdown": 4096}[msgType]
+	switch {
+	case limit == 0:
+		writeJSON(w, errJSON(40008, "invalid message type"))
+		return
+	case content == "":
+		writeJSON(w, errJSON(44004, "empty content"))
+		return
+	case len(content) > limit:
+		writeJSON(w, errJSON(45002, fmt.Sprintf("content of %d bytes, at most %d", len(content), limit)))
+		return
+	}
+	f.robots[key] = append(posts, now)
+	body["key"] = key
+	f.calls = append(f.calls, Call{API: "webhook/send", Body: body})
+	writeJSON(w, errJSON(0, "ok"))
 }
 
 // ExpireTokens makes every issued token invalid, as WeCom may do early.
@@ -550,15 +646,27 @@ func (f *FakeAPI) checkCard(card map[string]any) map[string]any {
 			return errJSON(40058, fmt.Sprintf("main_title.%s over %d characters", field, limit))
 		}
 	}
+	if v, _ := card["sub_title_text"].(string); utf8.RuneCountInString(v) > 112 {
+		return errJSON(40058, "sub_title_text over 112 characters")
+	}
 	buttons, _ := card["button_list"].([]any)
+	if len(buttons) > 6 {
+		return errJSON(40058, "button_list over 6 buttons")
+	}
+	keys := map[string]bool{}
 	for _, b := range buttons {
 		button, _ := b.(map[string]any)
 		if text, _ := button["text"].(string); utf8.RuneCountInString(text) > 10 {
 			return errJSON(40058, "button text over 10 characters")
 		}
-		if key, _ := button["key"].(string); len(key) > 1024 {
+		key, _ := button["key"].(string)
+		switch {
+		case len(key) > 1024:
 			return errJSON(40058, "button key over 1024 bytes")
+		case keys[key]:
+			return errJSON(40058, "button keys must be unique")
 		}
+		keys[key] = true
 	}
 	if f.taskIDs == nil {
 		f.taskIDs = map[string]bool{}

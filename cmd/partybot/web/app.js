@@ -12,9 +12,11 @@ const JOB_LABELS = {
   "weekly-summary": "周报 + 签到图",
   "obligations": "三会一课进度提醒",
   "monthly": "月初：党费、主题党日",
+  "announce-reminder": "公告催确认、活动前一天提醒",
 };
 const CHIPS = ["签到", "我的", "学习 党章第一章 30分钟 有收获", "帮助", "撤回", "会议 党员大会 十一月党员大会",
-  "结束会议", "本周", "进度", "请假 明天 体检", "名单"];
+  "结束会议", "本周", "进度", "请假 明天 体检", "名单", "公告 周五下午三点党员大会\n请准时参加。", "活动 志愿服务 明天 14:00 阳光社区 名额 2",
+  "发送", "收到", "报名", "公告状态"];
 
 const state = { session: null, key: null, user: "", logs: {}, since: 0, seq: 0 };
 const $ = (id) => document.getElementById(id);
@@ -179,11 +181,17 @@ function bubble(entry) {
     const c = entry.card;
     el.classList.add("card");
     body.innerHTML = `<div class="card-title">${escapeHTML(c.main_title.title)}</div>` +
-      `<div class="card-desc">${escapeHTML(c.main_title.desc || "")}</div>`;
+      `<div class="card-desc">${escapeHTML(c.main_title.desc || "")}</div>` +
+      (c.sub_title_text ? `<div class="card-sub">${escapeHTML(c.sub_title_text)}</div>` : "");
     for (const b of c.button_list || []) {
+      // As in WeCom: once one button is pressed, the card's buttons are done;
+      // the pressed one shows the bot's new label.
       const btn = document.createElement("button");
-      btn.textContent = entry.pressed || b.text;
+      btn.textContent = entry.pressedKey === b.key ? entry.pressed : b.text;
       btn.disabled = Boolean(entry.pressed);
+      if (b.style === 2) {
+        btn.classList.add("secondary");
+      }
       btn.addEventListener("click", () => clickCard(entry, b.key, c.task_id));
       body.appendChild(btn);
     }
@@ -227,6 +235,7 @@ async function clickCard(entry, key, taskID) {
   try {
     const reply = await post(cardClickXML(key, taskID));
     entry.pressed = reply && reply.button ? reply.button : "已点击";
+    entry.pressedKey = key;
     render();
   } catch (err) {
     add(state.user, { kind: "error", text: err.message });
@@ -239,7 +248,7 @@ async function poll() {
     const data = await resp.json();
     state.since = data.next;
     for (const m of data.messages) {
-      const entry = { kind: "push", tag: m.type === "markdown" ? "推送 · markdown" : "推送" };
+      const entry = { kind: "push", tag: m.via === "robot" ? "群机器人" : m.type === "markdown" ? "推送 · markdown" : "推送" };
       if (m.type === "template_card") {
         entry.card = m.card;
       } else if (m.type === "image") {
