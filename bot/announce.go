@@ -509,8 +509,12 @@ func (a Announcement) fullText() string {
 	return text
 }
 
-// cancelDraft handles "取消": the draft is dropped.
+// cancelDraft handles "取消": the draft is dropped. A member who is not a
+// leader most likely means the sign-up.
 func (b *Bot) cancelDraft(ctx context.Context, req Request) (Reply, error) {
+	if !req.Member.Role.Leads() && req.Member.Role != RoleAdmin {
+		return Reply{Text: "要取消活动报名，请发“取消报名”。"}, nil
+	}
 	return b.dropDraft(ctx, req, "")
 }
 
@@ -985,7 +989,7 @@ func (b *Bot) announceCommands() []Command {
 		},
 		{
 			Name: "取消", Aliases: []string{"cancel"},
-			Usage: "取消", Summary: "放弃预览中的公告或活动", Access: AccessBranch,
+			Usage: "取消", Summary: "放弃预览中的公告或活动",
 			Run: b.cancelDraft,
 		},
 		{

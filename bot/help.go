@@ -11,7 +11,8 @@ func (b *Bot) help(_ context.Context, req Request) (Reply, error) {
 	var sb strings.Builder
 	sb.WriteString("党建助手可以帮你：")
 	for _, c := range b.router.Commands() {
-		if c.Access.refusal(req.Member, c.Name) != "" || (c.Name == "排行" && !b.Leaderboard) {
+		leader := req.Member.Role.Leads() || req.Member.Role == RoleAdmin
+		if c.Access.refusal(req.Member, c.Name) != "" || (c.Name == "排行" && !b.Leaderboard) || (c.Name == "取消" && !leader) {
 			continue
 		}
 		sb.WriteString("\n· ")

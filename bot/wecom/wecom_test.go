@@ -590,3 +590,91 @@ func TestPassiveReplyXMLRoundTrips(t *testing.T) {
 		}
 	}
 }
+
+// A card's subtitle is cut to 112 characters, it carries up to six buttons
+// (the secondary ones grey), and a member's picture goes on by media_id.
+func TestCardSubtitleButtonsAndMedia(t *testing.T) {
+	fake.Reset()
+	c := newClient()
+	card := &bot.Card{Title: "活动：志愿服务", Description: "11月28日", Subtitle: strings.Repeat("文", 200),
+		Buttons: []bot.Button{{Text: "报名", Key: "act_join:tech:1"}, {Text: "不参加", Key: "act_no:tech:1", Secondary: true}}}
+	if _, err := c.Notify(t.Context(), bot.Notice{To: []string{"lisi"}, Card: card}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Notify(t.Context(), bot.Notice{To: []string{"lisi"}, Media: &bot.Media{Type: "image", ID: "m-1"}}); err != nil {
+		t.Fatal(err)
+	}
+	calls := fake.Calls("message/send")
+	body := calls[0].Body["template_card"].(map[string]any)
+	if n := len([]rune(body["sub_title_text"].(string))); n != 112 {
+		t.Fatalf("sub_title_text of %d characters, want 112", n)
+	}
+	buttons := body["button_list"].([]any)
+	if len(buttons) != 2 || buttons[1].(map[string]any)["style"].(float64) != 2 {
+		t.Fatalf("buttons %v", buttons)
+	}
+	if calls[1].Body["msgtype"] != "image" || calls[1].Body["image"].(map[string]any)["media_id"] != "m-1" {
+		t.Fatalf("media sent as %v", calls[1].Body)
+	}
+}
+
+// The group robot: the branch's key goes in the URL, never in an error;
+// an unknown key is 93000, which no retry fixes.
+func TestRobotPostsAndKeepsItsKeySecret(t *testing.T) {
+	fake.Reset()
+	const key = "0a1b2c3d-robot-key-secret"
+	fake.AddRobot(key)
+	c := wecom.NewClient(wecom.ClientConfig{BaseURL: fake.URL(), CorpID: wecomtest.CorpID, AgentID: wecomtest.AgentID,
+		Secret: wecomtest.Secret, Cache: &mapCache{m: map[string]any{}}, RobotKeys: map[string]string{"tech": key, "ops": "removed-robot-key"}})
+	long := strings.Repeat("长", 1000) // 3,000 bytes: cut to the robot's 2,048
+	if _, err := c.Notify(t.Context(), bot.Notice{Robot: "tech", Text: long}); err != nil {
+		t.Fatal(err)
+	}
+	posts := fake.RobotTexts(key)
+	if len(posts) != 1 || len(posts[0]) > 2048 {
+		t.Fatalf("posts %d, first of %d bytes", len(posts), len(posts[0]))
+	}
+	_, err := c.Notify(t.Context(), bot.Notice{Robot: "ops", Text: "hi"})
+	var apiErr *wecom.APIError
+	if !errors.As(err, &apiErr) || apiErr.Code != 93000 || wecom.Transient(err) {
+		t.Fatalf("removed robot: %v, want a permanent 93000", err)
+	}
+	if _, err := c.Notify(t.Context(), bot.Notice{Robot: "none", Text: "hi"}); err == nil || strings.Contains(err.Error(), key) {
+		t.Fatalf("no robot for the branch: %v", err)
+	}
+	// 20 posts a minute, then 45009: the outbox waits rather than drops.
+	for range 19 {
+		if _, err := c.Notify(t.Context(), bot.Notice{Robot: "tech", Text: "x"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := c.Notify(t.Context(), bot.Notice{Robot: "tech", Text: "x"}); !wecom.RateLimited(err) {
+		t.Fatalf("21st post in a minute: %v, want 45009", err)
+	}
+}
+
+// A response code is good once, within 72 hours: a second use or a late
+// one is refused, and the refusal is permanent (the outbox archives it
+// with a log line instead of retrying it forever).
+func TestResponseCodeOnceWithin72Hours(t *testing.T) {
+	fake.Reset()
+	c := newClient()
+	update := func(code string) error {
+		_, err := c.Notify(t.Context(), bot.Notice{To: []string{"lisi"}, ButtonUpdate: &bot.ButtonUpdate{ResponseCode: code, ReplaceName: "已收到"}})
+		return err
+	}
+	code := fake.IssueResponseCode("lisi")
+	if err := update(code); err != nil {
+		t.Fatal(err)
+	}
+	if err := update(code); err == nil || wecom.Transient(err) {
+		t.Fatalf("second use: %v, want a permanent error", err)
+	}
+	issued := time.Now()
+	fake.Now = func() time.Time { return issued.Add(-73 * time.Hour) }
+	old := fake.IssueResponseCode("lisi")
+	fake.Now = nil
+	if err := update(old); err == nil || wecom.Transient(err) {
+		t.Fatalf("a code of 73 hours ago: %v, want a permanent error", err)
+	}
+}

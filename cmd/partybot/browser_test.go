@@ -100,6 +100,36 @@ func TestDemoInBrowser(t *testing.T) {
 	if label != "已签到" {
 		t.Fatalf("the card button reads %q after the click, want 已签到", label)
 	}
+
+	// An announcement: preview, 发送, the member's card with 收到, and the
+	// branch group showing the robot's post.
+	var preview, ack, group string
+	err = chromedp.Run(ctx,
+		chromedp.SetValue(`#member`, "zhangshuji"),
+		chromedp.Evaluate(`document.getElementById("member").dispatchEvent(new Event("change"))`, nil),
+		chromedp.SendKeys(`#input`, "公告 周五交学习心得"),
+		chromedp.Click(`#send`),
+		chromedp.WaitVisible(`#chat > .bubble.bot:last-child`),
+		chromedp.Text(`#chat > .bubble.bot:last-child`, &preview),
+		chromedp.SendKeys(`#input`, "发送"),
+		chromedp.Click(`#send`),
+		chromedp.SetValue(`#member`, "liming"),
+		chromedp.Evaluate(`document.getElementById("member").dispatchEvent(new Event("change"))`, nil),
+		chromedp.WaitVisible(`#chat > .bubble.card:last-child button`),
+		chromedp.Click(`#chat > .bubble.card:last-child button`),
+		chromedp.WaitVisible(`#chat > .bubble.card:last-child button:disabled`),
+		chromedp.Text(`#chat > .bubble.card:last-child button`, &ack),
+		chromedp.SetValue(`#member`, "demochat"),
+		chromedp.Evaluate(`document.getElementById("member").dispatchEvent(new Event("change"))`, nil),
+		chromedp.WaitVisible(`#chat > .bubble.push:last-child`),
+		chromedp.Text(`#chat`, &group),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(preview, "公告预览") || ack != "已收到" || !strings.Contains(group, "群机器人") || !strings.Contains(group, "周五交学习心得") {
+		t.Fatalf("preview %q, button %q, group %q", preview, ack, group)
+	}
 	if shot := os.Getenv("PARTYBOT_SCREENSHOT"); shot != "" { // for the README
 		var png []byte
 		err := chromedp.Run(ctx,

@@ -1,0 +1,103 @@
+package store_test
+
+import (
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/partybot/partybot/bot"
+)
+
+// Thirty members press 报名 at once for ten places: ten get them, twenty
+// wait in order, and every cancellation moves the first waiting up.
+func TestSignUpsRaceForPlaces(t *testing.T) {
+	s, _ := open(t)
+	ctx := t.Context()
+	at := time.Date(2026, 11, 20, 14, 0, 0, 0, time.UTC)
+	var wg sync.WaitGroup
+	outcomes := make([]bot.SignUpOutcome, 30)
+	for i := range outcomes {
+		wg.Go(func() {
+			o, err := s.Respond(ctx, "tech", 1, "join", fmt.Sprintf("u%02d", i), at, 10)
+			if err != nil {
+				t.Error(err)
+			}
+			outcomes[i] = o
+		})
+	}
+	wg.Wait()
+	joined, waiting := 0, map[int]bool{}
+	for _, o := range outcomes {
+		switch o.Now {
+		case "joined":
+			joined++
+		case "waiting":
+			waiting[o.Position] = true
+		}
+	}
+	if joined != 10 || len(waiting) != 20 {
+		t.Fatalf("%d joined, %d distinct waiting positions; want 10 and 20", joined, len(waiting))
+	}
+	r, err := s.Responses(ctx, "tech", 1)
+	if err != nil || len(r.Joined) != 10 || len(r.Waiting) != 20 || len(r.Acked) != 30 {
+		t.Fatalf("responses %d joined %d waiting %d acked, %v", len(r.Joined), len(r.Waiting), len(r.Acked), err)
+	}
+	first := r.Waiting[0]
+	o, err := s.Respond(ctx, "tech", 1, "decline", r.Joined[0], at, 10)
+	if err != nil || o.Was != "joined" || o.Now != "declined" || o.Promoted != first {
+		t.Fatalf("decline: %+v %v, want %s promoted", o, err, first)
+	}
+	// Cancelling twice, or a place one never had, changes nothing.
+	if o, err := s.Respond(ctx, "tech", 1, "cancel", "nobody", at, 10); err != nil || o.Was != "" || o.Promoted != "" {
+		t.Fatalf("cancel without a place: %+v %v", o, err)
+	}
+	after, _ := s.Responses(ctx, "tech", 1)
+	if len(after.Joined) != 10 || len(after.Waiting) != 19 || !after.Declined[r.Joined[0]] {
+		t.Fatalf("after: %d joined, %d waiting", len(after.Joined), len(after.Waiting))
+	}
+}
+
+// 发送 retried after a failure publishes one announcement with one number;
+// drafts expire and take pictures only while they exist.
+func TestPublishOnceAndDrafts(t *testing.T) {
+	s, prefix := open(t)
+	ctx := t.Context()
+	a := bot.Announcement{ID: "d1", Scope: "tech", Title: "通知", Author: "zhangsan", SentAt: time.Now(), To: []string{"lisi"}}
+	first, err := s.Publish(ctx, a)
+	if err != nil || first.No != 1 {
+		t.Fatalf("publish: %+v %v", first, err)
+	}
+	again, err := s.Publish(ctx, a)
+	if err != nil || again.No != 1 {
+		t.Fatalf("retried publish: %+v %v", again, err)
+	}
+	a.ID = "d2"
+	if next, _ := s.Publish(ctx, a); next.No != 2 {
+		t.Fatalf("second announcement numbered %d", next.No)
+	}
+	if _, found, _ := s.AttachToDraft(ctx, "zhangsan", bot.Media{Type: "image", ID: "m1"}); found {
+		t.Fatal("a picture attached to no draft")
+	}
+	if err := s.SaveDraft(ctx, a, 50*time.Millisecond); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 { // a retried picture counts once
+		if n, found, err := s.AttachToDraft(ctx, "zhangsan", bot.Media{Type: "image", ID: "m1"}); err != nil || !found || n != 1 {
+			t.Fatalf("attach: %d %v %v", n, found, err)
+		}
+	}
+	d, found, err := s.Draft(ctx, "zhangsan")
+	if err != nil || !found || len(d.Media) != 1 || d.Media[0].ID != "m1" {
+		t.Fatalf("draft %+v %v %v", d, found, err)
+	}
+	time.Sleep(100 * time.Millisecond)
+	if _, found, _ := s.Draft(ctx, "zhangsan"); found {
+		t.Fatal("the draft outlived its TTL")
+	}
+	for _, k := range keys(t, s, prefix) {
+		if ttl := s.Client().TTL(ctx, k).Val(); k == prefix+"draft:zhangsan" && ttl < 0 {
+			t.Fatalf("draft key %s without a TTL", k)
+		}
+	}
+}
