@@ -115,13 +115,13 @@ func TestDemoInBrowser(t *testing.T) {
 		chromedp.Click(`#send`),
 		chromedp.SetValue(`#member`, "liming"),
 		chromedp.Evaluate(`document.getElementById("member").dispatchEvent(new Event("change"))`, nil),
-		chromedp.WaitVisible(`#chat > .bubble.card:last-child button`),
-		chromedp.Click(`#chat > .bubble.card:last-child button`),
-		chromedp.WaitVisible(`#chat > .bubble.card:last-child button:disabled`),
-		chromedp.Text(`#chat > .bubble.card:last-child button`, &ack),
+		chromedp.WaitVisible(`button[data-key^="ann_ack:"]`),
+		chromedp.Click(`button[data-key^="ann_ack:"]`),
+		chromedp.WaitVisible(`button[data-key^="ann_ack:"]:disabled`),
+		chromedp.Text(`button[data-key^="ann_ack:"]`, &ack),
 		chromedp.SetValue(`#member`, "demochat"),
 		chromedp.Evaluate(`document.getElementById("member").dispatchEvent(new Event("change"))`, nil),
-		chromedp.WaitVisible(`#chat > .bubble.push:last-child`),
+		chromedp.Poll(`document.getElementById("chat").textContent.includes("群机器人")`, nil),
 		chromedp.Text(`#chat`, &group),
 	)
 	if err != nil {

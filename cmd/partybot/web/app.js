@@ -187,6 +187,7 @@ function bubble(entry) {
       // As in WeCom: once one button is pressed, the card's buttons are done;
       // the pressed one shows the bot's new label.
       const btn = document.createElement("button");
+      btn.dataset.key = b.key;
       btn.textContent = entry.pressedKey === b.key ? entry.pressed : b.text;
       btn.disabled = Boolean(entry.pressed);
       if (b.style === 2) {
