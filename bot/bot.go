@@ -31,7 +31,11 @@ type Deps struct {
 	Studies  StudyStore
 	// Announcements keeps 公告 and 活动 with their answers.
 	Announcements AnnounceStore
-	Outbox        Outbox
+	// Minutes keeps meetings' 纪要 and photos.
+	Minutes MinutesStore
+	// Media fetches meeting photos from WeCom; nil keeps only their ids.
+	Media  MediaFetcher
+	Outbox Outbox
 	// Deliveries tells who WeCom did not reach lately; nil leaves that out
 	// of the weekly summary.
 	Deliveries DeliveryLog
@@ -58,8 +62,8 @@ const streakLookback = 400
 
 // New wires a Bot and its command table.
 func New(d Deps) (*Bot, error) {
-	if d.Roster == nil || d.Dedupe == nil || d.Checkins == nil || d.Leaves == nil || d.Audit == nil || d.Meetings == nil || d.Studies == nil || d.Announcements == nil || d.Outbox == nil || d.Location == nil {
-		return nil, errors.New("bot: Roster, Dedupe, Checkins, Leaves, Audit, Meetings, Studies, Announcements, Outbox and Location are required")
+	if d.Roster == nil || d.Dedupe == nil || d.Checkins == nil || d.Leaves == nil || d.Audit == nil || d.Meetings == nil || d.Studies == nil || d.Announcements == nil || d.Minutes == nil || d.Outbox == nil || d.Location == nil {
+		return nil, errors.New("bot: Roster, Dedupe, Checkins, Leaves, Audit, Meetings, Studies, Announcements, Minutes, Outbox and Location are required")
 	}
 	if d.SignInWindow <= 0 {
 		d.SignInWindow = DefaultSignInWindow
@@ -236,11 +240,15 @@ func (b *Bot) command(text string) (HandlerFunc, Claim) {
 	}, claim
 }
 
-// image goes with a draft announcement waiting for 发送, or else with the
+// image goes with a draft announcement waiting for 发送, or with a meeting
+// (a leader's picture while it is open or just after 纪要), or else with the
 // sender's latest study report as its evidence.
 func (b *Bot) image(ctx context.Context, req Request) (Reply, error) {
 	reply, attached, err := b.attachToDraft(ctx, req)
 	if err != nil || attached {
+		return reply, err
+	}
+	if reply, err := b.meetingPhoto(ctx, req); !errors.Is(err, errNoPhoto) {
 		return reply, err
 	}
 	return b.evidence(ctx, req)
@@ -307,6 +315,16 @@ func (b *Bot) commands() []Command {
 			Name: "更正", Aliases: []string{"correct"},
 			Usage: "更正 @userid 到会|请假|缺席 [说明]", Summary: "更正最近一次会议的记录（留痕）", Access: AccessBranch,
 			Run: b.correct,
+		},
+		{
+			Name: "纪要", Aliases: []string{"minutes"},
+			Usage: "纪要 内容", Summary: "给进行中或一周内结束的会议记纪要（可写 地点：… 等），随后 10 分钟内的照片存为会议照片", Access: AccessBranch,
+			Run: b.minutes,
+		},
+		{
+			Name: "导出", Aliases: []string{"export"},
+			Usage: "导出 [本月|上季度|2026-10-01 2026-12-31]", Summary: "本支部台账 Excel（签到、学习、会议纪要、公告、请假）", Access: AccessBranch,
+			Claim: readOnly, Run: b.export,
 		},
 		{
 			Name: "进度", Aliases: []string{"progress"},

@@ -144,6 +144,8 @@ type CheckinStore interface {
 	CheckinDays(ctx context.Context, branchID, userID string, from, to Date) ([]Date, error)
 	// CheckinDaysMany is CheckinDays for many members of a branch at once.
 	CheckinDaysMany(ctx context.Context, branchID string, userIDs []string, from, to Date) (map[string][]Date, error)
+	// CheckinRecords lists a branch's check-ins on the days in [from, to].
+	CheckinRecords(ctx context.Context, branchID string, from, to Date) ([]Checkin, error)
 	// CheckedIn lists who in a branch checked in on day d.
 	CheckedIn(ctx context.Context, branchID string, d Date) (map[string]bool, error)
 	// AttachLocation keeps the member's latest location of day d with that

@@ -79,6 +79,19 @@ const (
 	Absent  AttendanceStatus = "absent"
 )
 
+// Label is the status in Chinese, as records show it.
+func (s AttendanceStatus) Label() string {
+	switch s {
+	case Present:
+		return "到会"
+	case Excused:
+		return "请假"
+	case Absent:
+		return "缺席"
+	}
+	return string(s)
+}
+
 // Attendance is one member's record for a meeting; the first one stands.
 type Attendance struct {
 	UserID string           `json:"userid"`

@@ -113,7 +113,7 @@ func (r Reply) Empty() bool { return r.Text == "" && r.ReplaceButton == "" }
 
 // Notice is a message the bot pushes: to members (To) or to an app group
 // chat (ChatID) or a branch group's robot (Robot). Exactly one of Text,
-// Markdown, Card, Image, Media and ButtonUpdate is set.
+// Markdown, Card, Image, Media, File and ButtonUpdate is set.
 type Notice struct {
 	To     []string `json:"to,omitempty"`      // userids
 	ChatID string   `json:"chat_id,omitempty"` // an app group chat
@@ -121,6 +121,7 @@ type Notice struct {
 	// adapter holds the webhook keys, which are secrets and stay out of Redis.
 	Robot        string        `json:"robot,omitempty"`
 	Media        *Media        `json:"media,omitempty"`
+	File         *File         `json:"file,omitempty"`
 	Text         string        `json:"text,omitempty"`
 	Markdown     string        `json:"markdown,omitempty"`
 	Card         *Card         `json:"card,omitempty"`

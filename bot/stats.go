@@ -25,6 +25,25 @@ type MemberStats struct {
 	checkinDays []Date // the week's, when read by BranchWeek
 }
 
+// tally counts check-in days and study reports (withdrawn ones left out)
+// in [from, to]. Every number shown — 我的, 本周, the weekly summary, the
+// ledger — is counted here.
+func tally(days []Date, reports []StudyReport, from, to Date) Tally {
+	var t Tally
+	for _, d := range days {
+		if !d.Before(from) && !to.Before(d) {
+			t.Checkins++
+		}
+	}
+	for _, r := range reports {
+		if !r.Withdrawn && !r.Day.Before(from) && !to.Before(r.Day) {
+			t.StudyMinutes += r.Minutes
+			t.StudyReports++
+		}
+	}
+	return t
+}
+
 // Behind says what the member lacks for the weekly targets, or "".
 func (s MemberStats) Behind(t StudyTargets) string {
 	var parts []string
@@ -52,14 +71,6 @@ func (b *Bot) MemberStats(ctx context.Context, m Member, now time.Time) (MemberS
 	if err != nil {
 		return s, fmt.Errorf("bot: check-ins of %s: %w", m.UserID, err)
 	}
-	for _, d := range act.Days {
-		if d.Number() >= week.Number() {
-			s.Week.Checkins++
-		}
-		if d.Number() >= month.Number() {
-			s.Month.Checkins++
-		}
-	}
 	switch {
 	case !act.StreakKept: // before streaks were kept: count from history
 		if s.Streak, err = b.streakOn(ctx, m, today); err != nil {
@@ -72,19 +83,7 @@ func (b *Bot) MemberStats(ctx context.Context, m Member, now time.Time) (MemberS
 	if err != nil {
 		return s, fmt.Errorf("bot: study reports of %s: %w", m.UserID, err)
 	}
-	for _, r := range reports {
-		if r.Withdrawn {
-			continue
-		}
-		if !r.Day.Before(week) {
-			s.Week.StudyMinutes += r.Minutes
-			s.Week.StudyReports++
-		}
-		if !r.Day.Before(month) {
-			s.Month.StudyMinutes += r.Minutes
-			s.Month.StudyReports++
-		}
-	}
+	s.Week, s.Month = tally(act.Days, reports, week, today), tally(act.Days, reports, month, today)
 	return s, nil
 }
 
@@ -92,12 +91,18 @@ func (b *Bot) MemberStats(ctx context.Context, m Member, now time.Time) (MemberS
 // Monday) up to now's day, reading the whole branch in a few round trips.
 // Streaks and month totals are left out: summaries do not show them.
 func (b *Bot) BranchWeek(ctx context.Context, branchID string, now time.Time) ([]MemberStats, error) {
+	today := DateOf(now, b.Location)
+	return b.BranchSpan(ctx, branchID, Span{weekStart(today), today})
+}
+
+// BranchSpan tallies every active member of a branch over the span (in
+// Week), reading the whole branch in a few round trips.
+func (b *Bot) BranchSpan(ctx context.Context, branchID string, span Span) ([]MemberStats, error) {
 	members, err := b.Roster.BranchMembers(ctx, branchID)
 	if err != nil {
 		return nil, fmt.Errorf("bot: list branch %s: %w", branchID, err)
 	}
-	today := DateOf(now, b.Location)
-	week := weekStart(today)
+	week, today := span.From, span.To
 	ids := make([]string, len(members))
 	for i, m := range members {
 		ids[i] = m.UserID
@@ -112,14 +117,7 @@ func (b *Bot) BranchWeek(ctx context.Context, branchID string, now time.Time) ([
 	}
 	out := make([]MemberStats, len(members))
 	for i, m := range members {
-		s := MemberStats{Member: m, WeekFrom: week}
-		s.Week.Checkins = len(days[m.UserID])
-		for _, r := range reports[m.UserID] {
-			if !r.Withdrawn {
-				s.Week.StudyMinutes += r.Minutes
-				s.Week.StudyReports++
-			}
-		}
+		s := MemberStats{Member: m, WeekFrom: week, Week: tally(days[m.UserID], reports[m.UserID], week, today)}
 		s.checkinDays = days[m.UserID]
 		out[i] = s
 	}

@@ -24,6 +24,7 @@ func leaders(members []MemberStats) []string {
 // BranchSummary is one branch's week.
 type BranchSummary struct {
 	Branch        Branch
+	Headcount     int // active members
 	Members       []MemberStats
 	Expected      int // member working days, less leave
 	Checkins      int // check-ins on those days
@@ -47,17 +48,23 @@ func (s BranchSummary) Rate() int {
 
 // summarize computes a branch's week up to fire.
 func (b *Bot) summarize(ctx context.Context, br Branch, fire time.Time) (BranchSummary, error) {
-	stats, err := b.BranchWeek(ctx, br.ID, fire)
+	today := DateOf(fire, b.Location)
+	return b.summarizeSpan(ctx, br, Span{weekStart(today), today}, fire)
+}
+
+// summarizeSpan computes a branch's numbers over a span, with obligations as
+// they stand at now. The weekly summary, 本周 and the ledger all use it.
+func (b *Bot) summarizeSpan(ctx context.Context, br Branch, span Span, now time.Time) (BranchSummary, error) {
+	stats, err := b.BranchSpan(ctx, br.ID, span)
 	if err != nil {
 		return BranchSummary{}, err
 	}
-	today := DateOf(fire, b.Location)
-	week := weekStart(today)
+	week, today := span.From, span.To
 	leaves, err := b.Leaves.Leaves(ctx, br.ID, week, today)
 	if err != nil {
 		return BranchSummary{}, fmt.Errorf("bot: read leaves: %w", err)
 	}
-	s := BranchSummary{Branch: br, Members: stats, MeetingsHeld: map[MeetingType]int{}}
+	s := BranchSummary{Branch: br, Headcount: len(stats), Members: stats, MeetingsHeld: map[MeetingType]int{}}
 	for _, m := range stats {
 		excused := func(d Date) bool {
 			return slices.ContainsFunc(leaves, func(l Leave) bool { return l.UserID == m.Member.UserID && l.Covers(d) })
@@ -65,7 +72,9 @@ func (b *Bot) summarize(ctx context.Context, br Branch, fire time.Time) (BranchS
 		checked := map[Date]bool{}
 		for _, d := range m.checkinDays {
 			checked[d] = true
-			s.DailyCheckins[d.Number()-week.Number()]++
+			if i := d.Number() - week.Number(); i < int64(len(s.DailyCheckins)) {
+				s.DailyCheckins[i]++
+			}
 		}
 		for d := week; d.Number() <= today.Number(); d = d.AddDays(1) {
 			if b.Calendar.IsWorkday(d) && !excused(d) {
@@ -84,7 +93,11 @@ func (b *Bot) summarize(ctx context.Context, br Branch, fire time.Time) (BranchS
 		}
 	}
 	from := time.Date(week.Year, week.Month, week.Day, 0, 0, 0, 0, b.Location)
-	meetings, err := b.Meetings.Meetings(ctx, br.ID, from, fire.Add(time.Second))
+	until := time.Date(today.Year, today.Month, today.Day+1, 0, 0, 0, 0, b.Location)
+	if now.Add(time.Second).Before(until) {
+		until = now.Add(time.Second)
+	}
+	meetings, err := b.Meetings.Meetings(ctx, br.ID, from, until)
 	if err != nil {
 		return BranchSummary{}, fmt.Errorf("bot: list meetings: %w", err)
 	}
@@ -93,7 +106,7 @@ func (b *Bot) summarize(ctx context.Context, br Branch, fire time.Time) (BranchS
 			s.MeetingsHeld[m.Type]++
 		}
 	}
-	obs, err := b.Obligations(ctx, br.ID, fire)
+	obs, err := b.Obligations(ctx, br.ID, now)
 	if err != nil {
 		return BranchSummary{}, err
 	}
@@ -129,7 +142,8 @@ func (b *Bot) unreached(ctx context.Context, stats []MemberStats, since time.Tim
 	return out, nil
 }
 
-func (s BranchSummary) meetingsText() string {
+// MeetingsText lists the meetings held, by type.
+func (s BranchSummary) MeetingsText() string {
 	var held []string
 	for _, t := range MeetingTypes {
 		if n := s.MeetingsHeld[t]; n > 0 {
@@ -149,7 +163,7 @@ func (s BranchSummary) markdown(week Date) []string {
 		fmt.Sprintf("**%s 周报（%s）**", s.Branch.Name, fmtWeek(week)),
 		fmt.Sprintf("> 签到率：<font color=\"info\">%d%%</font>（%d/%d 人·工作日，已扣除请假）", s.Rate(), s.Checkins, s.Expected),
 		fmt.Sprintf("> 学习：%d 分钟，%d 次；达标 %d/%d 人", s.StudyMinutes, s.StudyReports, s.OnTarget, len(s.Members)),
-		fmt.Sprintf("> 本周会议：%s", s.meetingsText()),
+		fmt.Sprintf("> 本周会议：%s", s.MeetingsText()),
 	}
 	if len(s.Pending) > 0 {
 		lines = append(lines, fmt.Sprintf("> 本期应开未开：<font color=\"warning\">%s</font>", strings.Join(s.Pending, "、")))
@@ -186,7 +200,7 @@ func listLines(label string, names []string) []string {
 // never names (no public ranking or shaming).
 func (s BranchSummary) chatText(week Date) string {
 	return fmt.Sprintf("%s 本周（%s）签到率 %d%%，共学习 %d 分钟、%d 次，召开会议：%s。辛苦大家！",
-		s.Branch.Name, fmtWeek(week), s.Rate(), s.StudyMinutes, s.StudyReports, s.meetingsText())
+		s.Branch.Name, fmtWeek(week), s.Rate(), s.StudyMinutes, s.StudyReports, s.MeetingsText())
 }
 
 // weeklySummary sends each branch's report and chart to its secretaries and
@@ -253,7 +267,7 @@ func (s BranchSummary) report(week Date) branchReport {
 	if br.ChatID != "" {
 		out = append(out, Outbound{Key: "chat:" + br.ID, Notice: Notice{ChatID: br.ChatID, Text: s.chatText(week)}})
 	}
-	line := fmt.Sprintf("%s：签到率 %d%%，学习 %d 分钟/%d 次，会议 %s", br.Name, s.Rate(), s.StudyMinutes, s.StudyReports, s.meetingsText())
+	line := fmt.Sprintf("%s：签到率 %d%%，学习 %d 分钟/%d 次，会议 %s", br.Name, s.Rate(), s.StudyMinutes, s.StudyReports, s.MeetingsText())
 	if len(s.Pending) > 0 {
 		line += "，<font color=\"warning\">未开 " + strings.Join(s.Pending, "、") + "</font>"
 	}

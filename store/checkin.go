@@ -101,6 +101,36 @@ func (s *Store) CheckedIn(ctx context.Context, branchID string, d bot.Date) (map
 	return out, nil
 }
 
+// CheckinRecords implements bot.CheckinStore: one pipelined read of the
+// span's day hashes.
+func (s *Store) CheckinRecords(ctx context.Context, branchID string, from, to bot.Date) ([]bot.Checkin, error) {
+	var days []bot.Date
+	for d := from; !to.Before(d); d = d.AddDays(1) {
+		days = append(days, d)
+	}
+	cmds := make([]*redis.MapStringStringCmd, len(days))
+	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for i, d := range days {
+			cmds[i] = p.HGetAll(ctx, s.checkinDayKey(branchID, d))
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: read check-ins: %w", err)
+	}
+	var out []bot.Checkin
+	for i, d := range days {
+		for user, raw := range cmds[i].Val() {
+			var r checkinRecord
+			if err := json.Unmarshal([]byte(raw), &r); err != nil {
+				return nil, fmt.Errorf("store: decode check-in: %w", err)
+			}
+			out = append(out, bot.Checkin{BranchID: branchID, UserID: user, Day: d, At: r.At, Source: r.Source})
+		}
+	}
+	return out, nil
+}
+
 func (s *Store) checkinLocationKey(branchID string, d bot.Date) string {
 	return s.branchKey(branchID, "checkin", "loc", d.String())
 }

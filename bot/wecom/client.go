@@ -17,6 +17,8 @@ import (
 
 	"github.com/silenceper/wechat/v2/cache"
 	"github.com/silenceper/wechat/v2/credential"
+
+	"github.com/partybot/partybot/bot"
 )
 
 // DefaultAPIBase is WeCom's public API host. Private deployments and
@@ -108,6 +110,14 @@ type ClientConfig struct {
 	TokenPause time.Duration
 	// RobotKeys maps a branch id to its group robot's webhook key.
 	RobotKeys map[string]string
+	// Files builds the files notices ask for (ledger workbooks) when they
+	// are delivered; nil refuses such notices.
+	Files FileBuilder
+}
+
+// FileBuilder makes a file's bytes.
+type FileBuilder interface {
+	BuildFile(ctx context.Context, f bot.File) ([]byte, error)
 }
 
 // Client calls WeCom's server API for one self-built app. It holds no

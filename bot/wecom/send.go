@@ -15,6 +15,8 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/silenceper/wechat/v2/cache"
+
 	"github.com/partybot/partybot/bot"
 )
 
@@ -128,6 +130,19 @@ func (c *Client) content(ctx context.Context, n bot.Notice) (msgType string, bod
 		return "template_card", card, nil
 	case n.Media != nil:
 		return n.Media.Type, map[string]string{"media_id": n.Media.ID}, nil
+	case n.File != nil:
+		if c.cfg.Files == nil {
+			return "", nil, fmt.Errorf("wecom: no file builder for %s", n.File.Name)
+		}
+		data, err := c.cfg.Files.BuildFile(ctx, *n.File)
+		if err != nil {
+			return "", nil, fmt.Errorf("wecom: build %s: %w", n.File.Name, err)
+		}
+		id, err := c.upload(ctx, "file", n.File.Name, "application/octet-stream", data)
+		if err != nil {
+			return "", nil, err
+		}
+		return "file", map[string]string{"media_id": id}, nil
 	case n.Image != nil:
 		id, err := c.UploadImage(ctx, n.Image.Name, n.Image.Bytes())
 		if err != nil {
@@ -180,11 +195,23 @@ func (c *Client) updateButton(ctx context.Context, userIDs []string, u bot.Butto
 // UploadImage uploads a temporary image (kept 3 days) and returns its media_id.
 // Specs: https://developer.work.weixin.qq.com/document/path/90253
 func (c *Client) UploadImage(ctx context.Context, name string, data []byte) (string, error) {
+	return c.upload(ctx, "image", name, "image/png", data)
+}
+
+// maxFileBytes is media/upload's limit for a file.
+const maxFileBytes = 20 << 20
+
+// upload puts a temporary file (kept 3 days) on WeCom; the filename is
+// what members see.
+func (c *Client) upload(ctx context.Context, kind, name, contentType string, data []byte) (string, error) {
+	if kind == "file" && len(data) > maxFileBytes {
+		return "", fmt.Errorf("wecom: media/upload: %s is %d bytes, WeCom takes at most 20 MB", name, len(data))
+	}
 	var body bytes.Buffer
 	mw := multipart.NewWriter(&body)
 	part, err := mw.CreatePart(textproto.MIMEHeader{
 		"Content-Disposition": {fmt.Sprintf(`form-data; name="media"; filename=%q; filelength=%d`, name, len(data))},
-		"Content-Type":        {"image/png"},
+		"Content-Type":        {contentType},
 	})
 	if err == nil {
 		_, err = part.Write(data)
@@ -198,7 +225,7 @@ func (c *Client) UploadImage(ctx context.Context, name string, data []byte) (str
 	var resp struct {
 		MediaID string `json:"media_id"`
 	}
-	if err := c.call(ctx, http.MethodPost, "media/upload", url.Values{"type": {"image"}}, body.Bytes(), mw.FormDataContentType(), &resp); err != nil {
+	if err := c.call(ctx, http.MethodPost, "media/upload", url.Values{"type": {kind}}, body.Bytes(), mw.FormDataContentType(), &resp); err != nil {
 		return "", err
 	}
 	return resp.MediaID, nil
@@ -228,6 +255,38 @@ func (c *Client) robotSend(ctx context.Context, n bot.Notice) error {
 		return err
 	}
 	return decode(raw, "webhook/send", nil)
+}
+
+// FetchMedia downloads a file members sent (a picture), by its media_id,
+// which WeCom keeps three days.
+// Specs: https://developer.work.weixin.qq.com/document/path/90254
+func (c *Client) FetchMedia(ctx context.Context, mediaID string) ([]byte, error) {
+	fetch := func() ([]byte, error) {
+		if c.cfg.Secret == "" {
+			return nil, fmt.Errorf("wecom: media/get: %w", ErrNoSecret)
+		}
+		token, err := c.accessToken(ctx)
+		if err != nil {
+			return nil, err
+		}
+		raw, err := c.do(ctx, http.MethodGet, "media/get", url.Values{"access_token": {token}, "media_id": {mediaID}}, nil, "")
+		if err != nil {
+			return nil, err
+		}
+		// The file itself, or a JSON error such as 40007 (invalid media_id).
+		if bytes.HasPrefix(bytes.TrimSpace(raw), []byte("{")) {
+			return nil, decode(raw, "media/get", nil)
+		}
+		return raw, nil
+	}
+	data, err := fetch()
+	if tokenExpired(err) {
+		if derr := cache.DeleteContext(ctx, c.cfg.Cache, c.tokenKey); derr != nil {
+			return nil, fmt.Errorf("wecom: media/get: drop expired token: %w", derr)
+		}
+		data, err = fetch()
+	}
+	return data, err
 }
 
 // AppChat is an app group chat as appchat/get describes it.

@@ -601,6 +601,10 @@ func TestCardSubtitleButtonsAndMedia(t *testing.T) {
 	if _, err := c.Notify(t.Context(), bot.Notice{To: []string{"lisi"}, Card: card}); err != nil {
 		t.Fatal(err)
 	}
+	if _, err := c.Notify(t.Context(), bot.Notice{To: []string{"lisi"}, Media: &bot.Media{Type: "image", ID: "m-1"}}); err == nil {
+		t.Fatal("a media_id WeCom does not hold was accepted")
+	}
+	fake.PutMedia("m-1", []byte("a member's picture"))
 	if _, err := c.Notify(t.Context(), bot.Notice{To: []string{"lisi"}, Media: &bot.Media{Type: "image", ID: "m-1"}}); err != nil {
 		t.Fatal(err)
 	}

@@ -176,6 +176,7 @@ func TestAnnounceLongTextAndPicture(t *testing.T) {
 	e := startAnnounce(t)
 	body := strings.Repeat("请各位党员认真学习会议精神并结合工作实际撰写心得体会。", 80) // ~2,000 characters
 	e.run(t, []step{{"zhangsan", "公告 学习安排\n" + body, "公告预览"}})
+	fake.PutMedia("media-photo-1", []byte("a member's picture"))
 	resp, err := e.wc.Post(e.wc.ImageXML("zhangsan", "media-photo-1", "img-1", e.clock.Now()))
 	if err != nil || !strings.Contains(resp.ReplyText, "已附上图片（共 1 张）") {
 		t.Fatalf("picture: %v %q", err, resp.ReplyText)

@@ -67,6 +67,17 @@ func NewApp(cfg Config, log *slog.Logger) (*App, error) {
 		RetryBase: cfg.Outbox.RetryBase, RateLimitWait: cfg.Outbox.RateLimitWait, ConfigPause: cfg.Outbox.ConfigPause, PollInterval: cfg.Outbox.PollInterval,
 	})
 
+	a.WeCom = wecom.NewClient(wecom.ClientConfig{
+		CorpID: cfg.WeCom.CorpID, AgentID: cfg.WeCom.AgentID, Secret: cfg.WeCom.Secret,
+		Cache:   a.Store.TokenCache(),
+		BaseURL: cfg.WeCom.APIBase, HTTP: &http.Client{Timeout: cfg.WeCom.APITimeout},
+		RobotKeys: cfg.Org.robotKeys(), Files: ledgerFiles{a},
+		Log: log, Now: func() time.Time { return a.Now() },
+	})
+	var media bot.MediaFetcher
+	if cfg.WeCom.Secret != "" { // without it no API call works: photos keep their ids only
+		media = a.WeCom
+	}
 	a.Bot, err = bot.New(bot.Deps{
 		Roster:        a.Members,
 		Dedupe:        a.Store,
@@ -76,6 +87,8 @@ func NewApp(cfg Config, log *slog.Logger) (*App, error) {
 		Meetings:      a.Store,
 		Studies:       a.Store,
 		Announcements: a.Store,
+		Minutes:       a.Store,
+		Media:         media,
 		Outbox:        a.Outbox,
 		Deliveries:    a.Store,
 		Location:      loc,
@@ -91,13 +104,6 @@ func NewApp(cfg Config, log *slog.Logger) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
-	a.WeCom = wecom.NewClient(wecom.ClientConfig{
-		CorpID: cfg.WeCom.CorpID, AgentID: cfg.WeCom.AgentID, Secret: cfg.WeCom.Secret,
-		Cache:   a.Store.TokenCache(),
-		BaseURL: cfg.WeCom.APIBase, HTTP: &http.Client{Timeout: cfg.WeCom.APITimeout},
-		RobotKeys: cfg.Org.robotKeys(),
-		Log:       log, Now: func() time.Time { return a.Now() },
-	})
 	crypto, err := wecom.NewCrypto(cfg.WeCom.Token, cfg.WeCom.EncodingAESKey, cfg.WeCom.CorpID)
 	if err != nil {
 		return nil, err

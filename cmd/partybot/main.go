@@ -44,6 +44,7 @@ Usage:
   partybot roster import|list|sync -config FILE   manage members (see 'partybot roster')
   partybot jobs list|run -config FILE [NAME]        scheduled jobs (see 'partybot jobs')
   partybot chat create|check -config FILE           branch group chats (see 'partybot chat')
+  partybot export -config FILE [-branch ID|-all] -from D -to D -o FILE.xlsx [-format csv]   the ledger (台账)
   partybot archive -config FILE -before YYYY-01-01 -o FILE [-dry-run]   move closed years out of Redis
   partybot version                     print the version
 `
@@ -68,6 +69,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		err = jobsCmd(ctx, args[1:], stdout, stderr, getenv)
 	case args[0] == "chat":
 		err = chatCmd(ctx, args[1:], stdout, stderr, getenv)
+	case args[0] == "export":
+		err = exportCmd(ctx, args[1:], stdout, stderr, getenv)
 	case args[0] == "archive":
 		err = archiveCmd(ctx, args[1:], stdout, stderr, getenv)
 	case args[0] == "bench": // the load measurement (make load); not in the help

@@ -47,7 +47,8 @@ type FakeAPI struct {
 	failNext   map[string][]int // api -> errcodes to return next, in order
 	tokenCalls int
 
-	media map[string][]byte // uploaded files by media_id
+	media      map[string][]byte // uploaded files by media_id
+	mediaNames map[string]string // their file names
 
 	taskIDs       map[string]bool        // template-card task_ids ever sent
 	responseCodes map[string]respCode    // codes handed out in card events
@@ -91,6 +92,7 @@ func NewFakeAPI(corpID, secret string) *FakeAPI {
 	mux.HandleFunc("GET /cgi-bin/department/simplelist", f.api("department/simplelist", f.departmentSimpleList))
 	mux.HandleFunc("GET /cgi-bin/user/simplelist", f.api("user/simplelist", f.userSimpleList))
 	mux.HandleFunc("POST /cgi-bin/webhook/send", f.webhookSend)
+	mux.HandleFunc("GET /cgi-bin/media/get", f.mediaGet)
 	f.srv = httptest.NewServer(mux)
 	return f
 }
@@ -106,7 +108,7 @@ func (f *FakeAPI) Reset() {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.calls, f.valid, f.failNext, f.issued, f.tokenCalls = nil, map[string]bool{}, map[string][]int{}, 0, 0
-	f.deptUsers, f.deptChildren, f.media = nil, nil, nil
+	f.deptUsers, f.deptChildren, f.media, f.mediaNames = nil, nil, nil, nil
 	f.unreachable, f.untrustedIP, f.chats, f.robots = nil, false, nil, nil
 	// task_ids and response codes stay used: WeCom never forgets them.
 }
@@ -214,6 +216,38 @@ func (f *FakeAPI) AddAppChat(chatID string, members ...string) {
 		f.chats = map[string][]string{}
 	}
 	f.chats[chatID] = members
+}
+
+// PutMedia stores a file as if a member had sent it (an inbound picture's
+// MediaId): media/get returns it.
+func (f *FakeAPI) PutMedia(id string, data []byte) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.media == nil {
+		f.media = map[string][]byte{}
+	}
+	f.media[id] = data
+}
+
+// mediaGet answers with the file itself, or a JSON error (40007).
+func (f *FakeAPI) mediaGet(w http.ResponseWriter, r *http.Request) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	switch token := r.URL.Query().Get("access_token"); {
+	case token == "":
+		writeJSON(w, errJSON(41001, "access_token missing"))
+		return
+	case !f.valid[token]:
+		writeJSON(w, errJSON(42001, "access_token expired"))
+		return
+	}
+	data, ok := f.media[r.URL.Query().Get("media_id")]
+	if !ok {
+		writeJSON(w, errJSON(40007, "invalid media_id"))
+		return
+	}
+	w.Header().Set("Content-Type", "image/jpeg")
+	_, _ = w.Write(data)
 }
 
 // AddRobot installs a group robot: webhook/send accepts its key.
@@ -454,6 +488,10 @@ func (f *FakeAPI) mediaUpload(_ url.Values, body map[string]any) map[string]any 
 		f.media = map[string][]byte{}
 	}
 	f.media[id], _ = body["data"].([]byte)
+	if f.mediaNames == nil {
+		f.mediaNames = map[string]string{}
+	}
+	f.mediaNames[id], _ = body["filename"].(string)
 	delete(body, "data") // the recorded call keeps the facts, not the bytes
 	body["media_id"] = id
 	return map[string]any{"errcode": 0, "errmsg": "ok", "type": body["type"], "media_id": id, "created_at": "1380000000"}
@@ -471,6 +509,9 @@ func (f *FakeAPI) appchatSend(_ url.Values, body map[string]any) map[string]any 
 	}
 	if msgType == "template_card" {
 		return errJSON(40008, "invalid message type for appchat")
+	}
+	if resp := f.checkMedia(body); resp != nil {
+		return resp
 	}
 	if _, ok := body[msgType]; !ok {
 		return errJSON(40058, "missing "+msgType+" body")
@@ -593,6 +634,9 @@ func (f *FakeAPI) messageSend(_ url.Values, body map[string]any) map[string]any 
 	if resp := checkContent(body); resp != nil {
 		return resp
 	}
+	if resp := f.checkMedia(body); resp != nil {
+		return resp
+	}
 	if card, ok := body["template_card"].(map[string]any); ok {
 		if resp := f.checkCard(card); resp != nil {
 			return resp
@@ -609,6 +653,38 @@ func (f *FakeAPI) messageSend(_ url.Values, body map[string]any) map[string]any 
 	}
 	return map[string]any{"errcode": 0, "errmsg": "ok", "msgid": fmt.Sprintf("msg-%d", len(f.calls)+1),
 		"invaliduser": strings.Join(invalid, "|")}
+}
+
+// checkMedia refuses a media_id WeCom does not hold (40007): image, file,
+// voice and video messages name one uploaded or sent by a member.
+func (f *FakeAPI) checkMedia(body map[string]any) map[string]any {
+	for _, kind := range []string{"image", "file", "voice", "video"} {
+		part, ok := body[kind].(map[string]any)
+		if !ok {
+			continue
+		}
+		if id, _ := part["media_id"].(string); f.media[id] == nil {
+			return errJSON(40007, "invalid media_id "+id)
+		}
+	}
+	return nil
+}
+
+// FileSentTo returns the name and bytes of the latest file message to userID.
+func (f *FakeAPI) FileSentTo(userID string) (name string, data []byte, ok bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for i := len(f.calls) - 1; i >= 0; i-- {
+		c := f.calls[i]
+		to, _ := c.Body["touser"].(string)
+		file, isFile := c.Body["file"].(map[string]any)
+		if c.API != "message/send" || !isFile || !slices.Contains(strings.Split(to, "|"), userID) {
+			continue
+		}
+		id, _ := file["media_id"].(string)
+		return f.mediaNames[id], f.media[id], true
+	}
+	return "", nil, false
 }
 
 // checkContent enforces text and markdown limits: not empty, at most 2048

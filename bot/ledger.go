@@ -1,0 +1,331 @@
+package bot
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+)
+
+// The ledger (台账) is what inspections ask a branch for: its roster,
+// check-ins, study, meetings with minutes, photos and attendance,
+// announcements and leave over a span of days. Bot.Ledger gathers it; an
+// adapter (package ledger) writes it as a workbook or CSV files.
+
+// Span is a range of days, both ends included.
+type Span struct{ From, To Date }
+
+func (s Span) String() string { return s.From.String() + " 至 " + s.To.String() }
+
+// Days is how many days the span has.
+func (s Span) Days() int { return int(s.To.Number()-s.From.Number()) + 1 }
+
+// Start and End are the span's first and after-last moments in loc.
+func (s Span) Start(loc *time.Location) time.Time {
+	return time.Date(s.From.Year, s.From.Month, s.From.Day, 0, 0, 0, 0, loc)
+}
+
+// End is the midnight after the span's last day.
+func (s Span) End(loc *time.Location) time.Time {
+	return time.Date(s.To.Year, s.To.Month, s.To.Day+1, 0, 0, 0, 0, loc)
+}
+
+// spanUsage is the usage line of 导出, with an example.
+const spanUsage = "用法：导出 [本月|上月|本季度|上季度|本年|去年|2026-10-01 2026-12-31]，例如“导出 上季度”"
+
+// ParseSpan reads a named span or two dates; none means this month.
+func ParseSpan(args []string, today Date) (Span, bool) {
+	quarter := func(year int, q int) Span {
+		from := Date{year, time.Month(3*q + 1), 1}
+		return Span{from, lastDay(Date{year, time.Month(3*q + 3), 1})}
+	}
+	month := Date{today.Year, today.Month, 1}
+	q := (int(today.Month) - 1) / 3
+	if len(args) == 0 {
+		return Span{month, lastDay(month)}, true
+	}
+	if len(args) == 1 {
+		switch Normalize(args[0]) {
+		case "本月", "this-month":
+			return Span{month, lastDay(month)}, true
+		case "上月", "last-month":
+			prev := month.AddDays(-1)
+			first := Date{prev.Year, prev.Month, 1}
+			return Span{first, prev}, true
+		case "本季度", "本季", "this-quarter":
+			return quarter(today.Year, q), true
+		case "上季度", "上季", "last-quarter":
+			if q == 0 {
+				return quarter(today.Year-1, 3), true
+			}
+			return quarter(today.Year, q-1), true
+		case "本年", "今年", "this-year":
+			return Span{Date{today.Year, 1, 1}, Date{today.Year, 12, 31}}, true
+		case "去年", "上年", "last-year":
+			return Span{Date{today.Year - 1, 1, 1}, Date{today.Year - 1, 12, 31}}, true
+		}
+		return Span{}, false
+	}
+	words := slices.DeleteFunc(slices.Clone(args), isRangeSeparator)
+	if len(words) != 2 {
+		return Span{}, false
+	}
+	from, err1 := ParseDate(Normalize(words[0]))
+	to, err2 := ParseDate(Normalize(words[1]))
+	if err1 != nil || err2 != nil || to.Before(from) {
+		return Span{}, false
+	}
+	return Span{from, to}, true
+}
+
+// lastDay is the last day of d's month.
+func lastDay(d Date) Date {
+	t := time.Date(d.Year, d.Month+1, 0, 0, 0, 0, 0, time.UTC)
+	return Date{t.Year(), t.Month(), t.Day()}
+}
+
+// Ledger is everything an export holds.
+type Ledger struct {
+	Span        Span
+	SummaryOnly bool // the numbers only: one row per branch
+	Made        time.Time
+	Location    *time.Location
+	Branches    []BranchLedger
+}
+
+// BranchLedger is one branch's part of the ledger. Summary holds the same
+// numbers 本周 and the weekly summary show for the same span.
+type BranchLedger struct {
+	Branch        Branch
+	Summary       BranchSummary
+	Members       []MemberStats // the span's tally in Week
+	Checkins      []Checkin
+	Studies       []StudyReport
+	Meetings      []MeetingLedger
+	Announcements []AnnouncementLedger
+	Leaves        []Leave
+}
+
+// MeetingLedger is a meeting's record with its minutes and photos.
+type MeetingLedger struct {
+	Record      MeetingRecord
+	Corrections []Correction
+	Minutes     []Minutes
+	Photos      []Photo
+}
+
+// AnnouncementLedger is an announcement with its answers.
+type AnnouncementLedger struct {
+	Announcement Announcement
+	Responses    Responses
+}
+
+// Ledger gathers the branches' ledgers for the span (several branches at
+// a time). summaryOnly leaves out everything but the numbers.
+func (b *Bot) Ledger(ctx context.Context, branches []Branch, span Span, summaryOnly bool) (Ledger, error) {
+	now := b.Now()
+	if end := span.End(b.Location); end.Before(now) {
+		now = end.Add(-time.Second) // obligations as they stood when the span ended
+	}
+	out := Ledger{Span: span, SummaryOnly: summaryOnly, Made: b.Now(), Location: b.Location, Branches: make([]BranchLedger, len(branches))}
+	errs := make([]error, len(branches))
+	sem := make(chan struct{}, summaryConcurrency)
+	var wg sync.WaitGroup
+	for i, br := range branches {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			out.Branches[i], errs[i] = b.branchLedger(ctx, br, span, now, summaryOnly)
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return Ledger{}, err
+		}
+	}
+	return out, nil
+}
+
+func (b *Bot) branchLedger(ctx context.Context, br Branch, span Span, now time.Time, summaryOnly bool) (BranchLedger, error) {
+	s, err := b.summarizeSpan(ctx, br, span, now)
+	if err != nil {
+		return BranchLedger{}, err
+	}
+	l := BranchLedger{Branch: br, Summary: s, Members: s.Members}
+	if summaryOnly {
+		l.Summary.Members, l.Members = nil, nil
+		return l, nil
+	}
+	if l.Checkins, err = b.Checkins.CheckinRecords(ctx, br.ID, span.From, span.To); err != nil {
+		return l, fmt.Errorf("bot: check-ins of %s: %w", br.ID, err)
+	}
+	slices.SortFunc(l.Checkins, func(x, y Checkin) int { return x.At.Compare(y.At) })
+	ids := make([]string, len(l.Members))
+	for i, m := range l.Members {
+		ids[i] = m.Member.UserID
+	}
+	reports, err := b.Studies.StudyReportsMany(ctx, br.ID, ids, span.From, span.To)
+	if err != nil {
+		return l, fmt.Errorf("bot: study of %s: %w", br.ID, err)
+	}
+	for _, id := range ids {
+		l.Studies = append(l.Studies, reports[id]...)
+	}
+	slices.SortFunc(l.Studies, func(x, y StudyReport) int { return x.At.Compare(y.At) })
+	if l.Meetings, err = b.meetingLedgers(ctx, br.ID, span); err != nil {
+		return l, err
+	}
+	if l.Announcements, err = b.announcementLedgers(ctx, br.ID, span); err != nil {
+		return l, err
+	}
+	if l.Leaves, err = b.Leaves.Leaves(ctx, br.ID, span.From, span.To); err != nil {
+		return l, fmt.Errorf("bot: leaves of %s: %w", br.ID, err)
+	}
+	return l, nil
+}
+
+func (b *Bot) meetingLedgers(ctx context.Context, branchID string, span Span) ([]MeetingLedger, error) {
+	meetings, err := b.Meetings.Meetings(ctx, branchID, span.Start(b.Location), span.End(b.Location))
+	if err != nil {
+		return nil, fmt.Errorf("bot: meetings of %s: %w", branchID, err)
+	}
+	ids := make([]string, len(meetings))
+	for i, m := range meetings {
+		ids[i] = m.ID
+	}
+	outcomes, err := b.Meetings.Outcomes(ctx, branchID, ids)
+	if err != nil {
+		return nil, fmt.Errorf("bot: meeting records of %s: %w", branchID, err)
+	}
+	out := make([]MeetingLedger, 0, len(meetings))
+	for _, m := range meetings {
+		o := outcomes[m.ID]
+		if m.ClosedAt.IsZero() { // open: its corrections are not in an outcome yet
+			if o.Corrections, err = b.Meetings.Corrections(ctx, branchID, m.ID); err != nil {
+				return nil, fmt.Errorf("bot: corrections: %w", err)
+			}
+		}
+		rec, err := b.recordOf(ctx, m, o)
+		if err != nil {
+			return nil, err
+		}
+		ml := MeetingLedger{Record: rec, Corrections: o.Corrections}
+		if ml.Minutes, err = b.Minutes.Minutes(ctx, branchID, m.ID); err != nil {
+			return nil, fmt.Errorf("bot: minutes: %w", err)
+		}
+		if ml.Photos, err = b.Minutes.Photos(ctx, branchID, m.ID); err != nil {
+			return nil, fmt.Errorf("bot: photos: %w", err)
+		}
+		out = append(out, ml)
+	}
+	return out, nil
+}
+
+func (b *Bot) announcementLedgers(ctx context.Context, branchID string, span Span) ([]AnnouncementLedger, error) {
+	recent, err := b.Announcements.RecentAnnouncements(ctx, branchID, span.Start(b.Location), 10000)
+	if err != nil {
+		return nil, fmt.Errorf("bot: announcements of %s: %w", branchID, err)
+	}
+	end := span.End(b.Location)
+	var out []AnnouncementLedger
+	for i := len(recent) - 1; i >= 0; i-- { // oldest first
+		a := recent[i]
+		if !a.SentAt.Before(end) {
+			continue
+		}
+		r, err := b.Announcements.Responses(ctx, a.Scope, a.No)
+		if err != nil {
+			return nil, fmt.Errorf("bot: answers: %w", err)
+		}
+		out = append(out, AnnouncementLedger{Announcement: a, Responses: r})
+	}
+	return out, nil
+}
+
+// ExportRequest asks for a ledger as a workbook: one branch, or every
+// branch ("" scope), over a span; SummaryOnly keeps just the numbers.
+type ExportRequest struct {
+	Branch      string `json:"branch,omitempty"`
+	From        Date   `json:"from"`
+	To          Date   `json:"to"`
+	SummaryOnly bool   `json:"summary_only,omitempty"`
+}
+
+// FileName is the workbook's name as the member sees it.
+func (r ExportRequest) FileName(branchName string) string {
+	what := "台账"
+	if r.SummaryOnly {
+		what = "支部汇总"
+	}
+	return fmt.Sprintf("%s%s-%s-%s.xlsx", branchName, what, r.From, r.To)
+}
+
+// export handles "导出 [span]": the ledger goes to the asker as a file,
+// through the outbox (building and uploading takes longer than a reply).
+func (b *Bot) export(ctx context.Context, req Request) (Reply, error) {
+	args := req.Args
+	branch := req.Member.BranchID
+	name := ""
+	if len(args) > 0 && (Normalize(args[0]) == "全部" || Normalize(args[0]) == "all") {
+		if req.Member.Role != RoleAdmin {
+			return Reply{Text: "“导出 全部”只有党委管理员可以使用。"}, nil
+		}
+		branch, name, args = "", "全部支部", args[1:]
+	} else if req.Member.Role == RoleAdmin && len(args) > 0 && ValidBranchID(Normalize(args[0])) && !isSpanWord(args[0]) {
+		id := Normalize(args[0])
+		if _, found, err := b.Roster.Branch(ctx, id); err != nil {
+			return Reply{}, fmt.Errorf("bot: read branch: %w", err)
+		} else if !found {
+			refusal, err := b.unknownBranch(ctx, id)
+			return Reply{Text: strings.Replace(refusal, "，或“全体”", "，或“全部”", 1)}, err
+		}
+		branch, args = id, args[1:]
+	} else if len(args) > 0 && ValidBranchID(Normalize(args[0])) && !isSpanWord(args[0]) && !isDateWord(args[0]) {
+		return Reply{Text: "你只能导出本支部：" + spanUsage}, nil
+	}
+	if branch == "" && name == "" {
+		return Reply{Text: "请写支部 id 或“全部”，例如“导出 全部 上季度”。"}, nil
+	}
+	span, ok := ParseSpan(args, DateOf(req.Now, b.Location))
+	if !ok {
+		return Reply{Text: spanUsage}, nil
+	}
+	if span.Days() > 366 {
+		return Reply{Text: "一次最多导出一年。" + spanUsage}, nil
+	}
+	if name == "" {
+		br, _, err := b.Roster.Branch(ctx, branch)
+		if err != nil {
+			return Reply{}, fmt.Errorf("bot: read branch: %w", err)
+		}
+		name = br.Name
+	}
+	exp := ExportRequest{Branch: branch, From: span.From, To: span.To}
+	return Reply{
+		Text:    fmt.Sprintf("正在生成%s %s 的台账，稍后以 Excel 文件发给你。", name, span),
+		Notices: []Notice{{To: []string{req.Member.UserID}, File: &File{Name: exp.FileName(name), Export: &exp}}},
+	}, nil
+}
+
+// isDateWord tells a date from a branch id.
+func isDateWord(w string) bool {
+	_, err := ParseDate(Normalize(w))
+	return err == nil
+}
+
+// isSpanWord tells a span word from a branch id.
+func isSpanWord(w string) bool {
+	_, ok := ParseSpan([]string{w}, Date{2000, 1, 1})
+	return ok
+}
+
+// File is a file to build when it is delivered (a ledger workbook), then
+// upload and send.
+type File struct {
+	Name   string         `json:"name"`
+	Export *ExportRequest `json:"export,omitempty"`
+}

@@ -1,0 +1,176 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/partybot/partybot/bot"
+	"github.com/partybot/partybot/bot/workbook"
+)
+
+const exportUsage = `Usage:
+  partybot export -config F [-branch ID | -all] -from 2026-10-01 -to 2026-12-31 -o FILE.xlsx [-format xlsx|csv]
+
+Writes the ledger (台账) for the days from -from to -to: sheets 汇总, 党员名册,
+签到记录, 学习记录, 会议记录 (with minutes, attendance, quorum, corrections),
+公告与活动 and 请假记录. Meeting photos go into a 照片/ folder next to FILE.
+-format csv writes one UTF-8 CSV per sheet (with a BOM, so Excel opens it)
+into the directory -o names. Nothing is left behind if it fails.
+`
+
+func exportCmd(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
+	fs := flag.NewFlagSet("export", flag.ContinueOnError)
+	branchID := fs.String("branch", "", "one branch")
+	all := fs.Bool("all", false, "every branch")
+	fromFlag := fs.String("from", "", "first day, YYYY-MM-DD")
+	toFlag := fs.String("to", "", "last day, YYYY-MM-DD")
+	out := fs.String("o", "", "the workbook to write (or the directory, with -format csv)")
+	format := fs.String("format", "xlsx", "xlsx or csv")
+	app, pos, err := cliApp(ctx, fs, args, stderr, getenv, false)
+	if err != nil {
+		return err
+	}
+	defer app.Store.Close()
+	from, ferr := bot.ParseDate(*fromFlag)
+	to, terr := bot.ParseDate(*toFlag)
+	switch {
+	case len(pos) > 0 || *out == "" || (*branchID == "") == !*all:
+		fmt.Fprint(stderr, exportUsage)
+		return flag.ErrHelp
+	case ferr != nil || terr != nil:
+		return fmt.Errorf("-from %q -to %q: dates are YYYY-MM-DD, e.g. -from 2026-10-01 -to 2026-12-31", *fromFlag, *toFlag)
+	case to.Before(from):
+		return fmt.Errorf("-from %s is after -to %s", from, to)
+	case *format != "xlsx" && *format != "csv":
+		return fmt.Errorf("-format %q: xlsx or csv", *format)
+	}
+	// Fail on an unwritable place before any work.
+	dir := filepath.Dir(*out)
+	if *format == "csv" {
+		dir = *out
+	}
+	if err := checkWritable(dir); err != nil {
+		return fmt.Errorf("-o %s: %w", *out, err)
+	}
+	branches, err := app.exportBranches(ctx, *branchID)
+	if err != nil {
+		return err
+	}
+	l, err := app.Bot.Ledger(ctx, branches, bot.Span{From: from, To: to}, false)
+	if err != nil {
+		return err
+	}
+	if *format == "csv" {
+		if err := writeAtomically(*out, true, func(tmp string) error { return workbook.WriteCSV(tmp, l) }); err != nil {
+			return err
+		}
+	} else {
+		err := writeAtomically(*out, false, func(tmp string) error {
+			f, err := os.Create(tmp)
+			if err != nil {
+				return err
+			}
+			return errors.Join(workbook.WriteXLSX(f, l), f.Close())
+		})
+		if err != nil {
+			return err
+		}
+	}
+	// Photos go beside the workbook, or inside the CSV directory.
+	photoRoot := filepath.Dir(*out)
+	if *format == "csv" {
+		photoRoot = *out
+	}
+	photos, err := workbook.WritePhotos(ctx, photoRoot, l, app.Store.PhotoData)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "wrote %s: %d branches, %s", *out, len(branches), l.Span)
+	if photos > 0 {
+		fmt.Fprintf(stdout, ", %d photos in %s", photos, filepath.Join(photoRoot, workbook.PhotoDir))
+	}
+	fmt.Fprintln(stdout)
+	return nil
+}
+
+// exportBranches is the branch asked for, or every active one.
+func (a *App) exportBranches(ctx context.Context, id string) ([]bot.Branch, error) {
+	branches, err := a.Store.Branches(ctx)
+	if err != nil {
+		return nil, err
+	}
+	branches = slices.DeleteFunc(branches, func(b bot.Branch) bool { return b.Retired && b.ID != id })
+	slices.SortFunc(branches, func(x, y bot.Branch) int { return strings.Compare(x.ID, y.ID) })
+	if id == "" {
+		return branches, nil
+	}
+	i := slices.IndexFunc(branches, func(b bot.Branch) bool { return b.ID == id })
+	if i < 0 {
+		ids := make([]string, len(branches))
+		for j, b := range branches {
+			ids[j] = b.ID
+		}
+		return nil, fmt.Errorf("no branch %q; known: %s", id, strings.Join(ids, ", "))
+	}
+	return branches[i : i+1], nil
+}
+
+// checkWritable makes sure a file can be created in dir.
+func checkWritable(dir string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	f, err := os.CreateTemp(dir, ".partybot-check-*")
+	if err != nil {
+		return err
+	}
+	return errors.Join(f.Close(), os.Remove(f.Name()))
+}
+
+// writeAtomically writes through a temporary name beside path and renames
+// it into place, so a failure leaves nothing partial behind.
+func writeAtomically(path string, isDir bool, write func(tmp string) error) error {
+	tmp := filepath.Join(filepath.Dir(filepath.Clean(path)), "."+filepath.Base(path)+".partial")
+	_ = os.RemoveAll(tmp)
+	if err := write(tmp); err != nil {
+		return errors.Join(fmt.Errorf("export %s: %w", path, err), os.RemoveAll(tmp))
+	}
+	if isDir {
+		_ = os.RemoveAll(path) // a directory is replaced whole
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return errors.Join(fmt.Errorf("export %s: %w", path, err), os.RemoveAll(tmp))
+	}
+	return nil
+}
+
+// ledgerFiles builds the workbooks 导出 and the org digest ask for.
+type ledgerFiles struct{ app *App }
+
+// BuildFile implements wecom.FileBuilder.
+func (lf ledgerFiles) BuildFile(ctx context.Context, f bot.File) ([]byte, error) {
+	if f.Export == nil {
+		return nil, fmt.Errorf("file %s: nothing to build", f.Name)
+	}
+	branches, err := lf.app.exportBranches(ctx, f.Export.Branch)
+	if err != nil {
+		return nil, err
+	}
+	l, err := lf.app.Bot.Ledger(ctx, branches, bot.Span{From: f.Export.From, To: f.Export.To}, f.Export.SummaryOnly)
+	if err != nil {
+		return nil, err
+	}
+	var buf bytes.Buffer
+	if err := workbook.WriteXLSX(&buf, l); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
