@@ -396,3 +396,57 @@ func TestCheckinMessageIsAtomicAndKeepsTheStreak(t *testing.T) {
 		}
 	}
 }
+
+// A 1,000-branch org: every admin gets two messages, the digest naming the
+// ten branches needing attention most (overdue meetings first, then the
+// lowest check-in rate) and the workbook with every branch.
+func TestOrgDigestIsTwoMessages(t *testing.T) {
+	fire := time.Date(2026, 11, 22, 20, 0, 0, 0, cst)
+	b, s := newDomain(t, fire)
+	ctx := t.Context()
+	var branches []bot.Branch
+	var members []bot.Member
+	for i := range 1000 {
+		id := fmt.Sprintf("b%03d", i)
+		since := bot.Date{Year: 2026, Month: 11, Day: 1} // no overdue period before
+		if i == 500 {
+			since = bot.Date{Year: 2024, Month: 1, Day: 1} // overdue: it existed last period
+		}
+		branches = append(branches, bot.Branch{ID: id, Name: "第" + id + "支部", Since: since})
+		members = append(members, bot.Member{UserID: "u" + id, BranchID: id, Role: bot.RoleSecretary, Active: true})
+	}
+	members = append(members, bot.Member{UserID: "admin", Role: bot.RoleAdmin, Active: true}, bot.Member{UserID: "admin2", Role: bot.RoleAdmin, Active: true})
+	if err := s.SaveBranches(ctx, branches); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SaveMembers(ctx, members); err != nil {
+		t.Fatal(err)
+	}
+	// Everyone but b007's secretary checked in on Friday.
+	for _, m := range members[:1000] {
+		if m.BranchID != "b007" {
+			if _, _, err := s.CheckIn(ctx, bot.Checkin{BranchID: m.BranchID, UserID: m.UserID, Day: bot.Date{Year: 2026, Month: 11, Day: 20}, At: fire}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	outs, err := b.Job(ctx, bot.JobWeeklySummary, fire)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var toAdmin []bot.Notice
+	for _, o := range outs {
+		if slices.Contains(o.Notice.To, "admin") {
+			toAdmin = append(toAdmin, o.Notice)
+		}
+	}
+	if len(toAdmin) != 2 || toAdmin[1].File == nil || !toAdmin[1].File.Export.SummaryOnly {
+		t.Fatalf("%d messages to an admin, want the digest and the workbook: %+v", len(toAdmin), toAdmin)
+	}
+	digest := toAdmin[0].Markdown
+	// 技术党支部 (newDomain's) and b500 are overdue, b007 has the lowest rate.
+	if !strings.Contains(digest, "1. 技术党支部") || !strings.Contains(digest, "2. 第b500支部") || !strings.Contains(digest, "3. 第b007支部") ||
+		!strings.Contains(digest, "另有 991 个支部") || len(digest) > 2048 {
+		t.Fatalf("digest:\n%s", digest)
+	}
+}

@@ -148,6 +148,9 @@ func (b *Bot) me(ctx context.Context, req Request) (Reply, error) {
 }
 
 func (b *Bot) week(ctx context.Context, req Request) (Reply, error) {
+	if len(req.Args) > 0 && (Normalize(req.Args[0]) == "全部" || Normalize(req.Args[0]) == "all") {
+		return b.orgWeek(ctx, req)
+	}
 	branch, refusal, err := b.targetBranch(ctx, req)
 	if err != nil || refusal != "" {
 		return Reply{Text: refusal}, err
@@ -172,6 +175,31 @@ func (b *Bot) week(ctx context.Context, req Request) (Reply, error) {
 		sb.WriteString("\n全员达标 👍")
 	}
 	return Reply{Text: sb.String()}, nil
+}
+
+// orgWeek handles an admin's "本周 全部": the org digest now, and the
+// per-branch workbook through the outbox.
+func (b *Bot) orgWeek(ctx context.Context, req Request) (Reply, error) {
+	if req.Member.Role != RoleAdmin {
+		return Reply{Text: "“本周 全部”只有党委管理员可以使用。"}, nil
+	}
+	branches, err := b.activeBranches(ctx)
+	if err != nil {
+		return Reply{}, err
+	}
+	today := DateOf(req.Now, b.Location)
+	span := Span{weekStart(today), today}
+	parts, err := b.summarizeAll(ctx, branches, req.Now, span.From)
+	if err != nil {
+		return Reply{}, err
+	}
+	summaries := make([]BranchSummary, len(parts))
+	for i, p := range parts {
+		summaries[i] = p.summary
+	}
+	digest := orgDigest(summaries, span, []string{req.Member.UserID})
+	return Reply{Text: strings.NewReplacer("**", "", "<font color=\"warning\">", "", "</font>", "", "> ", "").Replace(digest[0].Markdown),
+		Notices: digest[1:]}, nil
 }
 
 // leaderboard ranks the branch by study minutes this week. Off unless

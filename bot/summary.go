@@ -34,6 +34,7 @@ type BranchSummary struct {
 	Behind        []string // "name（差…）"
 	MeetingsHeld  map[MeetingType]int
 	Pending       []string // meeting types due this period and not yet held
+	Overdue       []string // meeting types none of which was held last period
 	DailyCheckins [7]int   // Monday to Sunday
 	Unreached     []string // names WeCom did not deliver to this week
 }
@@ -113,6 +114,9 @@ func (b *Bot) summarizeSpan(ctx context.Context, br Branch, span Span, now time.
 	for _, o := range obs {
 		if o.Done == 0 {
 			s.Pending = append(s.Pending, string(o.Type))
+		}
+		if o.MissedLast {
+			s.Overdue = append(s.Overdue, string(o.Type))
 		}
 	}
 	if s.Unreached, err = b.unreached(ctx, stats, from); err != nil {
@@ -216,28 +220,99 @@ func (b *Bot) weeklySummary(ctx context.Context, fire time.Time) ([]Outbound, er
 		return nil, err
 	}
 	var out []Outbound
-	var orgLines []string
-	var total BranchSummary
-	for _, p := range parts {
-		total.Expected += p.summary.Expected
-		total.Checkins += p.summary.Checkins
-		total.StudyMinutes += p.summary.StudyMinutes
-		total.StudyReports += p.summary.StudyReports
+	summaries := make([]BranchSummary, len(parts))
+	for i, p := range parts {
 		out = append(out, p.outs...)
-		orgLines = append(orgLines, p.orgLine)
+		summaries[i] = p.summary
 	}
 	admins, err := b.admins(ctx)
 	if err != nil {
 		return nil, err
 	}
 	if len(admins) > 0 {
-		head := fmt.Sprintf("**全组织周报（%s）**\n> %d 个支部，签到率 %d%%，学习 %d 分钟、%d 次",
-			fmtWeek(week), len(branches), total.Rate(), total.StudyMinutes, total.StudyReports)
-		for i, text := range SplitText(strings.Join(append([]string{head}, orgLines...), "\n"), MaxMessageBytes) {
-			out = append(out, Outbound{Key: fmt.Sprintf("org:%d", i), Notice: Notice{To: admins, Markdown: text}})
+		// Two messages, however large the org: the digest, and every
+		// branch's row in a workbook built when it is delivered.
+		span := Span{week, DateOf(fire, b.Location)}
+		for i, n := range orgDigest(summaries, span, admins) {
+			out = append(out, Outbound{Key: fmt.Sprintf("org:%d", i), Notice: n})
 		}
 	}
 	return out, nil
+}
+
+// fewOf names two items and counts the rest: a digest line fits a phone.
+func fewOf(items []string) string {
+	if len(items) <= 2 {
+		return strings.Join(items, "、")
+	}
+	return fmt.Sprintf("%s等 %d 项", strings.Join(items[:2], "、"), len(items))
+}
+
+// digestTop is how many branches the org digest names.
+const digestTop = 10
+
+// orgDigest is the admins' view of the org: one markdown message with the
+// totals and the branches needing attention most (overdue meetings first,
+// then the lowest check-in rate), and the full table as a workbook.
+func orgDigest(summaries []BranchSummary, span Span, to []string) []Notice {
+	var total BranchSummary
+	members, meetings := 0, 0
+	for _, s := range summaries {
+		total.Expected += s.Expected
+		total.Checkins += s.Checkins
+		total.StudyMinutes += s.StudyMinutes
+		total.StudyReports += s.StudyReports
+		members += s.Headcount
+		for _, n := range s.MeetingsHeld {
+			meetings += n
+		}
+	}
+	label := fmtSpan(span.From, span.To)
+	if span.From == weekStart(span.To) {
+		label = fmtWeek(span.From)
+	}
+	lines := []string{
+		fmt.Sprintf("**全组织（%s）**", label),
+		fmt.Sprintf("> %d 个支部、%d 名党员；签到率 %d%%；学习 %d 分钟、%d 次；召开会议 %d 次",
+			len(summaries), members, total.Rate(), total.StudyMinutes, total.StudyReports, meetings),
+	}
+	ranked := slices.Clone(summaries)
+	slices.SortStableFunc(ranked, func(x, y BranchSummary) int {
+		if d := len(y.Overdue) - len(x.Overdue); d != 0 {
+			return d
+		}
+		if d := x.Rate() - y.Rate(); d != 0 {
+			return d
+		}
+		return len(y.Pending) - len(x.Pending)
+	})
+	top := ranked[:min(digestTop, len(ranked))]
+	if len(top) > 0 {
+		lines = append(lines, "最需关注：")
+	}
+	for i, s := range top {
+		line := fmt.Sprintf("%d. %s：签到率 %d%%", i+1, cutRunes(Plain(s.Branch.Name), 16), s.Rate())
+		if len(s.Overdue) > 0 {
+			line += "，<font color=\"warning\">上期未开 " + fewOf(s.Overdue) + "</font>"
+		} else if len(s.Pending) > 0 {
+			line += "，本期待开 " + fewOf(s.Pending)
+		}
+		lines = append(lines, line)
+	}
+	if more := len(summaries) - len(top); more > 0 {
+		lines = append(lines, fmt.Sprintf("另有 %d 个支部，见附件“支部汇总”。", more))
+	} else {
+		lines = append(lines, "各支部明细见附件“支部汇总”。")
+	}
+	digest := strings.Join(lines, "\n")
+	if len(digest) > MaxMessageBytes { // never a third message
+		digest = SplitText(digest, MaxMessageBytes)[0]
+	}
+	exp := ExportRequest{From: span.From, To: span.To, SummaryOnly: true}
+	return []Notice{
+		{To: to, Markdown: digest},
+		{To: to, File: &File{Name: exp.FileName("全组织"), Export: &exp}},
+	}
 }
 
 // branchReport is one branch's part of the weekly summary: its messages,

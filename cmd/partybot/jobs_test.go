@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/partybot/partybot/bot"
+	"github.com/partybot/partybot/bot/wecom/wecomtest"
 	"github.com/partybot/partybot/store"
 	"github.com/partybot/partybot/store/redistest"
 )
@@ -252,14 +253,22 @@ func TestWeeklySummary(t *testing.T) {
 			t.Errorf("branch report lacks %q:\n%s", want, branchReport)
 		}
 	}
-	if !strings.Contains(orgReport, "全组织周报") || !strings.Contains(orgReport, "技术党支部：签到率 5%") {
+	if !strings.Contains(orgReport, "全组织（11月16日–22日）") || !strings.Contains(orgReport, "1. 技术党支部：签到率 5%") {
 		t.Errorf("org report:\n%s", orgReport)
+	}
+	if name, data, ok := fake.FileSentTo("admin1"); !ok || !strings.HasPrefix(name, "全组织支部汇总") || len(data) == 0 {
+		t.Errorf("the admins' workbook: %q %v", name, ok)
 	}
 	chats := sent("text")
 	if len(chats) != 1 || chats[0]["chatid"] != "chat-tech" || strings.Contains(fmt.Sprint(chats[0]), "李四") {
 		t.Errorf("branch chat message %v: want one, to chat-tech, without names", chats)
 	}
-	uploads := fake.Calls("media/upload")
+	var uploads []wecomtest.Call
+	for _, u := range fake.Calls("media/upload") {
+		if u.Body["type"] == "image" {
+			uploads = append(uploads, u)
+		}
+	}
 	images := sent("image")
 	if len(uploads) != 1 || uploads[0].Body["png"] != true || len(images) != 1 || images[0]["touser"] != "wangwu|zhangsan" {
 		t.Errorf("chart: uploads %v, images %v", uploads, images)

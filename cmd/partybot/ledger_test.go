@@ -61,7 +61,9 @@ func sheetRows(t *testing.T, f *excelize.File, sheet string) [][]string {
 // rowWith finds the first row whose cells include all of want.
 func rowWith(rows [][]string, want ...string) []string {
 	for _, r := range rows {
-		if slices.IndexFunc(want, func(w string) bool { return !slices.ContainsFunc(r, func(c string) bool { return strings.Contains(c, w) }) }) < 0 {
+		if slices.IndexFunc(want, func(w string) bool {
+			return !slices.ContainsFunc(r, func(c string) bool { return strings.Contains(c, w) })
+		}) < 0 {
 			return r
 		}
 	}
