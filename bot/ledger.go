@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 )
 
@@ -122,58 +121,90 @@ type AnnouncementLedger struct {
 	Responses    Responses
 }
 
-// Ledger gathers the branches' ledgers for the span (several branches at
-// a time). summaryOnly leaves out everything but the numbers.
+// LedgerHeader is a ledger without its branches: what a writer needs to
+// know before the first branch arrives.
+func (b *Bot) LedgerHeader(span Span, summaryOnly bool) Ledger {
+	return Ledger{Span: span, SummaryOnly: summaryOnly, Made: b.Now(), Location: b.Location}
+}
+
+// Ledger gathers the branches' ledgers for the span. summaryOnly leaves
+// out everything but the numbers. For many branches prefer EachLedger,
+// which holds a few branches at a time rather than all of them.
 func (b *Bot) Ledger(ctx context.Context, branches []Branch, span Span, summaryOnly bool) (Ledger, error) {
+	l := b.LedgerHeader(span, summaryOnly)
+	err := b.EachLedger(ctx, branches, span, summaryOnly, func(bl BranchLedger) error {
+		l.Branches = append(l.Branches, bl)
+		return nil
+	})
+	return l, err
+}
+
+// EachLedger gathers the branches' ledgers several at a time and hands
+// them to fn one by one, in order; at most summaryConcurrency are held at
+// once, so a large org's export stays within memory.
+func (b *Bot) EachLedger(ctx context.Context, branches []Branch, span Span, summaryOnly bool, fn func(BranchLedger) error) error {
 	now := b.Now()
 	if end := span.End(b.Location); end.Before(now) {
 		now = end.Add(-time.Second) // obligations as they stood when the span ended
 	}
-	out := Ledger{Span: span, SummaryOnly: summaryOnly, Made: b.Now(), Location: b.Location, Branches: make([]BranchLedger, len(branches))}
-	errs := make([]error, len(branches))
-	sem := make(chan struct{}, summaryConcurrency)
-	var wg sync.WaitGroup
-	for i, br := range branches {
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer func() { <-sem; wg.Done() }()
-			out.Branches[i], errs[i] = b.branchLedger(ctx, br, span, now, summaryOnly)
-		}()
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	type result struct {
+		l   BranchLedger
+		err error
 	}
-	wg.Wait()
-	for _, err := range errs {
-		if err != nil {
-			return Ledger{}, err
+	results := make([]chan result, len(branches))
+	for i := range results {
+		results[i] = make(chan result, 1)
+	}
+	slots := make(chan struct{}, summaryConcurrency) // taken until fn has the branch
+	go func() {
+		for i, br := range branches {
+			select {
+			case slots <- struct{}{}:
+			case <-ctx.Done():
+				results[i] <- result{err: ctx.Err()}
+				continue
+			}
+			go func() {
+				l, err := b.branchLedger(ctx, br, span, now, summaryOnly)
+				results[i] <- result{l, err}
+			}()
+		}
+	}()
+	for i := range branches {
+		r := <-results[i]
+		if r.err == nil {
+			<-slots
+			r.err = fn(r.l)
+		}
+		if r.err != nil {
+			return r.err
 		}
 	}
-	return out, nil
+	return nil
 }
 
 func (b *Bot) branchLedger(ctx context.Context, br Branch, span Span, now time.Time, summaryOnly bool) (BranchLedger, error) {
-	s, err := b.summarizeSpan(ctx, br, span, now)
+	// One read of the span serves the numbers and the records alike.
+	d, err := b.readSpan(ctx, br.ID, span, !summaryOnly)
+	if err != nil {
+		return BranchLedger{}, err
+	}
+	s, err := b.summarizeData(ctx, br, span, now, d.stats)
 	if err != nil {
 		return BranchLedger{}, err
 	}
 	l := BranchLedger{Branch: br, Summary: s, Members: s.Members}
+	l.Summary.Members = nil
 	if summaryOnly {
-		l.Summary.Members, l.Members = nil, nil
+		l.Members = nil
 		return l, nil
 	}
-	if l.Checkins, err = b.Checkins.CheckinRecords(ctx, br.ID, span.From, span.To); err != nil {
-		return l, fmt.Errorf("bot: check-ins of %s: %w", br.ID, err)
-	}
+	l.Checkins = d.checkins
 	slices.SortFunc(l.Checkins, func(x, y Checkin) int { return x.At.Compare(y.At) })
-	ids := make([]string, len(l.Members))
-	for i, m := range l.Members {
-		ids[i] = m.Member.UserID
-	}
-	reports, err := b.Studies.StudyReportsMany(ctx, br.ID, ids, span.From, span.To)
-	if err != nil {
-		return l, fmt.Errorf("bot: study of %s: %w", br.ID, err)
-	}
-	for _, id := range ids {
-		l.Studies = append(l.Studies, reports[id]...)
+	for _, m := range l.Members {
+		l.Studies = append(l.Studies, d.reports[m.Member.UserID]...)
 	}
 	slices.SortFunc(l.Studies, func(x, y StudyReport) int { return x.At.Compare(y.At) })
 	if l.Meetings, err = b.meetingLedgers(ctx, br.ID, span); err != nil {

@@ -98,29 +98,55 @@ func (b *Bot) BranchWeek(ctx context.Context, branchID string, now time.Time) ([
 // BranchSpan tallies every active member of a branch over the span (in
 // Week), reading the whole branch in a few round trips.
 func (b *Bot) BranchSpan(ctx context.Context, branchID string, span Span) ([]MemberStats, error) {
+	d, err := b.readSpan(ctx, branchID, span, false)
+	return d.stats, err
+}
+
+// spanData is what a branch's span is counted from, read once.
+type spanData struct {
+	stats    []MemberStats
+	reports  map[string][]StudyReport
+	checkins []Checkin // with records only
+}
+
+// readSpan reads a branch's members, check-ins and study over the span.
+// withRecords reads each check-in's record (for the ledger) and counts the
+// days from them, instead of reading the members' day indexes.
+func (b *Bot) readSpan(ctx context.Context, branchID string, span Span, withRecords bool) (spanData, error) {
+	var out spanData
 	members, err := b.Roster.BranchMembers(ctx, branchID)
 	if err != nil {
-		return nil, fmt.Errorf("bot: list branch %s: %w", branchID, err)
+		return out, fmt.Errorf("bot: list branch %s: %w", branchID, err)
 	}
 	week, today := span.From, span.To
 	ids := make([]string, len(members))
 	for i, m := range members {
 		ids[i] = m.UserID
 	}
-	days, err := b.Checkins.CheckinDaysMany(ctx, branchID, ids, week, today)
-	if err != nil {
-		return nil, fmt.Errorf("bot: check-in days of %s: %w", branchID, err)
+	var days map[string][]Date
+	if withRecords {
+		if out.checkins, err = b.Checkins.CheckinRecords(ctx, branchID, week, today); err != nil {
+			return out, fmt.Errorf("bot: check-ins of %s: %w", branchID, err)
+		}
+		days = make(map[string][]Date, len(members))
+		for _, c := range out.checkins {
+			days[c.UserID] = append(days[c.UserID], c.Day)
+		}
+	} else if days, err = b.Checkins.CheckinDaysMany(ctx, branchID, ids, week, today); err != nil {
+		return out, fmt.Errorf("bot: check-in days of %s: %w", branchID, err)
 	}
 	reports, err := b.Studies.StudyReportsMany(ctx, branchID, ids, week, today)
 	if err != nil {
-		return nil, fmt.Errorf("bot: study reports of %s: %w", branchID, err)
+		return out, fmt.Errorf("bot: study reports of %s: %w", branchID, err)
 	}
-	out := make([]MemberStats, len(members))
+	out.reports = reports
+	stats := make([]MemberStats, len(members))
 	for i, m := range members {
 		s := MemberStats{Member: m, WeekFrom: week, Week: tally(days[m.UserID], reports[m.UserID], week, today)}
 		s.checkinDays = days[m.UserID]
-		out[i] = s
+		stats[i] = s
 	}
+	out.stats = stats
 	return out, nil
 }
 

@@ -56,10 +56,15 @@ func (b *Bot) summarize(ctx context.Context, br Branch, fire time.Time) (BranchS
 // summarizeSpan computes a branch's numbers over a span, with obligations as
 // they stand at now. The weekly summary, 本周 and the ledger all use it.
 func (b *Bot) summarizeSpan(ctx context.Context, br Branch, span Span, now time.Time) (BranchSummary, error) {
-	stats, err := b.BranchSpan(ctx, br.ID, span)
+	d, err := b.readSpan(ctx, br.ID, span, false)
 	if err != nil {
 		return BranchSummary{}, err
 	}
+	return b.summarizeData(ctx, br, span, now, d.stats)
+}
+
+// summarizeData computes the summary from a span's members' tallies.
+func (b *Bot) summarizeData(ctx context.Context, br Branch, span Span, now time.Time, stats []MemberStats) (BranchSummary, error) {
 	week, today := span.From, span.To
 	leaves, err := b.Leaves.Leaves(ctx, br.ID, week, today)
 	if err != nil {

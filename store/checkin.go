@@ -22,6 +22,32 @@ type checkinRecord struct {
 	Source string    `json:"src"`
 }
 
+// decodeCheckinRecord reads a record as json.Marshal wrote it, without
+// the reflection of encoding/json: a quarter's ledger reads half a million.
+// Anything unexpected (an escaped character) goes through encoding/json.
+func decodeCheckinRecord(raw string) (checkinRecord, error) {
+	field := func(name string) (string, bool) {
+		_, rest, ok := strings.Cut(raw, `"`+name+`":"`)
+		if !ok {
+			return "", false
+		}
+		v, _, ok := strings.Cut(rest, `"`)
+		return v, ok && !strings.Contains(v, `\`)
+	}
+	at, ok1 := field("at")
+	src, ok2 := field("src")
+	if ok1 && ok2 {
+		if t, err := time.Parse(time.RFC3339Nano, at); err == nil {
+			return checkinRecord{At: t, Source: src}, nil
+		}
+	}
+	var r checkinRecord
+	if err := json.Unmarshal([]byte(raw), &r); err != nil {
+		return r, fmt.Errorf("store: decode check-in: %w", err)
+	}
+	return r, nil
+}
+
 // checkinScript writes the day's record and the member's day index together,
 // unless the member already has a record that day, in which case it returns
 // that one. Both keys carry the branch hash tag.
@@ -121,9 +147,9 @@ func (s *Store) CheckinRecords(ctx context.Context, branchID string, from, to bo
 	var out []bot.Checkin
 	for i, d := range days {
 		for user, raw := range cmds[i].Val() {
-			var r checkinRecord
-			if err := json.Unmarshal([]byte(raw), &r); err != nil {
-				return nil, fmt.Errorf("store: decode check-in: %w", err)
+			r, err := decodeCheckinRecord(raw)
+			if err != nil {
+				return nil, err
 			}
 			out = append(out, bot.Checkin{BranchID: branchID, UserID: user, Day: d, At: r.At, Source: r.Source})
 		}

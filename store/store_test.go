@@ -197,3 +197,28 @@ func BenchmarkRecordStudy(b *testing.B) {
 	})
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "reports/s")
 }
+
+// The fast check-in record reader agrees with encoding/json, escapes included.
+func TestDecodeCheckinRecordAgreesWithJSON(t *testing.T) {
+	s, _ := open(t)
+	ctx := t.Context()
+	d := bot.Date{Year: 2026, Month: 11, Day: 20}
+	at := time.Date(2026, 11, 20, 9, 1, 2, 345, time.FixedZone("CST", 8*3600))
+	want := map[string]string{}
+	for _, src := range []string{"msg:1", `evt:li"si|1|click|签到|`, `a\b`} {
+		user := fmt.Sprintf("u%d", len(src))
+		want[user] = src
+		if _, _, err := s.CheckIn(ctx, bot.Checkin{BranchID: "tech", UserID: user, Day: d, At: at, Source: src}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	recs, err := s.CheckinRecords(ctx, "tech", d, d)
+	if err != nil || len(recs) != 3 {
+		t.Fatalf("%v %v", recs, err)
+	}
+	for _, r := range recs {
+		if !r.At.Equal(at) || r.Source != want[r.UserID] {
+			t.Fatalf("record %+v", r)
+		}
+	}
+}

@@ -6,6 +6,7 @@ package workbook
 import (
 	"context"
 	"encoding/csv"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -38,53 +39,66 @@ type column struct {
 	width float64
 }
 
-// sheet is one table: its columns and a function that emits its rows.
+// emitFunc writes one row.
+type emitFunc func(row ...any) error
+
+// sheet is one table: its columns, the rows of one branch, and rows after
+// the last branch (the 合计 line).
 type sheet struct {
-	name string
-	cols []column
-	rows func(emit func(row ...any) error) error
+	name   string
+	cols   []column
+	branch func(b bot.BranchLedger, emit emitFunc) error
+	end    func(emit emitFunc) error // nil: none
 }
 
-// sheets lays the ledger out. A summary-only ledger has the first sheet.
-func sheets(l bot.Ledger, photoDir string) []sheet {
-	loc := l.Location
+// sheets lays the ledger out; h is the ledger without its branches. A
+// summary-only ledger has the first sheet.
+func sheets(h bot.Ledger, photoDir string) []sheet {
+	loc := h.Location
 	at := func(t time.Time) string {
 		if t.IsZero() {
 			return ""
 		}
 		return t.In(loc).Format("2006-01-02 15:04")
 	}
-	out := []sheet{summarySheet(l)}
-	if l.SummaryOnly {
+	// when is a time cell: a real date-time in the workbook (sortable,
+	// filterable), "2006-01-02 15:04" in CSV.
+	when := func(t time.Time) any {
+		if t.IsZero() {
+			return ""
+		}
+		return moment(t.In(loc))
+	}
+	out := []sheet{summarySheet()}
+	if h.SummaryOnly {
 		return out
 	}
-	names := map[string]string{}
-	for _, b := range l.Branches {
-		for _, m := range b.Members {
-			names[m.Member.UserID] = m.Member.DisplayName()
+	// Names come from the branch at hand; anyone else (an admin) shows as
+	// their userid.
+	var names map[string]string
+	var namesOf string
+	nameIn := func(b bot.BranchLedger) func(string) string {
+		if namesOf != b.Branch.ID {
+			names, namesOf = make(map[string]string, len(b.Members)), b.Branch.ID
+			for _, m := range b.Members {
+				names[m.Member.UserID] = m.Member.DisplayName()
+			}
 		}
-	}
-	name := func(id string) string {
-		if n := names[id]; n != "" {
-			return n
+		return func(id string) string {
+			if n := names[id]; n != "" {
+				return n
+			}
+			return id
 		}
-		return id
-	}
-	list := func(ids []string) string {
-		out := make([]string, len(ids))
-		for i, id := range ids {
-			out[i] = name(id)
-		}
-		return strings.Join(out, "、")
 	}
 	out = append(out,
-		sheet{SheetRoster, []column{{"支部", 14}, {"姓名", 10}, {"userid", 14}, {"职务", 8}, {"党员状态", 10}, {"入党日期", 12}, {"签到天数", 10}, {"学习分钟", 10}, {"学习次数", 10}},
-			func(emit func(...any) error) error {
-				for _, b := range l.Branches {
+		sheet{name: SheetRoster, cols: []column{{"支部", 14}, {"姓名", 10}, {"userid", 14}, {"职务", 8}, {"党员状态", 10}, {"入党日期", 12}, {"签到天数", 10}, {"学习分钟", 10}, {"学习次数", 10}},
+			branch: func(b bot.BranchLedger, emit emitFunc) error {
+				{
 					for _, m := range b.Members {
-						joined := ""
+						var joined any = ""
 						if !m.Member.Joined.IsZero() {
-							joined = m.Member.Joined.String()
+							joined = m.Member.Joined
 						}
 						if err := emit(b.Branch.Name, m.Member.DisplayName(), m.Member.UserID, m.Member.Role.Label(), string(m.Member.Status), joined, m.Week.Checkins, m.Week.StudyMinutes, m.Week.StudyReports); err != nil {
 							return err
@@ -93,20 +107,11 @@ func sheets(l bot.Ledger, photoDir string) []sheet {
 				}
 				return nil
 			}},
-		sheet{SheetCheckins, []column{{"支部", 14}, {"日期", 12}, {"姓名", 10}, {"userid", 14}, {"签到时间", 18}},
-			func(emit func(...any) error) error {
-				for _, b := range l.Branches {
-					for _, c := range b.Checkins {
-						if err := emit(b.Branch.Name, c.Day.String(), name(c.UserID), c.UserID, at(c.At)); err != nil {
-							return err
-						}
-					}
-				}
-				return nil
-			}},
-		sheet{SheetStudy, []column{{"支部", 14}, {"学习日期", 12}, {"姓名", 10}, {"userid", 14}, {"内容", 30}, {"类型", 10}, {"分钟", 8}, {"心得", 30}, {"补记", 6}, {"提交时间", 18}, {"凭证图片", 8}, {"状态", 8}},
-			func(emit func(...any) error) error {
-				for _, b := range l.Branches {
+		checkinSheet(h),
+		sheet{name: SheetStudy, cols: []column{{"支部", 14}, {"学习日期", 12}, {"姓名", 10}, {"userid", 14}, {"内容", 30}, {"类型", 10}, {"分钟", 8}, {"心得", 30}, {"补记", 6}, {"提交时间", 18}, {"凭证图片", 8}, {"状态", 8}},
+			branch: func(b bot.BranchLedger, emit emitFunc) error {
+				name := nameIn(b)
+				{
 					for _, r := range b.Studies {
 						late, state := "", "有效"
 						if r.Late {
@@ -115,17 +120,25 @@ func sheets(l bot.Ledger, photoDir string) []sheet {
 						if r.Withdrawn {
 							state = "已撤回"
 						}
-						if err := emit(b.Branch.Name, r.Day.String(), name(r.UserID), r.UserID, bot.Plain(r.Content), string(r.Kind), r.Minutes, bot.Plain(r.Reflection), late, at(r.At), len(r.Evidence), state); err != nil {
+						if err := emit(b.Branch.Name, r.Day, name(r.UserID), r.UserID, bot.Plain(r.Content), string(r.Kind), r.Minutes, bot.Plain(r.Reflection), late, when(r.At), len(r.Evidence), state); err != nil {
 							return err
 						}
 					}
 				}
 				return nil
 			}},
-		meetingSheet(l, at, name, photoDir),
-		sheet{SheetAnnounce, []column{{"支部", 14}, {"编号", 8}, {"类型", 6}, {"标题", 30}, {"发出时间", 18}, {"发布人", 10}, {"对象人数", 10}, {"已确认", 8}, {"未确认", 30}, {"报名", 30}, {"候补", 20}, {"不参加", 20}, {"活动时间地点", 30}},
-			func(emit func(...any) error) error {
-				for _, b := range l.Branches {
+		meetingSheet(at, when, nameIn, photoDir),
+		sheet{name: SheetAnnounce, cols: []column{{"支部", 14}, {"编号", 8}, {"类型", 6}, {"标题", 30}, {"发出时间", 18}, {"发布人", 10}, {"对象人数", 10}, {"已确认", 8}, {"未确认", 30}, {"报名", 30}, {"候补", 20}, {"不参加", 20}, {"活动时间地点", 30}},
+			branch: func(b bot.BranchLedger, emit emitFunc) error {
+				name := nameIn(b)
+				list := func(ids []string) string {
+					out := make([]string, len(ids))
+					for i, id := range ids {
+						out[i] = name(id)
+					}
+					return strings.Join(out, "、")
+				}
+				{
 					for _, al := range b.Announcements {
 						a, r := al.Announcement, al.Responses
 						var pending []string
@@ -134,28 +147,29 @@ func sheets(l bot.Ledger, photoDir string) []sheet {
 								pending = append(pending, id)
 							}
 						}
-						kind, when := "公告", ""
+						kind, plan := "公告", ""
 						if a.Activity != nil {
 							kind = "活动"
-							when = activityWhen(*a.Activity)
+							plan = activityWhen(*a.Activity)
 						}
-						if err := emit(b.Branch.Name, a.Label(), kind, a.Title, at(a.SentAt), name(a.Author), len(a.To), len(a.To)-len(pending),
-							list(pending), list(r.Joined), list(r.Waiting), list(mapKeys(r.Declined)), when); err != nil {
+						if err := emit(b.Branch.Name, a.Label(), kind, a.Title, when(a.SentAt), name(a.Author), len(a.To), len(a.To)-len(pending),
+							list(pending), list(r.Joined), list(r.Waiting), list(mapKeys(r.Declined)), plan); err != nil {
 							return err
 						}
 					}
 				}
 				return nil
 			}},
-		sheet{SheetLeave, []column{{"支部", 14}, {"姓名", 10}, {"userid", 14}, {"开始", 12}, {"结束", 12}, {"原因", 30}, {"登记人", 10}, {"登记时间", 18}, {"状态", 8}},
-			func(emit func(...any) error) error {
-				for _, b := range l.Branches {
+		sheet{name: SheetLeave, cols: []column{{"支部", 14}, {"姓名", 10}, {"userid", 14}, {"开始", 12}, {"结束", 12}, {"原因", 30}, {"登记人", 10}, {"登记时间", 18}, {"状态", 8}},
+			branch: func(b bot.BranchLedger, emit emitFunc) error {
+				name := nameIn(b)
+				{
 					for _, lv := range b.Leaves {
 						state := "有效"
 						if lv.Ended {
 							state = "已取消"
 						}
-						if err := emit(b.Branch.Name, name(lv.UserID), lv.UserID, lv.From.String(), lv.To.String(), bot.Plain(lv.Reason), name(lv.By), at(lv.At), state); err != nil {
+						if err := emit(b.Branch.Name, name(lv.UserID), lv.UserID, lv.From, lv.To, bot.Plain(lv.Reason), name(lv.By), when(lv.At), state); err != nil {
 							return err
 						}
 					}
@@ -164,6 +178,40 @@ func sheets(l bot.Ledger, photoDir string) []sheet {
 			}},
 	)
 	return out
+}
+
+// checkinSheet is the 签到表 inspections know: a row per member, a column
+// per day of the span, the check-in time in the day's cell (empty: none).
+// A quarter of 10,000 members is 10,000 rows, not half a million.
+func checkinSheet(h bot.Ledger) sheet {
+	cols := []column{{"支部", 14}, {"姓名", 10}, {"userid", 14}, {"签到天数", 10}}
+	days := h.Span.Days()
+	for d := h.Span.From; !h.Span.To.Before(d); d = d.AddDays(1) {
+		cols = append(cols, column{fmt.Sprintf("%d-%02d-%02d", d.Year, d.Month, d.Day), 11})
+	}
+	row := make([]any, len(cols))
+	return sheet{name: SheetCheckins, cols: cols, branch: func(b bot.BranchLedger, emit emitFunc) error {
+		{
+			at := make(map[string][]bot.Checkin, len(b.Members))
+			for _, c := range b.Checkins {
+				at[c.UserID] = append(at[c.UserID], c)
+			}
+			for _, m := range b.Members {
+				clear(row)
+				id := m.Member.UserID
+				row[0], row[1], row[2], row[3] = b.Branch.Name, m.Member.DisplayName(), id, len(at[id])
+				for _, c := range at[id] {
+					if i := int(c.Day.Number() - h.Span.From.Number()); i >= 0 && i < days {
+						row[4+i] = c.At.In(h.Location).Format("15:04")
+					}
+				}
+				if err := emit(row...); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	}}
 }
 
 func activityWhen(a bot.ActivityPlan) string {
@@ -191,38 +239,37 @@ func mapKeys(m map[string]bool) []string {
 // SummaryColumns are the 汇总 sheet's headers: one row per branch, then 合计.
 var SummaryColumns = []string{"支部", "党员数", "应签到（人·工作日）", "已签到", "签到率%", "学习分钟", "学习次数", "学习达标人数", "召开会议", "三会一课应开未开", "未收到消息"}
 
-func summarySheet(l bot.Ledger) sheet {
+func summarySheet() sheet {
 	widths := []float64{16, 8, 18, 8, 8, 10, 10, 12, 30, 24, 12}
 	cols := make([]column, len(SummaryColumns))
 	for i, n := range SummaryColumns {
 		cols[i] = column{n, widths[i]}
 	}
-	return sheet{SheetSummary, cols, func(emit func(...any) error) error {
-		var total bot.BranchSummary
-		members, onTarget := 0, 0
-		for _, b := range l.Branches {
+	var total bot.BranchSummary
+	members, onTarget := 0, 0
+	return sheet{name: SheetSummary, cols: cols,
+		branch: func(b bot.BranchLedger, emit emitFunc) error {
 			s := b.Summary
-			n := s.Headcount
-			members += n
+			members += s.Headcount
 			onTarget += s.OnTarget
 			total.Expected += s.Expected
 			total.Checkins += s.Checkins
 			total.StudyMinutes += s.StudyMinutes
 			total.StudyReports += s.StudyReports
-			if err := emit(b.Branch.Name, n, s.Expected, s.Checkins, s.Rate(), s.StudyMinutes, s.StudyReports, s.OnTarget,
-				s.MeetingsText(), strings.Join(s.Pending, "、"), len(s.Unreached)); err != nil {
-				return err
-			}
-		}
-		return emit("合计", members, total.Expected, total.Checkins, total.Rate(), total.StudyMinutes, total.StudyReports, onTarget, "", "", "")
-	}}
+			return emit(b.Branch.Name, s.Headcount, s.Expected, s.Checkins, s.Rate(), s.StudyMinutes, s.StudyReports, s.OnTarget,
+				s.MeetingsText(), strings.Join(s.Pending, "、"), len(s.Unreached))
+		},
+		end: func(emit emitFunc) error {
+			return emit("合计", members, total.Expected, total.Checkins, total.Rate(), total.StudyMinutes, total.StudyReports, onTarget, "", "", "")
+		}}
 }
 
-func meetingSheet(l bot.Ledger, at func(time.Time) string, name func(string) string, photoDir string) sheet {
+func meetingSheet(at func(time.Time) string, when func(time.Time) any, nameIn func(bot.BranchLedger) func(string) string, photoDir string) sheet {
 	cols := []column{{"支部", 14}, {"类型", 10}, {"标题", 20}, {"开始", 18}, {"结束", 18}, {"主持人", 10}, {"地点", 14}, {"记录人", 10}, {"议题", 24},
 		{"纪要", 40}, {"应到", 6}, {"到会", 6}, {"到会名单", 30}, {"请假名单", 24}, {"缺席名单", 24}, {"法定人数", 14}, {"更正", 30}, {"照片", 30}}
-	return sheet{SheetMeetings, cols, func(emit func(...any) error) error {
-		for _, b := range l.Branches {
+	return sheet{name: SheetMeetings, cols: cols, branch: func(b bot.BranchLedger, emit emitFunc) error {
+		name := nameIn(b)
+		{
 			for _, ml := range b.Meetings {
 				r := ml.Record
 				m := r.Meeting
@@ -272,7 +319,7 @@ func meetingSheet(l bot.Ledger, at func(time.Time) string, name func(string) str
 					photos = append(photos, filepath.ToSlash(filepath.Join(photoDir, p.FileName(m, i+1))))
 				}
 				total := len(r.Present) + len(r.Excused) + len(r.Absent)
-				if err := emit(b.Branch.Name, string(m.Type), bot.Plain(m.Title), at(m.OpenedAt), at(m.ClosedAt), strings.Join(host, "；"), strings.Join(place, "；"),
+				if err := emit(b.Branch.Name, string(m.Type), bot.Plain(m.Title), when(m.OpenedAt), when(m.ClosedAt), strings.Join(host, "；"), strings.Join(place, "；"),
 					strings.Join(recorder, "；"), strings.Join(topics, "；"), strings.Join(content, "\n"), total, len(r.Present),
 					names(r.Present), names(r.Excused), names(r.Absent), quorum, strings.Join(fixes, "\n"), strings.Join(photos, "\n")); err != nil {
 					return err
@@ -295,153 +342,261 @@ func contains(ms []bot.Member, id string) bool {
 // PhotoDir is the folder, next to an exported file, that holds its photos.
 const PhotoDir = "照片"
 
-// WriteXLSX writes the ledger as a workbook to w. Meeting photos are named
-// in the 会议记录 sheet under PhotoDir; WritePhotos puts them there.
-func WriteXLSX(w io.Writer, l bot.Ledger) error {
-	f := excelize.NewFile()
-	defer f.Close()
-	bold, err := f.NewStyle(&excelize.Style{Font: &excelize.Font{Bold: true}, Fill: excelize.Fill{Type: "pattern", Color: []string{"EEF3FB"}, Pattern: 1}})
-	if err != nil {
-		return fmt.Errorf("workbook: style: %w", err)
+// moment is a time of day in the org's time zone, for a time cell.
+type moment time.Time
+
+func (m moment) String() string { return time.Time(m).Format("2006-01-02 15:04") }
+
+// cellStyles are the number formats of date and time cells.
+type cellStyles struct{ header, date, dateTime int }
+
+// cell turns a day or a moment into a dated cell; Excel keeps wall-clock
+// serial numbers, so the org's local time is written as if it were UTC.
+func (cs cellStyles) cell(v any) any {
+	switch v := v.(type) {
+	case bot.Date:
+		return excelize.Cell{StyleID: cs.date, Value: time.Date(v.Year, v.Month, v.Day, 0, 0, 0, 0, time.UTC)}
+	case moment:
+		t := time.Time(v)
+		return excelize.Cell{StyleID: cs.dateTime, Value: time.Date(t.Year(), t.Month(), t.Day(), t.Hour(), t.Minute(), t.Second(), 0, time.UTC)}
 	}
-	for i, sh := range sheets(l, PhotoDir) {
+	return v
+}
+
+// XLSX writes a ledger as a workbook, a branch at a time: every sheet's
+// stream is open at once, so a branch's rows go out as it arrives and only
+// the rows' XML (spilled to temporary files beyond 16 MB) is kept.
+type XLSX struct {
+	w       io.Writer
+	f       *excelize.File
+	cs      cellStyles
+	sheets  []sheet
+	streams []*excelize.StreamWriter
+	rows    []int
+}
+
+// NewXLSX starts a workbook for the ledger h describes (its branches are
+// added with Add); Close writes it to w.
+func NewXLSX(w io.Writer, h bot.Ledger) (*XLSX, error) {
+	x := &XLSX{w: w, f: excelize.NewFile(), sheets: sheets(h, PhotoDir)}
+	var err error
+	if x.cs.header, err = x.f.NewStyle(&excelize.Style{Font: &excelize.Font{Bold: true}, Fill: excelize.Fill{Type: "pattern", Color: []string{"EEF3FB"}, Pattern: 1}}); err != nil {
+		return nil, x.fail(err)
+	}
+	dateFormat, dateTimeFormat := "yyyy-mm-dd", "yyyy-mm-dd hh:mm"
+	if x.cs.date, err = x.f.NewStyle(&excelize.Style{CustomNumFmt: &dateFormat}); err != nil {
+		return nil, x.fail(err)
+	}
+	if x.cs.dateTime, err = x.f.NewStyle(&excelize.Style{CustomNumFmt: &dateTimeFormat}); err != nil {
+		return nil, x.fail(err)
+	}
+	for i, sh := range x.sheets {
 		if i == 0 {
-			if err := f.SetSheetName("Sheet1", sh.name); err != nil {
-				return fmt.Errorf("workbook: %w", err)
+			err = x.f.SetSheetName("Sheet1", sh.name)
+		} else {
+			_, err = x.f.NewSheet(sh.name)
+		}
+		if err != nil {
+			return nil, x.fail(err)
+		}
+		sw, err := x.f.NewStreamWriter(sh.name)
+		if err != nil {
+			return nil, x.fail(err)
+		}
+		for c, col := range sh.cols {
+			if err := sw.SetColWidth(c+1, c+1, col.width); err != nil {
+				return nil, x.fail(err)
 			}
-		} else if _, err := f.NewSheet(sh.name); err != nil {
-			return fmt.Errorf("workbook: %w", err)
 		}
-		if err := writeSheet(f, sh, bold, i); err != nil {
-			return err
+		if err := sw.SetPanes(&excelize.Panes{Freeze: true, YSplit: 1, TopLeftCell: "A2", ActivePane: "bottomLeft"}); err != nil {
+			return nil, x.fail(err)
 		}
+		header := make([]any, len(sh.cols))
+		for c, col := range sh.cols {
+			header[c] = excelize.Cell{StyleID: x.cs.header, Value: col.name}
+		}
+		if err := sw.SetRow("A1", header); err != nil {
+			return nil, x.fail(err)
+		}
+		x.streams, x.rows = append(x.streams, sw), append(x.rows, 1)
 	}
-	if err := f.Write(w); err != nil {
-		return fmt.Errorf("workbook: write: %w", err)
-	}
-	return nil
+	return x, nil
 }
 
-// writeSheet streams one sheet: widths, a frozen bold header, the rows and
-// a table over them (which gives the autofilter).
-func writeSheet(f *excelize.File, sh sheet, headerStyle, index int) error {
-	sw, err := f.NewStreamWriter(sh.name)
-	if err != nil {
-		return fmt.Errorf("workbook: %s: %w", sh.name, err)
-	}
-	for i, c := range sh.cols {
-		if err := sw.SetColWidth(i+1, i+1, c.width); err != nil {
-			return fmt.Errorf("workbook: %s: %w", sh.name, err)
-		}
-	}
-	if err := sw.SetPanes(&excelize.Panes{Freeze: true, YSplit: 1, TopLeftCell: "A2", ActivePane: "bottomLeft"}); err != nil {
-		return fmt.Errorf("workbook: %s: %w", sh.name, err)
-	}
-	header := make([]any, len(sh.cols))
-	for i, c := range sh.cols {
-		header[i] = excelize.Cell{StyleID: headerStyle, Value: c.name}
-	}
-	if err := sw.SetRow("A1", header); err != nil {
-		return fmt.Errorf("workbook: %s: %w", sh.name, err)
-	}
-	row := 1
-	err = sh.rows(func(values ...any) error {
-		row++
-		cell, _ := excelize.CoordinatesToCellName(1, row)
-		return sw.SetRow(cell, values)
-	})
-	if err != nil {
-		return fmt.Errorf("workbook: %s: %w", sh.name, err)
-	}
-	last, _ := excelize.CoordinatesToCellName(len(sh.cols), max(row, 2))
-	if row == 1 { // a table needs a row under its header
-		if err := sw.SetRow("A2", []any{""}); err != nil {
-			return fmt.Errorf("workbook: %s: %w", sh.name, err)
-		}
-	}
-	table := &excelize.Table{Range: "A1:" + last, Name: fmt.Sprintf("T%d", index+1), StyleName: "TableStyleLight1"}
-	if err := sw.AddTable(table); err != nil {
-		return fmt.Errorf("workbook: %s: table: %w", sh.name, err)
-	}
-	if err := sw.Flush(); err != nil {
-		return fmt.Errorf("workbook: %s: %w", sh.name, err)
-	}
-	return nil
+func (x *XLSX) fail(err error) error {
+	_ = x.f.Close()
+	return fmt.Errorf("workbook: %w", err)
 }
 
-// WriteCSV writes one CSV per sheet into dir (created if missing), each
-// starting with a UTF-8 byte-order mark so that Excel reads the Chinese.
-func WriteCSV(dir string, l bot.Ledger) error {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("workbook: %w", err)
+// emitter writes rows to sheet i.
+func (x *XLSX) emitter(i int) emitFunc {
+	return func(values ...any) error {
+		x.rows[i]++
+		for c, v := range values {
+			values[c] = x.cs.cell(v)
+		}
+		cell, _ := excelize.CoordinatesToCellName(1, x.rows[i])
+		return x.streams[i].SetRow(cell, values)
 	}
-	for _, sh := range sheets(l, PhotoDir) {
-		if err := writeCSVFile(filepath.Join(dir, sh.name+".csv"), sh); err != nil {
-			return err
+}
+
+// Add writes a branch's rows in every sheet.
+func (x *XLSX) Add(b bot.BranchLedger) error {
+	for i, sh := range x.sheets {
+		if err := sh.branch(b, x.emitter(i)); err != nil {
+			return x.fail(fmt.Errorf("%s: %w", sh.name, err))
 		}
 	}
 	return nil
 }
 
-func writeCSVFile(path string, sh sheet) (err error) {
-	file, err := os.Create(path)
-	if err != nil {
-		return fmt.Errorf("workbook: %w", err)
-	}
-	defer func() {
-		if cerr := file.Close(); err == nil && cerr != nil {
-			err = fmt.Errorf("workbook: %w", cerr)
+// Close ends every sheet (its closing rows, a table over the rows, which
+// gives the autofilter) and writes the workbook.
+func (x *XLSX) Close() error {
+	for i, sh := range x.sheets {
+		if sh.end != nil {
+			if err := sh.end(x.emitter(i)); err != nil {
+				return x.fail(err)
+			}
 		}
-	}()
-	if _, err := file.WriteString("\ufeff"); err != nil {
-		return fmt.Errorf("workbook: %w", err)
-	}
-	cw := csv.NewWriter(file)
-	header := make([]string, len(sh.cols))
-	for i, c := range sh.cols {
-		header[i] = c.name
-	}
-	if err := cw.Write(header); err != nil {
-		return fmt.Errorf("workbook: %w", err)
-	}
-	err = sh.rows(func(values ...any) error {
-		rec := make([]string, len(values))
-		for i, v := range values {
-			rec[i] = fmt.Sprint(v)
+		if x.rows[i] == 1 { // a table needs a row under its header
+			if err := x.emitter(i)(""); err != nil {
+				return x.fail(err)
+			}
 		}
-		return cw.Write(rec)
-	})
-	if err != nil {
-		return fmt.Errorf("workbook: %s: %w", sh.name, err)
+		last, _ := excelize.CoordinatesToCellName(len(sh.cols), x.rows[i])
+		table := &excelize.Table{Range: "A1:" + last, Name: fmt.Sprintf("T%d", i+1), StyleName: "TableStyleLight1"}
+		if err := x.streams[i].AddTable(table); err != nil {
+			return x.fail(fmt.Errorf("%s: table: %w", sh.name, err))
+		}
+		if err := x.streams[i].Flush(); err != nil {
+			return x.fail(err)
+		}
 	}
-	cw.Flush()
-	return cw.Error()
+	if err := x.f.Write(x.w); err != nil {
+		return x.fail(err)
+	}
+	if err := x.f.Close(); err != nil {
+		return fmt.Errorf("workbook: %w", err)
+	}
+	return nil
 }
 
-// WritePhotos saves the ledger's meeting photos into dir/照片 under the
-// names the 会议记录 sheet gives, and returns how many it wrote.
-func WritePhotos(ctx context.Context, dir string, l bot.Ledger, read Photos) (int, error) {
-	n := 0
+// WriteXLSX writes a whole ledger as a workbook.
+func WriteXLSX(w io.Writer, l bot.Ledger) error {
+	x, err := NewXLSX(w, l)
+	if err != nil {
+		return err
+	}
 	for _, b := range l.Branches {
-		for _, ml := range b.Meetings {
-			for i, p := range ml.Photos {
-				data, err := read(ctx, b.Branch.ID, ml.Record.Meeting.ID, p.MediaID)
-				if err != nil {
-					return n, fmt.Errorf("workbook: photo: %w", err)
-				}
-				if len(data) == 0 {
-					continue
-				}
-				if n == 0 {
-					if err := os.MkdirAll(filepath.Join(dir, PhotoDir), 0o755); err != nil {
-						return n, fmt.Errorf("workbook: %w", err)
-					}
-				}
-				if err := os.WriteFile(filepath.Join(dir, PhotoDir, p.FileName(ml.Record.Meeting, i+1)), data, 0o644); err != nil {
-					return n, fmt.Errorf("workbook: %w", err)
-				}
-				n++
+		if err := x.Add(b); err != nil {
+			return err
+		}
+	}
+	return x.Close()
+}
+
+// CSV writes a ledger as one CSV per sheet into a directory, each starting
+// with a UTF-8 byte-order mark so that Excel reads the Chinese.
+type CSV struct {
+	sheets  []sheet
+	files   []*os.File
+	writers []*csv.Writer
+}
+
+// NewCSV creates dir (if missing) and a file per sheet in it.
+func NewCSV(dir string, h bot.Ledger) (*CSV, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("workbook: %w", err)
+	}
+	c := &CSV{sheets: sheets(h, PhotoDir)}
+	for _, sh := range c.sheets {
+		f, err := os.Create(filepath.Join(dir, sh.name+".csv"))
+		if err != nil {
+			return nil, c.fail(err)
+		}
+		c.files = append(c.files, f)
+		w := csv.NewWriter(f)
+		c.writers = append(c.writers, w)
+		if _, err := f.WriteString("\ufeff"); err != nil {
+			return nil, c.fail(err)
+		}
+		header := make([]string, len(sh.cols))
+		for i, col := range sh.cols {
+			header[i] = col.name
+		}
+		if err := w.Write(header); err != nil {
+			return nil, c.fail(err)
+		}
+	}
+	return c, nil
+}
+
+func (c *CSV) fail(err error) error {
+	for _, f := range c.files {
+		_ = f.Close()
+	}
+	return fmt.Errorf("workbook: %w", err)
+}
+
+func (c *CSV) emitter(i int) emitFunc {
+	return func(values ...any) error {
+		rec := make([]string, len(values))
+		for j, v := range values {
+			if v != nil {
+				rec[j] = fmt.Sprint(v)
 			}
+		}
+		return c.writers[i].Write(rec)
+	}
+}
+
+// Add writes a branch's rows in every file.
+func (c *CSV) Add(b bot.BranchLedger) error {
+	for i, sh := range c.sheets {
+		if err := sh.branch(b, c.emitter(i)); err != nil {
+			return c.fail(fmt.Errorf("%s: %w", sh.name, err))
+		}
+	}
+	return nil
+}
+
+// Close writes the closing rows and closes the files.
+func (c *CSV) Close() error {
+	var errs []error
+	for i, sh := range c.sheets {
+		if sh.end != nil {
+			errs = append(errs, sh.end(c.emitter(i)))
+		}
+		c.writers[i].Flush()
+		errs = append(errs, c.writers[i].Error(), c.files[i].Sync(), c.files[i].Close())
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("workbook: %w", err)
+	}
+	return nil
+}
+
+// WritePhotos saves a branch's meeting photos into dir/照片 under the names
+// the 会议记录 sheet gives, and returns how many it wrote.
+func WritePhotos(ctx context.Context, dir string, b bot.BranchLedger, read Photos) (int, error) {
+	n := 0
+	for _, ml := range b.Meetings {
+		for i, p := range ml.Photos {
+			data, err := read(ctx, b.Branch.ID, ml.Record.Meeting.ID, p.MediaID)
+			if err != nil {
+				return n, fmt.Errorf("workbook: photo: %w", err)
+			}
+			if len(data) == 0 {
+				continue
+			}
+			if err := os.MkdirAll(filepath.Join(dir, PhotoDir), 0o755); err != nil {
+				return n, fmt.Errorf("workbook: %w", err)
+			}
+			if err := os.WriteFile(filepath.Join(dir, PhotoDir, p.FileName(ml.Record.Meeting, i+1)), data, 0o644); err != nil {
+				return n, fmt.Errorf("workbook: %w", err)
+			}
+			n++
 		}
 	}
 	return n, nil

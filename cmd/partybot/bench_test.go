@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"io"
 	"net/http"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/partybot/partybot/bot"
 	"github.com/partybot/partybot/bot/wecom/wecomtest"
+	"github.com/partybot/partybot/bot/workbook"
 	"github.com/partybot/partybot/store"
 	"github.com/partybot/partybot/store/redistest"
 )
@@ -220,27 +222,7 @@ func benchWeeklySummary(b *testing.B, branches, perBranch int) {
 		b.Fatal(err)
 	}
 
-	runtime.GC()
-	var base runtime.MemStats
-	runtime.ReadMemStats(&base)
-	var peak atomic.Uint64
-	stop := make(chan struct{})
-	sampled := make(chan struct{})
-	go func() { // sample the heap while the job runs
-		defer close(sampled)
-		var m runtime.MemStats
-		for {
-			runtime.ReadMemStats(&m)
-			if m.HeapInuse > peak.Load() {
-				peak.Store(m.HeapInuse)
-			}
-			select {
-			case <-stop:
-				return
-			case <-time.After(20 * time.Millisecond):
-			}
-		}
-	}()
+	peak := sampleHeap()
 	b.ResetTimer()
 	var outs []bot.Outbound
 	for b.Loop() {
@@ -250,10 +232,7 @@ func benchWeeklySummary(b *testing.B, branches, perBranch int) {
 		}
 	}
 	b.StopTimer()
-	close(stop)
-	<-sampled
-	b.ReportMetric(float64(peak.Load())/(1<<20), "peak-heap-MB")
-	b.ReportMetric(float64(peak.Load()-min(peak.Load(), base.HeapInuse))/(1<<20), "heap-growth-MB")
+	peak.report(b)
 	b.ReportMetric(float64(len(outs)), "messages")
 }
 
@@ -279,4 +258,154 @@ func BenchmarkCheckinReminder10k(b *testing.B) {
 		b.Fatalf("%d calls, want %d", calls, (n+999)/1000)
 	}
 	b.ReportMetric(float64(calls), "api-calls")
+}
+
+// heapSampler watches the heap while a benchmark runs.
+type heapSampler struct {
+	base    uint64
+	peak    atomic.Uint64
+	stop    chan struct{}
+	stopped chan struct{}
+}
+
+// sampleHeap starts sampling HeapInuse every 20 ms.
+func sampleHeap() *heapSampler {
+	runtime.GC()
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	h := &heapSampler{base: m.HeapInuse, stop: make(chan struct{}), stopped: make(chan struct{})}
+	go func() {
+		defer close(h.stopped)
+		var m runtime.MemStats
+		for {
+			runtime.ReadMemStats(&m)
+			if m.HeapInuse > h.peak.Load() {
+				h.peak.Store(m.HeapInuse)
+			}
+			select {
+			case <-h.stop:
+				return
+			case <-time.After(20 * time.Millisecond):
+			}
+		}
+	}()
+	return h
+}
+
+// report stops sampling and reports the peak heap and its growth.
+func (h *heapSampler) report(b *testing.B) {
+	close(h.stop)
+	<-h.stopped
+	peak := h.peak.Load()
+	b.ReportMetric(float64(peak)/(1<<20), "peak-heap-MB")
+	b.ReportMetric(float64(peak-min(peak, h.base))/(1<<20), "heap-growth-MB")
+}
+
+// BenchmarkExportQuarter10k exports a quarter's ledger for 10,000 members in
+// 100 branches (check-ins on about three days in four, a study report a
+// week each, two meetings a month per branch) as a workbook. Seeding is not
+// timed. Run it alone:
+//
+//	go test -run '^$' -bench ExportQuarter10k -benchtime 1x ./cmd/partybot/
+func BenchmarkExportQuarter10k(b *testing.B) {
+	const branches, perBranch = 100, 100
+	e := startApp(b, redistest.Config(b))
+	ctx := b.Context()
+	quarter := bot.Span{From: bot.Date{Year: 2026, Month: 7, Day: 1}, To: bot.Date{Year: 2026, Month: 9, Day: 30}}
+	var bs []bot.Branch
+	for i := range branches {
+		bs = append(bs, bot.Branch{ID: fmt.Sprintf("b%03d", i), Name: fmt.Sprintf("第%d党支部", i)})
+	}
+	if err := e.app.Store.SaveBranches(ctx, bs); err != nil {
+		b.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, 8)
+	for _, br := range bs {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			if err := seedQuarter(ctx, e.app, br, perBranch, quarter); err != nil {
+				b.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	peak := sampleHeap()
+	b.ResetTimer()
+	var size int
+	for b.Loop() {
+		// As 导出 and partybot export do: a few branches held at a time.
+		var out countingWriter
+		x, err := workbook.NewXLSX(&out, e.app.Bot.LedgerHeader(quarter, false))
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := e.app.Bot.EachLedger(ctx, bs, quarter, false, x.Add); err != nil {
+			b.Fatal(err)
+		}
+		if err := x.Close(); err != nil {
+			b.Fatal(err)
+		}
+		size = int(out)
+	}
+	b.StopTimer()
+	peak.report(b)
+	b.ReportMetric(float64(size)/(1<<20), "xlsx-MB")
+}
+
+type countingWriter int64
+
+func (c *countingWriter) Write(p []byte) (int, error) {
+	*c += countingWriter(len(p))
+	return len(p), nil
+}
+
+// seedQuarter writes a branch's quarter: members, check-ins, study and meetings.
+func seedQuarter(ctx context.Context, app *App, br bot.Branch, n int, q bot.Span) error {
+	ms := make([]bot.Member, n)
+	for j := range ms {
+		ms[j] = bot.Member{UserID: fmt.Sprintf("%s-%03d", br.ID, j), Name: fmt.Sprintf("党员%d", j), BranchID: br.ID, Role: bot.RoleMember, Active: true}
+	}
+	ms[0].Role = bot.RoleSecretary
+	if err := app.Store.SaveMembers(ctx, ms); err != nil {
+		return err
+	}
+	for d := q.From; !q.To.Before(d); d = d.AddDays(1) {
+		at := time.Date(d.Year, d.Month, d.Day, 9, 0, 0, 0, cst)
+		if wd := d.Weekday(); wd == time.Saturday || wd == time.Sunday {
+			continue
+		}
+		for j, m := range ms {
+			if (j+d.Day)%4 == 0 {
+				continue // about three days in four
+			}
+			if _, _, err := app.Store.CheckIn(ctx, bot.Checkin{BranchID: br.ID, UserID: m.UserID, Day: d, At: at, Source: d.String()}); err != nil {
+				return err
+			}
+			if d.Weekday() == time.Wednesday {
+				r := bot.StudyReport{ID: d.String() + m.UserID, BranchID: br.ID, UserID: m.UserID, Day: d, Minutes: 30, Content: "党章学习", Kind: "自学", At: at}
+				if _, err := app.Store.RecordStudy(ctx, r); err != nil {
+					return err
+				}
+			}
+		}
+		if d.Day == 10 || d.Day == 25 {
+			m := bot.Meeting{ID: d.String() + "-" + br.ID, BranchID: br.ID, Type: bot.MeetingGroup, Code: "1234", OpenedBy: ms[0].UserID, OpenedAt: at, ExpiresAt: at.Add(2 * time.Hour)}
+			if _, _, err := app.Store.OpenMeeting(ctx, m); err != nil {
+				return err
+			}
+			for _, mem := range ms[:n*3/4] {
+				if _, _, err := app.Store.RecordAttendance(ctx, br.ID, m.ID, bot.Attendance{UserID: mem.UserID, Status: bot.Present, At: at}); err != nil {
+					return err
+				}
+			}
+			m.ClosedAt, m.ClosedBy = at.Add(time.Hour), ms[0].UserID
+			if _, err := app.Store.CloseMeeting(ctx, m); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }

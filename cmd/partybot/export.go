@@ -64,41 +64,71 @@ func exportCmd(ctx context.Context, args []string, stdout, stderr io.Writer, get
 	if err != nil {
 		return err
 	}
-	l, err := app.Bot.Ledger(ctx, branches, bot.Span{From: from, To: to}, false)
-	if err != nil {
-		return err
-	}
-	if *format == "csv" {
-		if err := writeAtomically(*out, true, func(tmp string) error { return workbook.WriteCSV(tmp, l) }); err != nil {
-			return err
-		}
-	} else {
-		err := writeAtomically(*out, false, func(tmp string) error {
-			f, err := os.Create(tmp)
-			if err != nil {
-				return err
-			}
-			return errors.Join(workbook.WriteXLSX(f, l), f.Close())
-		})
-		if err != nil {
-			return err
-		}
-	}
-	// Photos go beside the workbook, or inside the CSV directory.
+	span := bot.Span{From: from, To: to}
+	// Photos go inside the CSV directory, or beside the workbook; either
+	// way they are written under a temporary name first.
 	photoRoot := filepath.Dir(*out)
 	if *format == "csv" {
 		photoRoot = *out
 	}
-	photos, err := workbook.WritePhotos(ctx, photoRoot, l, app.Store.PhotoData)
+	photoTmp := filepath.Join(filepath.Dir(filepath.Clean(*out)), "."+filepath.Base(*out)+".photos.partial")
+	defer os.RemoveAll(photoTmp)
+	photos := 0
+	err = writeAtomically(*out, *format == "csv", func(tmp string) error {
+		var sink ledgerSink
+		var file *os.File
+		if *format == "csv" {
+			c, err := workbook.NewCSV(tmp, app.Bot.LedgerHeader(span, false))
+			if err != nil {
+				return err
+			}
+			sink = c
+		} else {
+			if file, err = os.Create(tmp); err != nil {
+				return err
+			}
+			x, err := workbook.NewXLSX(file, app.Bot.LedgerHeader(span, false))
+			if err != nil {
+				return errors.Join(err, file.Close())
+			}
+			sink = x
+		}
+		err := app.Bot.EachLedger(ctx, branches, span, false, func(b bot.BranchLedger) error {
+			if err := sink.Add(b); err != nil {
+				return err
+			}
+			n, err := workbook.WritePhotos(ctx, photoTmp, b, app.Store.PhotoData)
+			photos += n
+			return err
+		})
+		if err == nil {
+			err = sink.Close()
+		}
+		if file != nil {
+			err = errors.Join(err, file.Close())
+		}
+		return err
+	})
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "wrote %s: %d branches, %s", *out, len(branches), l.Span)
+	if photos > 0 {
+		if err := movePhotos(filepath.Join(photoTmp, workbook.PhotoDir), filepath.Join(photoRoot, workbook.PhotoDir)); err != nil {
+			return fmt.Errorf("%s is written, but its photos are not: %w", *out, err)
+		}
+	}
+	fmt.Fprintf(stdout, "wrote %s: %d branches, %s", *out, len(branches), span)
 	if photos > 0 {
 		fmt.Fprintf(stdout, ", %d photos in %s", photos, filepath.Join(photoRoot, workbook.PhotoDir))
 	}
 	fmt.Fprintln(stdout)
 	return nil
+}
+
+// ledgerSink takes a ledger branch by branch (workbook.XLSX, workbook.CSV).
+type ledgerSink interface {
+	Add(bot.BranchLedger) error
+	Close() error
 }
 
 // exportBranches is the branch asked for, or every active one.
@@ -121,6 +151,23 @@ func (a *App) exportBranches(ctx context.Context, id string) ([]bot.Branch, erro
 		return nil, fmt.Errorf("no branch %q; known: %s", id, strings.Join(ids, ", "))
 	}
 	return branches[i : i+1], nil
+}
+
+// movePhotos moves the files of from into to, creating it.
+func movePhotos(from, to string) error {
+	entries, err := os.ReadDir(from)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(to, 0o755); err != nil {
+		return err
+	}
+	for _, e := range entries {
+		if err := os.Rename(filepath.Join(from, e.Name()), filepath.Join(to, e.Name())); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // checkWritable makes sure a file can be created in dir.
@@ -164,12 +211,16 @@ func (lf ledgerFiles) BuildFile(ctx context.Context, f bot.File) ([]byte, error)
 	if err != nil {
 		return nil, err
 	}
-	l, err := lf.app.Bot.Ledger(ctx, branches, bot.Span{From: f.Export.From, To: f.Export.To}, f.Export.SummaryOnly)
+	span := bot.Span{From: f.Export.From, To: f.Export.To}
+	var buf bytes.Buffer
+	x, err := workbook.NewXLSX(&buf, lf.app.Bot.LedgerHeader(span, f.Export.SummaryOnly))
 	if err != nil {
 		return nil, err
 	}
-	var buf bytes.Buffer
-	if err := workbook.WriteXLSX(&buf, l); err != nil {
+	if err := lf.app.Bot.EachLedger(ctx, branches, span, f.Export.SummaryOnly, x.Add); err != nil {
+		return nil, err
+	}
+	if err := x.Close(); err != nil {
 		return nil, err
 	}
 	return buf.Bytes(), nil

@@ -106,8 +106,6 @@ func TestLedgerExportInChat(t *testing.T) {
 		sheet string
 		cells []string
 	}{
-		{workbook.SheetCheckins, []string{"李四", "2026-11-20", "2026-11-20 14:00"}},
-		{workbook.SheetCheckins, []string{"钱七", "2026-11-20"}},
 		{workbook.SheetStudy, []string{"李四", "党章第一章", "30", "有收获"}},
 		{workbook.SheetMeetings, []string{"党员大会", "十一月党员大会", "三楼会议室", "张三", "学习党章", "大家踊跃发言", "会后分组讨论", "李四", "赵六（出差）", "照片/tech-"}},
 		{workbook.SheetAnnounce, []string{"#1", "公告", "周五交心得", "4", "1"}},
@@ -118,6 +116,17 @@ func TestLedgerExportInChat(t *testing.T) {
 		if rowWith(sheetRows(t, f, c.sheet), c.cells...) == nil {
 			t.Errorf("%s has no row with %v:\n%v", c.sheet, c.cells, sheetRows(t, f, c.sheet))
 		}
+	}
+	// 签到记录 is a member × day table with the check-in time in the cell.
+	checkins := sheetRows(t, f, workbook.SheetCheckins)
+	day := slices.Index(checkins[0], "2026-11-20")
+	for _, who := range []string{"李四", "钱七"} {
+		if r := rowWith(checkins, who); r == nil || day < 0 || len(r) <= day || r[day] != "14:00" || r[3] != "1" {
+			t.Errorf("签到记录 row of %s: %v (day column %d)", who, r, day)
+		}
+	}
+	if r := rowWith(checkins, "王五"); r == nil || r[3] != "0" || len(r) > 4 {
+		t.Errorf("签到记录 row of 王五 (no check-in): %v", r)
 	}
 	// Header frozen, widths set, a table (the autofilter) over the rows.
 	panes, err := f.GetPanes(workbook.SheetCheckins)
