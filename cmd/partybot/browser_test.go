@@ -130,6 +130,23 @@ func TestDemoInBrowser(t *testing.T) {
 	if !strings.Contains(preview, "公告预览") || ack != "已收到" || !strings.Contains(group, "群机器人") || !strings.Contains(group, "周五交学习心得") {
 		t.Fatalf("preview %q, button %q, group %q", preview, ack, group)
 	}
+
+	// 导出: the workbook arrives as a file message with a download link.
+	var link string
+	err = chromedp.Run(ctx,
+		chromedp.SetValue(`#member`, "zhangshuji"),
+		chromedp.Evaluate(`document.getElementById("member").dispatchEvent(new Event("change"))`, nil),
+		chromedp.SendKeys(`#input`, "导出 本月"),
+		chromedp.Click(`#send`),
+		chromedp.WaitVisible(`#chat a[href^="/demo/api/media/"]`),
+		chromedp.Text(`#chat a[href^="/demo/api/media/"]`, &link),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(link, "示例党支部台账") || !strings.HasSuffix(link, ".xlsx") {
+		t.Fatalf("file message %q", link)
+	}
 	if shot := os.Getenv("PARTYBOT_SCREENSHOT"); shot != "" { // for the README
 		var png []byte
 		err := chromedp.Run(ctx,

@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"time"
@@ -200,6 +201,7 @@ func (d *Demo) pushed(w http.ResponseWriter, r *http.Request) {
 		Card     map[string]any `json:"card,omitempty"`
 		ImageURL string         `json:"image_url,omitempty"`
 		Via      string         `json:"via,omitempty"` // "robot": the group robot posted it
+		FileURL  string         `json:"file_url,omitempty"`
 	}
 	out := []message{}
 	for _, c := range calls {
@@ -227,6 +229,9 @@ func (d *Demo) pushed(w http.ResponseWriter, r *http.Request) {
 		case "image":
 			id, _ := body["media_id"].(string)
 			m.ImageURL = "/demo/api/media/" + id
+		case "file":
+			id, _ := body["media_id"].(string)
+			m.Text, m.FileURL = "📎 "+d.Fake.MediaName(id), "/demo/api/media/"+id
 		}
 		out = append(out, m)
 	}
@@ -239,7 +244,12 @@ func (d *Demo) media(w http.ResponseWriter, r *http.Request) {
 		http.NotFound(w, r)
 		return
 	}
-	w.Header().Set("Content-Type", "image/png")
+	if name := d.Fake.MediaName(r.PathValue("id")); strings.HasSuffix(name, ".xlsx") {
+		w.Header().Set("Content-Type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+		w.Header().Set("Content-Disposition", "attachment; filename*=UTF-8''"+url.PathEscape(name))
+	} else {
+		w.Header().Set("Content-Type", http.DetectContentType(data))
+	}
 	_, _ = w.Write(data)
 }
 

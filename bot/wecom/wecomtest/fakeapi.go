@@ -339,6 +339,13 @@ func (f *FakeAPI) Media(id string) ([]byte, bool) {
 	return data, ok
 }
 
+// MediaName returns the file name an upload gave its media_id.
+func (f *FakeAPI) MediaName(id string) string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.mediaNames[id]
+}
+
 // CallsSince returns the recorded calls from index i on, and the next index.
 func (f *FakeAPI) CallsSince(i int) ([]Call, int) {
 	f.mu.Lock()

@@ -16,7 +16,7 @@ const JOB_LABELS = {
 };
 const CHIPS = ["签到", "我的", "学习 党章第一章 30分钟 有收获", "帮助", "撤回", "会议 党员大会 十一月党员大会",
   "结束会议", "本周", "进度", "请假 明天 体检", "名单", "公告 周五下午三点党员大会\n请准时参加。", "活动 志愿服务 明天 14:00 阳光社区 名额 2",
-  "发送", "收到", "报名", "公告状态"];
+  "发送", "收到", "报名", "公告状态", "纪要 地点：三楼会议室\n议题：学习党章", "导出 本月"];
 
 const state = { session: null, key: null, user: "", logs: {}, since: 0, seq: 0 };
 const $ = (id) => document.getElementById(id);
@@ -198,6 +198,11 @@ function bubble(entry) {
     }
   } else if (entry.image) {
     body.innerHTML = `<img alt="本周签到图" src="${entry.image}">`;
+  } else if (entry.file) {
+    const a = document.createElement("a");
+    a.href = entry.file;
+    a.textContent = entry.text;
+    body.appendChild(a);
   } else if (entry.markdown) {
     body.innerHTML = markdown(entry.text);
   } else {
@@ -254,6 +259,9 @@ async function poll() {
         entry.card = m.card;
       } else if (m.type === "image") {
         entry.image = m.image_url;
+      } else if (m.type === "file") {
+        entry.text = m.text;
+        entry.file = m.file_url;
       } else {
         entry.text = m.text;
         entry.markdown = m.type === "markdown";
