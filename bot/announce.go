@@ -599,6 +599,10 @@ func (b *Bot) cardClick(key string) HandlerFunc {
 	switch {
 	case key == signInButtonKey || strings.HasPrefix(key, signInButtonKey+":"):
 		return b.signInByCard
+	case strings.HasPrefix(key, duesButtonKey):
+		return func(ctx context.Context, req Request) (Reply, error) {
+			return b.duesByCard(ctx, req, strings.TrimPrefix(key, duesButtonKey))
+		}
 	case strings.HasPrefix(key, keyAnnounceSend):
 		return func(ctx context.Context, req Request) (Reply, error) {
 			if !req.Member.Role.Leads() && req.Member.Role != RoleAdmin {

@@ -33,6 +33,10 @@ type Deps struct {
 	Announcements AnnounceStore
 	// Minutes keeps meetings' 纪要 and photos.
 	Minutes MinutesStore
+	// Dues keeps 党费 amounts and payments.
+	Dues DuesStore
+	// Steps remembers jobs' one-time steps (a reminder sent once).
+	Steps Steps
 	// Media fetches meeting photos from WeCom; nil keeps only their ids.
 	Media  MediaFetcher
 	Outbox Outbox
@@ -49,6 +53,8 @@ type Deps struct {
 	Cadence      map[MeetingType]Cadence // obligations per meeting type; nil means DefaultCadence
 	Targets      StudyTargets            // weekly study goals
 	Leaderboard  bool                    // allow 排行 (off by default)
+	// PoliticalBirthday greets members on the anniversary of joining.
+	PoliticalBirthday bool
 }
 
 // Bot answers members' messages.
@@ -62,8 +68,8 @@ const streakLookback = 400
 
 // New wires a Bot and its command table.
 func New(d Deps) (*Bot, error) {
-	if d.Roster == nil || d.Dedupe == nil || d.Checkins == nil || d.Leaves == nil || d.Audit == nil || d.Meetings == nil || d.Studies == nil || d.Announcements == nil || d.Minutes == nil || d.Outbox == nil || d.Location == nil {
-		return nil, errors.New("bot: Roster, Dedupe, Checkins, Leaves, Audit, Meetings, Studies, Announcements, Minutes, Outbox and Location are required")
+	if d.Roster == nil || d.Dedupe == nil || d.Checkins == nil || d.Leaves == nil || d.Audit == nil || d.Meetings == nil || d.Studies == nil || d.Announcements == nil || d.Minutes == nil || d.Dues == nil || d.Steps == nil || d.Outbox == nil || d.Location == nil {
+		return nil, errors.New("bot: Roster, Dedupe, Checkins, Leaves, Audit, Meetings, Studies, Announcements, Minutes, Dues, Steps, Outbox and Location are required")
 	}
 	if d.SignInWindow <= 0 {
 		d.SignInWindow = DefaultSignInWindow
@@ -320,6 +326,16 @@ func (b *Bot) commands() []Command {
 			Name: "纪要", Aliases: []string{"minutes"},
 			Usage: "纪要 内容", Summary: "给进行中或一周内结束的会议记纪要（可写 地点：… 等），随后 10 分钟内的照片存为会议照片", Access: AccessBranch,
 			Run: b.minutes,
+		},
+		{
+			Name: "党费", Aliases: []string{"dues"},
+			Usage: "党费 [已交 月份]", Summary: "看自己的党费；交了发“党费 已交”。书记：设置、补交、状态、年度",
+			Run: b.dues,
+		},
+		{
+			Name: "预警", Aliases: []string{"warnings", "risk"},
+			Usage: "预警", Summary: "连续 2 个月以上未参加组织生活或未交党费的党员（仅自己可见）", Access: AccessBranch,
+			Claim: readOnly, Run: b.warnings,
 		},
 		{
 			Name: "导出", Aliases: []string{"export"},

@@ -15,6 +15,8 @@ const (
 	JobObligations      = "obligations"
 	JobMonthly          = "monthly"
 	JobAnnounceReminder = "announce-reminder"
+	JobDuesReminder     = "dues-reminder"
+	JobLifecycle        = "lifecycle"
 )
 
 // JobRun is one run of a job: when it was scheduled for, and whether a
@@ -56,7 +58,9 @@ var Jobs = []Job{
 	{JobStudyReminder, "0 0 16 * * FRI", "提醒本周学习未达标的党员", atFire((*Bot).studyReminder)},
 	{JobWeeklySummary, "0 0 20 * * SUN", "周报：书记与支委、支部群、党委管理员", atFire((*Bot).weeklySummary)},
 	{JobObligations, "0 0 9 * * MON", "三会一课待开与逾期提醒（书记与支委）", atFire((*Bot).obligationsReminder)},
-	{JobMonthly, "0 0 9 1 * *", "每月党费与主题党日提醒", atFire((*Bot).monthlyReminder)},
+	{JobMonthly, "0 0 9 1 * *", "月初：主题党日提醒；书记收到连续 2、3、5 个月未参加组织生活或未交党费的预警", atFire((*Bot).monthlyReminder)},
+	{JobDuesReminder, "0 15 9 * * *", "支部党费收缴日：提醒本月未交的党员（一次）", (*Bot).duesReminder},
+	{JobLifecycle, "0 5 9 * * *", "转正提前一月、一周提醒书记；党员政治生日问候", (*Bot).lifecycle},
 	{JobAnnounceReminder, "0 10,40 9-17 * * MON-FRI", "公告发出 4 小时后催未确认者一次并告知发布人；活动前一天提醒报名者", (*Bot).announceReminder},
 }
 

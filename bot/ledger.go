@@ -105,6 +105,17 @@ type BranchLedger struct {
 	Meetings      []MeetingLedger
 	Announcements []AnnouncementLedger
 	Leaves        []Leave
+	DuesAmounts   map[string]Cents
+	Dues          map[Month]map[string]DuesPayment // the span's months
+}
+
+// Months lists the months the span touches.
+func (s Span) Months() []Month {
+	var out []Month
+	for m := MonthOf(s.From); !MonthOf(s.To).Before(m); m = m.Add(1) {
+		out = append(out, m)
+	}
+	return out
 }
 
 // MeetingLedger is a meeting's record with its minutes and photos.
@@ -215,6 +226,12 @@ func (b *Bot) branchLedger(ctx context.Context, br Branch, span Span, now time.T
 	}
 	if l.Leaves, err = b.Leaves.Leaves(ctx, br.ID, span.From, span.To); err != nil {
 		return l, fmt.Errorf("bot: leaves of %s: %w", br.ID, err)
+	}
+	if l.DuesAmounts, err = b.Dues.DuesAmounts(ctx, br.ID); err != nil {
+		return l, fmt.Errorf("bot: dues of %s: %w", br.ID, err)
+	}
+	if l.Dues, err = b.Dues.DuesPaid(ctx, br.ID, span.Months()); err != nil {
+		return l, fmt.Errorf("bot: dues of %s: %w", br.ID, err)
 	}
 	return l, nil
 }

@@ -199,5 +199,12 @@ func (b *Bot) progress(ctx context.Context, req Request) (Reply, error) {
 	if len(notCounted) > 0 {
 		fmt.Fprintf(&sb, "\n不计入：%s", strings.Join(notCounted, "、"))
 	}
+	members, err := b.Roster.BranchMembers(ctx, branch.ID)
+	if err != nil {
+		return Reply{}, fmt.Errorf("bot: list branch %s: %w", branch.ID, err)
+	}
+	if due := upcomingProbations(members, DateOf(req.Now, b.Location)); len(due) > 0 {
+		fmt.Fprintf(&sb, "\n转正（预备期满）：%s", strings.Join(due, "、"))
+	}
 	return Reply{Text: sb.String()}, nil
 }

@@ -84,6 +84,7 @@ type Branch struct {
 	Name          string
 	ChatID        string // optional app group chat
 	Robot         bool   // a group robot webhook is configured (the key stays in the config)
+	DuesDay       int    // the day of the month 党费 is collected; 0 means DefaultDuesDay
 	DepartmentIDs []int  // WeCom departments whose users belong here (roster sync)
 	Since         Date   // the day the bot first knew the branch; nothing before is "overdue"
 	Retired       bool   // removed from the config: no jobs, records kept

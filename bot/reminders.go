@@ -127,7 +127,7 @@ func (b *Bot) presentLeaders(ctx context.Context, branchID string, d Date) ([]st
 	return out, nil
 }
 
-const monthlyMemberText = "新的一月开始了：请按时交纳本月党费，并留意支部本月主题党日安排。"
+const monthlyMemberText = "新的一月开始了：请留意支部本月主题党日安排。党费在支部收缴日提醒，交了发“党费 已交”。"
 
 // monthlyReminder reminds every member of 党费 and 主题党日, and leaders
 // that this month's 主题党日 is to be held.
@@ -151,5 +151,9 @@ func (b *Bot) monthlyReminder(ctx context.Context, fire time.Time) ([]Outbound, 
 	out := uniform("dues", everyone, Notice{Text: monthlyMemberText})
 	out = append(out, uniform("themeday", leadersTo, Notice{Text: fmt.Sprintf(
 		"%d月主题党日请提前安排：开展时发送“会议 主题党日 标题”，结束后发送“结束会议”留痕。", month)})...)
-	return out, nil
+	warnings, err := b.earlyWarnings(ctx, fire)
+	if err != nil {
+		return nil, err
+	}
+	return append(out, warnings...), nil
 }

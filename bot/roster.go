@@ -40,6 +40,7 @@ type RosterRow struct {
 	Line                                       int
 	UserID, Name, Branch, Role, Status, Joined string
 	Active                                     string // empty or 是/yes: active; 否/no/离开: retired
+	Dues                                       string // the monthly 党费 amount, optional (never a salary)
 }
 
 // ParseActive reads an import's active column: empty means active.
@@ -118,6 +119,11 @@ func BuildMembers(rows []RosterRow, branches map[string]bool) ([]Member, error) 
 		status, ok := ParseStatus(r.Status)
 		if !ok {
 			reasons = append(reasons, fmt.Sprintf("status %q is not 正式党员 or 预备党员", r.Status))
+		}
+		if text := strings.TrimSpace(r.Dues); text != "" {
+			if _, ok := ParseAmount(text); !ok {
+				reasons = append(reasons, fmt.Sprintf("dues %q is not a positive amount with at most two decimals, like 50 or 12.5", r.Dues))
+			}
 		}
 		var joined Date
 		if text := strings.TrimSpace(r.Joined); text != "" {

@@ -37,6 +37,7 @@ type BranchSummary struct {
 	Overdue       []string // meeting types none of which was held last period
 	DailyCheckins [7]int   // Monday to Sunday
 	Unreached     []string // names WeCom did not deliver to this week
+	Birthdays     []string // 政治生日 in the coming week
 }
 
 // Rate is the check-in rate in percent (100 when nothing was expected).
@@ -127,6 +128,9 @@ func (b *Bot) summarizeData(ctx context.Context, br Branch, span Span, now time.
 	if s.Unreached, err = b.unreached(ctx, stats, from); err != nil {
 		return BranchSummary{}, err
 	}
+	if b.PoliticalBirthday {
+		s.Birthdays = birthdaysWithin(stats, DateOf(now, b.Location).AddDays(1))
+	}
 	return s, nil
 }
 
@@ -179,6 +183,9 @@ func (s BranchSummary) markdown(week Date) []string {
 	}
 	if len(s.Unreached) > 0 {
 		lines = append(lines, listLines(fmt.Sprintf("> %d 人未收到，可能已离职或未激活：", len(s.Unreached)), s.Unreached)...)
+	}
+	if len(s.Birthdays) > 0 {
+		lines = append(lines, listLines("> 未来一周政治生日：", s.Birthdays)...)
 	}
 	if len(s.Behind) > 0 {
 		lines = append(lines, listLines(fmt.Sprintf("学习未达标（%d 人）：", len(s.Behind)), s.Behind)...)
@@ -351,7 +358,7 @@ func (s BranchSummary) report(week Date) branchReport {
 	if len(s.Pending) > 0 {
 		line += "，<font color=\"warning\">未开 " + strings.Join(s.Pending, "、") + "</font>"
 	}
-	s.Members, s.Behind, s.Unreached = nil, nil, nil
+	s.Members, s.Behind, s.Unreached, s.Birthdays = nil, nil, nil, nil
 	return branchReport{summary: s, outs: out, orgLine: line}
 }
 

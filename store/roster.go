@@ -95,6 +95,7 @@ type branchRecord struct {
 	Name          string   `json:"name"`
 	ChatID        string   `json:"chat_id,omitempty"`
 	Robot         bool     `json:"robot,omitempty"`
+	DuesDay       int      `json:"dues_day,omitempty"`
 	DepartmentIDs []int    `json:"department_ids,omitempty"`
 	Since         bot.Date `json:"since,omitzero"`
 	Retired       bool     `json:"retired,omitempty"`
@@ -105,7 +106,7 @@ func decodeBranch(raw []byte) (bot.Branch, error) {
 	if err := json.Unmarshal(raw, &r); err != nil {
 		return bot.Branch{}, fmt.Errorf("store: decode branch: %w", err)
 	}
-	return bot.Branch{ID: r.ID, Name: r.Name, ChatID: r.ChatID, Robot: r.Robot, DepartmentIDs: r.DepartmentIDs, Since: r.Since, Retired: r.Retired}, nil
+	return bot.Branch{ID: r.ID, Name: r.Name, ChatID: r.ChatID, Robot: r.Robot, DuesDay: r.DuesDay, DepartmentIDs: r.DepartmentIDs, Since: r.Since, Retired: r.Retired}, nil
 }
 
 // Branches implements bot.Roster, ordered by id.
@@ -144,7 +145,7 @@ func (s *Store) SaveBranches(ctx context.Context, bs []bot.Branch) error {
 		if old := since[b.ID]; !old.IsZero() && (b.Since.IsZero() || old.Before(b.Since)) {
 			b.Since = old
 		}
-		raw, err := json.Marshal(branchRecord{ID: b.ID, Name: b.Name, ChatID: b.ChatID, Robot: b.Robot, DepartmentIDs: b.DepartmentIDs, Since: b.Since, Retired: b.Retired})
+		raw, err := json.Marshal(branchRecord{ID: b.ID, Name: b.Name, ChatID: b.ChatID, Robot: b.Robot, DuesDay: b.DuesDay, DepartmentIDs: b.DepartmentIDs, Since: b.Since, Retired: b.Retired})
 		if err != nil {
 			return fmt.Errorf("store: encode branch: %w", err)
 		}

@@ -28,6 +28,7 @@ const (
 	SheetMeetings = "会议记录"
 	SheetAnnounce = "公告与活动"
 	SheetLeave    = "请假记录"
+	SheetDues     = "党费"
 )
 
 // Photos reads a meeting photo's bytes (store.PhotoData).
@@ -177,6 +178,7 @@ func sheets(h bot.Ledger, photoDir string) []sheet {
 				return nil
 			}},
 	)
+	out = append(out, duesSheet(h))
 	return out
 }
 
@@ -208,6 +210,40 @@ func checkinSheet(h bot.Ledger) sheet {
 				if err := emit(row...); err != nil {
 					return err
 				}
+			}
+		}
+		return nil
+	}}
+}
+
+// duesSheet is the 党费交纳登记表: a row per member, a column per month of
+// the span with the amount paid (empty: none recorded), and the total.
+func duesSheet(h bot.Ledger) sheet {
+	months := h.Span.Months()
+	cols := []column{{"支部", 14}, {"姓名", 10}, {"userid", 14}, {"月党费（元）", 12}}
+	for _, m := range months {
+		cols = append(cols, column{m.String(), 10})
+	}
+	cols = append(cols, column{"合计（元）", 10})
+	row := make([]any, len(cols))
+	return sheet{name: SheetDues, cols: cols, branch: func(b bot.BranchLedger, emit emitFunc) error {
+		for _, m := range b.Members {
+			clear(row)
+			id := m.Member.UserID
+			row[0], row[1], row[2] = b.Branch.Name, m.Member.DisplayName(), id
+			if a, ok := b.DuesAmounts[id]; ok {
+				row[3] = a.String()
+			}
+			var total bot.Cents
+			for i, mo := range months {
+				if p, ok := b.Dues[mo][id]; ok {
+					row[4+i] = p.Amount.String()
+					total += p.Amount
+				}
+			}
+			row[len(row)-1] = total.String()
+			if err := emit(row...); err != nil {
+				return err
 			}
 		}
 		return nil

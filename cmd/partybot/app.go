@@ -88,6 +88,8 @@ func NewApp(cfg Config, log *slog.Logger) (*App, error) {
 		Studies:       a.Store,
 		Announcements: a.Store,
 		Minutes:       a.Store,
+		Dues:          a.Store,
+		Steps:         a.Store,
 		Media:         media,
 		Outbox:        a.Outbox,
 		Deliveries:    a.Store,
@@ -96,10 +98,11 @@ func NewApp(cfg Config, log *slog.Logger) (*App, error) {
 		Now:           func() time.Time { return a.Now() },
 		Log:           log,
 
-		SignInWindow: cfg.Rules.MeetingSignInWindow,
-		Cadence:      cfg.cadence(),
-		Targets:      bot.StudyTargets{WeeklyMinutes: cfg.Rules.WeeklyStudyMinutes, WeeklyReports: cfg.Rules.WeeklyStudyReports},
-		Leaderboard:  cfg.Rules.Leaderboard,
+		SignInWindow:      cfg.Rules.MeetingSignInWindow,
+		Cadence:           cfg.cadence(),
+		Targets:           bot.StudyTargets{WeeklyMinutes: cfg.Rules.WeeklyStudyMinutes, WeeklyReports: cfg.Rules.WeeklyStudyReports},
+		Leaderboard:       cfg.Rules.Leaderboard,
+		PoliticalBirthday: cfg.Rules.PoliticalBirthday,
 	})
 	if err != nil {
 		return nil, err

@@ -69,6 +69,7 @@ type RulesConfig struct {
 	WeeklyStudyMinutes  int           `yaml:"weekly_study_minutes"`  // 0: no target
 	WeeklyStudyReports  int           `yaml:"weekly_study_reports"`  // 0: no target
 	Leaderboard         bool          `yaml:"leaderboard"`           // allow 排行; off by default
+	PoliticalBirthday   bool          `yaml:"political_birthday"`    // greet members on their 政治生日; on by default
 }
 
 // RedisConfig says where state lives.
@@ -111,6 +112,7 @@ type BranchConfig struct {
 	// RobotKey is the key of the branch group's robot webhook (群机器人):
 	// a secret, kept here and in memory only, never in Redis.
 	RobotKey      string `yaml:"robot_key"`
+	DuesDay       int    `yaml:"dues_day"` // 党费 collection day, 1–31 (0: the 5th)
 	DepartmentIDs []int  `yaml:"department_ids"`
 }
 
@@ -134,7 +136,7 @@ func DefaultConfig() Config {
 		Timezone:  "Asia/Shanghai",
 		LogLevel:  "info",
 		Redis:     RedisConfig{Addr: "127.0.0.1:6379", KeyPrefix: "partybot:"},
-		Rules:     RulesConfig{MeetingSignInWindow: bot.DefaultSignInWindow, PartyLectureCadence: "quarterly"},
+		Rules:     RulesConfig{MeetingSignInWindow: bot.DefaultSignInWindow, PartyLectureCadence: "quarterly", PoliticalBirthday: true},
 		Schedule:  DefaultSchedule(),
 		Retention: RetentionConfig{LocationDays: store.DefaultLocationDays},
 		Outbox: OutboxConfig{Concurrency: ob.Concurrency, MaxRetry: ob.MaxRetry, RetryBase: ob.RetryBase,
@@ -228,6 +230,9 @@ func (c Config) Validate() error {
 		p = append(p, fmt.Errorf("config: %w", err))
 	}
 	for i, b := range c.Org.Branches {
+		if b.DuesDay < 0 || b.DuesDay > 31 {
+			p.add("org.branches[%d].dues_day: %d is not a day of the month (1–31; a short month collects on its last day)", i, b.DuesDay)
+		}
 		if b.RobotKey != "" && !robotKeyPattern.MatchString(b.RobotKey) {
 			// The key is a secret: say what is wrong with it, not what it is.
 			p.add("org.branches[%d].robot_key: not a webhook key (letters, digits and -, 8 to 128; the part after key= in the robot's webhook URL)", i)
@@ -318,7 +323,7 @@ func (o OrgConfig) domain() bot.Org {
 	org := bot.Org{Name: o.Name, Admins: o.Admins}
 	for _, b := range o.Branches {
 		org.Branches = append(org.Branches, bot.Branch{
-			ID: b.ID, Name: b.Name, ChatID: b.ChatID, Robot: b.RobotKey != "", DepartmentIDs: b.DepartmentIDs,
+			ID: b.ID, Name: b.Name, ChatID: b.ChatID, Robot: b.RobotKey != "", DuesDay: b.DuesDay, DepartmentIDs: b.DepartmentIDs,
 			Secretaries: b.Secretaries, Committee: b.Committee, Members: b.Members,
 		})
 	}

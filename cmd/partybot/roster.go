@@ -99,6 +99,9 @@ func rosterCmd(ctx context.Context, args []string, stdout, stderr io.Writer, get
 		if err != nil {
 			return err
 		}
+		if err := bot.ImportDues(ctx, app.Store, rows); err != nil {
+			return err
+		}
 		fmt.Fprintf(stdout, "imported %d rows: %s\n", len(rows), change.Summary())
 		return nil
 	case sub == "list" && len(pos) == 0:
@@ -174,7 +177,7 @@ func readRosterFile(path string) ([]bot.RosterRow, error) {
 }
 
 // rosterColumns are the CSV header names; status, joined and active are optional.
-var rosterColumns = []string{"userid", "name", "branch", "role", "status", "joined", "active"}
+var rosterColumns = []string{"userid", "name", "branch", "role", "status", "joined", "active", "dues"}
 
 func parseRosterCSV(r io.Reader) ([]bot.RosterRow, error) {
 	cr := csv.NewReader(r)
@@ -190,7 +193,7 @@ func parseRosterCSV(r io.Reader) ([]bot.RosterRow, error) {
 	}
 	for _, need := range rosterColumns[:4] {
 		if _, ok := col[need]; !ok {
-			return nil, fmt.Errorf("roster: header must be userid,name,branch,role[,status,joined,active]; %q is missing", need)
+			return nil, fmt.Errorf("roster: header must be userid,name,branch,role[,status,joined,active,dues]; %q is missing", need)
 		}
 	}
 	var rows []bot.RosterRow
@@ -213,7 +216,7 @@ func parseRosterCSV(r io.Reader) ([]bot.RosterRow, error) {
 			continue // blank line
 		}
 		rows = append(rows, bot.RosterRow{Line: line, UserID: get("userid"), Name: get("name"),
-			Branch: get("branch"), Role: get("role"), Status: get("status"), Joined: get("joined"), Active: get("active")})
+			Branch: get("branch"), Role: get("role"), Status: get("status"), Joined: get("joined"), Active: get("active"), Dues: get("dues")})
 	}
 }
 
@@ -235,12 +238,13 @@ func parseRosterYAML(r io.Reader) ([]bot.RosterRow, error) {
 			Status string `yaml:"status"`
 			Joined string `yaml:"joined"`
 			Active string `yaml:"active"`
+			Dues   string `yaml:"dues"`
 		}
 		if err := item.Decode(&v); err != nil {
 			return nil, fmt.Errorf("roster: line %d: %w", item.Line, err)
 		}
 		rows = append(rows, bot.RosterRow{Line: item.Line, UserID: v.UserID, Name: v.Name,
-			Branch: v.Branch, Role: v.Role, Status: v.Status, Joined: v.Joined, Active: v.Active})
+			Branch: v.Branch, Role: v.Role, Status: v.Status, Joined: v.Joined, Active: v.Active, Dues: v.Dues})
 	}
 	return rows, nil
 }

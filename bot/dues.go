@@ -1,0 +1,513 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// 党费: each member's monthly amount is set by the secretary (never a
+// salary); members confirm what they paid; the secretary records proxy and
+// back-payments (at most six months back, audited); reminders on the
+// branch's collection day go to the unpaid only, once.
+
+// Cents is an amount of money in fen.
+type Cents int64
+
+// String shows yuan: "50", "12.50".
+func (c Cents) String() string {
+	if c%100 == 0 {
+		return strconv.FormatInt(int64(c/100), 10)
+	}
+	return fmt.Sprintf("%d.%02d", c/100, c%100)
+}
+
+var amountPattern = regexp.MustCompile(`^(\d{1,6})(?:\.(\d{1,2}))?(?:元)?$`)
+
+// ParseAmount reads a positive amount with at most two decimals ("50", "12.5").
+func ParseAmount(s string) (Cents, bool) {
+	m := amountPattern.FindStringSubmatch(Normalize(s))
+	if m == nil {
+		return 0, false
+	}
+	yuan, _ := strconv.ParseInt(m[1], 10, 64)
+	frac := m[2] + strings.Repeat("0", 2-len(m[2]))
+	fen, _ := strconv.ParseInt(frac, 10, 64)
+	c := Cents(yuan*100 + fen)
+	return c, c > 0
+}
+
+// Month is a calendar month.
+type Month struct {
+	Year  int
+	Month time.Month
+}
+
+// MonthOf is the month of day d.
+func MonthOf(d Date) Month { return Month{d.Year, d.Month} }
+
+func (m Month) String() string { return fmt.Sprintf("%04d-%02d", m.Year, m.Month) }
+
+// Label is how members read it: 2026年5月.
+func (m Month) Label() string { return fmt.Sprintf("%d年%d月", m.Year, m.Month) }
+
+// Add moves n months.
+func (m Month) Add(n int) Month {
+	t := time.Date(m.Year, m.Month+time.Month(n), 1, 0, 0, 0, 0, time.UTC)
+	return Month{t.Year(), t.Month()}
+}
+
+// Before reports whether m is earlier than o.
+func (m Month) Before(o Month) bool { return m.Year*12+int(m.Month) < o.Year*12+int(o.Month) }
+
+// Since counts the months from o to m (m - o).
+func (m Month) Since(o Month) int { return (m.Year-o.Year)*12 + int(m.Month-o.Month) }
+
+// First is the month's first day.
+func (m Month) First() Date { return Date{m.Year, m.Month, 1} }
+
+// Last is the month's last day.
+func (m Month) Last() Date { return lastDay(m.First()) }
+
+var monthPattern = regexp.MustCompile(`^(?:(\d{4})[-/.年])?(\d{1,2})月?$`)
+
+// ParseMonth reads "2026-05", "5月", "2026年5月", 本月 or 上月 relative to this.
+func ParseMonth(s string, this Month) (Month, bool) {
+	switch w := Normalize(s); w {
+	case "本月", "这个月", "this-month":
+		return this, true
+	case "上月", "上个月", "last-month":
+		return this.Add(-1), true
+	default:
+		m := monthPattern.FindStringSubmatch(w)
+		if m == nil {
+			return Month{}, false
+		}
+		year := this.Year
+		if m[1] != "" {
+			year, _ = strconv.Atoi(m[1])
+		}
+		month, _ := strconv.Atoi(m[2])
+		if month < 1 || month > 12 {
+			return Month{}, false
+		}
+		out := Month{year, time.Month(month)}
+		if m[1] == "" && this.Before(out) { // "12月" in January is last December
+			out.Year--
+		}
+		return out, true
+	}
+}
+
+// DuesPayment is one member's payment for one month.
+type DuesPayment struct {
+	UserID string    `json:"userid"`
+	Month  string    `json:"month"` // 2026-05
+	Amount Cents     `json:"amount"`
+	At     time.Time `json:"at"`
+	By     string    `json:"by"`  // who recorded it
+	Via    string    `json:"via"` // self, card, proxy
+}
+
+// DuesStore keeps amounts and payments, per branch.
+type DuesStore interface {
+	SetDuesAmount(ctx context.Context, branchID, userID string, amount Cents) error
+	DuesAmounts(ctx context.Context, branchID string) (map[string]Cents, error)
+	// RecordDues stores p unless the member's month is paid already, and
+	// returns the payment that stands.
+	RecordDues(ctx context.Context, branchID string, p DuesPayment) (stored DuesPayment, created bool, err error)
+	// DuesPaid reads the payments of the months, by month then userid.
+	DuesPaid(ctx context.Context, branchID string, months []Month) (map[Month]map[string]DuesPayment, error)
+}
+
+// maxBackMonths is how far back dues may be paid (党费 back-payment ≤ 6 months).
+const maxBackMonths = 6
+
+// DefaultDuesDay is the collection day when a branch names none.
+const DefaultDuesDay = 5
+
+// duesMonth checks a month a payment is for: not in the future, at most
+// six months back.
+func duesMonth(word string, this Month) (Month, string) {
+	m, ok := ParseMonth(word, this)
+	switch {
+	case !ok:
+		return m, "月份看不懂：“" + Plain(word) + "”，请写 2026-05 或 5月。"
+	case this.Before(m):
+		return m, fmt.Sprintf("%s还没到，不能提前登记。", m.Label())
+	case this.Since(m) > maxBackMonths:
+		return m, fmt.Sprintf("%s已超过 %d 个月，按规定不能补交，请联系书记。", m.Label(), maxBackMonths)
+	}
+	return m, ""
+}
+
+const duesUsage = "用法：党费（看自己的）｜党费 已交 [月份]｜书记：党费 设置 @userid 50｜党费 补交 @userid 2026-05｜党费 状态 [月份]｜党费 年度 [年]"
+
+// duesSubcommands is the 党费 command's own table: word → handler, and
+// whether it is for those who lead the branch.
+func (b *Bot) duesSubcommands() map[string]struct {
+	lead bool
+	run  HandlerFunc
+} {
+	type sub = struct {
+		lead bool
+		run  HandlerFunc
+	}
+	return map[string]sub{
+		"已交": {false, b.duesPaid}, "交了": {false, b.duesPaid}, "paid": {false, b.duesPaid},
+		"设置": {true, b.duesSet}, "set": {true, b.duesSet},
+		"补交": {true, b.duesProxy}, "代交": {true, b.duesProxy}, "proxy": {true, b.duesProxy},
+		"状态": {true, b.duesStatus}, "status": {true, b.duesStatus},
+		"年度": {true, b.duesYear}, "year": {true, b.duesYear},
+	}
+}
+
+// dues handles "党费 …".
+func (b *Bot) dues(ctx context.Context, req Request) (Reply, error) {
+	if req.Member.BranchID == "" && req.Member.Role != RoleAdmin {
+		return Reply{Text: "党费按支部收缴：你不属于任何支部。"}, nil
+	}
+	if len(req.Args) == 0 {
+		return b.duesMine(ctx, req)
+	}
+	sub, ok := b.duesSubcommands()[Normalize(req.Args[0])]
+	if !ok {
+		return Reply{Text: duesUsage}, nil
+	}
+	if sub.lead && !req.Member.Role.Leads() && req.Member.Role != RoleAdmin {
+		return Reply{Text: "“党费 " + req.Args[0] + "”只有支部书记、支委可以使用。"}, nil
+	}
+	req.Args = req.Args[1:]
+	return sub.run(ctx, req)
+}
+
+// duesMine shows the member's own standing.
+func (b *Bot) duesMine(ctx context.Context, req Request) (Reply, error) {
+	m := req.Member
+	this := MonthOf(DateOf(req.Now, b.Location))
+	amounts, err := b.Dues.DuesAmounts(ctx, m.BranchID)
+	if err != nil {
+		return Reply{}, fmt.Errorf("bot: dues amounts: %w", err)
+	}
+	months := lastMonths(this, maxBackMonths+1)
+	paid, err := b.Dues.DuesPaid(ctx, m.BranchID, months)
+	if err != nil {
+		return Reply{}, fmt.Errorf("bot: dues paid: %w", err)
+	}
+	var unpaid []string
+	for _, mo := range months {
+		if _, ok := paid[mo][m.UserID]; !ok {
+			unpaid = append(unpaid, fmt.Sprintf("%d月", mo.Month))
+		}
+	}
+	amount := "未设置（请向书记确认）"
+	if a, ok := amounts[m.UserID]; ok {
+		amount = a.String() + " 元"
+	}
+	text := fmt.Sprintf("你的月党费：%s\n", amount)
+	if len(unpaid) == 0 {
+		text += "近 7 个月都已交，谢谢！"
+	} else {
+		text += "未登记：" + strings.Join(unpaid, "、") + "。交了请发“党费 已交 [月份]”。"
+	}
+	return Reply{Text: text}, nil
+}
+
+// lastMonths lists the n months ending with this, oldest first.
+func lastMonths(this Month, n int) []Month {
+	out := make([]Month, n)
+	for i := range out {
+		out[i] = this.Add(i - n + 1)
+	}
+	return out
+}
+
+// duesPaid handles "党费 已交 [月份]" and the reminder card's button.
+func (b *Bot) duesPaid(ctx context.Context, req Request) (Reply, error) {
+	this := MonthOf(DateOf(req.Now, b.Location))
+	month := this
+	if len(req.Args) > 0 {
+		var problem string
+		if month, problem = duesMonth(req.Args[0], this); problem != "" {
+			return Reply{Text: problem}, nil
+		}
+	}
+	via := "self"
+	if req.Msg.Kind == KindEvent {
+		via = "card"
+	}
+	p, created, err := b.recordDues(ctx, req.Member, req.Member.UserID, month, via, req.Now)
+	if err != nil {
+		return Reply{}, err
+	}
+	if !created {
+		return Reply{Text: fmt.Sprintf("%s的党费已登记（%s 元，%s）。", month.Label(), p.Amount, p.At.In(b.Location).Format("1月2日"))}, nil
+	}
+	return Reply{Text: fmt.Sprintf("已登记 %s党费 %s 元 ✅", month.Label(), p.Amount)}, nil
+}
+
+// recordDues stores a payment at the member's set amount.
+func (b *Bot) recordDues(ctx context.Context, member Member, by string, month Month, via string, now time.Time) (DuesPayment, bool, error) {
+	amounts, err := b.Dues.DuesAmounts(ctx, member.BranchID)
+	if err != nil {
+		return DuesPayment{}, false, fmt.Errorf("bot: dues amounts: %w", err)
+	}
+	p := DuesPayment{UserID: member.UserID, Month: month.String(), Amount: amounts[member.UserID], At: now, By: by, Via: via}
+	stored, created, err := b.Dues.RecordDues(ctx, member.BranchID, p)
+	if err != nil {
+		return DuesPayment{}, false, fmt.Errorf("bot: record dues: %w", err)
+	}
+	return stored, created, nil
+}
+
+// duesSet handles "党费 设置 @userid 50".
+func (b *Bot) duesSet(ctx context.Context, req Request) (Reply, error) {
+	target, rest, refusal, err := b.resolveTarget(ctx, req)
+	switch {
+	case err != nil:
+		return Reply{}, err
+	case refusal != "":
+		return Reply{Text: refusal}, nil
+	case len(req.Args) == 0 || target.UserID == req.Member.UserID && !strings.HasPrefix(Normalize(req.Args[0]), "@"):
+		return Reply{Text: "用法：党费 设置 @userid 50（金额为正数，最多两位小数）"}, nil
+	case len(rest) != 1:
+		return Reply{Text: "用法：党费 设置 @userid 50（金额为正数，最多两位小数）"}, nil
+	}
+	amount, ok := ParseAmount(rest[0])
+	if !ok {
+		return Reply{Text: "金额要是正数，最多两位小数，例如 50 或 12.5。"}, nil
+	}
+	if err := b.Dues.SetDuesAmount(ctx, target.BranchID, target.UserID, amount); err != nil {
+		return Reply{}, fmt.Errorf("bot: set dues: %w", err)
+	}
+	if err := b.audit(ctx, req, "dues.set", target, amount.String()); err != nil {
+		return Reply{}, err
+	}
+	return Reply{Text: fmt.Sprintf("已设置 %s 的月党费：%s 元。", target.DisplayName(), amount)}, nil
+}
+
+// duesProxy handles "党费 补交 @userid 2026-05": a payment recorded by the
+// secretary (paid through them, or late), audited.
+func (b *Bot) duesProxy(ctx context.Context, req Request) (Reply, error) {
+	target, rest, refusal, err := b.resolveTarget(ctx, req)
+	switch {
+	case err != nil:
+		return Reply{}, err
+	case refusal != "":
+		return Reply{Text: refusal}, nil
+	case target.UserID == req.Member.UserID && (len(req.Args) == 0 || !strings.HasPrefix(Normalize(req.Args[0]), "@")):
+		return Reply{Text: "用法：党费 补交 @userid 2026-05"}, nil
+	}
+	this := MonthOf(DateOf(req.Now, b.Location))
+	month := this
+	if len(rest) > 0 {
+		var problem string
+		if month, problem = duesMonth(rest[0], this); problem != "" {
+			return Reply{Text: problem}, nil
+		}
+	}
+	p, created, err := b.recordDues(ctx, target, req.Member.UserID, month, "proxy", req.Now)
+	if err != nil {
+		return Reply{}, err
+	}
+	if !created {
+		return Reply{Text: fmt.Sprintf("%s %s的党费已登记过（%s 元）。", target.DisplayName(), month.Label(), p.Amount)}, nil
+	}
+	if err := b.audit(ctx, req, "dues.proxy", target, month.String()+" "+p.Amount.String()); err != nil {
+		return Reply{}, err
+	}
+	return Reply{Text: fmt.Sprintf("已为 %s 登记 %s党费 %s 元（已记入审计）。", target.DisplayName(), month.Label(), p.Amount)}, nil
+}
+
+// duesStatus handles "党费 状态 [月份]": paid and unpaid with totals.
+func (b *Bot) duesStatus(ctx context.Context, req Request) (Reply, error) {
+	this := MonthOf(DateOf(req.Now, b.Location))
+	month := this
+	if len(req.Args) > 0 {
+		var ok bool
+		if month, ok = ParseMonth(req.Args[0], this); !ok || this.Before(month) {
+			return Reply{Text: "用法：党费 状态 [月份]，例如 党费 状态 2026-05"}, nil
+		}
+	}
+	branch := req.Member.BranchID
+	members, err := b.Roster.BranchMembers(ctx, branch)
+	if err != nil {
+		return Reply{}, fmt.Errorf("bot: list branch %s: %w", branch, err)
+	}
+	amounts, err := b.Dues.DuesAmounts(ctx, branch)
+	if err != nil {
+		return Reply{}, fmt.Errorf("bot: dues amounts: %w", err)
+	}
+	paid, err := b.Dues.DuesPaid(ctx, branch, []Month{month})
+	if err != nil {
+		return Reply{}, fmt.Errorf("bot: dues paid: %w", err)
+	}
+	var got, due Cents
+	var payers, owing []string
+	for _, m := range members {
+		due += amounts[m.UserID]
+		if p, ok := paid[month][m.UserID]; ok {
+			got += p.Amount
+			payers = append(payers, m.DisplayName())
+		} else {
+			owing = append(owing, fmt.Sprintf("%s（%s）", m.DisplayName(), amountOr(amounts, m.UserID)))
+		}
+	}
+	text := fmt.Sprintf("%s党费：已交 %d/%d 人，%s/%s 元", month.Label(), len(payers), len(members), got, due)
+	if len(owing) > 0 {
+		text += "\n未交：" + strings.Join(owing, "、")
+	}
+	return Reply{Text: text}, nil
+}
+
+func amountOr(amounts map[string]Cents, id string) string {
+	if a, ok := amounts[id]; ok {
+		return a.String() + "元"
+	}
+	return "金额未设"
+}
+
+// duesYear handles "党费 年度 [年]": each member's months and total, for
+// publication to the members as the rules ask.
+func (b *Bot) duesYear(ctx context.Context, req Request) (Reply, error) {
+	this := MonthOf(DateOf(req.Now, b.Location))
+	year := this.Year
+	if len(req.Args) > 0 {
+		y, err := strconv.Atoi(strings.TrimSuffix(Normalize(req.Args[0]), "年"))
+		if err != nil || y < 2000 || y > this.Year {
+			return Reply{Text: "用法：党费 年度 [年]，例如 党费 年度 2026"}, nil
+		}
+		year = y
+	}
+	branch := req.Member.BranchID
+	members, err := b.Roster.BranchMembers(ctx, branch)
+	if err != nil {
+		return Reply{}, fmt.Errorf("bot: list branch %s: %w", branch, err)
+	}
+	var months []Month
+	for mo := (Month{year, time.January}); mo.Year == year && !this.Before(mo); mo = mo.Add(1) {
+		months = append(months, mo)
+	}
+	paid, err := b.Dues.DuesPaid(ctx, branch, months)
+	if err != nil {
+		return Reply{}, fmt.Errorf("bot: dues paid: %w", err)
+	}
+	var sb strings.Builder
+	fmt.Fprintf(&sb, "%d年党费收缴（截至 %d 月）\n姓名｜已交月数｜合计（元）", year, months[len(months)-1].Month)
+	var total Cents
+	for _, m := range members {
+		n, sum := 0, Cents(0)
+		for _, mo := range months {
+			if p, ok := paid[mo][m.UserID]; ok {
+				n++
+				sum += p.Amount
+			}
+		}
+		total += sum
+		fmt.Fprintf(&sb, "\n%s｜%d｜%s", m.DisplayName(), n, sum)
+	}
+	fmt.Fprintf(&sb, "\n合计 %s 元", total)
+	return Reply{Text: sb.String()}, nil
+}
+
+// duesButtonKey is the reminder card's "已交" button: "dues_paid:2026-05".
+const duesButtonKey = "dues_paid:"
+
+// duesByCard handles the reminder card's button.
+func (b *Bot) duesByCard(ctx context.Context, req Request, month string) (Reply, error) {
+	this := MonthOf(DateOf(req.Now, b.Location))
+	m, problem := duesMonth(month, this)
+	if problem != "" {
+		return Reply{ReplaceButton: "已过期"}, nil
+	}
+	if _, _, err := b.recordDues(ctx, req.Member, req.Member.UserID, m, "card", req.Now); err != nil {
+		return Reply{}, err
+	}
+	return Reply{ReplaceButton: "已登记"}, nil
+}
+
+// duesReminder is the dues-reminder job: on each branch's collection day,
+// the members who have not paid this month get one card, once.
+func (b *Bot) duesReminder(ctx context.Context, run JobRun) ([]Outbound, error) {
+	day := DateOf(run.Fire, b.Location)
+	month := MonthOf(day)
+	token := JobRunToken(run)
+	var out []Outbound
+	err := b.eachBranch(ctx, func(br Branch) error {
+		collect := min(cmpOrInt(br.DuesDay, DefaultDuesDay), month.Last().Day)
+		if day.Day != collect && !run.Manual {
+			return nil
+		}
+		mine, err := b.Steps.Once(ctx, br.ID, "dues-reminder:"+month.String(), token)
+		if err != nil || (!mine && !run.Manual) {
+			return err
+		}
+		members, err := b.Roster.BranchMembers(ctx, br.ID)
+		if err != nil {
+			return fmt.Errorf("bot: list branch %s: %w", br.ID, err)
+		}
+		paid, err := b.Dues.DuesPaid(ctx, br.ID, []Month{month})
+		if err != nil {
+			return fmt.Errorf("bot: dues paid: %w", err)
+		}
+		var unpaid []string
+		for _, m := range members {
+			if _, ok := paid[month][m.UserID]; !ok {
+				unpaid = append(unpaid, m.UserID)
+			}
+		}
+		out = append(out, uniform("dues:"+br.ID, unpaid, Notice{Card: &Card{
+			Title:       month.Label() + "党费",
+			Description: "今天是本支部收缴日，交了请点“已交”",
+			Subtitle:    "也可以回复“党费 已交”。金额有疑问请问书记。",
+			Buttons:     []Button{{Text: "已交", Key: duesButtonKey + month.String()}},
+		}})...)
+		return nil
+	})
+	return out, err
+}
+
+func cmpOrInt(a, b int) int {
+	if a != 0 {
+		return a
+	}
+	return b
+}
+
+// errDuesRowAmount is a roster row whose dues column is not an amount.
+var errDuesRowAmount = errors.New("dues is not a positive amount with at most two decimals")
+
+// ImportDues sets the amounts of a roster import's dues column (rows
+// without one keep theirs).
+func ImportDues(ctx context.Context, ds DuesStore, rows []RosterRow) error {
+	for _, r := range rows {
+		if strings.TrimSpace(r.Dues) == "" {
+			continue
+		}
+		amount, ok := ParseAmount(r.Dues)
+		if !ok {
+			return fmt.Errorf("line %d: %w", r.Line, errDuesRowAmount)
+		}
+		if err := ds.SetDuesAmount(ctx, strings.TrimSpace(r.Branch), NormalizeUserID(r.UserID), amount); err != nil {
+			return fmt.Errorf("bot: set dues: %w", err)
+		}
+	}
+	return nil
+}
+
+// duesOwedMonths counts the months in a row, up to last month, a member
+// has no payment for (at most within months).
+func duesOwedMonths(paid map[Month]map[string]DuesPayment, months []Month, userID string) int {
+	run := 0
+	for i := len(months) - 1; i >= 0; i-- {
+		if _, ok := paid[months[i]][userID]; ok {
+			break
+		}
+		run++
+	}
+	return run
+}

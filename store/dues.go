@@ -1,0 +1,114 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/partybot/partybot/bot"
+)
+
+var (
+	_ bot.DuesStore = (*Store)(nil)
+	_ bot.Steps     = (*Store)(nil)
+)
+
+func (s *Store) duesAmountKey(branchID string) string { return s.branchKey(branchID, "dues", "amount") }
+func (s *Store) duesMonthKey(branchID string, m bot.Month) string {
+	return s.branchKey(branchID, "dues", m.String())
+}
+func (s *Store) stepsKey(scope string) string { return s.branchKey(scope, "steps") }
+
+// SetDuesAmount implements bot.DuesStore: the amount in fen.
+func (s *Store) SetDuesAmount(ctx context.Context, branchID, userID string, amount bot.Cents) error {
+	if err := s.rdb.HSet(ctx, s.duesAmountKey(branchID), userID, int64(amount)).Err(); err != nil {
+		return fmt.Errorf("store: set dues: %w", err)
+	}
+	return nil
+}
+
+// DuesAmounts implements bot.DuesStore.
+func (s *Store) DuesAmounts(ctx context.Context, branchID string) (map[string]bot.Cents, error) {
+	all, err := s.rdb.HGetAll(ctx, s.duesAmountKey(branchID)).Result()
+	if err != nil {
+		return nil, fmt.Errorf("store: read dues amounts: %w", err)
+	}
+	out := make(map[string]bot.Cents, len(all))
+	for id, v := range all {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			return nil, fmt.Errorf("store: dues amount of %s: %w", id, err)
+		}
+		out[id] = bot.Cents(n)
+	}
+	return out, nil
+}
+
+// recordDuesScript keeps the first payment of a member's month (one key).
+var recordDuesScript = redis.NewScript(`
+if redis.call('HSETNX', KEYS[1], ARGV[1], ARGV[2]) == 1 then return {1, ARGV[2]} end
+return {0, redis.call('HGET', KEYS[1], ARGV[1])}
+`)
+
+// RecordDues implements bot.DuesStore.
+func (s *Store) RecordDues(ctx context.Context, branchID string, p bot.DuesPayment) (bot.DuesPayment, bool, error) {
+	m, ok := bot.ParseMonth(p.Month, bot.Month{Year: 9999, Month: 12})
+	if !ok {
+		return p, false, fmt.Errorf("store: dues month %q", p.Month)
+	}
+	raw, err := json.Marshal(p)
+	if err != nil {
+		return p, false, fmt.Errorf("store: encode dues: %w", err)
+	}
+	res, err := recordDuesScript.Run(ctx, s.rdb, []string{s.duesMonthKey(branchID, m)}, p.UserID, raw).Slice()
+	if err != nil {
+		return p, false, fmt.Errorf("store: record dues: %w", err)
+	}
+	created, _ := res[0].(int64)
+	stored, _ := res[1].(string)
+	var out bot.DuesPayment
+	if err := json.Unmarshal([]byte(stored), &out); err != nil {
+		return p, false, fmt.Errorf("store: decode dues: %w", err)
+	}
+	return out, created == 1, nil
+}
+
+// DuesPaid implements bot.DuesStore: one pipelined read.
+func (s *Store) DuesPaid(ctx context.Context, branchID string, months []bot.Month) (map[bot.Month]map[string]bot.DuesPayment, error) {
+	cmds := make([]*redis.MapStringStringCmd, len(months))
+	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for i, m := range months {
+			cmds[i] = p.HGetAll(ctx, s.duesMonthKey(branchID, m))
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: read dues: %w", err)
+	}
+	out := make(map[bot.Month]map[string]bot.DuesPayment, len(months))
+	for i, m := range months {
+		paid := make(map[string]bot.DuesPayment, len(cmds[i].Val()))
+		for id, raw := range cmds[i].Val() {
+			var p bot.DuesPayment
+			if err := json.Unmarshal([]byte(raw), &p); err != nil {
+				return nil, fmt.Errorf("store: decode dues: %w", err)
+			}
+			paid[id] = p
+		}
+		out[m] = paid
+	}
+	return out, nil
+}
+
+// Once implements bot.Steps: HSETNX, or the same run again.
+func (s *Store) Once(ctx context.Context, scope, step, run string) (bool, error) {
+	mine, err := markStepScript.Run(ctx, s.rdb, []string{s.stepsKey(scope)}, step, run).Int()
+	if err != nil && !errors.Is(err, redis.Nil) {
+		return false, fmt.Errorf("store: step %s: %w", step, err)
+	}
+	return mine == 1, nil
+}
