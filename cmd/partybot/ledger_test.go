@@ -45,6 +45,8 @@ func ledgerRecords(t *testing.T, e *e2e) {
 		{"zhangsan", "发送", "已发送"},
 		{"lisi", "收到", "已确认收到"},
 		{"wangwu", "请假 11-23 到 11-25 体检", "请假"},
+		{"zhangsan", "党费 设置 @lisi 50", "已设置"},
+		{"lisi", "党费 已交", "已登记"},
 	})
 }
 
@@ -111,6 +113,7 @@ func TestLedgerExportInChat(t *testing.T) {
 		{workbook.SheetAnnounce, []string{"#1", "公告", "周五交心得", "4", "1"}},
 		{workbook.SheetLeave, []string{"王五", "2026-11-23", "2026-11-25", "体检"}},
 		{workbook.SheetRoster, []string{"李四", "lisi", "党员", "1", "30", "1"}},
+		{workbook.SheetDues, []string{"李四", "lisi", "50"}},
 	}
 	for _, c := range checks {
 		if rowWith(sheetRows(t, f, c.sheet), c.cells...) == nil {

@@ -288,3 +288,29 @@ func TestUserIDsAreCaseInsensitive(t *testing.T) {
 		t.Fatalf("member %+v %v", m, err)
 	}
 }
+
+// The import's dues column sets monthly amounts (never salaries); a bad
+// amount refuses the file, naming the line.
+func TestRosterImportDuesColumn(t *testing.T) {
+	e := startBranch(t)
+	cfgPath := writeConfig(t, e.app.Config)
+	dir := t.TempDir()
+	good := filepath.Join(dir, "good.csv")
+	bad := filepath.Join(dir, "bad.csv")
+	if err := os.WriteFile(good, []byte("userid,name,branch,role,dues\nlisi,李四,tech,党员,50\nwangwu,王五,tech,支委,12.5\nzhaoliu,赵六,tech,党员,\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(bad, []byte("userid,name,branch,role,dues\nlisi,李四,tech,党员,-3\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if code, out := cli(t, "roster", "import", "-config", cfgPath, bad); code == 0 || !strings.Contains(out, "line 2") || !strings.Contains(out, "dues") {
+		t.Fatalf("bad dues: %d %s", code, out)
+	}
+	if code, out := cli(t, "roster", "import", "-config", cfgPath, good); code != 0 {
+		t.Fatalf("import: %d %s", code, out)
+	}
+	amounts, err := e.app.Store.DuesAmounts(t.Context(), "tech")
+	if err != nil || amounts["lisi"] != 5000 || amounts["wangwu"] != 1250 || len(amounts) != 2 {
+		t.Fatalf("amounts %v %v", amounts, err)
+	}
+}

@@ -1,0 +1,208 @@
+package bot_test
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/partybot/partybot/bot"
+	"github.com/partybot/partybot/store"
+)
+
+// monthMeeting holds a closed 党小组会 on the 15th of a month with these
+// statuses (userid → present/excused).
+func monthMeeting(t *testing.T, s *store.Store, month time.Month, statuses map[string]bot.AttendanceStatus) {
+	t.Helper()
+	ctx := t.Context()
+	at := time.Date(2026, month, 15, 15, 0, 0, 0, cst)
+	m := bot.Meeting{ID: fmt.Sprintf("m-%02d", month), BranchID: "tech", Type: bot.MeetingGroup, Code: "1234", OpenedBy: "sec", OpenedAt: at, ExpiresAt: at.Add(2 * time.Hour)}
+	if _, _, err := s.OpenMeeting(ctx, m); err != nil {
+		t.Fatal(err)
+	}
+	for u, st := range statuses {
+		if _, _, err := s.RecordAttendance(ctx, "tech", m.ID, bot.Attendance{UserID: u, Status: st, At: at, Reason: "出差"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	m.ClosedBy, m.ClosedAt = "sec", at.Add(time.Hour)
+	if _, err := s.CloseMeeting(ctx, m); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// The monthly job warns the secretary, privately, of members at 2, 3 or 5
+// months in a row without organisational life or dues; an excused absence
+// neither counts nor breaks the run, a month on leave is skipped, and
+// members on long leave are left out of the warning and shown apart in 预警.
+func TestEarlyWarningThresholds(t *testing.T) {
+	fire := time.Date(2026, 12, 1, 9, 0, 0, 0, cst)
+	b, s := newDomain(t, fire)
+	ctx := t.Context()
+	P, E := bot.Present, bot.Excused
+	all := map[string]bot.AttendanceStatus{"sec": P, "com": P, "m1": P, "m2": P, "m3": P}
+	monthMeeting(t, s, time.June, all)
+	monthMeeting(t, s, time.July, all)
+	monthMeeting(t, s, time.August, map[string]bot.AttendanceStatus{"sec": P, "com": P, "m1": P})
+	monthMeeting(t, s, time.September, map[string]bot.AttendanceStatus{"sec": P, "com": P, "m1": P, "m2": E})
+	monthMeeting(t, s, time.October, map[string]bot.AttendanceStatus{"sec": P, "com": P})
+	monthMeeting(t, s, time.November, map[string]bot.AttendanceStatus{"sec": P, "com": P})
+	if err := s.PutLeave(ctx, bot.Leave{ID: "l1", BranchID: "tech", UserID: "m3", From: bot.Date{Year: 2026, Month: 10, Day: 1}, To: bot.Date{Year: 2026, Month: 12, Day: 31}, Reason: "外派", By: "sec", At: fire}); err != nil {
+		t.Fatal(err)
+	}
+	for mo := time.June; mo <= time.November; mo++ {
+		for _, u := range []string{"sec", "m1", "m2", "m3"} {
+			if u == "m1" && mo > time.September {
+				continue // m1 stopped paying in October
+			}
+			p := bot.DuesPayment{UserID: u, Month: bot.Month{Year: 2026, Month: mo}.String(), Amount: 5000, At: fire, By: u, Via: "self"}
+			if _, _, err := s.RecordDues(ctx, "tech", p); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	risks, err := b.Risks(ctx, bot.Branch{ID: "tech", Name: "技术党支部", Since: bot.Date{Year: 2024, Month: 1, Day: 1}}, fire)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string][2]int{}
+	for _, r := range risks {
+		got[r.Member.UserID] = [2]int{r.NoMeeting, r.NoDues}
+	}
+	want := map[string][2]int{"sec": {0, 0}, "com": {0, 6}, "m1": {2, 2}, "m2": {3, 0}, "m3": {2, 0}}
+	for id, w := range want {
+		if got[id] != w {
+			t.Errorf("%s: no meeting %d, no dues %d months; want %v", id, got[id][0], got[id][1], w)
+		}
+	}
+	outs, err := b.Job(ctx, bot.JobMonthly, fire)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var warnings []bot.Notice
+	for _, o := range outs {
+		if strings.HasPrefix(o.Key, "warn:") {
+			warnings = append(warnings, o.Notice)
+		}
+	}
+	if len(warnings) != 1 || !slices.Equal(warnings[0].To, []string{"sec"}) || warnings[0].ChatID != "" {
+		t.Fatalf("warnings %+v: want one, to the secretary only", warnings)
+	}
+	text := warnings[0].Text
+	for _, w := range []string{"甲：连续 2 个月未参加组织生活，连续 2 个月未交党费", "乙：连续 3 个月未参加组织生活"} {
+		if !strings.Contains(text, w) {
+			t.Errorf("warning lacks %q:\n%s", w, text)
+		}
+	}
+	if strings.Contains(text, "丙") || strings.Contains(text, "支委：") {
+		t.Errorf("warned of 丙 (long leave) or 支委 (6 months, not a threshold):\n%s", text)
+	}
+}
+
+// 转正: the secretaries hear a month and a week before a probation year
+// ends, and on the day only if no 党员大会 was held; each once.
+func TestProbationReminders(t *testing.T) {
+	b, s := newDomain(t, time.Now())
+	ctx := t.Context()
+	err := s.SaveMembers(ctx, []bot.Member{
+		{UserID: "p1", Name: "预备一", BranchID: "tech", Role: bot.RoleMember, Status: bot.StatusProbationary, Joined: bot.Date{Year: 2025, Month: 12, Day: 20}, Active: true},
+		{UserID: "p2", Name: "预备二", BranchID: "tech", Role: bot.RoleMember, Status: bot.StatusProbationary, Joined: bot.Date{Year: 2025, Month: 12, Day: 28}, Active: true},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	run := func(day int, month time.Month, minute ...int) []string {
+		t.Helper()
+		outs, err := b.RunJob(ctx, bot.JobRun{Name: bot.JobLifecycle, Fire: time.Date(2026, month, day, 9, 5+len(minute)*30, 0, 0, cst)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var texts []string
+		for _, o := range outs {
+			if strings.HasPrefix(o.Key, "probation:") {
+				if !slices.Equal(o.Notice.To, []string{"sec"}) {
+					t.Fatalf("转正 notice to %v, want the secretary", o.Notice.To)
+				}
+				texts = append(texts, o.Notice.Text)
+			}
+		}
+		return texts
+	}
+	if got := run(20, time.November); len(got) != 1 || !strings.Contains(got[0], "预备一") || !strings.Contains(got[0], "12月20日") {
+		t.Fatalf("a month before: %v", got)
+	}
+	if got := run(20, time.November, 35); len(got) != 0 { // another run that day
+		t.Fatalf("the same day again: %v", got)
+	}
+	if got := run(13, time.December); len(got) != 1 || !strings.Contains(got[0], "一周后") {
+		t.Fatalf("a week before: %v", got)
+	}
+	if got := run(20, time.December); len(got) != 1 || !strings.Contains(got[0], "今天满一年") {
+		t.Fatalf("on the day without a 党员大会: %v", got)
+	}
+	holdMeeting(t, s, bot.MeetingGeneral, time.Date(2026, 12, 22, 15, 0, 0, 0, cst), "sec", "m1", "m2", "p2")
+	if got := run(28, time.December); len(got) != 0 {
+		t.Fatalf("on the day after a 党员大会: %v", got)
+	}
+}
+
+// 政治生日: a greeting on the anniversary (29 February on the 28th in other
+// years), never in a probationary member's first year; off by config; the
+// secretaries see the coming week's in the weekly summary.
+func TestPoliticalBirthday(t *testing.T) {
+	b, s := newDomain(t, time.Now())
+	b.PoliticalBirthday = true
+	ctx := t.Context()
+	err := s.SaveMembers(ctx, []bot.Member{
+		{UserID: "old", Name: "老党员", BranchID: "tech", Role: bot.RoleMember, Status: bot.StatusFull, Joined: bot.Date{Year: 2010, Month: 11, Day: 20}, Active: true},
+		{UserID: "new", Name: "新党员", BranchID: "tech", Role: bot.RoleMember, Status: bot.StatusProbationary, Joined: bot.Date{Year: 2025, Month: 11, Day: 20}, Active: true},
+		{UserID: "leap", Name: "闰日", BranchID: "tech", Role: bot.RoleMember, Status: bot.StatusFull, Joined: bot.Date{Year: 2008, Month: 2, Day: 29}, Active: true},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	greeted := func(at time.Time) map[string]string {
+		t.Helper()
+		outs, err := b.RunJob(ctx, bot.JobRun{Name: bot.JobLifecycle, Fire: at})
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := map[string]string{}
+		for _, o := range outs {
+			if strings.HasPrefix(o.Key, "birthday:") {
+				out[strings.Join(o.Notice.To, "|")] = o.Notice.Text
+			}
+		}
+		return out
+	}
+	if got := greeted(time.Date(2026, 11, 20, 9, 5, 0, 0, cst)); len(got) != 1 || !strings.Contains(got["old"], "入党 16 周年") {
+		t.Fatalf("2026-11-20: %v", got)
+	}
+	if got := greeted(time.Date(2027, 2, 28, 9, 5, 0, 0, cst)); len(got) != 1 || !strings.Contains(got["leap"], "19 周年") {
+		t.Fatalf("2027-02-28: %v", got)
+	}
+	if got := greeted(time.Date(2028, 2, 28, 9, 5, 0, 0, cst)); len(got) != 0 {
+		t.Fatalf("2028-02-28 (a leap year: the 29th): %v", got)
+	}
+	if got := greeted(time.Date(2028, 2, 29, 9, 5, 0, 0, cst)); !strings.Contains(got["leap"], "20 周年") {
+		t.Fatalf("2028-02-29: %v", got)
+	}
+	outs, err := b.Job(ctx, bot.JobWeeklySummary, time.Date(2027, 11, 14, 20, 0, 0, 0, cst))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var report string
+	for _, o := range outs {
+		if o.Key == "summary:tech" {
+			report = o.Notice.Markdown
+		}
+	}
+	if !strings.Contains(report, "未来一周政治生日：") || !strings.Contains(report, "老党员（11月20日，17 周年）") || !strings.Contains(report, "新党员（11月20日，2 周年）") {
+		t.Fatalf("summary:\n%s", report)
+	}
+	b.PoliticalBirthday = false
+	if got := greeted(time.Date(2029, 11, 20, 9, 5, 0, 0, cst)); len(got) != 0 {
+		t.Fatalf("political_birthday off: %v", got)
+	}
+}
