@@ -14,9 +14,12 @@ run:
 serve:
 	$(GO) run -ldflags "$(LDFLAGS)" ./cmd/partybot serve -config $(CONFIG)
 
-## test: every check and test; store and end-to-end tests start their own redis-server
+## test: every check and test; store and end-to-end tests start their own redis-server,
+## then the store suite and end-to-end check-ins again on a local three-master Redis Cluster
 test: lint
 	$(GO) test -race -count=1 ./...
+	PARTYBOT_TEST_REDIS=cluster $(GO) test -count=1 ./store/
+	PARTYBOT_TEST_REDIS=cluster $(GO) test -count=1 -run '^(TestE2EConversation|TestMeetingFullFlow)$$' ./cmd/partybot/
 
 ## lint: gofmt and go vet
 lint:

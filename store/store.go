@@ -18,10 +18,14 @@ import (
 
 // Config says where Redis is and how to name keys.
 type Config struct {
-	Addr      string // host:port, or a unix socket path (starts with / or ends in .sock)
-	Password  string
-	DB        int
-	KeyPrefix string
+	Addr string // host:port, or a unix socket path (starts with / or ends in .sock)
+	// Addrs names several nodes: a Redis Cluster's seed nodes, or with
+	// MasterName the Sentinels. Either Addr or Addrs is set.
+	Addrs      []string
+	MasterName string // Sentinel: the name of the monitored master
+	Password   string
+	DB         int
+	KeyPrefix  string
 	// LocationDays is how long a location attached to a check-in is kept
 	// (retention.location_days); 0 means DefaultLocationDays.
 	LocationDays int
@@ -73,9 +77,30 @@ func (c Config) Options() *redis.Options {
 	return opt
 }
 
+// Client makes the client cfg describes: one server, a Sentinel-watched
+// master (MasterName), or a Cluster (several Addrs). The same short
+// timeouts apply to each, and a Cluster follows MOVED and failovers itself.
+func (c Config) Client() redis.UniversalClient {
+	if len(c.Addrs) == 0 {
+		return redis.NewClient(c.Options())
+	}
+	o := c.Options()
+	u := &redis.UniversalOptions{
+		Addrs: c.Addrs, MasterName: c.MasterName, Password: c.Password, DB: c.DB,
+		DialTimeout: o.DialTimeout, ReadTimeout: o.ReadTimeout, WriteTimeout: o.WriteTimeout,
+		PoolTimeout: o.PoolTimeout, MaxRetries: o.MaxRetries,
+		SentinelPassword: c.Password,
+	}
+	if c.MasterName == "" {
+		u.DB = 0 // a Cluster has one database
+		return redis.NewClusterClient(u.Cluster())
+	}
+	return redis.NewFailoverClient(u.Failover())
+}
+
 // New returns a Store on a new client for cfg. It does no I/O: call Ping.
 func New(cfg Config) *Store {
-	s := NewWithClient(redis.NewClient(cfg.Options()), cfg.KeyPrefix)
+	s := NewWithClient(cfg.Client(), cfg.KeyPrefix)
 	if cfg.LocationDays > 0 {
 		s.locationDays = cfg.LocationDays
 	}

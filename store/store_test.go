@@ -3,10 +3,14 @@ package store_test
 import (
 	"context"
 	"fmt"
+	"os"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/redis/go-redis/v9"
 
 	"github.com/partybot/partybot/bot"
 	"github.com/partybot/partybot/store"
@@ -24,14 +28,31 @@ func open(t *testing.T) (*store.Store, string) {
 	return s, cfg.KeyPrefix
 }
 
-// keys lists every key under prefix.
+// keys lists every key under prefix (on every master of a Cluster).
 func keys(t *testing.T, s *store.Store, prefix string) []string {
 	t.Helper()
-	ks, err := s.Client().Keys(t.Context(), prefix+"*").Result()
+	var mu sync.Mutex
+	var out []string
+	scan := func(ctx context.Context, c *redis.Client) error {
+		ks, err := c.Keys(ctx, prefix+"*").Result()
+		mu.Lock()
+		defer mu.Unlock()
+		out = append(out, ks...)
+		return err
+	}
+	var err error
+	switch c := s.Client().(type) {
+	case *redis.ClusterClient:
+		err = c.ForEachMaster(t.Context(), scan)
+	case *redis.Client:
+		err = scan(t.Context(), c)
+	default:
+		t.Fatalf("client %T", c)
+	}
 	if err != nil {
 		t.Fatal(err)
 	}
-	return ks
+	return out
 }
 
 func TestDedupe(t *testing.T) {
@@ -220,5 +241,27 @@ func TestDecodeCheckinRecordAgreesWithJSON(t *testing.T) {
 		if !r.At.Equal(at) || r.Source != want[r.UserID] {
 			t.Fatalf("record %+v", r)
 		}
+	}
+}
+
+// The suite runs on one server, and (make test) again on a three-master
+// Cluster: this says which, so a run can never claim the Cluster silently.
+func TestTopologyIsTheOneAskedFor(t *testing.T) {
+	s, _ := open(t)
+	switch c := s.Client().(type) {
+	case *redis.ClusterClient:
+		if os.Getenv(redistest.ClusterEnv) != "cluster" {
+			t.Fatal("a Cluster client without the Cluster asked for")
+		}
+		slots, err := c.ClusterSlots(t.Context()).Result()
+		if err != nil || len(slots) != 3 {
+			t.Fatalf("cluster slots %v %v: want three masters", slots, err)
+		}
+	case *redis.Client:
+		if os.Getenv(redistest.ClusterEnv) == "cluster" {
+			t.Fatal("a single-server client with the Cluster asked for")
+		}
+	default:
+		t.Fatalf("client %T", c)
 	}
 }

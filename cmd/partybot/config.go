@@ -74,10 +74,13 @@ type RulesConfig struct {
 
 // RedisConfig says where state lives.
 type RedisConfig struct {
-	Addr      string `yaml:"addr"`
-	Password  string `yaml:"password"`
-	DB        int    `yaml:"db"`
-	KeyPrefix string `yaml:"key_prefix"`
+	Addr string `yaml:"addr"`
+	// Addrs: a Cluster's seed nodes, or with MasterName the Sentinels.
+	Addrs      []string `yaml:"addrs"`
+	MasterName string   `yaml:"master_name"`
+	Password   string   `yaml:"password"`
+	DB         int      `yaml:"db"`
+	KeyPrefix  string   `yaml:"key_prefix"`
 }
 
 // WeComConfig is the self-built app's credentials and callback settings.
@@ -180,6 +183,19 @@ func ParseConfig(raw []byte, getenv func(string) string) (Config, error) {
 	if err := dec.Decode(&cfg); err != nil && !errors.Is(err, io.EOF) {
 		return Config{}, fmt.Errorf("config: %w", err)
 	}
+	// redis.addr has a default; with redis.addrs it must not be written too.
+	var written struct {
+		Redis struct {
+			Addr *string `yaml:"addr"`
+		} `yaml:"redis"`
+	}
+	_ = yaml.Unmarshal(raw, &written)
+	if len(cfg.Redis.Addrs) > 0 {
+		if written.Redis.Addr != nil {
+			return Config{}, fmt.Errorf("config: redis.addr %q and redis.addrs %v are both set: use addr for one server, addrs for a Cluster's nodes or (with master_name) the Sentinels", *written.Redis.Addr, cfg.Redis.Addrs)
+		}
+		cfg.Redis.Addr = ""
+	}
 	for _, e := range secretEnv {
 		if v := getenv(e.name); v != "" {
 			*e.dst(&cfg) = v
@@ -245,8 +261,20 @@ func (c Config) Validate() error {
 var robotKeyPattern = regexp.MustCompile(`^[A-Za-z0-9-]{8,128}$`)
 
 func (r RedisConfig) validate(p *problems) {
-	if r.Addr == "" {
-		p.add("redis.addr: required (host:port or a unix socket path)")
+	switch {
+	case r.Addr == "" && len(r.Addrs) == 0:
+		p.add("redis.addr: required (host:port or a unix socket path), or redis.addrs")
+	case r.Addr != "" && len(r.Addrs) > 0:
+		p.add("redis.addr %q and redis.addrs %v: use one", r.Addr, r.Addrs)
+	case r.MasterName != "" && len(r.Addrs) == 0:
+		p.add("redis.master_name %q: list the Sentinels in redis.addrs", r.MasterName)
+	case r.MasterName == "" && len(r.Addrs) == 1:
+		p.add("redis.addrs %v: a Cluster needs its nodes (at least two seeds), or set redis.master_name for Sentinel; one server is redis.addr", r.Addrs)
+	}
+	for i, a := range r.Addrs {
+		if _, _, err := net.SplitHostPort(a); err != nil {
+			p.add("redis.addrs[%d]: %q is not host:port", i, a)
+		}
 	}
 	if r.KeyPrefix == "" {
 		p.add("redis.key_prefix: required, e.g. \"partybot:\"")
@@ -340,7 +368,8 @@ func (c Config) cadence() map[bot.MeetingType]bot.Cadence {
 }
 
 func (c Config) storeConfig() store.Config {
-	return store.Config{Addr: c.Redis.Addr, Password: c.Redis.Password, DB: c.Redis.DB, KeyPrefix: c.Redis.KeyPrefix,
+	return store.Config{Addr: c.Redis.Addr, Addrs: c.Redis.Addrs, MasterName: c.Redis.MasterName,
+		Password: c.Redis.Password, DB: c.Redis.DB, KeyPrefix: c.Redis.KeyPrefix,
 		LocationDays: c.Retention.LocationDays}
 }
 

@@ -68,6 +68,11 @@ func TestValidateNamesTheKey(t *testing.T) {
 		{"deadline too long", `reply_deadline: "3s"`, `reply_deadline: "6s"`, "wecom.reply_deadline"},
 		{"secretary not a member", `secretaries: [zhangsan]`, `secretaries: [zhaoliu]`, "org.branches[0].secretaries"},
 		{"bad branch id", `id: tech`, `id: "Tech Branch"`, "org.branches[0].id"},
+		{"addr and addrs", `key_prefix: "partybot:"`, "key_prefix: \"partybot:\"\n  addrs: [\"10.0.0.1:7000\", \"10.0.0.2:7000\"]", "redis.addr \"127.0.0.1:6379\" and redis.addrs"},
+		{"one cluster seed", `addr: "127.0.0.1:6379"`, `addrs: ["10.0.0.1:7000"]`, "redis.addrs"},
+		{"master without sentinels", `key_prefix: "partybot:"`, "key_prefix: \"partybot:\"\n  master_name: mymaster", "redis.master_name"},
+		{"bad dues day", `dues_day: 5`, `dues_day: 32`, "org.branches[0].dues_day"},
+		{"bad robot key", `robot_key: ""`, `robot_key: "not a key!"`, "org.branches[0].robot_key"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -102,6 +107,29 @@ func TestRunCommands(t *testing.T) {
 			code := run(t.Context(), tc.args, &out, &out, noEnv)
 			if code != tc.wantCode || !strings.Contains(out.String(), tc.wantOut) {
 				t.Fatalf("run(%v)=%d %q, want %d and %q", tc.args, code, out.String(), tc.wantCode, tc.wantOut)
+			}
+		})
+	}
+}
+
+// redis.addrs names a Cluster's seeds, or with master_name the Sentinels.
+func TestRedisTopologies(t *testing.T) {
+	base, err := os.ReadFile("../../config.example.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ name, to, master string }{
+		{"cluster", `addrs: ["10.0.0.1:7000", "10.0.0.2:7000", "10.0.0.3:7000"]`, ""},
+		{"sentinel", "addrs: [\"10.0.0.1:26379\"]\n  master_name: mymaster", "mymaster"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg, err := ParseConfig([]byte(strings.Replace(string(base), `addr: "127.0.0.1:6379"`, tc.to, 1)), noEnv)
+			if err != nil {
+				t.Fatal(err)
+			}
+			sc := cfg.storeConfig()
+			if sc.Addr != "" || len(sc.Addrs) == 0 || sc.MasterName != tc.master {
+				t.Fatalf("store config %+v", sc)
 			}
 		})
 	}

@@ -40,7 +40,7 @@ func (c *clock) Set(t time.Time) { c.mu.Lock(); defer c.mu.Unlock(); c.t = t }
 func testConfig(rc store.Config) Config {
 	cfg := DefaultConfig()
 	cfg.Listen = "127.0.0.1:0"
-	cfg.Redis = RedisConfig{Addr: rc.Addr, Password: rc.Password, DB: rc.DB, KeyPrefix: rc.KeyPrefix}
+	cfg.Redis = RedisConfig{Addr: rc.Addr, Addrs: rc.Addrs, MasterName: rc.MasterName, Password: rc.Password, DB: rc.DB, KeyPrefix: rc.KeyPrefix}
 	cfg.WeCom.CorpID, cfg.WeCom.AgentID = wecomtest.CorpID, wecomtest.AgentID
 	cfg.WeCom.Secret, cfg.WeCom.Token, cfg.WeCom.EncodingAESKey = wecomtest.Secret, wecomtest.Token, wecomtest.AESKey
 	cfg.WeCom.APIBase = fake.URL()

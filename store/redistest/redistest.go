@@ -25,6 +25,9 @@ import (
 // never see each other's keys.
 func Config(tb testing.TB) store.Config {
 	tb.Helper()
+	if os.Getenv(ClusterEnv) == "cluster" {
+		return store.Config{Addrs: Cluster(tb), KeyPrefix: UniquePrefix(tb)}
+	}
 	if url := os.Getenv("REDIS_URL"); url != "" {
 		opt, err := redis.ParseURL(url)
 		if err != nil {
