@@ -40,6 +40,8 @@ type Deps struct {
 	// Media fetches meeting photos from WeCom; nil keeps only their ids.
 	Media  MediaFetcher
 	Outbox Outbox
+	// Metrics counts retried deliveries answered from memory; nil counts nothing.
+	Metrics interface{ DedupeHit() }
 	// Deliveries tells who WeCom did not reach lately; nil leaves that out
 	// of the weekly summary.
 	Deliveries DeliveryLog
@@ -145,6 +147,9 @@ func (b *Bot) Handle(ctx context.Context, msg Message) (Reply, error) {
 	}
 	switch status {
 	case DedupeDone:
+		if b.Metrics != nil {
+			b.Metrics.DedupeHit()
+		}
 		return earlier, nil // without notices: those went out the first time
 	case DedupeInFlight:
 		// The first delivery is still running, or died mid-way; its claim

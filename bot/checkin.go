@@ -38,6 +38,9 @@ func (b *Bot) checkin(ctx context.Context, req Request) (Reply, error) {
 	if err != nil {
 		return Reply{}, fmt.Errorf("bot: check in %s: %w", c.UserID, err)
 	}
+	if o.Repeat && b.Metrics != nil {
+		b.Metrics.DedupeHit()
+	}
 	at := o.Stored.At.In(b.Location).Format("15:04")
 	var text string
 	if o.Created {

@@ -40,6 +40,9 @@ type Config struct {
 	ConfigPause   time.Duration // how long every send waits after a configuration error (default 10 min)
 	Retention     time.Duration // done tasks kept, their ids reserved (default 48 h)
 	PollInterval  time.Duration // how often an idle worker looks for work (default 1 s)
+	// ShutdownTimeout is how long a stopping worker lets its tasks finish
+	// before leaving them (their lease expires; another worker retries them).
+	ShutdownTimeout time.Duration // default 10 s
 }
 
 // DefaultConfig is the outbox's tuning unless configured: the one source
@@ -52,6 +55,9 @@ func DefaultConfig() Config {
 }
 
 func (c Config) withDefaults() Config {
+	if c.ShutdownTimeout <= 0 {
+		c.ShutdownTimeout = 10 * time.Second
+	}
 	d := DefaultConfig()
 	if c.Queue == "" {
 		c.Queue = d.Queue
@@ -174,6 +180,19 @@ func (o *Outbox) EnqueueJob(ctx context.Context, run bot.JobRun) (bool, error) {
 		return false, fmt.Errorf("outbox: enqueue job %s: %w", name, err)
 	}
 	return true, nil
+}
+
+// Stats counts the queue's tasks waiting to be sent, waiting to retry, and
+// archived (dead letters), for the metrics.
+func (o *Outbox) Stats(ctx context.Context) (pending, retry, archived int, err error) {
+	info, err := o.inspector.GetQueueInfo(o.cfg.Queue)
+	if errors.Is(err, asynq.ErrQueueNotFound) {
+		return 0, 0, 0, nil
+	}
+	if err != nil {
+		return 0, 0, 0, fmt.Errorf("outbox: queue info: %w", err)
+	}
+	return info.Pending + info.Scheduled, info.Retry, info.Archived, nil
 }
 
 // Backlog counts tasks not yet done: pending, running, scheduled or waiting to retry.

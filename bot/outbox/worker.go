@@ -44,8 +44,18 @@ type WorkerConfig struct {
 	ConfigFix func(error) (fix string, ok bool)
 	// Undelivered records recipients WeCom accepted but did not reach.
 	Undelivered bot.DeliveryLog
-	Log         *slog.Logger
-	Now         func() time.Time
+	// Metrics hears of every send and job run; nil hears nothing.
+	Metrics Metrics
+	// ResultOf names a send's outcome for the metrics ("ok", an errcode).
+	ResultOf func(error) string
+	Log      *slog.Logger
+	Now      func() time.Time
+}
+
+// Metrics is what the worker reports (metrics.Metrics).
+type Metrics interface {
+	Sent(result string)
+	JobRun(job string, elapsed time.Duration, err error)
 }
 
 // Worker sends queued messages and runs queued jobs.
@@ -57,6 +67,14 @@ type Worker struct {
 
 // Worker builds a worker on the outbox's queue.
 func (o *Outbox) Worker(cfg WorkerConfig) *Worker {
+	if cfg.ResultOf == nil {
+		cfg.ResultOf = func(err error) string {
+			if err != nil {
+				return "error"
+			}
+			return "ok"
+		}
+	}
 	if cfg.Log == nil {
 		cfg.Log = slog.Default()
 	}
@@ -80,7 +98,7 @@ func (o *Outbox) Worker(cfg WorkerConfig) *Worker {
 		},
 		Logger:          slogAdapter{cfg.Log.With(slog.String("component", "asynq"))},
 		LogLevel:        asynq.WarnLevel,
-		ShutdownTimeout: 10 * time.Second,
+		ShutdownTimeout: o.cfg.ShutdownTimeout,
 	})
 	return w
 }
@@ -133,6 +151,9 @@ func (w *Worker) handleNotice(ctx context.Context, id string, payload []byte) er
 		return w.splitByLimits(ctx, id, n, log)
 	}
 	d, err := w.cfg.Deliver.Notify(ctx, n)
+	if w.cfg.Metrics != nil {
+		w.cfg.Metrics.Sent(w.cfg.ResultOf(err))
+	}
 	if err == nil {
 		log.Debug("sent")
 		w.recordUndelivered(ctx, d, log)
@@ -246,6 +267,9 @@ func (w *Worker) handleJob(ctx context.Context, payload []byte) error {
 	start := time.Now()
 	run := JobTaskID(bot.JobRun{Name: p.Name, Fire: fire, Manual: p.Manual})
 	computed, err := w.cfg.Jobs.RunJob(ctx, bot.JobRun{Name: p.Name, Fire: fire, Manual: p.Manual})
+	if w.cfg.Metrics != nil {
+		w.cfg.Metrics.JobRun(p.Name, time.Since(start), err)
+	}
 	if err != nil {
 		w.cfg.Log.Error("job failed", slog.String("job", p.Name), slog.Time("fire", fire), slog.Any("error", err))
 		return fmt.Errorf("outbox: job %s: %w", p.Name, err)

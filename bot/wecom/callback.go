@@ -42,6 +42,10 @@ type CallbackConfig struct {
 	HandleTimeout time.Duration
 	// MaxBodyBytes caps the POST body; larger bodies get 413. Default 64 KiB.
 	MaxBodyBytes int64
+	// Observe hears of every POST: the message kind ("text", "event:click",
+	// "unknown" for a rejected request), the result (ok, late, error,
+	// rejected) and the time taken. Nil hears nothing.
+	Observe func(kind, result string, elapsed time.Duration)
 }
 
 // Callback is the http.Handler for the app's callback URL (WeCom doc 90930).
@@ -206,6 +210,17 @@ func (h *Callback) verifyURL(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *Callback) receive(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	kind, result := "unknown", "rejected"
+	defer func() {
+		if h.cfg.Observe != nil {
+			h.cfg.Observe(kind, result, time.Since(start))
+		}
+		if h.cfg.Log.Enabled(r.Context(), slog.LevelDebug) {
+			h.cfg.Log.DebugContext(r.Context(), "callback", slog.String("kind", kind), slog.String("result", result),
+				slog.Duration("took", time.Since(start)))
+		}
+	}()
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, h.cfg.MaxBodyBytes))
 	if err != nil {
 		var tooBig *http.MaxBytesError
@@ -235,6 +250,10 @@ func (h *Callback) receive(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	msg := in.toMessage()
+	kind = in.MsgType
+	if msg.Event != "" {
+		kind += ":" + msg.Event
+	}
 	// Built only if something is logged: most messages log nothing.
 	log := sync.OnceValue(func() *slog.Logger {
 		return h.cfg.Log.With(slog.String("from", msg.From), slog.String("msg_type", in.MsgType),
@@ -243,13 +262,16 @@ func (h *Callback) receive(w http.ResponseWriter, r *http.Request) {
 
 	o, inTime := h.handle(r.Context(), msg, log)
 	reply, err := o.reply, o.err
+	result = "ok"
 	switch {
 	case !inTime:
+		result = "late"
 		log().InfoContext(r.Context(), "reply late; will send through the message API")
 		w.WriteHeader(http.StatusOK)
 	case err != nil:
 		// Nothing may be assumed stored: make WeCom retry.
-		log().ErrorContext(r.Context(), "handle message", slog.Any("error", err))
+		result = "error"
+		log().WarnContext(r.Context(), "handle message; answered 503 so that WeCom retries", slog.Any("error", err))
 		http.Error(w, "temporarily unavailable", http.StatusServiceUnavailable)
 	case reply.Empty():
 		w.WriteHeader(http.StatusOK)

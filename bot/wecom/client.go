@@ -80,6 +80,19 @@ func Transient(err error) bool {
 	return true
 }
 
+// Result names a call's outcome for the metrics: "ok", "errcode_<n>", or
+// "error" when WeCom gave no answer.
+func Result(err error) string {
+	var apiErr *APIError
+	switch {
+	case err == nil:
+		return "ok"
+	case errors.As(err, &apiErr):
+		return fmt.Sprintf("errcode_%d", apiErr.Code)
+	}
+	return "error"
+}
+
 // RateLimited reports a 45009 (frequency block): retry after the window.
 func RateLimited(err error) bool {
 	var apiErr *APIError

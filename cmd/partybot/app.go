@@ -7,9 +7,11 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"sync/atomic"
 	"time"
 
 	"github.com/partybot/partybot/bot"
+	"github.com/partybot/partybot/bot/metrics"
 	"github.com/partybot/partybot/bot/outbox"
 	"github.com/partybot/partybot/bot/schedule"
 	"github.com/partybot/partybot/bot/wecom"
@@ -36,10 +38,15 @@ type App struct {
 
 	// Members answers "who sent this" from memory, kept fresh by a version key.
 	Members *store.MemberCache
+	// Metrics is served at /metrics (on metrics_listen when set).
+	Metrics *metrics.Metrics
 
-	srv       *http.Server
-	stopCache context.CancelFunc
-	ln        net.Listener
+	srv        *http.Server
+	metricsSrv *http.Server
+	metricsLn  net.Listener
+	stopCache  context.CancelFunc
+	ln         net.Listener
+	draining   atomic.Bool // stopping: /readyz answers 503
 }
 
 // The member cache: a removed member or a changed role is seen within a
@@ -61,11 +68,15 @@ func NewApp(cfg Config, log *slog.Logger) (*App, error) {
 	}
 	a := &App{Config: cfg, Log: log, Now: time.Now}
 	a.Store = store.New(cfg.storeConfig())
+	a.Metrics = metrics.New()
+	a.Store.Client().AddHook(a.Metrics.RedisHook())
 	a.Members = a.Store.MemberCache(memberCacheTTL)
 	a.Outbox = outbox.New(a.Store.Client(), outbox.Config{
 		Queue: cfg.Redis.KeyPrefix + "outbox", KeyPrefix: cfg.Redis.KeyPrefix + "outbox:", Concurrency: cfg.Outbox.Concurrency, MaxRetry: cfg.Outbox.MaxRetry,
 		RetryBase: cfg.Outbox.RetryBase, RateLimitWait: cfg.Outbox.RateLimitWait, ConfigPause: cfg.Outbox.ConfigPause, PollInterval: cfg.Outbox.PollInterval,
+		ShutdownTimeout: cfg.ShutdownTimeout / 2,
 	})
+	a.Metrics.WatchQueue(a.Outbox.Stats)
 
 	a.WeCom = wecom.NewClient(wecom.ClientConfig{
 		CorpID: cfg.WeCom.CorpID, AgentID: cfg.WeCom.AgentID, Secret: cfg.WeCom.Secret,
@@ -88,6 +99,7 @@ func NewApp(cfg Config, log *slog.Logger) (*App, error) {
 		Studies:       a.Store,
 		Announcements: a.Store,
 		Minutes:       a.Store,
+		Metrics:       a.Metrics,
 		Dues:          a.Store,
 		Steps:         a.Store,
 		Media:         media,
@@ -116,6 +128,7 @@ func NewApp(cfg Config, log *slog.Logger) (*App, error) {
 		Now:             func() time.Time { return a.Now() },
 		TimestampWindow: cfg.WeCom.TimestampWindow,
 		ReplyDeadline:   cfg.WeCom.ReplyDeadline,
+		Observe:         a.Metrics.Callback,
 	})
 	if err != nil {
 		return nil, err
@@ -124,7 +137,7 @@ func NewApp(cfg Config, log *slog.Logger) (*App, error) {
 	a.Worker = a.Outbox.Worker(outbox.WorkerConfig{
 		Deliver: a.WeCom, Jobs: a.Bot, Limiter: a.Store.Limiter(store.DefaultLimits),
 		Transient: wecom.Transient, RateLimited: wecom.RateLimited, ConfigFix: wecom.ConfigFix,
-		Undelivered: a.Store, Log: log,
+		Undelivered: a.Store, Log: log, Metrics: a.Metrics, ResultOf: wecom.Result,
 		Now: func() time.Time { return a.Now() },
 	})
 	a.Scheduler, err = schedule.New(cfg.Schedule, loc, a.Outbox, log)
@@ -139,14 +152,25 @@ func NewApp(cfg Config, log *slog.Logger) (*App, error) {
 		_, _ = w.Write([]byte("ok\n"))
 	})
 	a.Mux.HandleFunc("GET /readyz", a.ready)
-	a.srv = &http.Server{
-		Handler:           a.Mux,
+	a.srv = newServer(a.Mux)
+	if cfg.MetricsListen == "" {
+		a.Mux.Handle("GET /metrics", a.Metrics.Handler())
+	} else {
+		mm := http.NewServeMux()
+		mm.Handle("GET /metrics", a.Metrics.Handler())
+		a.metricsSrv = newServer(mm)
+	}
+	return a, nil
+}
+
+func newServer(h http.Handler) *http.Server {
+	return &http.Server{
+		Handler:           h,
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       10 * time.Second,
 		WriteTimeout:      10 * time.Second,
 		IdleTimeout:       60 * time.Second,
 	}
-	return a, nil
 }
 
 // ready reports whether Redis answers: without it no message can be
@@ -154,6 +178,10 @@ func NewApp(cfg Config, log *slog.Logger) (*App, error) {
 // "degraded": still 200, since callbacks are answered and must keep
 // coming, but the body says what to fix.
 func (a *App) ready(w http.ResponseWriter, r *http.Request) {
+	if a.draining.Load() {
+		http.Error(w, "stopping", http.StatusServiceUnavailable)
+		return
+	}
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 	defer cancel()
 	if err := a.Store.Ping(ctx); err != nil {
@@ -200,6 +228,17 @@ func (a *App) Start(ctx context.Context) error {
 		return fmt.Errorf("listen: %w", err)
 	}
 	a.ln = ln
+	if a.metricsSrv != nil {
+		if a.metricsLn, err = net.Listen("tcp", a.Config.MetricsListen); err != nil {
+			_ = ln.Close()
+			return fmt.Errorf("metrics_listen: %w", err)
+		}
+		go func() {
+			if err := a.metricsSrv.Serve(a.metricsLn); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				a.Log.Error("metrics server stopped", slog.Any("error", err))
+			}
+		}()
+	}
 	if err := a.Seed(ctx); err != nil {
 		a.Log.Warn("redis unreachable; callbacks will get 503 until it answers; seeding the roster later",
 			slog.String("addr", a.Config.Redis.Addr), slog.Any("error", err))
@@ -269,14 +308,31 @@ func (a *App) Addr() string {
 	return a.ln.Addr().String()
 }
 
-// Close shuts down in order: stop firing jobs and taking requests, let
-// late replies reach the outbox, let the worker finish its sends, then
-// close Redis.
+// MetricsAddr is the address /metrics is served on.
+func (a *App) MetricsAddr() string {
+	if a.metricsLn != nil {
+		return a.metricsLn.Addr().String()
+	}
+	return a.Addr()
+}
+
+// Drain starts a stop: /readyz answers 503 from now on, while callbacks are
+// still answered, so a load balancer moves traffic away first.
+func (a *App) Drain() { a.draining.Store(true) }
+
+// Close shuts down in order within shutdown_timeout: stop firing jobs and
+// taking requests (in-flight callbacks finish), let late replies reach the
+// outbox, let the worker finish its sends (a job still running is left to
+// its lease: another replica retries it), then close Redis.
 func (a *App) Close() error {
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	a.Drain()
+	ctx, cancel := context.WithTimeout(context.Background(), a.Config.ShutdownTimeout)
 	defer cancel()
 	a.Scheduler.Stop(ctx)
 	err := a.srv.Shutdown(ctx)
+	if a.metricsSrv != nil {
+		err = errors.Join(err, a.metricsSrv.Shutdown(ctx))
+	}
 	a.Callback.Wait()
 	a.Worker.Shutdown()
 	if a.stopCache != nil {

@@ -27,6 +27,15 @@ type Config struct {
 	Listen    string            `yaml:"listen"`
 	Timezone  string            `yaml:"timezone"`
 	LogLevel  string            `yaml:"log_level"`
+	LogFormat string            `yaml:"log_format"` // text or json
+	// MetricsListen serves /metrics on its own address (keep it off the
+	// internet); "" serves it beside the callback on listen.
+	MetricsListen string `yaml:"metrics_listen"`
+	// ShutdownTimeout bounds a graceful stop; ShutdownDrain is how long
+	// /readyz answers 503 before the listener closes, so a load balancer
+	// stops sending first.
+	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
+	ShutdownDrain   time.Duration `yaml:"shutdown_drain"`
 	Redis     RedisConfig       `yaml:"redis"`
 	WeCom     WeComConfig       `yaml:"wecom"`
 	Calendar  CalendarConfig    `yaml:"calendar"`
@@ -137,7 +146,7 @@ func DefaultConfig() Config {
 	return Config{
 		Listen:    "127.0.0.1:8080",
 		Timezone:  "Asia/Shanghai",
-		LogLevel:  "info",
+		LogLevel:  "info", LogFormat: "text", ShutdownTimeout: 20 * time.Second, ShutdownDrain: 2 * time.Second,
 		Redis:     RedisConfig{Addr: "127.0.0.1:6379", KeyPrefix: "partybot:"},
 		Rules:     RulesConfig{MeetingSignInWindow: bot.DefaultSignInWindow, PartyLectureCadence: "quarterly", PoliticalBirthday: true},
 		Schedule:  DefaultSchedule(),
@@ -227,6 +236,17 @@ func (c Config) Validate() error {
 	}
 	if _, err := time.LoadLocation(c.Timezone); err != nil || c.Timezone == "" {
 		p.add("timezone: %q is not an IANA time zone such as Asia/Shanghai", c.Timezone)
+	}
+	if c.LogFormat != "text" && c.LogFormat != "json" {
+		p.add("log_format: %q is not text or json", c.LogFormat)
+	}
+	if c.MetricsListen != "" {
+		if _, _, err := net.SplitHostPort(c.MetricsListen); err != nil {
+			p.add("metrics_listen: %q is not host:port", c.MetricsListen)
+		}
+	}
+	if c.ShutdownTimeout <= 0 || c.ShutdownDrain < 0 || c.ShutdownDrain >= c.ShutdownTimeout {
+		p.add("shutdown_timeout %s, shutdown_drain %s: the timeout must be positive and longer than the drain", c.ShutdownTimeout, c.ShutdownDrain)
 	}
 	if _, err := parseLogLevel(c.LogLevel); err != nil {
 		p.add("log_level: %v", err)

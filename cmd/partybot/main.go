@@ -21,6 +21,7 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
+	"time"
 	_ "time/tzdata" // the org time zone must load in minimal images too
 
 	"github.com/redis/go-redis/v9"
@@ -133,8 +134,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer, getenv func(str
 	if err != nil {
 		return err
 	}
-	level, _ := parseLogLevel(cfg.LogLevel)
-	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	log := newLogger(cfg, stderr)
 	redis.SetLogger(redisLogger{log.With(slog.String("component", "go-redis"))})
 
 	app, err := NewApp(cfg, log)
@@ -145,10 +145,46 @@ func serve(ctx context.Context, args []string, stderr io.Writer, getenv func(str
 		return err
 	}
 	log.Info("partybot serving", slog.String("version", version), slog.String("addr", app.Addr()),
-		slog.String("callback", cfg.WeCom.CallbackPath))
+		slog.String("callback", cfg.WeCom.CallbackPath), slog.String("metrics", app.MetricsAddr()+"/metrics"))
 	<-ctx.Done()
-	log.Info("shutting down")
-	return app.Close()
+	return stopGracefully(app, log)
+}
+
+// stopGracefully stops after the first SIGTERM or SIGINT: /readyz turns 503
+// at once, callbacks keep being answered for shutdown_drain, then the app
+// closes within shutdown_timeout. A second signal exits at once.
+func stopGracefully(app *App, log *slog.Logger) error {
+	again := make(chan os.Signal, 1)
+	signal.Notify(again, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(again)
+	log.Info("stopping: /readyz now answers 503; a second signal exits at once",
+		slog.Duration("drain", app.Config.ShutdownDrain), slog.Duration("timeout", app.Config.ShutdownTimeout))
+	app.Drain()
+	done := make(chan error, 1)
+	go func() {
+		time.Sleep(app.Config.ShutdownDrain)
+		done <- app.Close()
+	}()
+	select {
+	case err := <-done:
+		if err != nil {
+			return fmt.Errorf("stop: %w", err)
+		}
+		log.Info("stopped")
+		return nil
+	case <-again:
+		return errors.New("stopped at once by a second signal")
+	}
+}
+
+// newLogger logs at log_level in log_format (text or json).
+func newLogger(cfg Config, w io.Writer) *slog.Logger {
+	level, _ := parseLogLevel(cfg.LogLevel)
+	opts := &slog.HandlerOptions{Level: level}
+	if cfg.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
 }
 
 // redisLogger routes go-redis's own messages (a process-wide setting of

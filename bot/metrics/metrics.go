@@ -1,0 +1,163 @@
+// Package metrics exposes partybot's Prometheus metrics: callbacks by kind
+// and result with their latency, dedupe hits, sends by result, job runs,
+// their duration and last success, Redis errors, and the outbox's queue.
+// The adapters report through small interfaces; this package implements them.
+package metrics
+
+import (
+	"context"
+	"errors"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/redis/go-redis/v9"
+)
+
+// Metrics holds the collectors, on a registry of its own (no globals).
+type Metrics struct {
+	reg            *prometheus.Registry
+	callbacks      *prometheus.CounterVec
+	latency        *prometheus.HistogramVec
+	dedupeHits     prometheus.Counter
+	sends          *prometheus.CounterVec
+	jobRuns        *prometheus.CounterVec
+	jobDuration    *prometheus.HistogramVec
+	jobLastSuccess *prometheus.GaugeVec
+	redisErrors    prometheus.Counter
+}
+
+// New registers every metric, and the Go runtime's.
+func New() *Metrics {
+	m := &Metrics{
+		reg: prometheus.NewRegistry(),
+		callbacks: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "partybot_callbacks_total", Help: "WeCom callbacks by message kind and result (ok, late, error, rejected).",
+		}, []string{"kind", "result"}),
+		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "partybot_callback_seconds", Help: "Time to answer a callback, by message kind.",
+			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5},
+		}, []string{"kind"}),
+		dedupeHits: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "partybot_dedupe_hits_total", Help: "Retried deliveries answered from the stored reply (no second effect).",
+		}),
+		sends: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "partybot_sends_total", Help: "Outbound sends by result: ok, or the WeCom errcode, or error (network).",
+		}, []string{"result"}),
+		jobRuns: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "partybot_job_runs_total", Help: "Job runs by job and result (ok, error).",
+		}, []string{"job", "result"}),
+		jobDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "partybot_job_seconds", Help: "Time a job run took to compute its messages.",
+			Buckets: prometheus.ExponentialBuckets(0.01, 4, 8),
+		}, []string{"job"}),
+		jobLastSuccess: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "partybot_job_last_success_timestamp_seconds", Help: "Unix time of each job's last successful run.",
+		}, []string{"job"}),
+		redisErrors: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "partybot_redis_errors_total", Help: "Redis commands that failed (not counting a missing key).",
+		}),
+	}
+	m.reg.MustRegister(m.callbacks, m.latency, m.dedupeHits, m.sends, m.jobRuns, m.jobDuration, m.jobLastSuccess, m.redisErrors,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return m
+}
+
+// Handler serves the metrics in the Prometheus text format.
+func (m *Metrics) Handler() http.Handler {
+	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{Registry: m.reg})
+}
+
+// Callback records one answered callback.
+func (m *Metrics) Callback(kind, result string, elapsed time.Duration) {
+	m.callbacks.WithLabelValues(kind, result).Inc()
+	m.latency.WithLabelValues(kind).Observe(elapsed.Seconds())
+}
+
+// DedupeHit records a retried delivery answered from memory.
+func (m *Metrics) DedupeHit() { m.dedupeHits.Inc() }
+
+// Sent records one send attempt's result.
+func (m *Metrics) Sent(result string) { m.sends.WithLabelValues(result).Inc() }
+
+// JobRun records a job run.
+func (m *Metrics) JobRun(job string, elapsed time.Duration, err error) {
+	result := "ok"
+	if err != nil {
+		result = "error"
+	} else {
+		m.jobLastSuccess.WithLabelValues(job).SetToCurrentTime()
+	}
+	m.jobRuns.WithLabelValues(job, result).Inc()
+	m.jobDuration.WithLabelValues(job).Observe(elapsed.Seconds())
+}
+
+// QueueStats reads the outbox queue's counts (outbox.Outbox.Stats).
+type QueueStats func(ctx context.Context) (pending, retry, archived int, err error)
+
+// WatchQueue exports the outbox queue's pending, retry and archived counts,
+// read from asynq's inspector at each scrape.
+func (m *Metrics) WatchQueue(stats QueueStats) {
+	m.reg.MustRegister(&queueCollector{stats: stats,
+		desc: prometheus.NewDesc("partybot_outbox_tasks", "Outbox tasks by state (pending, retry, archived = dead letters).", []string{"state"}, nil)})
+}
+
+type queueCollector struct {
+	stats QueueStats
+	desc  *prometheus.Desc
+}
+
+func (c *queueCollector) Describe(ch chan<- *prometheus.Desc) { ch <- c.desc }
+
+func (c *queueCollector) Collect(ch chan<- prometheus.Metric) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	pending, retry, archived, err := c.stats(ctx)
+	if err != nil {
+		ch <- prometheus.NewInvalidMetric(c.desc, err)
+		return
+	}
+	for state, n := range map[string]int{"pending": pending, "retry": retry, "archived": archived} {
+		ch <- prometheus.MustNewConstMetric(c.desc, prometheus.GaugeValue, float64(n), state)
+	}
+}
+
+// RedisHook counts failed Redis commands; add it to the client.
+func (m *Metrics) RedisHook() redis.Hook { return redisHook{m} }
+
+type redisHook struct{ m *Metrics }
+
+func (h redisHook) DialHook(next redis.DialHook) redis.DialHook {
+	return func(ctx context.Context, network, addr string) (net.Conn, error) {
+		conn, err := next(ctx, network, addr)
+		if err != nil {
+			h.m.redisErrors.Inc()
+		}
+		return conn, err
+	}
+}
+
+func (h redisHook) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error {
+		err := next(ctx, cmd)
+		h.count(err)
+		return err
+	}
+}
+
+func (h redisHook) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return func(ctx context.Context, cmds []redis.Cmder) error {
+		err := next(ctx, cmds)
+		h.count(err)
+		return err
+	}
+}
+
+func (h redisHook) count(err error) {
+	if err != nil && !errors.Is(err, redis.Nil) && !errors.Is(err, context.Canceled) {
+		h.m.redisErrors.Inc()
+	}
+}
