@@ -9,6 +9,7 @@ import (
 	"errors"
 	"net"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -143,7 +144,7 @@ func (h redisHook) DialHook(next redis.DialHook) redis.DialHook {
 func (h redisHook) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
 	return func(ctx context.Context, cmd redis.Cmder) error {
 		err := next(ctx, cmd)
-		h.count(err)
+		h.count(cmd)
 		return err
 	}
 }
@@ -151,13 +152,22 @@ func (h redisHook) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
 func (h redisHook) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
 	return func(ctx context.Context, cmds []redis.Cmder) error {
 		err := next(ctx, cmds)
-		h.count(err)
+		for _, cmd := range cmds {
+			h.count(cmd)
+		}
 		return err
 	}
 }
 
-func (h redisHook) count(err error) {
-	if err != nil && !errors.Is(err, redis.Nil) && !errors.Is(err, context.Canceled) {
+// count counts a real failure: not a missing key, a cancelled call, the
+// NOSCRIPT that makes go-redis send a script's body once, or the optional
+// handshake (HELLO, CLIENT SETINFO) an older server does not know.
+func (h redisHook) count(cmd redis.Cmder) {
+	err := cmd.Err()
+	switch {
+	case err == nil, errors.Is(err, redis.Nil), errors.Is(err, context.Canceled):
+	case strings.HasPrefix(err.Error(), "NOSCRIPT"), cmd.Name() == "client", cmd.Name() == "hello":
+	default:
 		h.m.redisErrors.Inc()
 	}
 }

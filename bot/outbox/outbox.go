@@ -15,6 +15,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/hibiken/asynq"
@@ -186,8 +187,8 @@ func (o *Outbox) EnqueueJob(ctx context.Context, run bot.JobRun) (bool, error) {
 // archived (dead letters), for the metrics.
 func (o *Outbox) Stats(ctx context.Context) (pending, retry, archived int, err error) {
 	info, err := o.inspector.GetQueueInfo(o.cfg.Queue)
-	if errors.Is(err, asynq.ErrQueueNotFound) {
-		return 0, 0, 0, nil
+	if errors.Is(err, asynq.ErrQueueNotFound) || (err != nil && strings.Contains(err.Error(), "NOT_FOUND")) {
+		return 0, 0, 0, nil // nothing was ever queued
 	}
 	if err != nil {
 		return 0, 0, 0, fmt.Errorf("outbox: queue info: %w", err)

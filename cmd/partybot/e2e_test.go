@@ -20,8 +20,11 @@ import (
 var fake = wecomtest.NewFakeAPI(wecomtest.CorpID, wecomtest.Secret)
 
 func TestMain(m *testing.M) {
-	if os.Getenv("PARTYBOT_HELPER") == "enqueue-and-hang" {
+	switch os.Getenv("PARTYBOT_HELPER") {
+	case "enqueue-and-hang":
 		helperEnqueueAndHang()
+	case "serve":
+		helperServe()
 	}
 	code := m.Run()
 	fake.Close()
