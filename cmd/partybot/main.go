@@ -17,6 +17,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"os"
 	"os/signal"
 	"strings"
@@ -47,6 +48,7 @@ Usage:
   partybot chat create|check -config FILE           branch group chats (see 'partybot chat')
   partybot export -config FILE [-branch ID|-all] -from D -to D -o FILE.xlsx [-format csv]   the ledger (台账)
   partybot archive -config FILE -before YYYY-01-01 -o FILE [-dry-run]   move closed years out of Redis
+  partybot healthcheck [-url URL]      exit 0 if /readyz answers 200 (container health checks)
   partybot version                     print the version
 `
 
@@ -76,6 +78,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		err = archiveCmd(ctx, args[1:], stdout, stderr, getenv)
 	case args[0] == "bench": // the load measurement (make load); not in the help
 		err = benchCmd(ctx, args[1:], stdout, stderr)
+	case args[0] == "healthcheck": // for container health checks (no shell, no curl)
+		err = healthcheck(ctx, args[1:], stderr)
 	case args[0] == "version":
 		fmt.Fprintln(stdout, "partybot", version)
 	case args[0] == "help" || args[0] == "-h" || args[0] == "--help":
@@ -185,6 +189,31 @@ func newLogger(cfg Config, w io.Writer) *slog.Logger {
 		return slog.New(slog.NewJSONHandler(w, opts))
 	}
 	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// healthcheck GETs a URL (default the local /readyz) and fails unless 200.
+func healthcheck(ctx context.Context, args []string, stderr io.Writer) error {
+	fs := flag.NewFlagSet("healthcheck", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	url := fs.String("url", "http://127.0.0.1:8080/readyz", "the URL to check")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, *url, nil)
+	if err != nil {
+		return err
+	}
+	resp, err := (&http.Client{Timeout: 3 * time.Second}).Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("%s: %s", *url, resp.Status)
+	}
+	return nil
 }
 
 // redisLogger routes go-redis's own messages (a process-wide setting of
