@@ -45,6 +45,7 @@ type FakeAPI struct {
 	valid      map[string]bool // tokens currently accepted
 	calls      []Call
 	failNext   map[string][]int // api -> errcodes to return next, in order
+	fail5xx    map[string]int   // api -> how many calls answer HTTP 502 next
 	tokenCalls int
 
 	media      map[string][]byte // uploaded files by media_id
@@ -107,7 +108,7 @@ func (f *FakeAPI) Close() { f.srv.Close() }
 func (f *FakeAPI) Reset() {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.calls, f.valid, f.failNext, f.issued, f.tokenCalls = nil, map[string]bool{}, map[string][]int{}, 0, 0
+	f.calls, f.valid, f.failNext, f.fail5xx, f.issued, f.tokenCalls = nil, map[string]bool{}, map[string][]int{}, nil, 0, 0
 	f.deptUsers, f.deptChildren, f.media, f.mediaNames = nil, nil, nil, nil
 	f.unreachable, f.untrustedIP, f.chats, f.robots = nil, false, nil, nil
 	// task_ids and response codes stay used: WeCom never forgets them.
@@ -324,6 +325,17 @@ func (f *FakeAPI) ExpireTokens() {
 	f.valid = map[string]bool{}
 }
 
+// Fail5xx makes the next n calls of api answer HTTP 502, as a proxy in
+// front of WeCom might.
+func (f *FakeAPI) Fail5xx(api string, n int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.fail5xx == nil {
+		f.fail5xx = map[string]int{}
+	}
+	f.fail5xx[api] += n
+}
+
 // FailNext makes the next calls of api answer with these errcodes.
 func (f *FakeAPI) FailNext(api string, codes ...int) {
 	f.mu.Lock()
@@ -433,6 +445,10 @@ func (f *FakeAPI) api(name string, h func(q url.Values, body map[string]any) map
 			return
 		case f.untrustedIP:
 			writeJSON(w, errJSON(60020, "not allow to access from your ip"))
+			return
+		case f.fail5xx[name] > 0:
+			f.fail5xx[name]--
+			http.Error(w, "bad gateway", http.StatusBadGateway)
 			return
 		case len(f.failNext[name]) > 0:
 			code := f.failNext[name][0]

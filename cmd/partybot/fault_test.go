@@ -1,0 +1,118 @@
+package main
+
+import (
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/partybot/partybot/bot"
+	"github.com/partybot/partybot/store/redistest"
+)
+
+// Redis is killed and restarted while members check in: no callback is
+// answered 200 without its check-in stored, WeCom's retries of the refused
+// ones succeed once Redis is back, and the bot is not restarted.
+func TestFaultRedisKilledMidLoad(t *testing.T) {
+	srv := redistest.Start(t)
+	e := startApp(t, srv.Config(t))
+	var members []bot.Member
+	for i := range 40 {
+		members = append(members, bot.Member{UserID: fmt.Sprintf("m%02d", i), BranchID: "tech", Role: bot.RoleMember, Active: true})
+	}
+	if err := e.app.Store.SaveMembers(t.Context(), members); err != nil {
+		t.Fatal(err)
+	}
+	type result struct {
+		user, msgID string
+		status      int
+	}
+	var mu sync.Mutex
+	var results []result
+	var wg sync.WaitGroup
+	killed := make(chan struct{})
+	for i, m := range members {
+		wg.Go(func() {
+			if i == 20 {
+				srv.Stop() // mid-load
+				close(killed)
+			}
+			if i > 20 {
+				<-killed
+			}
+			msgID := fmt.Sprintf("load-%d", i)
+			resp, err := e.wc.SendText(m.UserID, "签到", msgID)
+			status := 0
+			if err == nil {
+				status = resp.Status
+			}
+			mu.Lock()
+			results = append(results, result{m.UserID, msgID, status})
+			mu.Unlock()
+		})
+	}
+	wg.Wait()
+	day := bot.DateOf(e.clock.Now(), cst)
+	stored := func() map[string]bool {
+		t.Helper()
+		got, err := e.app.Store.CheckedIn(t.Context(), "tech", day)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return got
+	}
+	srv.Restart() // with its append-only file: what it acknowledged is there
+	// go-redis waits a moment before dialling again after failed dials.
+	waitFor(t, "the bot to see Redis again", func() bool { return e.get(t, "/readyz") == http.StatusOK })
+	after := stored()
+	refused := 0
+	for _, r := range results {
+		switch {
+		case r.status == http.StatusOK && !after[r.user]:
+			t.Errorf("%s was answered 200 but nothing is stored", r.user)
+		case r.status != http.StatusOK:
+			refused++
+			if r.status != http.StatusServiceUnavailable && r.status != 0 {
+				t.Errorf("%s: status %d during the outage, want 503", r.user, r.status)
+			}
+		}
+	}
+	if refused == 0 {
+		t.Fatal("no callback met the outage: the test did not test it")
+	}
+	// WeCom retries the refused ones; the same bot answers them now.
+	for _, r := range results {
+		if r.status == http.StatusOK {
+			continue
+		}
+		resp, err := e.wc.SendText(r.user, "签到", r.msgID)
+		if err != nil || resp.Status != http.StatusOK || !strings.Contains(resp.ReplyText, "签到") {
+			t.Fatalf("retry of %s: %v %+v", r.user, err, resp)
+		}
+	}
+	if got := stored(); len(got) != len(members) {
+		t.Fatalf("%d check-ins stored, want %d", len(got), len(members))
+	}
+}
+
+// WeCom (or a proxy before it) answers 5xx, then 45009, for a while: the
+// outbox keeps every message, and once WeCom answers again every member
+// gets the reminder exactly once.
+func TestFaultQyapiFailsThenRecovers(t *testing.T) {
+	e := startBranch(t)
+	fake.Fail5xx("message/send", 2)
+	fake.FailNext("message/send", 45009, 45009, -1)
+	e.fire(t, bot.JobCheckinReminder, time.Date(2026, 11, 20, 9, 30, 0, 0, cst))
+	got := textsTo("text")
+	for _, u := range []string{"lisi", "wangwu", "zhaoliu", "qianqi", "zhangsan"} {
+		if got[u] != 1 {
+			t.Errorf("%s got the reminder %d times, want once", u, got[u])
+		}
+	}
+	dead, err := e.app.Outbox.DeadLetters(t.Context())
+	if err != nil || len(dead) != 0 {
+		t.Fatalf("dead letters %v %v", dead, err)
+	}
+}
