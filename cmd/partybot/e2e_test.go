@@ -25,6 +25,8 @@ func TestMain(m *testing.M) {
 		helperEnqueueAndHang()
 	case "serve":
 		helperServe()
+	case "job-and-hang":
+		helperJobAndHang()
 	}
 	code := m.Run()
 	fake.Close()

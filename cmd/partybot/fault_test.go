@@ -1,14 +1,25 @@
 package main
 
 import (
+	"context"
 	"fmt"
+	"io"
+	"log/slog"
 	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/partybot/partybot/bot"
+	"github.com/partybot/partybot/bot/outbox"
+	"github.com/partybot/partybot/bot/wecom"
+	"github.com/partybot/partybot/store"
 	"github.com/partybot/partybot/store/redistest"
 )
 
@@ -115,4 +126,84 @@ func TestFaultQyapiFailsThenRecovers(t *testing.T) {
 	if err != nil || len(dead) != 0 {
 		t.Fatalf("dead letters %v %v", dead, err)
 	}
+}
+
+// A replica is killed with SIGKILL while it runs a job: once its lease on
+// the run has expired (asynq: 30 s, and 30 s of allowed clock skew; moved
+// into the past here rather than waited for), the other replica runs the
+// job, and every member gets its message once.
+func TestFaultReplicaKilledDuringJob(t *testing.T) {
+	srv := redistest.Start(t)
+	rc := srv.Config(t)
+	seed := store.New(rc)
+	cfg := testConfig(rc)
+	if _, err := bot.SeedOrg(t.Context(), seed, seed, time.Now(), cfg.Org.domain()); err != nil {
+		t.Fatal(err)
+	}
+	ready := filepath.Join(t.TempDir(), "running")
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), "PARTYBOT_HELPER=job-and-hang", "HELPER_REDIS="+rc.Addr,
+		"HELPER_PREFIX="+rc.KeyPrefix, "HELPER_READY="+ready)
+	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the replica to be running the job", func() bool { _, err := os.Stat(ready); return err == nil })
+	if err := cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	_ = cmd.Wait()
+	// The dead replica's lease, as it stands a minute later.
+	lease := "asynq:{" + rc.KeyPrefix + "outbox}:lease"
+	ids, err := seed.Client().ZRange(t.Context(), lease, 0, -1).Result()
+	if err != nil || len(ids) != 1 {
+		t.Fatalf("leases %v %v: want the job run's", ids, err)
+	}
+	if err := seed.Client().ZAdd(t.Context(), lease, redis.Z{Score: float64(time.Now().Add(-2 * time.Minute).Unix()), Member: ids[0]}).Err(); err != nil {
+		t.Fatal(err)
+	}
+	_ = seed.Close()
+
+	e := startApp(t, rc) // the other replica; its recoverer looks at start
+	waitFor(t, "the job's reminders", func() bool { return len(textsTo("text")) == 3 })
+	e.drain(t)
+	if got := textsTo("text"); got["zhangsan"] != 1 || got["lisi"] != 1 || got["wangwu"] != 1 {
+		t.Fatalf("reminders %v, want each member once", got)
+	}
+}
+
+// hangingJobs computes a run, says so, and never returns: a replica
+// killed in the middle of a job.
+type hangingJobs struct {
+	bot   *bot.Bot
+	ready string
+}
+
+func (h hangingJobs) RunJob(ctx context.Context, run bot.JobRun) ([]bot.Outbound, error) {
+	if _, err := h.bot.RunJob(ctx, run); err != nil {
+		panic(err)
+	}
+	if err := os.WriteFile(h.ready, nil, 0o600); err != nil {
+		panic(err)
+	}
+	select {}
+}
+
+// helperJobAndHang is the killed replica of TestFaultReplicaKilledDuringJob.
+func helperJobAndHang() {
+	cfg := testConfig(store.Config{Addr: os.Getenv("HELPER_REDIS"), KeyPrefix: os.Getenv("HELPER_PREFIX")})
+	app, err := NewApp(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		panic(err)
+	}
+	app.Now = func() time.Time { return time.Date(2026, 11, 20, 9, 30, 0, 0, cst) }
+	app.Worker = app.Outbox.Worker(outbox.WorkerConfig{Deliver: app.WeCom, Jobs: hangingJobs{app.Bot, os.Getenv("HELPER_READY")},
+		Transient: wecom.Transient, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err := app.Worker.Start(); err != nil {
+		panic(err)
+	}
+	if _, err := app.Scheduler.Fire(context.Background(), bot.JobCheckinReminder, time.Date(2026, 11, 20, 9, 30, 0, 0, cst)); err != nil {
+		panic(err)
+	}
+	select {}
 }
