@@ -207,3 +207,51 @@ func helperJobAndHang() {
 	}
 	select {}
 }
+
+// Sentinel: the master dies; while the Sentinel promotes the replica the
+// callbacks are answered 503 (WeCom retries them), then 200 again, from the
+// same process, and every acknowledged check-in is there.
+func TestFaultSentinelFailover(t *testing.T) {
+	s := redistest.StartSentinel(t)
+	rc := store.Config{Addrs: []string{s.Addr}, MasterName: s.MasterName, KeyPrefix: redistest.UniquePrefix(t)}
+	e := startApp(t, rc)
+	var members []bot.Member
+	for i := range 20 {
+		members = append(members, bot.Member{UserID: fmt.Sprintf("s%02d", i), BranchID: "tech", Role: bot.RoleMember, Active: true})
+	}
+	if err := e.app.Store.SaveMembers(t.Context(), members); err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range members[:10] {
+		if resp := e.send(t, m.UserID, "签到", "before-"+m.UserID); resp.Status != http.StatusOK {
+			t.Fatalf("before the failover: %d", resp.Status)
+		}
+	}
+	s.KillMaster(t)
+	refused := 0
+	deadline := time.Now().Add(45 * time.Second)
+	for _, m := range members[10:] {
+		for { // WeCom retries a refused message with the same MsgId
+			resp, err := e.wc.SendText(m.UserID, "签到", "after-"+m.UserID)
+			if err == nil && resp.Status == http.StatusOK {
+				break
+			}
+			if err == nil && resp.Status != http.StatusServiceUnavailable {
+				t.Fatalf("during the failover: %d %q, want 503", resp.Status, resp.Body)
+			}
+			refused++
+			if time.Now().After(deadline) {
+				t.Fatal("no new master within 45 s")
+			}
+			time.Sleep(200 * time.Millisecond)
+		}
+	}
+	if refused == 0 {
+		t.Fatal("no callback met the failover")
+	}
+	got, err := e.app.Store.CheckedIn(t.Context(), "tech", bot.DateOf(e.clock.Now(), cst))
+	if err != nil || len(got) != len(members) {
+		t.Fatalf("%d check-ins after the failover (%v), want %d", len(got), err, len(members))
+	}
+	t.Logf("%d callbacks answered 503 during the switch", refused)
+}
