@@ -24,26 +24,26 @@ import (
 
 // Config is the YAML configuration file (config.example.yaml documents it).
 type Config struct {
-	Listen    string            `yaml:"listen"`
-	Timezone  string            `yaml:"timezone"`
-	LogLevel  string            `yaml:"log_level"`
-	LogFormat string            `yaml:"log_format"` // text or json
+	Listen    string `yaml:"listen"`
+	Timezone  string `yaml:"timezone"`
+	LogLevel  string `yaml:"log_level"`
+	LogFormat string `yaml:"log_format"` // text or json
 	// MetricsListen serves /metrics on its own address (keep it off the
 	// internet); "" serves it beside the callback on listen.
 	MetricsListen string `yaml:"metrics_listen"`
 	// ShutdownTimeout bounds a graceful stop; ShutdownDrain is how long
 	// /readyz answers 503 before the listener closes, so a load balancer
 	// stops sending first.
-	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
-	ShutdownDrain   time.Duration `yaml:"shutdown_drain"`
-	Redis     RedisConfig       `yaml:"redis"`
-	WeCom     WeComConfig       `yaml:"wecom"`
-	Calendar  CalendarConfig    `yaml:"calendar"`
-	Rules     RulesConfig       `yaml:"rules"`
-	Schedule  map[string]string `yaml:"schedule"`
-	Outbox    OutboxConfig      `yaml:"outbox"`
-	Retention RetentionConfig   `yaml:"retention"`
-	Org       OrgConfig         `yaml:"org"`
+	ShutdownTimeout time.Duration     `yaml:"shutdown_timeout"`
+	ShutdownDrain   time.Duration     `yaml:"shutdown_drain"`
+	Redis           RedisConfig       `yaml:"redis"`
+	WeCom           WeComConfig       `yaml:"wecom"`
+	Calendar        CalendarConfig    `yaml:"calendar"`
+	Rules           RulesConfig       `yaml:"rules"`
+	Schedule        map[string]string `yaml:"schedule"`
+	Outbox          OutboxConfig      `yaml:"outbox"`
+	Retention       RetentionConfig   `yaml:"retention"`
+	Org             OrgConfig         `yaml:"org"`
 }
 
 // CalendarConfig adds to the shipped China work calendar.
@@ -144,9 +144,9 @@ func (o OrgConfig) robotKeys() map[string]string {
 func DefaultConfig() Config {
 	ob := outbox.DefaultConfig()
 	return Config{
-		Listen:    "127.0.0.1:8080",
-		Timezone:  "Asia/Shanghai",
-		LogLevel:  "info", LogFormat: "text", ShutdownTimeout: 20 * time.Second, ShutdownDrain: 2 * time.Second,
+		Listen:   "127.0.0.1:8080",
+		Timezone: "Asia/Shanghai",
+		LogLevel: "info", LogFormat: "text", ShutdownTimeout: 20 * time.Second, ShutdownDrain: 2 * time.Second,
 		Redis:     RedisConfig{Addr: "127.0.0.1:6379", KeyPrefix: "partybot:"},
 		Rules:     RulesConfig{MeetingSignInWindow: bot.DefaultSignInWindow, PartyLectureCadence: "quarterly", PoliticalBirthday: true},
 		Schedule:  DefaultSchedule(),
