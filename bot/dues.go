@@ -264,18 +264,26 @@ func (b *Bot) recordDues(ctx context.Context, member Member, by string, month Mo
 	return stored, created, nil
 }
 
+// namedMember reads the @userid a secretary's 党费 command must name;
+// refusal is the usage line, or why that member is not theirs.
+func (b *Bot) namedMember(ctx context.Context, req Request, usage string) (target Member, rest []string, refusal string, err error) {
+	if len(req.Args) == 0 || !strings.HasPrefix(Normalize(req.Args[0]), "@") {
+		return Member{}, nil, usage, nil
+	}
+	return b.resolveTarget(ctx, req)
+}
+
 // duesSet handles "党费 设置 @userid 50".
 func (b *Bot) duesSet(ctx context.Context, req Request) (Reply, error) {
-	target, rest, refusal, err := b.resolveTarget(ctx, req)
+	const usage = "用法：党费 设置 @userid 50（金额为正数，最多两位小数）"
+	target, rest, refusal, err := b.namedMember(ctx, req, usage)
 	switch {
 	case err != nil:
 		return Reply{}, err
 	case refusal != "":
 		return Reply{Text: refusal}, nil
-	case len(req.Args) == 0 || target.UserID == req.Member.UserID && !strings.HasPrefix(Normalize(req.Args[0]), "@"):
-		return Reply{Text: "用法：党费 设置 @userid 50（金额为正数，最多两位小数）"}, nil
 	case len(rest) != 1:
-		return Reply{Text: "用法：党费 设置 @userid 50（金额为正数，最多两位小数）"}, nil
+		return Reply{Text: usage}, nil
 	}
 	amount, ok := ParseAmount(rest[0])
 	if !ok {
@@ -293,14 +301,9 @@ func (b *Bot) duesSet(ctx context.Context, req Request) (Reply, error) {
 // duesProxy handles "党费 补交 @userid 2026-05": a payment recorded by the
 // secretary (paid through them, or late), audited.
 func (b *Bot) duesProxy(ctx context.Context, req Request) (Reply, error) {
-	target, rest, refusal, err := b.resolveTarget(ctx, req)
-	switch {
-	case err != nil:
-		return Reply{}, err
-	case refusal != "":
-		return Reply{Text: refusal}, nil
-	case target.UserID == req.Member.UserID && (len(req.Args) == 0 || !strings.HasPrefix(Normalize(req.Args[0]), "@")):
-		return Reply{Text: "用法：党费 补交 @userid 2026-05"}, nil
+	target, rest, refusal, err := b.namedMember(ctx, req, "用法：党费 补交 @userid 2026-05")
+	if err != nil || refusal != "" {
+		return Reply{Text: refusal}, err
 	}
 	this := MonthOf(DateOf(req.Now, b.Location))
 	month := this

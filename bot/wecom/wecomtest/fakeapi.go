@@ -144,23 +144,11 @@ func (f *FakeAPI) IssueResponseCode(userID string) string {
 // CardSentTo returns the task_id and first button key of the latest
 // template card sent to userID, as a click on it would carry them.
 func (f *FakeAPI) CardSentTo(userID string) (taskID, buttonKey string, ok bool) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	for i := len(f.calls) - 1; i >= 0; i-- {
-		c := f.calls[i]
-		to, _ := c.Body["touser"].(string)
-		card, isCard := c.Body["template_card"].(map[string]any)
-		if c.API != "message/send" || !isCard || !slices.Contains(strings.Split(to, "|"), userID) {
-			continue
-		}
-		taskID, _ = card["task_id"].(string)
-		if buttons, _ := card["button_list"].([]any); len(buttons) > 0 {
-			button, _ := buttons[0].(map[string]any)
-			buttonKey, _ = button["key"].(string)
-		}
-		return taskID, buttonKey, true
+	taskID, keys, ok := f.CardButtons(userID, "")
+	if len(keys) > 0 {
+		buttonKey = keys[0]
 	}
-	return "", "", false
+	return taskID, buttonKey, ok
 }
 
 // CardButtons returns the task_id and button keys of the latest template
@@ -182,7 +170,7 @@ func (f *FakeAPI) CardButtons(userID, prefix string) (taskID string, keys []stri
 			key, _ := button["key"].(string)
 			keys = append(keys, key)
 		}
-		if len(keys) > 0 && strings.HasPrefix(keys[0], prefix) {
+		if prefix == "" || len(keys) > 0 && strings.HasPrefix(keys[0], prefix) {
 			taskID, _ = card["task_id"].(string)
 			return taskID, keys, true
 		}
