@@ -244,10 +244,14 @@ func (b *Bot) duesPaid(ctx context.Context, req Request) (Reply, error) {
 	if err != nil {
 		return Reply{}, err
 	}
-	if !created {
-		return Reply{Text: fmt.Sprintf("%s的党费已登记（%s 元，%s）。", month.Label(), p.Amount, p.At.In(b.Location).Format("1月2日"))}, nil
+	amount := p.Amount.String() + " 元"
+	if p.Amount == 0 {
+		amount = "（金额未设置，请向书记确认）"
 	}
-	return Reply{Text: fmt.Sprintf("已登记 %s党费 %s 元 ✅", month.Label(), p.Amount)}, nil
+	if !created {
+		return Reply{Text: fmt.Sprintf("%s的党费已登记（%s，%s）。", month.Label(), amount, p.At.In(b.Location).Format("1月2日"))}, nil
+	}
+	return Reply{Text: fmt.Sprintf("已登记 %s党费 %s ✅", month.Label(), amount)}, nil
 }
 
 // recordDues stores a payment at the member's set amount.
