@@ -19,5 +19,18 @@ serve=$!
 trap 'kill $serve 2>/dev/null; kill "$(cat "$dir/redis.pid")" 2>/dev/null; rm -rf "$dir"' EXIT
 for _ in $(seq 100); do curl -sf http://127.0.0.1:18080/readyz >/dev/null 2>&1 && break; sleep 0.1; done
 curl -sf http://127.0.0.1:18080/readyz >/dev/null || { echo "load: the bot did not start:"; cat "$dir/serve.log"; exit 1; }
+# The go-workwx SDK's handler, built from its own module (partybot does not
+# depend on it); skipped, with a note, when the module proxy cannot serve it.
+ref=()
+if (cd scripts/workwxref && go build -o "$dir/workwxref" .) 2>"$dir/workwxref.build"; then
+  "${core0[@]}" "$dir/workwxref" -listen 127.0.0.1:18082 -redis "$dir/redis.sock" \
+    -token testToken -aes-key jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C >"$dir/workwxref.log" 2>&1 &
+  refpid=$!
+  trap 'kill $serve $refpid 2>/dev/null; kill "$(cat "$dir/redis.pid")" 2>/dev/null; rm -rf "$dir"' EXIT
+  for _ in $(seq 100); do curl -sf http://127.0.0.1:18082/readyz >/dev/null 2>&1 && break; sleep 0.1; done
+  ref=(-ref 127.0.0.1:18082)
+else
+  echo "load: go-workwx reference not built (module proxy?); comparing with the minimal handler only"
+fi
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(go version | cut -d' ' -f3), redis $(redis-server --version | cut -d' ' -f3)"
-"${core1[@]}" "$dir/partybot" bench drive -bot 127.0.0.1:18080 -min 127.0.0.1:18081 "$@"
+"${core1[@]}" "$dir/partybot" bench drive -bot 127.0.0.1:18080 -min 127.0.0.1:18081 "${ref[@]}" "$@"

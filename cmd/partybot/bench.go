@@ -46,6 +46,7 @@ func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	redisAddr := fs.String("redis", "127.0.0.1:6379", "serve: Redis address or unix socket")
 	botAddr := fs.String("bot", "127.0.0.1:18080", "serve: the bot's listen address; drive: its URL host:port")
 	minAddr := fs.String("min", "127.0.0.1:18081", "serve: the minimal handler's address; drive: its host:port")
+	refAddr := fs.String("ref", "", "drive: host:port of a second reference (make load's go-workwx handler); empty: none")
 	members := fs.Int("members", 1000, "members seeded (serve) and sending (drive)")
 	conns := fs.Int("conns", 32, "drive: concurrent connections")
 	round := fs.Duration("round", 2*time.Second, "drive: length of one round")
@@ -57,7 +58,7 @@ func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	case "serve":
 		return benchServe(ctx, *redisAddr, *botAddr, *minAddr, *members, stderr)
 	case "drive":
-		return benchDrive(ctx, *botAddr, *minAddr, *members, *conns, *round, *rounds, stdout)
+		return benchDrive(ctx, *botAddr, *minAddr, *refAddr, *members, *conns, *round, *rounds, stdout)
 	}
 	fmt.Fprint(stderr, benchUsage)
 	return flag.ErrHelp
@@ -184,7 +185,7 @@ type roundResult struct {
 
 // benchDrive runs paired rounds: bot, minimal, bot, minimal … each with
 // fresh MsgIds, and prints the median ratio and latencies.
-func benchDrive(ctx context.Context, botAddr, minAddr string, members, conns int, round time.Duration, rounds int, stdout io.Writer) error {
+func benchDrive(ctx context.Context, botAddr, minAddr, refAddr string, members, conns int, round time.Duration, rounds int, stdout io.Writer) error {
 	crypto, err := wecom.NewCrypto(wecomtest.Token, wecomtest.AESKey, wecomtest.CorpID)
 	if err != nil {
 		return err
@@ -240,19 +241,28 @@ func benchDrive(ctx context.Context, botAddr, minAddr string, members, conns int
 		}
 		return r
 	}
-	run(botAddr) // warm both: connections, scripts, caches
+	run(botAddr) // warm all: connections, scripts, caches
 	run(minAddr)
-	var ratios []float64
-	var bots, mins []roundResult
+	if refAddr != "" {
+		run(refAddr)
+	}
+	var ratios, refRatios []float64
+	var bots, mins, refs []roundResult
 	fmt.Fprintf(stdout, "round  bot/s    min/s    ratio  bot p50  bot p99  min p50  min p99  non-200\n")
 	for i := range rounds {
 		b, m := run(botAddr), run(minAddr)
 		bots, mins = append(bots, b), append(mins, m)
 		ratio := b.rate / m.rate
 		ratios = append(ratios, ratio)
-		fmt.Fprintf(stdout, "%5d  %7.0f  %7.0f  %5.2f  %7s  %7s  %7s  %7s  %d/%d\n", i+1, b.rate, m.rate, ratio,
+		fmt.Fprintf(stdout, "%5d  %7.0f  %7.0f  %5.2f  %7s  %7s  %7s  %7s  %d/%d", i+1, b.rate, m.rate, ratio,
 			b.p50.Round(10*time.Microsecond), b.p99.Round(10*time.Microsecond),
 			m.p50.Round(10*time.Microsecond), m.p99.Round(10*time.Microsecond), b.errors, m.errors)
+		if refAddr != "" {
+			r := run(refAddr)
+			refs, refRatios = append(refs, r), append(refRatios, b.rate/r.rate)
+			fmt.Fprintf(stdout, "   go-workwx %7.0f/s p99 %7s ratio %.2f", r.rate, r.p99.Round(10*time.Microsecond), b.rate/r.rate)
+		}
+		fmt.Fprintln(stdout)
 	}
 	med := func(f func(roundResult) float64, rs []roundResult) float64 {
 		v := make([]float64, len(rs))
@@ -268,6 +278,11 @@ func benchDrive(ctx context.Context, botAddr, minAddr string, members, conns int
 	fmt.Fprintf(stdout, "median: throughput ratio bot/minimal %.2f; p99 bot %s vs minimal %s (ratio %.2f); p50 bot %s vs minimal %s\n",
 		ratios[len(ratios)/2], time.Duration(med(p99, bots)).Round(10*time.Microsecond), time.Duration(med(p99, mins)).Round(10*time.Microsecond),
 		med(p99, bots)/med(p99, mins), time.Duration(med(p50, bots)).Round(10*time.Microsecond), time.Duration(med(p50, mins)).Round(10*time.Microsecond))
+	if refAddr != "" {
+		slices.Sort(refRatios)
+		fmt.Fprintf(stdout, "median: throughput ratio bot/go-workwx %.2f; p99 go-workwx %s\n", refRatios[len(refRatios)/2],
+			time.Duration(med(p99, refs)).Round(10*time.Microsecond))
+	}
 	for _, b := range bots {
 		if b.errors > 0 {
 			return errors.New("bench: the bot answered non-200 under load")
