@@ -147,6 +147,9 @@ type CheckinStore interface {
 	CheckinDays(ctx context.Context, branchID, userID string, from, to Date) ([]Date, error)
 	// CheckinDaysMany is CheckinDays for many members of a branch at once.
 	CheckinDaysMany(ctx context.Context, branchID string, userIDs []string, from, to Date) (map[string][]Date, error)
+	// CheckinDaysOfBranch is CheckinDaysMany for every member of a branch,
+	// read by day: cheaper when the span has fewer days than the branch members.
+	CheckinDaysOfBranch(ctx context.Context, branchID string, from, to Date) (map[string][]Date, error)
 	// CheckinRecords lists a branch's check-ins on the days in [from, to].
 	CheckinRecords(ctx context.Context, branchID string, from, to Date) ([]Checkin, error)
 	// CheckedIn lists who in a branch checked in on day d.

@@ -132,6 +132,10 @@ func (b *Bot) readSpan(ctx context.Context, branchID string, span Span, withReco
 		for _, c := range out.checkins {
 			days[c.UserID] = append(days[c.UserID], c.Day)
 		}
+	} else if span.Days() < len(ids) { // fewer days than members: read by day
+		if days, err = b.Checkins.CheckinDaysOfBranch(ctx, branchID, week, today); err != nil {
+			return out, fmt.Errorf("bot: check-in days of %s: %w", branchID, err)
+		}
 	} else if days, err = b.Checkins.CheckinDaysMany(ctx, branchID, ids, week, today); err != nil {
 		return out, fmt.Errorf("bot: check-in days of %s: %w", branchID, err)
 	}

@@ -127,6 +127,33 @@ func (s *Store) CheckedIn(ctx context.Context, branchID string, d bot.Date) (map
 	return out, nil
 }
 
+// CheckinDaysOfBranch implements bot.CheckinStore: the span's day hashes'
+// fields, one pipelined HKEYS a day (a week is 7 commands, where reading
+// each member's index is one per member).
+func (s *Store) CheckinDaysOfBranch(ctx context.Context, branchID string, from, to bot.Date) (map[string][]bot.Date, error) {
+	var days []bot.Date
+	for d := from; !to.Before(d); d = d.AddDays(1) {
+		days = append(days, d)
+	}
+	cmds := make([]*redis.StringSliceCmd, len(days))
+	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for i, d := range days {
+			cmds[i] = p.HKeys(ctx, s.checkinDayKey(branchID, d))
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: read check-ins: %w", err)
+	}
+	out := map[string][]bot.Date{}
+	for i, d := range days {
+		for _, user := range cmds[i].Val() {
+			out[user] = append(out[user], d)
+		}
+	}
+	return out, nil
+}
+
 // CheckinRecords implements bot.CheckinStore: one pipelined read of the
 // span's day hashes.
 func (s *Store) CheckinRecords(ctx context.Context, branchID string, from, to bot.Date) ([]bot.Checkin, error) {
