@@ -449,9 +449,11 @@ func (b *Bot) duesReminder(ctx context.Context, run JobRun) ([]Outbound, error) 
 		if day.Day != collect && !run.Manual {
 			return nil
 		}
-		mine, err := b.Steps.Once(ctx, br.ID, "dues-reminder:"+month.String(), token)
-		if err != nil || (!mine && !run.Manual) {
-			return err
+		if !run.Manual { // a manual run reminds now, and leaves the collection day's to the schedule
+			mine, err := b.Steps.Once(ctx, br.ID, "dues-reminder:"+month.String(), token)
+			if err != nil || !mine {
+				return err
+			}
 		}
 		members, err := b.Roster.BranchMembers(ctx, br.ID)
 		if err != nil {

@@ -26,11 +26,14 @@ var warnAt = []int{2, 3, 5}
 // Risk is a member drifting away: months in a row without organisational
 // life attended, and without dues.
 type Risk struct {
-	Member      Member
-	NoMeeting   int // months in a row with no meeting attended (excused months skipped)
-	NoDues      int // months in a row with no dues recorded
-	LongLeave   bool
-	LeaveReason string
+	Member    Member
+	NoMeeting int // months in a row with no meeting attended (excused months skipped)
+	NoDues    int // months in a row with no dues recorded
+	// NewMeeting and NewDues: the last month added to the run (it was not
+	// skipped), so a warning at a threshold is news, not a repeat.
+	NewMeeting, NewDues bool
+	LongLeave           bool
+	LeaveReason         string
 }
 
 // Reason is the risk in words.
@@ -98,29 +101,45 @@ func (b *Bot) Risks(ctx context.Context, br Branch, now time.Time) ([]Risk, erro
 	if err != nil {
 		return nil, fmt.Errorf("bot: read leaves: %w", err)
 	}
-	away := func(userID string, mo Month) bool { // on leave the whole month
-		return slices.ContainsFunc(leaves, func(l Leave) bool {
-			return l.UserID == userID && l.Covers(mo.First()) && l.Covers(mo.Last())
-		})
+	away := func(userID string, mo Month) bool { // on leave every day of the month, by one leave or several
+		for d := mo.First(); !mo.Last().Before(d); d = d.AddDays(1) {
+			if !slices.ContainsFunc(leaves, func(l Leave) bool { return l.UserID == userID && l.Covers(d) }) {
+				return false
+			}
+		}
+		return true
 	}
+	last := months[len(months)-1]
 	out := make([]Risk, 0, len(members))
 	for _, mem := range members {
 		r := Risk{Member: mem}
-		for i := len(months) - 1; i >= 0 && !months[i].Before(first); i-- {
+		since := first
+		if !mem.Joined.IsZero() && since.Before(MonthOf(mem.Joined)) {
+			since = MonthOf(mem.Joined) // nothing was owed before joining
+		}
+		for i := len(months) - 1; i >= 0 && !months[i].Before(since); i-- {
 			mo := months[i]
 			if present[mo][mem.UserID] {
 				break
 			}
-			if excused[mo][mem.UserID] || away(mem.UserID, mo) {
+			// A month the branch held no meeting in is the branch's gap, not
+			// the member's; an excused absence or a month on leave is skipped.
+			if present[mo] == nil || excused[mo][mem.UserID] || away(mem.UserID, mo) {
 				continue
 			}
 			r.NoMeeting++
+			r.NewMeeting = r.NewMeeting || mo == last
 		}
-		for i := len(months) - 1; i >= 0 && !months[i].Before(first); i-- {
-			if _, ok := paid[months[i]][mem.UserID]; ok || away(mem.UserID, months[i]) {
+		for i := len(months) - 1; i >= 0 && !months[i].Before(since); i-- {
+			mo := months[i]
+			if _, ok := paid[mo][mem.UserID]; ok {
 				break
 			}
+			if away(mem.UserID, mo) {
+				continue
+			}
 			r.NoDues++
+			r.NewDues = r.NewDues || mo == last
 		}
 		for _, l := range leaves {
 			if l.UserID == mem.UserID && l.Covers(today) && l.To.Number()-l.From.Number() >= 30 {
@@ -175,34 +194,70 @@ func (b *Bot) earlyWarnings(ctx context.Context, fire time.Time) ([]Outbound, er
 		if err != nil {
 			return err
 		}
-		var lines []string
-		var to []string
+		var members []Member
+		var warned []Risk
 		for _, r := range risks {
-			if r.Member.Role == RoleSecretary {
-				to = append(to, r.Member.UserID)
+			members = append(members, r.Member)
+			reached := (r.NewMeeting && slices.Contains(warnAt, r.NoMeeting)) || (r.NewDues && slices.Contains(warnAt, r.NoDues))
+			if reached && !r.LongLeave {
+				warned = append(warned, r)
 			}
-			if r.LongLeave || (!slices.Contains(warnAt, r.NoMeeting) && !slices.Contains(warnAt, r.NoDues)) {
-				continue
-			}
-			lines = append(lines, r.Member.DisplayName()+"："+r.Reason())
 		}
-		if len(to) == 0 {
-			for _, r := range risks {
-				if r.Member.Role == RoleCommittee {
-					to = append(to, r.Member.UserID)
+		recipients := leadersOf(members)
+		// Each leader hears of the others, never of themself; a leader at
+		// risk is heard of by the committee.
+		lines := map[string][]string{}
+		for _, r := range warned {
+			line := r.Member.DisplayName() + "：" + r.Reason()
+			to := recipients
+			if slices.Contains(recipients, r.Member.UserID) {
+				to = append(slices.Clone(recipients), committeeOf(members)...)
+			}
+			for _, id := range to {
+				if id != r.Member.UserID && !slices.Contains(lines[id], line) {
+					lines[id] = append(lines[id], line)
 				}
 			}
 		}
-		if len(lines) == 0 || len(to) == 0 {
-			return nil
+		ids := make([]string, 0, len(lines))
+		for id := range lines {
+			ids = append(ids, id)
 		}
-		text := "【预警】" + br.Name + "（仅书记可见）\n" + strings.Join(lines, "\n") + "\n连续 6 个月可视为自行脱党，请及早联系、谈心谈话。发“预警”看全部。"
-		for i, part := range SplitText(text, MaxMessageBytes) {
-			out = append(out, Outbound{Key: fmt.Sprintf("warn:%s:%d", br.ID, i), Notice: Notice{To: to, Text: part}})
+		slices.Sort(ids)
+		for _, to := range ids {
+			text := "【预警】" + br.Name + "（仅你可见）\n" + strings.Join(lines[to], "\n") + "\n连续 6 个月可视为自行脱党，请及早联系、谈心谈话。发“预警”看全部。"
+			for i, part := range SplitText(text, MaxMessageBytes) {
+				out = append(out, Outbound{Key: fmt.Sprintf("warn:%s:%s:%d", br.ID, to, i), Notice: Notice{To: []string{to}, Text: part}})
+			}
 		}
 		return nil
 	})
 	return out, err
+}
+
+// leadersOf is who hears of a branch's members privately: its secretaries,
+// or without one its committee.
+func leadersOf(members []Member) []string {
+	var secretaries []string
+	for _, m := range members {
+		if m.Role == RoleSecretary {
+			secretaries = append(secretaries, m.UserID)
+		}
+	}
+	if len(secretaries) == 0 {
+		return committeeOf(members)
+	}
+	return secretaries
+}
+
+func committeeOf(members []Member) []string {
+	var out []string
+	for _, m := range members {
+		if m.Role == RoleCommittee {
+			out = append(out, m.UserID)
+		}
+	}
+	return out
 }
 
 // probationEnd is the day a 预备党员's probation year ends.
@@ -231,12 +286,7 @@ func (b *Bot) lifecycle(ctx context.Context, run JobRun) ([]Outbound, error) {
 		if err != nil {
 			return fmt.Errorf("bot: list branch %s: %w", br.ID, err)
 		}
-		var secretaries []string
-		for _, m := range members {
-			if m.Role == RoleSecretary {
-				secretaries = append(secretaries, m.UserID)
-			}
-		}
+		secretaries := leadersOf(members)
 		for _, m := range members {
 			if m.Joined.IsZero() {
 				continue

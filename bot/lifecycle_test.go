@@ -206,3 +206,123 @@ func TestPoliticalBirthday(t *testing.T) {
 		t.Fatalf("political_birthday off: %v", got)
 	}
 }
+
+// The review's cases: a month on leave (one leave or two back to back)
+// skips rather than ends a dues run; an excused newest month repeats no
+// warning; months before joining do not count; a secretary at risk is told
+// of by the committee, never to themself.
+func TestEarlyWarningEdgeCases(t *testing.T) {
+	fire := time.Date(2026, 12, 1, 9, 0, 0, 0, cst)
+	b, s := newDomain(t, fire)
+	ctx := t.Context()
+	err := s.SaveMembers(ctx, []bot.Member{{UserID: "m4", Name: "丁", BranchID: "tech", Role: bot.RoleMember, Status: bot.StatusFull,
+		Joined: bot.Date{Year: 2026, Month: 10, Day: 10}, Active: true}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	P, E := bot.Present, bot.Excused
+	for mo := time.June; mo <= time.November; mo++ {
+		st := map[string]bot.AttendanceStatus{"sec": P, "com": P, "m1": P, "m2": P}
+		switch {
+		case mo == time.August:
+			st["m3"] = P
+		case mo == time.November:
+			st["m3"] = E
+		case mo < time.August:
+			st["m3"] = P
+		}
+		monthMeeting(t, s, mo, st)
+	}
+	leave := func(id, user string, from, to bot.Date) {
+		if err := s.PutLeave(ctx, bot.Leave{ID: id, BranchID: "tech", UserID: user, From: from, To: to, Reason: "外派", By: "sec", At: fire}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	leave("l1", "m1", bot.Date{Year: 2026, Month: 9, Day: 1}, bot.Date{Year: 2026, Month: 9, Day: 30})
+	leave("l2", "m2", bot.Date{Year: 2026, Month: 9, Day: 1}, bot.Date{Year: 2026, Month: 9, Day: 15})
+	leave("l3", "m2", bot.Date{Year: 2026, Month: 9, Day: 16}, bot.Date{Year: 2026, Month: 9, Day: 30})
+	pay := func(user string, months ...time.Month) {
+		for _, mo := range months {
+			p := bot.DuesPayment{UserID: user, Month: bot.Month{Year: 2026, Month: mo}.String(), Amount: 100, At: fire, By: user, Via: "self"}
+			if _, _, err := s.RecordDues(ctx, "tech", p); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	pay("m1", time.June, time.July)              // Aug unpaid, Sep on leave, Oct–Nov unpaid: 3
+	pay("m2", time.June, time.July, time.August) // Sep on leave (two leaves), Oct–Nov: 2
+	pay("m3", time.June, time.July, time.August, time.September, time.October, time.November)
+	pay("sec", time.June, time.July, time.August, time.September) // Oct–Nov: 2
+	pay("com", time.June, time.July, time.August, time.September, time.October, time.November)
+	outs, err := b.Job(ctx, bot.JobMonthly, fire)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for _, o := range outs {
+		if strings.HasPrefix(o.Key, "warn:") {
+			got[strings.Join(o.Notice.To, "|")] += o.Notice.Text
+		}
+	}
+	for _, w := range []string{"甲：连续 3 个月未交党费", "乙：连续 2 个月未交党费", "丁：连续 2 个月未参加组织生活，连续 2 个月未交党费"} {
+		if !strings.Contains(got["sec"], w) {
+			t.Errorf("the secretary's warning lacks %q:\n%s", w, got["sec"])
+		}
+	}
+	if strings.Contains(got["sec"], "书记：") || strings.Contains(got["sec"], "丙") {
+		t.Errorf("the secretary was told of themself, or of 丙 again (excused in November):\n%s", got["sec"])
+	}
+	if !strings.Contains(got["com"], "书记：连续 2 个月未交党费") || strings.Contains(got["com"], "甲") {
+		t.Errorf("the committee should hear of the secretary only:\n%s", got["com"])
+	}
+	if len(got) != 2 {
+		t.Errorf("warnings went to %v, want the secretary and the committee member", got)
+	}
+}
+
+// Without a secretary the committee hears of a 转正; a manual dues run does
+// not take the collection day's reminder away.
+func TestNoSecretaryAndManualDuesRun(t *testing.T) {
+	b, s := newDomain(t, time.Now())
+	ctx := t.Context()
+	if err := s.SaveBranches(ctx, []bot.Branch{{ID: "tech", Name: "技术党支部"}, {ID: "ops", Name: "运维党支部"}}); err != nil {
+		t.Fatal(err)
+	}
+	err := s.SaveMembers(ctx, []bot.Member{
+		{UserID: "ocom", Name: "运维支委", BranchID: "ops", Role: bot.RoleCommittee, Status: bot.StatusFull, Active: true},
+		{UserID: "op1", Name: "运维预备", BranchID: "ops", Role: bot.RoleMember, Status: bot.StatusProbationary, Joined: bot.Date{Year: 2025, Month: 12, Day: 20}, Active: true},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	outs, err := b.RunJob(ctx, bot.JobRun{Name: bot.JobLifecycle, Fire: time.Date(2026, 11, 20, 9, 5, 0, 0, cst)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if i := slices.IndexFunc(outs, func(o bot.Outbound) bool { return o.Key == "probation:op1:month" }); i < 0 || !slices.Equal(outs[i].Notice.To, []string{"ocom"}) {
+		t.Fatalf("转正 without a secretary: %+v", outs)
+	}
+	cards := func(run bot.JobRun) int {
+		t.Helper()
+		outs, err := b.RunJob(ctx, run)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for _, o := range outs {
+			if o.Notice.Card != nil && strings.HasPrefix(o.Key, "dues:tech") {
+				n += len(o.Notice.To)
+			}
+		}
+		return n
+	}
+	if n := cards(bot.JobRun{Name: bot.JobDuesReminder, Fire: time.Date(2026, 12, 2, 10, 0, 0, 0, cst), Manual: true}); n != 5 {
+		t.Fatalf("manual run reminded %d, want the five unpaid", n)
+	}
+	if n := cards(bot.JobRun{Name: bot.JobDuesReminder, Fire: time.Date(2026, 12, 5, 9, 15, 0, 0, cst)}); n != 5 {
+		t.Fatalf("the collection day reminded %d after a manual run, want the five unpaid", n)
+	}
+	if n := cards(bot.JobRun{Name: bot.JobDuesReminder, Fire: time.Date(2026, 12, 5, 9, 45, 0, 0, cst)}); n != 0 {
+		t.Fatalf("a second fire that day reminded %d", n)
+	}
+}
