@@ -156,26 +156,41 @@ func (f *FakeAPI) CardSentTo(userID string) (taskID, buttonKey string, ok bool) 
 func (f *FakeAPI) CardButtons(userID, prefix string) (taskID string, keys []string, ok bool) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	card := f.latestTo(userID, "template_card", func(card map[string]any) bool {
+		keys = cardKeys(card)
+		return prefix == "" || len(keys) > 0 && strings.HasPrefix(keys[0], prefix)
+	})
+	if card == nil {
+		return "", nil, false
+	}
+	taskID, _ = card["task_id"].(string)
+	return taskID, keys, true
+}
+
+// cardKeys lists a template card's button keys.
+func cardKeys(card map[string]any) []string {
+	buttons, _ := card["button_list"].([]any)
+	keys := make([]string, 0, len(buttons))
+	for _, b := range buttons {
+		button, _ := b.(map[string]any)
+		key, _ := button["key"].(string)
+		keys = append(keys, key)
+	}
+	return keys
+}
+
+// latestTo finds the body of the latest message/send of msgType to userID
+// that match accepts. The caller holds f.mu.
+func (f *FakeAPI) latestTo(userID, msgType string, match func(body map[string]any) bool) map[string]any {
 	for i := len(f.calls) - 1; i >= 0; i-- {
 		c := f.calls[i]
 		to, _ := c.Body["touser"].(string)
-		card, isCard := c.Body["template_card"].(map[string]any)
-		if c.API != "message/send" || !isCard || !slices.Contains(strings.Split(to, "|"), userID) {
-			continue
-		}
-		buttons, _ := card["button_list"].([]any)
-		keys = keys[:0]
-		for _, b := range buttons {
-			button, _ := b.(map[string]any)
-			key, _ := button["key"].(string)
-			keys = append(keys, key)
-		}
-		if prefix == "" || len(keys) > 0 && strings.HasPrefix(keys[0], prefix) {
-			taskID, _ = card["task_id"].(string)
-			return taskID, keys, true
+		body, ok := c.Body[msgType].(map[string]any)
+		if c.API == "message/send" && ok && slices.Contains(strings.Split(to, "|"), userID) && match(body) {
+			return body
 		}
 	}
-	return "", nil, false
+	return nil
 }
 
 // SetUnreachable makes message/send report these userids in invaliduser
@@ -685,17 +700,12 @@ func (f *FakeAPI) checkMedia(body map[string]any) map[string]any {
 func (f *FakeAPI) FileSentTo(userID string) (name string, data []byte, ok bool) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	for i := len(f.calls) - 1; i >= 0; i-- {
-		c := f.calls[i]
-		to, _ := c.Body["touser"].(string)
-		file, isFile := c.Body["file"].(map[string]any)
-		if c.API != "message/send" || !isFile || !slices.Contains(strings.Split(to, "|"), userID) {
-			continue
-		}
-		id, _ := file["media_id"].(string)
-		return f.mediaNames[id], f.media[id], true
+	file := f.latestTo(userID, "file", func(map[string]any) bool { return true })
+	if file == nil {
+		return "", nil, false
 	}
-	return "", nil, false
+	id, _ := file["media_id"].(string)
+	return f.mediaNames[id], f.media[id], true
 }
 
 // checkContent enforces text and markdown limits: not empty, at most 2048
