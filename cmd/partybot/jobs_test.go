@@ -6,8 +6,6 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -322,25 +320,10 @@ func TestJobsCLI(t *testing.T) {
 // message and is killed with SIGKILL before anything sends it; a fresh
 // process then delivers it, once.
 func TestKillBetweenEnqueueAndSend(t *testing.T) {
-	if os.Getenv("PARTYBOT_HELPER") == "enqueue-and-hang" {
-		return // the helper's work happens in TestMain
-	}
 	fake.Reset()
 	srv := redistest.Start(t)
 	rc := srv.Config(t)
-	ready := filepath.Join(t.TempDir(), "enqueued")
-	cmd := exec.Command(os.Args[0], "-test.run=^TestKillBetweenEnqueueAndSend$")
-	cmd.Env = append(os.Environ(), "PARTYBOT_HELPER=enqueue-and-hang", "HELPER_REDIS="+rc.Addr,
-		"HELPER_PREFIX="+rc.KeyPrefix, "HELPER_READY="+ready)
-	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	waitFor(t, "the helper to enqueue", func() bool { _, err := os.Stat(ready); return err == nil })
-	if err := cmd.Process.Kill(); err != nil { // SIGKILL: no cleanup runs
-		t.Fatal(err)
-	}
-	_ = cmd.Wait()
+	killHelperWhenReady(t, "enqueue-and-hang", rc, "the helper to enqueue")
 	if n := len(sent("text")); n != 0 {
 		t.Fatalf("%d sends before the restart", n)
 	}
