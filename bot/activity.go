@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // Activities (主题党日, 志愿服务, 实践活动) are announcements with a sign-up:
@@ -111,14 +112,27 @@ func (a ActivityPlan) describe() string {
 	return strings.Join(parts, " · ")
 }
 
+// What an activity's card and reminders can carry (WeCom's field limits).
+const (
+	maxActivityTitle = 30
+	maxActivityPlace = 30
+)
+
 // activity handles "活动 …": a draft with a preview, as for 公告.
 func (b *Bot) activity(ctx context.Context, req Request) (Reply, error) {
 	if req.Member.BranchID == "" {
 		return Reply{Text: "活动由支部发起：请书记或支委发送。"}, nil
 	}
 	title, act, problem := parseActivity(req.Args, DateOf(req.Now, b.Location), b.Location)
-	if problem != "" {
+	switch {
+	case problem != "":
 		return Reply{Text: problem}, nil
+	case !act.Deadline.IsZero() && !act.Deadline.After(req.Now):
+		return Reply{Text: "报名截止时间已经过了，请写以后的时间。"}, nil
+	case utf8.RuneCountInString(title) > maxActivityTitle:
+		return Reply{Text: fmt.Sprintf("活动标题最长 %d 字，详细内容请另发公告。", maxActivityTitle)}, nil
+	case utf8.RuneCountInString(act.Place) > maxActivityPlace:
+		return Reply{Text: fmt.Sprintf("地点最长 %d 字。", maxActivityPlace)}, nil
 	}
 	draft := Announcement{ID: meetingID(req), Scope: req.Member.BranchID, Title: title, Author: req.Member.UserID, Activity: &act}
 	return b.preview(ctx, req, draft)
@@ -126,7 +140,7 @@ func (b *Bot) activity(ctx context.Context, req Request) (Reply, error) {
 
 // signUp handles "报名": the newest open activity addressed to the sender.
 func (b *Bot) signUp(ctx context.Context, req Request) (Reply, error) {
-	open, err := b.openFor(ctx, req.Member, req.Now, true)
+	open, err := b.openFor(ctx, req.Member, req.Now, true, false)
 	if err != nil {
 		return Reply{}, err
 	}
@@ -134,7 +148,7 @@ func (b *Bot) signUp(ctx context.Context, req Request) (Reply, error) {
 		return Reply{Text: "现在没有可以报名的活动。"}, nil
 	}
 	a := open[0]
-	o, err := b.Announcements.Respond(ctx, a.Scope, a.No, "join", req.Member.UserID, req.Now, a.Activity.Capacity)
+	o, err := b.Announcements.Respond(ctx, a.Scope, a.No, req.Msg.DedupeKey(), "join", req.Member.UserID, req.Now, a.Activity.Capacity)
 	if err != nil {
 		return Reply{}, fmt.Errorf("bot: sign up: %w", err)
 	}
@@ -157,12 +171,12 @@ func signUpText(a Announcement, o SignUpOutcome) string {
 // cancelSignUp handles "取消报名": the newest open activity the sender is
 // signed up or waiting for; the first on the waiting list moves up.
 func (b *Bot) cancelSignUp(ctx context.Context, req Request) (Reply, error) {
-	open, err := b.openFor(ctx, req.Member, req.Now, true)
+	open, err := b.openFor(ctx, req.Member, req.Now, true, true)
 	if err != nil {
 		return Reply{}, err
 	}
 	for _, a := range open {
-		o, err := b.Announcements.Respond(ctx, a.Scope, a.No, "cancel", req.Member.UserID, req.Now, a.Activity.Capacity)
+		o, err := b.Announcements.Respond(ctx, a.Scope, a.No, req.Msg.DedupeKey(), "cancel", req.Member.UserID, req.Now, a.Activity.Capacity)
 		if err != nil {
 			return Reply{}, fmt.Errorf("bot: cancel sign-up: %w", err)
 		}
@@ -195,7 +209,7 @@ func (b *Bot) respondByCard(ctx context.Context, req Request, key, action string
 	case a.Activity == nil:
 		return Reply{ReplaceButton: "公告已失效"}, nil
 	}
-	o, err := b.Announcements.Respond(ctx, a.Scope, a.No, action, req.Member.UserID, req.Now, a.Activity.Capacity)
+	o, err := b.Announcements.Respond(ctx, a.Scope, a.No, req.Msg.DedupeKey(), action, req.Member.UserID, req.Now, a.Activity.Capacity)
 	if err != nil {
 		return Reply{}, fmt.Errorf("bot: respond: %w", err)
 	}

@@ -53,6 +53,9 @@ func (a Announcement) Label() string {
 	return "#" + strconv.Itoa(a.No)
 }
 
+// short is the title as a reminder quotes it.
+func (a Announcement) short() string { return cutRunes(a.Title, 30) }
+
 // noun is 公告 or 活动.
 func (a Announcement) noun() string {
 	if a.Activity != nil {
@@ -85,6 +88,15 @@ func (a Announcement) Open(now time.Time, loc *time.Location) bool {
 		}
 	}
 	return now.Before(a.SentAt.Add(AnnounceOpenFor))
+}
+
+// Cancellable reports whether a sign-up may still be cancelled: until the
+// activity's day, even after sign-ups closed (the place goes to the next).
+func (a Announcement) Cancellable(now time.Time, loc *time.Location) bool {
+	if act := a.Activity; act != nil && !act.Day.IsZero() {
+		return DateOf(now, loc).Number() <= act.Day.Number()
+	}
+	return a.Open(now, loc)
 }
 
 // Responses are the answers to one announcement.
@@ -123,8 +135,10 @@ type AnnounceStore interface {
 	Responses(ctx context.Context, scope string, no int) (Responses, error)
 	// AckCounts counts acknowledgements of several announcements at once.
 	AckCounts(ctx context.Context, scope string, nos []int) ([]int, error)
-	// Respond applies "join", "decline" or "cancel" to an activity.
-	Respond(ctx context.Context, scope string, no int, action, userID string, at time.Time, capacity int) (SignUpOutcome, error)
+	// Respond applies "join", "decline" or "cancel" to an activity. op names
+	// the message: the same op again returns the first outcome and changes
+	// nothing (a WeCom retry after the claim was released).
+	Respond(ctx context.Context, scope string, no int, op, action, userID string, at time.Time, capacity int) (SignUpOutcome, error)
 	// MarkStep claims a one-time step (a nudge, a tally) for a job run:
 	// true for the run that took it first, and for that run's retries.
 	MarkStep(ctx context.Context, scope string, no int, step, run string) (mine bool, err error)
@@ -399,12 +413,21 @@ func (b *Bot) send(ctx context.Context, req Request, draftID string) (Reply, err
 	if err := b.audit(ctx, req, "announce.send", target, a.Label()+" "+a.noun()+" "+a.Title+fmt.Sprintf("（%d 人）", len(a.To))); err != nil {
 		return Reply{}, err
 	}
+	// Queued under ids of the announcement, before the draft goes: a retried
+	// 发送 (or a 发送 typed while the card's button is pressed) queues the
+	// same ids again, which the outbox takes once.
+	for i, n := range b.deliveries(a, au) {
+		for j, part := range n.Split() {
+			if err := b.Outbox.Enqueue(ctx, fmt.Sprintf("ann:%s:%d:deliver:%d:%d", a.Scope, a.No, i, j), part); err != nil {
+				return Reply{}, fmt.Errorf("bot: enqueue announcement: %w", err)
+			}
+		}
+	}
 	if err := b.Announcements.DropDraft(ctx, req.Member.UserID, a.ID); err != nil {
 		return Reply{}, fmt.Errorf("bot: drop draft: %w", err)
 	}
 	text := fmt.Sprintf("✅ 已发送%s %s 给 %d 名党员。发“%s状态”查看确认情况。", a.noun(), a.Label(), len(a.To), a.noun())
 	reply := byCard(draftID, text, "已发送")
-	reply.Notices = b.deliveries(a, au)
 	if draftID != "" { // a card click's passive reply can only relabel the button
 		reply.Notices = append(reply.Notices, Notice{To: []string{req.Member.UserID}, Text: text})
 	}
@@ -426,7 +449,7 @@ func byCard(draftID, text, button string) Reply {
 func (b *Bot) deliveries(a Announcement, au audience) []Notice {
 	card := &Card{Title: a.Title, Description: a.cardDescription(au), Subtitle: a.Body}
 	if act := a.Activity; act != nil {
-		card.Title = "活动：" + a.Title
+		card.Title, card.Subtitle = "活动："+a.Title, act.describe() // the details fit 112 characters, not 44
 		card.Buttons = []Button{{Text: "报名", Key: keyActivityJoin + a.key()}, {Text: "不参加", Key: keyActivityNo + a.key(), Secondary: true}}
 	} else {
 		card.Buttons = []Button{{Text: "收到", Key: keyAnnounceAck + a.key()}}
@@ -444,6 +467,8 @@ func (b *Bot) deliveries(a Announcement, au audience) []Notice {
 	group := full + "\n（请在“党建助手”应用里点“" + card.Buttons[0].Text + "”）"
 	for _, br := range au.branches {
 		for _, part := range numberedParts(group) {
+			// An app chat is a group the bot created; a robot sits in a group
+			// people made. With both configured they are two groups: both get it.
 			if br.ChatID != "" {
 				out = append(out, Notice{ChatID: br.ChatID, Text: part})
 			}
@@ -485,8 +510,8 @@ const (
 func (a Announcement) key() string { return a.Scope + ":" + strconv.Itoa(a.No) }
 
 func (a Announcement) cardDescription(au audience) string {
-	if act := a.Activity; act != nil {
-		return act.describe()
+	if a.Activity != nil {
+		return "活动 " + a.Label() + "，点“报名”参加"
 	}
 	if a.Scope == OrgScope {
 		return "党委公告 " + a.Label()
@@ -540,16 +565,25 @@ func scopesOf(m Member) []string {
 	return []string{m.BranchID, OrgScope}
 }
 
-// openFor lists the open announcements addressed to m, newest first.
-func (b *Bot) openFor(ctx context.Context, m Member, now time.Time, activities bool) ([]Announcement, error) {
+// lookBack is how far back an announcement may have been sent and still be
+// answered: an activity may be announced up to half a year ahead.
+const lookBack = 190 * 24 * time.Hour
+
+// openFor lists the announcements addressed to m that still take answers
+// (or, with cancel, whose activity may still be cancelled), newest first.
+func (b *Bot) openFor(ctx context.Context, m Member, now time.Time, activities, cancel bool) ([]Announcement, error) {
 	var out []Announcement
 	for _, scope := range scopesOf(m) {
-		recent, err := b.Announcements.RecentAnnouncements(ctx, scope, now.Add(-AnnounceOpenFor-31*24*time.Hour), 50)
+		recent, err := b.Announcements.RecentAnnouncements(ctx, scope, now.Add(-lookBack), 50)
 		if err != nil {
 			return nil, fmt.Errorf("bot: recent announcements: %w", err)
 		}
 		for _, a := range recent {
-			if (a.Activity != nil) == activities && a.Open(now, b.Location) && slices.Contains(a.To, m.UserID) {
+			open := a.Open(now, b.Location)
+			if cancel {
+				open = a.Cancellable(now, b.Location)
+			}
+			if (a.Activity != nil) == activities && open && slices.Contains(a.To, m.UserID) {
 				out = append(out, a)
 			}
 		}
@@ -561,7 +595,7 @@ func (b *Bot) openFor(ctx context.Context, m Member, now time.Time, activities b
 // acknowledge handles the text "收到": the newest open announcement the
 // sender has not acknowledged yet.
 func (b *Bot) acknowledge(ctx context.Context, req Request) (Reply, error) {
-	open, err := b.openFor(ctx, req.Member, req.Now, false)
+	open, err := b.openFor(ctx, req.Member, req.Now, false, false)
 	if err != nil {
 		return Reply{}, err
 	}
@@ -571,7 +605,7 @@ func (b *Bot) acknowledge(ctx context.Context, req Request) (Reply, error) {
 			return Reply{}, fmt.Errorf("bot: acknowledge: %w", err)
 		}
 		if first {
-			return Reply{Text: fmt.Sprintf("已确认收到 %s《%s》，谢谢！", a.Label(), a.Title)}, nil
+			return Reply{Text: fmt.Sprintf("已确认收到 %s《%s》，谢谢！", a.Label(), a.short())}, nil
 		}
 	}
 	if len(open) > 0 {
@@ -811,7 +845,7 @@ func (b *Bot) statusText(ctx context.Context, a Announcement, now time.Time) (st
 		return s
 	}
 	var sb strings.Builder
-	fmt.Fprintf(&sb, "%s %s《%s》\n%s 发出", a.noun(), a.Label(), a.Title, a.SentAt.In(b.Location).Format("01-02 15:04"))
+	fmt.Fprintf(&sb, "%s %s《%s》\n%s 发出", a.noun(), a.Label(), a.short(), a.SentAt.In(b.Location).Format("01-02 15:04"))
 	if act := a.Activity; act != nil {
 		fmt.Fprintf(&sb, " · %s", act.describe())
 		capacity := "不限"
@@ -904,24 +938,25 @@ func (b *Bot) announceReminder(ctx context.Context, run JobRun) ([]Outbound, err
 	workday := b.Calendar.IsWorkday(today)
 	var out []Outbound
 	for _, scope := range scopes {
-		recent, err := b.Announcements.RecentAnnouncements(ctx, scope, run.Fire.Add(-AnnounceOpenFor-31*24*time.Hour), 200)
+		recent, err := b.Announcements.RecentAnnouncements(ctx, scope, run.Fire.Add(-lookBack), 200)
 		if err != nil {
 			return nil, fmt.Errorf("bot: recent announcements: %w", err)
 		}
 		for _, a := range recent {
+			// The eve reminder is owed even when sign-ups have closed.
+			if act := a.Activity; act != nil && act.Day == today.AddDays(1) {
+				msgs, err := b.activityEve(ctx, a, token)
+				if err != nil {
+					return nil, err
+				}
+				out = append(out, msgs...)
+			}
 			if !a.Open(run.Fire, b.Location) {
 				continue
 			}
 			due := run.Manual || (workday && !run.Fire.Before(a.SentAt.Add(announceNudgeAfter)))
 			if due {
 				msgs, err := b.nudge(ctx, a, run, token, today)
-				if err != nil {
-					return nil, err
-				}
-				out = append(out, msgs...)
-			}
-			if act := a.Activity; act != nil && act.Day == today.AddDays(1) {
-				msgs, err := b.activityEve(ctx, a, token)
 				if err != nil {
 					return nil, err
 				}
@@ -964,12 +999,14 @@ func (b *Bot) nudge(ctx context.Context, a Announcement, run JobRun, token strin
 	if a.Activity != nil {
 		action = "点卡片上的“报名”或“不参加”，或回复“报名”"
 	}
-	out := uniform(key+":nudge", waiting, Notice{Text: fmt.Sprintf("提醒：请确认%s %s《%s》——%s。", a.noun(), a.Label(), a.Title, action)})
+	out := uniform(key+":nudge", waiting, Notice{Text: fmt.Sprintf("提醒：请确认%s %s《%s》——%s。", a.noun(), a.Label(), a.short(), action)})
 	tally, err := b.statusText(ctx, a, run.Fire)
 	if err != nil {
 		return nil, err
 	}
-	out = append(out, Outbound{Key: key + ":tally", Notice: Notice{To: []string{a.Author}, Text: fmt.Sprintf("已提醒 %d 人。\n%s", len(waiting), tally)}})
+	for i, part := range numberedParts(fmt.Sprintf("已提醒 %d 人。\n%s", len(waiting), tally)) {
+		out = append(out, Outbound{Key: fmt.Sprintf("%s:tally:%d", key, i), Notice: Notice{To: []string{a.Author}, Text: part}})
+	}
 	return out, nil
 }
 

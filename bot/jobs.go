@@ -61,7 +61,7 @@ var Jobs = []Job{
 	{JobMonthly, "0 0 9 1 * *", "月初：主题党日提醒；书记收到连续 2、3、5 个月未参加组织生活或未交党费的预警", atFire((*Bot).monthlyReminder)},
 	{JobDuesReminder, "0 15 9 * * *", "支部党费收缴日：提醒本月未交的党员（一次）", (*Bot).duesReminder},
 	{JobLifecycle, "0 5 9 * * *", "转正提前一月、一周提醒书记；党员政治生日问候", (*Bot).lifecycle},
-	{JobAnnounceReminder, "0 10,40 9-17 * * MON-FRI", "公告发出 4 小时后催未确认者一次并告知发布人；活动前一天提醒报名者", (*Bot).announceReminder},
+	{JobAnnounceReminder, "0 10,40 9-17 * * *", "公告发出 4 小时后（工作日）催未确认者一次并告知发布人；活动前一天提醒报名者", (*Bot).announceReminder},
 }
 
 // JobNames lists the jobs in table order.

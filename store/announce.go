@@ -268,13 +268,24 @@ func (s *Store) AckCounts(ctx context.Context, scope string, nos []int) ([]int, 
 }
 
 // respondScript applies one answer to an activity (KEYS: joined, waiting,
-// declined, acks; one hash tag). ARGV: action (join|decline|cancel), userid,
-// unix ms, capacity (0: none). A join takes a place while there is one, else
+// declined, acks, ops; one hash tag). ARGV: action (join|decline|cancel),
+// userid, unix ms, capacity (0: none), op (the message; "" for none). A join takes a place while there is one, else
 // a place on the waiting list; leaving a place moves the first waiting up.
 // Returns {was, now, position, promoted}.
 var respondScript = redis.NewScript(`
-local joined, waiting, declined, acks = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
-local act, user, at, cap = ARGV[1], ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4])
+local joined, waiting, declined, acks, ops = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
+local act, user, at, cap, op = ARGV[1], ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4]), ARGV[5]
+if op ~= '' then
+  local prior = redis.call('HGET', ops, op)
+  if prior then return {'replay', prior} end
+end
+local function done(was, now, pos, promoted)
+  if op ~= '' then
+    redis.call('HSET', ops, op, was .. '|' .. now .. '|' .. pos .. '|' .. promoted)
+    redis.call('EXPIRE', ops, 172800)
+  end
+  return {was, now, pos, promoted}
+end
 -- Scores keep arrival order even within one millisecond.
 local function after(key)
   local last = redis.call('ZRANGE', key, -1, -1, 'WITHSCORES')
@@ -282,17 +293,17 @@ local function after(key)
   return at
 end
 if act == 'join' then
-  if redis.call('ZSCORE', joined, user) then return {'joined', 'joined', 0, ''} end
+  if redis.call('ZSCORE', joined, user) then return done('joined', 'joined', 0, '') end
   local rank = redis.call('ZRANK', waiting, user)
-  if rank then return {'waiting', 'waiting', rank + 1, ''} end
+  if rank then return done('waiting', 'waiting', rank + 1, '') end
   redis.call('HDEL', declined, user)
   redis.call('HSETNX', acks, user, ARGV[3])
   if cap == 0 or redis.call('ZCARD', joined) < cap then
     redis.call('ZADD', joined, after(joined), user)
-    return {'', 'joined', 0, ''}
+    return done('', 'joined', 0, '')
   end
   redis.call('ZADD', waiting, after(waiting), user)
-  return {'', 'waiting', redis.call('ZRANK', waiting, user) + 1, ''}
+  return done('', 'waiting', redis.call('ZRANK', waiting, user) + 1, '')
 end
 local was = ''
 if redis.call('ZREM', joined, user) == 1 then was = 'joined'
@@ -312,15 +323,25 @@ if act == 'decline' then
   redis.call('HSETNX', acks, user, ARGV[3])
   now = 'declined'
 end
-return {was, now, 0, promoted}
+return done(was, now, 0, promoted)
 `)
 
-// Respond implements bot.AnnounceStore.
-func (s *Store) Respond(ctx context.Context, scope string, no int, action, userID string, at time.Time, capacity int) (bot.SignUpOutcome, error) {
-	keys := []string{s.annKey(scope, no, "joined"), s.annKey(scope, no, "waiting"), s.annKey(scope, no, "declined"), s.annKey(scope, no, "acks")}
-	res, err := respondScript.Run(ctx, s.rdb, keys, action, userID, at.UnixMilli(), capacity).Slice()
+// Respond implements bot.AnnounceStore. The outcome of each op is kept
+// two days beside the sign-ups (same hash tag), for WeCom's retries.
+func (s *Store) Respond(ctx context.Context, scope string, no int, op, action, userID string, at time.Time, capacity int) (bot.SignUpOutcome, error) {
+	keys := []string{s.annKey(scope, no, "joined"), s.annKey(scope, no, "waiting"), s.annKey(scope, no, "declined"), s.annKey(scope, no, "acks"), s.annKey(scope, no, "ops")}
+	res, err := respondScript.Run(ctx, s.rdb, keys, action, userID, at.UnixMilli(), capacity, op).Slice()
 	if err != nil {
 		return bot.SignUpOutcome{}, fmt.Errorf("store: respond: %w", err)
+	}
+	if len(res) == 2 && res[0] == "replay" {
+		prior, _ := res[1].(string)
+		parts := strings.SplitN(prior, "|", 4)
+		if len(parts) != 4 {
+			return bot.SignUpOutcome{}, fmt.Errorf("store: respond: stored outcome %q", prior)
+		}
+		pos, _ := strconv.Atoi(parts[2])
+		return bot.SignUpOutcome{Was: parts[0], Now: parts[1], Position: pos, Promoted: parts[3]}, nil
 	}
 	if len(res) != 4 {
 		return bot.SignUpOutcome{}, fmt.Errorf("store: respond: unexpected answer %v", res)

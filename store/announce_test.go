@@ -19,7 +19,7 @@ func TestSignUpsRaceForPlaces(t *testing.T) {
 	outcomes := make([]bot.SignUpOutcome, 30)
 	for i := range outcomes {
 		wg.Go(func() {
-			o, err := s.Respond(ctx, "tech", 1, "join", fmt.Sprintf("u%02d", i), at, 10)
+			o, err := s.Respond(ctx, "tech", 1, "", "join", fmt.Sprintf("u%02d", i), at, 10)
 			if err != nil {
 				t.Error(err)
 			}
@@ -44,12 +44,12 @@ func TestSignUpsRaceForPlaces(t *testing.T) {
 		t.Fatalf("responses %d joined %d waiting %d acked, %v", len(r.Joined), len(r.Waiting), len(r.Acked), err)
 	}
 	first := r.Waiting[0]
-	o, err := s.Respond(ctx, "tech", 1, "decline", r.Joined[0], at, 10)
+	o, err := s.Respond(ctx, "tech", 1, "", "decline", r.Joined[0], at, 10)
 	if err != nil || o.Was != "joined" || o.Now != "declined" || o.Promoted != first {
 		t.Fatalf("decline: %+v %v, want %s promoted", o, err, first)
 	}
 	// Cancelling twice, or a place one never had, changes nothing.
-	if o, err := s.Respond(ctx, "tech", 1, "cancel", "nobody", at, 10); err != nil || o.Was != "" || o.Promoted != "" {
+	if o, err := s.Respond(ctx, "tech", 1, "", "cancel", "nobody", at, 10); err != nil || o.Was != "" || o.Promoted != "" {
 		t.Fatalf("cancel without a place: %+v %v", o, err)
 	}
 	after, _ := s.Responses(ctx, "tech", 1)
@@ -79,7 +79,7 @@ func TestPublishOnceAndDrafts(t *testing.T) {
 	if _, found, _ := s.AttachToDraft(ctx, "zhangsan", bot.Media{Type: "image", ID: "m1"}); found {
 		t.Fatal("a picture attached to no draft")
 	}
-	if err := s.SaveDraft(ctx, a, 50*time.Millisecond); err != nil {
+	if err := s.SaveDraft(ctx, a, 10*time.Second); err != nil {
 		t.Fatal(err)
 	}
 	for range 2 { // a retried picture counts once
@@ -91,13 +91,18 @@ func TestPublishOnceAndDrafts(t *testing.T) {
 	if err != nil || !found || len(d.Media) != 1 || d.Media[0].ID != "m1" {
 		t.Fatalf("draft %+v %v %v", d, found, err)
 	}
-	time.Sleep(100 * time.Millisecond)
+	key := prefix + "draft:zhangsan"
+	if ttl := s.Client().PTTL(ctx, key).Val(); ttl <= 0 || ttl > 10*time.Second {
+		t.Fatalf("draft key TTL %s: want the draft's, kept by the pictures", ttl)
+	}
+	if err := s.Client().PExpire(ctx, key, time.Millisecond).Err(); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(20 * time.Millisecond)
 	if _, found, _ := s.Draft(ctx, "zhangsan"); found {
 		t.Fatal("the draft outlived its TTL")
 	}
-	for _, k := range keys(t, s, prefix) {
-		if ttl := s.Client().TTL(ctx, k).Val(); k == prefix+"draft:zhangsan" && ttl < 0 {
-			t.Fatalf("draft key %s without a TTL", k)
-		}
+	if _, found, _ := s.AttachToDraft(ctx, "zhangsan", bot.Media{Type: "image", ID: "m2"}); found {
+		t.Fatal("a picture attached to an expired draft")
 	}
 }

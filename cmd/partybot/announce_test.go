@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -264,7 +265,8 @@ func TestActivityCapacityAndWaitingList(t *testing.T) {
 	e.run(t, []step{
 		{"lisi", "活动 志愿服务", "只有支部书记"},
 		{"zhangsan", "活动 志愿服务 11-28 14:00 阳光社区 名额 0", "名额要写正整数"},
-		{"zhangsan", "活动 社区志愿服务 11-28 14:00 阳光社区 名额 2 截止 11-27", "活动预览"},
+		{"zhangsan", "活动 社区志愿服务 11-28 14:00 阳光社区 名额 2 截止 11-19", "截止时间已经过了"},
+		{"zhangsan", "活动 社区志愿服务 11-28 14:00 阳光社区 名额 2 截止 11-26", "活动预览"},
 		{"zhangsan", "发送", "已发送活动 #1"},
 	})
 	keys := cardKeys(t, "lisi", "act_join:")
@@ -290,7 +292,8 @@ func TestActivityCapacityAndWaitingList(t *testing.T) {
 	waitFor(t, "zhaoliu's promotion", func() bool {
 		return slices.ContainsFunc(textsOf("zhaoliu"), func(s string) bool { return strings.Contains(s, "候补成功") })
 	})
-	// The day before, those signed up get one reminder.
+	// The day before, after sign-ups closed, those signed up get one
+	// reminder; cancelling still frees the place for the waiting list.
 	eve := time.Date(2026, 11, 27, 9, 10, 0, 0, cst)
 	e.clock.Set(eve)
 	e.fire(t, bot.JobAnnounceReminder, eve)
@@ -304,6 +307,10 @@ func TestActivityCapacityAndWaitingList(t *testing.T) {
 	if !slices.Equal(reminded, []string{"wangwu|zhaoliu"}) {
 		t.Fatalf("reminded %v, want wangwu and zhaoliu once", reminded)
 	}
+	e.run(t, []step{{"wangwu", "取消报名", "已取消报名"}})
+	waitFor(t, "qianqi's promotion", func() bool {
+		return slices.ContainsFunc(textsOf("qianqi"), func(s string) bool { return strings.Contains(s, "候补成功") })
+	})
 	// After the deadline the card is closed.
 	e.clock.Set(time.Date(2026, 11, 28, 9, 0, 0, 0, cst))
 	if got := e.click(t, "qianqi", keys[1]); got != "报名已截止" {
@@ -347,4 +354,57 @@ func TestOrgAnnouncementIsBatched(t *testing.T) {
 		t.Fatalf("audit %v %v: no announce.send", entries, err)
 	}
 	e.run(t, []step{{"m0001", "收到", "已确认收到 全体#1"}})
+}
+
+// A retried 取消报名 (WeCom's retry after the claim was released) cancels
+// the one sign-up the first delivery cancelled, not a second activity.
+func TestRetriedCancelCancelsOnce(t *testing.T) {
+	e := startAnnounce(t)
+	e.run(t, []step{
+		{"zhangsan", "活动 读书会 11-30", "活动预览"},
+		{"zhangsan", "发送", "已发送活动 #1"},
+		{"zhangsan", "活动 观影 12-01", "活动预览"},
+		{"zhangsan", "发送", "已发送活动 #2"},
+		{"lisi", "报名", "观影"},
+	})
+	if _, err := e.app.Store.Respond(t.Context(), "tech", 1, "", "join", "lisi", e.clock.Now(), 0); err != nil {
+		t.Fatal(err)
+	}
+	first := e.send(t, "lisi", "取消报名", "cancel-1")
+	e.forget(t, "cancel-1")
+	again := e.send(t, "lisi", "取消报名", "cancel-1")
+	if !strings.Contains(first.ReplyText, "观影") || again.ReplyText != first.ReplyText {
+		t.Fatalf("first %q, retry %q", first.ReplyText, again.ReplyText)
+	}
+	r, err := e.app.Store.Responses(t.Context(), "tech", 1)
+	if err != nil || !slices.Contains(r.Joined, "lisi") {
+		t.Fatalf("读书会 sign-ups %v %v: the retry cancelled it too", r.Joined, err)
+	}
+}
+
+// 发送 typed while the card's 发送 is pressed: one announcement, and its
+// messages queued under the announcement's ids, so the outbox sends them once.
+func TestSendTwiceAtOnceDeliversOnce(t *testing.T) {
+	e := startAnnounce(t)
+	e.run(t, []step{{"zhangsan", "公告 同时发送", "公告预览"}})
+	draft, _, err := e.app.Store.Draft(t.Context(), "zhangsan")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	wg.Go(func() { e.wc.SendText("zhangsan", "发送", "send-text") })
+	wg.Go(func() {
+		e.wc.Post(e.wc.CardEventXML("zhangsan", "ann_send:"+draft.ID, "task", fake.IssueResponseCode("zhangsan"), e.clock.Now()))
+	})
+	wg.Wait()
+	e.drain(t)
+	cards := 0
+	for _, m := range sent("template_card") {
+		if strings.HasPrefix(m["template_card"].(map[string]any)["button_list"].([]any)[0].(map[string]any)["key"].(string), "ann_ack:") {
+			cards++
+		}
+	}
+	if cards != 1 {
+		t.Fatalf("%d announcement card sends, want 1", cards)
+	}
 }

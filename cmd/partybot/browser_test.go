@@ -102,7 +102,7 @@ func TestDemoInBrowser(t *testing.T) {
 	}
 
 	// An announcement: preview, 发送, the member's card with 收到, and the
-	// branch group showing the robot's post.
+	// branch group (the demo's app chat) showing its text.
 	var preview, ack, group string
 	err = chromedp.Run(ctx,
 		chromedp.SetValue(`#member`, "zhangshuji"),
@@ -121,13 +121,13 @@ func TestDemoInBrowser(t *testing.T) {
 		chromedp.Text(`button[data-key^="ann_ack:"]`, &ack),
 		chromedp.SetValue(`#member`, "demochat"),
 		chromedp.Evaluate(`document.getElementById("member").dispatchEvent(new Event("change"))`, nil),
-		chromedp.Poll(`document.getElementById("chat").textContent.includes("群机器人")`, nil),
+		chromedp.Poll(`document.getElementById("chat").textContent.includes("周五交学习心得")`, nil),
 		chromedp.Text(`#chat`, &group),
 	)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(preview, "公告预览") || ack != "已收到" || !strings.Contains(group, "群机器人") || !strings.Contains(group, "周五交学习心得") {
+	if !strings.Contains(preview, "公告预览") || ack != "已收到" || !strings.Contains(group, "【公告 #1】周五交学习心得") {
 		t.Fatalf("preview %q, button %q, group %q", preview, ack, group)
 	}
 

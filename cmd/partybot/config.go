@@ -397,6 +397,13 @@ const redactedValue = "<redacted>"
 
 // Redacted is the config with secrets replaced, for printing.
 func (c Config) Redacted() Config {
+	branches := slices.Clone(c.Org.Branches)
+	for i := range branches {
+		if branches[i].RobotKey != "" {
+			branches[i].RobotKey = redactedValue // the webhook key is a credential
+		}
+	}
+	c.Org.Branches = branches
 	for _, e := range secretEnv {
 		if p := e.dst(&c); *p != "" {
 			*p = redactedValue

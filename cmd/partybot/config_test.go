@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -132,5 +133,22 @@ func TestRedisTopologies(t *testing.T) {
 				t.Fatalf("store config %+v", sc)
 			}
 		})
+	}
+}
+
+// config check never prints a group robot's webhook key.
+func TestConfigCheckRedactsRobotKeys(t *testing.T) {
+	base, err := os.ReadFile("../../config.example.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const key = "5c2d1e0f-aaaa-bbbb-cccc-robotrobot01"
+	path := filepath.Join(t.TempDir(), "config.yaml")
+	if err := os.WriteFile(path, []byte(strings.Replace(string(base), `robot_key: ""`, `robot_key: "`+key+`"`, 1)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, out := cli(t, "config", "check", "-config", path)
+	if code != 0 || strings.Contains(out, key) || !strings.Contains(out, "robot_key: <redacted>") {
+		t.Fatalf("config check: %d\n%s", code, out)
 	}
 }

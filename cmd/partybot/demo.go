@@ -80,13 +80,9 @@ func demoConfig(listen, redisAddr, apiBase string) Config {
 	}
 	cfg.Org = OrgConfig{Name: "示例公司党委", Branches: []BranchConfig{{
 		ID: "demo", Name: "示例党支部", Secretaries: secretaries, Committee: committee, Members: ids, ChatID: "demochat",
-		RobotKey: demoRobotKey,
 	}}}
 	return cfg
 }
-
-// demoRobotKey is the demo group's robot webhook key (the fake's).
-const demoRobotKey = "demo-robot-0000-0001"
 
 // StartDemo starts everything. redisAddr "" means an embedded Redis.
 func StartDemo(ctx context.Context, listen, redisAddr string, log *slog.Logger) (*Demo, error) {
@@ -102,7 +98,6 @@ func StartDemo(ctx context.Context, listen, redisAddr string, log *slog.Logger) 
 	cfg := demoConfig(listen, redisAddr, d.Fake.URL())
 	for _, br := range cfg.Org.Branches { // as if made by partybot chat create
 		d.Fake.AddAppChat(br.ChatID, br.Members...)
-		d.Fake.AddRobot(br.RobotKey) // and a group robot added in the client
 	}
 	if err := cfg.Validate(); err != nil {
 		d.close()
