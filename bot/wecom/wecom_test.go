@@ -1,6 +1,7 @@
 package wecom_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -680,5 +681,27 @@ func TestResponseCodeOnceWithin72Hours(t *testing.T) {
 	fake.Now = nil
 	if err := update(old); err == nil || wecom.Transient(err) {
 		t.Fatalf("a code of 73 hours ago: %v, want a permanent error", err)
+	}
+}
+
+// media/get answers like every other call: the file, 40007 for an id WeCom
+// does not hold, 60020 from an untrusted IP (a configuration error).
+func TestFetchMedia(t *testing.T) {
+	fake.Reset()
+	c := newClient()
+	fake.PutMedia("pic-1", []byte("\xff\xd8\xff a picture"))
+	if data, err := c.FetchMedia(t.Context(), "pic-1"); err != nil || !bytes.Contains(data, []byte("a picture")) {
+		t.Fatalf("fetch: %q %v", data, err)
+	}
+	var apiErr *wecom.APIError
+	if _, err := c.FetchMedia(t.Context(), "nope"); !errors.As(err, &apiErr) || apiErr.Code != 40007 {
+		t.Fatalf("unknown media: %v", err)
+	}
+	fake.SetUntrustedIP(true)
+	defer fake.SetUntrustedIP(false)
+	if _, err := c.FetchMedia(t.Context(), "pic-1"); err == nil {
+		t.Fatal("fetched from an untrusted IP")
+	} else if _, ok := wecom.ConfigFix(err); !ok {
+		t.Fatalf("untrusted IP: %v, want a configuration error", err)
 	}
 }

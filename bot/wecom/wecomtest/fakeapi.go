@@ -237,12 +237,7 @@ func (f *FakeAPI) PutMedia(id string, data []byte) {
 func (f *FakeAPI) mediaGet(w http.ResponseWriter, r *http.Request) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	switch token := r.URL.Query().Get("access_token"); {
-	case token == "":
-		writeJSON(w, errJSON(41001, "access_token missing"))
-		return
-	case !f.valid[token]:
-		writeJSON(w, errJSON(42001, "access_token expired"))
+	if f.refused(w, r, "media/get") {
 		return
 	}
 	data, ok := f.media[r.URL.Query().Get("media_id")]
@@ -438,25 +433,7 @@ func (f *FakeAPI) api(name string, h func(q url.Values, body map[string]any) map
 		}
 		f.mu.Lock()
 		defer f.mu.Unlock()
-		token := r.URL.Query().Get("access_token")
-		switch {
-		case token == "":
-			writeJSON(w, errJSON(41001, "access_token missing"))
-			return
-		case !f.valid[token]:
-			writeJSON(w, errJSON(42001, "access_token expired"))
-			return
-		case f.untrustedIP:
-			writeJSON(w, errJSON(60020, "not allow to access from your ip"))
-			return
-		case f.fail5xx[name] > 0:
-			f.fail5xx[name]--
-			http.Error(w, "bad gateway", http.StatusBadGateway)
-			return
-		case len(f.failNext[name]) > 0:
-			code := f.failNext[name][0]
-			f.failNext[name] = f.failNext[name][1:]
-			writeJSON(w, errJSON(code, "injected failure"))
+		if f.refused(w, r, name) {
 			return
 		}
 		var body map[string]any
@@ -479,6 +456,31 @@ func (f *FakeAPI) api(name string, h func(q url.Values, body map[string]any) map
 		}
 		writeJSON(w, resp)
 	}
+}
+
+// refused answers what WeCom says before looking at a call of api: no or
+// an expired token, an untrusted IP (60020), or an injected failure. The
+// caller holds f.mu.
+func (f *FakeAPI) refused(w http.ResponseWriter, r *http.Request, api string) bool {
+	token := r.URL.Query().Get("access_token")
+	switch {
+	case token == "":
+		writeJSON(w, errJSON(41001, "access_token missing"))
+	case !f.valid[token]:
+		writeJSON(w, errJSON(42001, "access_token expired"))
+	case f.untrustedIP:
+		writeJSON(w, errJSON(60020, "not allow to access from your ip"))
+	case f.fail5xx[api] > 0:
+		f.fail5xx[api]--
+		http.Error(w, "bad gateway", http.StatusBadGateway)
+	case len(f.failNext[api]) > 0:
+		code := f.failNext[api][0]
+		f.failNext[api] = f.failNext[api][1:]
+		writeJSON(w, errJSON(code, "injected failure"))
+	default:
+		return false
+	}
+	return true
 }
 
 // readUpload reads the "media" part of a media/upload request.
