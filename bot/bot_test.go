@@ -59,6 +59,8 @@ func TestRouterLookup(t *testing.T) {
 		{"ｈｅｌｐ", "帮助", ""},
 		{"吃饭", "", ""},
 		{"   ", "", ""},
+		{"签到\n今天\t在家", "签到", "今天 在家"},
+		{"\u3000打卡\u3000", "签到", ""},
 		// Only the command word is normalised: arguments stay as typed.
 		{"ＣＨＥＣＫＩＮ Go语言ＡＰＩ设计 Very Good", "签到", "Go语言ＡＰＩ设计 Very Good"},
 		{"　/help　A　B ", "帮助", "A B"},

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode"
 
 	"golang.org/x/text/width"
 )
@@ -80,12 +81,19 @@ func NewRouter(cmds ...Command) (*Router, error) {
 // typed them (study content, reasons and titles are stored verbatim), and
 // a handler normalises the words it parses (dates, durations, keywords).
 func (r *Router) Lookup(text string) (cmd *Command, args []string, ok bool) {
-	words := strings.Fields(text)
-	if len(words) == 0 {
+	text = strings.TrimSpace(text)
+	if text == "" {
 		return nil, nil, false
 	}
-	cmd, ok = r.byWord[Normalize(words[0])]
-	return cmd, words[1:], ok
+	word, rest := text, ""
+	if i := strings.IndexFunc(text, unicode.IsSpace); i >= 0 {
+		word, rest = text[:i], text[i:]
+	}
+	// Most messages are typed as the table has them: skip the folding then.
+	if cmd, ok = r.byWord[word]; !ok {
+		cmd, ok = r.byWord[Normalize(word)]
+	}
+	return cmd, strings.Fields(rest), ok
 }
 
 // Commands lists the table in registration order (for help).

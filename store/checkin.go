@@ -48,6 +48,32 @@ func decodeCheckinRecord(raw string) (checkinRecord, error) {
 	return r, nil
 }
 
+// encodeCheckinRecord writes exactly what json.Marshal would, without its
+// reflection (every 签到 writes one); a source that JSON would escape, or a
+// time it would refuse, goes through encoding/json.
+func encodeCheckinRecord(r checkinRecord) ([]byte, error) {
+	_, offset := r.At.Zone()
+	if y := r.At.Year(); y < 0 || y > 9999 || offset <= -24*3600 || offset >= 24*3600 || !jsonPlain(r.Source) {
+		return json.Marshal(r)
+	}
+	b := make([]byte, 0, 48+len(r.Source))
+	b = append(b, `{"at":"`...)
+	b = r.At.AppendFormat(b, time.RFC3339Nano)
+	b = append(b, `","src":"`...)
+	b = append(b, r.Source...)
+	return append(b, `"}`...), nil
+}
+
+// jsonPlain reports whether encoding/json writes s between quotes as is.
+func jsonPlain(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			return false
+		}
+	}
+	return true
+}
+
 // checkinScript writes the day's record and the member's day index together,
 // unless the member already has a record that day, in which case it returns
 // that one. Both keys carry the branch hash tag.
@@ -69,7 +95,7 @@ func (s *Store) checkinMemberKey(branchID, userID string) string {
 
 // CheckIn implements bot.CheckinStore.
 func (s *Store) CheckIn(ctx context.Context, c bot.Checkin) (bot.Checkin, bool, error) {
-	rec, err := json.Marshal(checkinRecord{At: c.At, Source: c.Source})
+	rec, err := encodeCheckinRecord(checkinRecord{At: c.At, Source: c.Source})
 	if err != nil {
 		return bot.Checkin{}, false, fmt.Errorf("store: encode check-in: %w", err)
 	}
@@ -83,9 +109,9 @@ func (s *Store) CheckIn(ctx context.Context, c bot.Checkin) (bot.Checkin, bool, 
 	}
 	created, _ := res[0].(int64)
 	raw, _ := res[1].(string)
-	var stored checkinRecord
-	if err := json.Unmarshal([]byte(raw), &stored); err != nil {
-		return bot.Checkin{}, false, fmt.Errorf("store: decode check-in: %w", err)
+	stored, err := decodeCheckinRecord(raw)
+	if err != nil {
+		return bot.Checkin{}, false, err
 	}
 	out := c
 	out.At, out.Source = stored.At, stored.Source
@@ -286,8 +312,9 @@ func (s *Store) branchDedupeKey(branchID, key string) string {
 var checkinMessageScript = redis.NewScript(`
 local done = redis.call('GET', KEYS[1])
 if done then return {0, done} end
-local last = tonumber(redis.call('HGET', KEYS[4], 'last') or '-1')
-local count = tonumber(redis.call('HGET', KEYS[4], 'count') or '0')
+local streak = redis.call('HMGET', KEYS[4], 'last', 'count')
+local last = tonumber(streak[1] or '-1')
+local count = tonumber(streak[2] or '0')
 if last < 0 and redis.call('ZCARD', KEYS[3]) > 0 then return {-1} end
 local created = 0
 local record = redis.call('HGET', KEYS[2], ARGV[1])
@@ -319,7 +346,7 @@ func parseCheckinOutcome(raw string) (created bool, streak int, meeting bool, re
 
 // CheckInMessage implements bot.CheckinStore (checkinMessageScript).
 func (s *Store) CheckInMessage(ctx context.Context, c bot.Checkin, prevWorkday bot.Date, history func(last bot.Date) (int, error)) (bot.CheckinOutcome, error) {
-	rec, err := json.Marshal(checkinRecord{At: c.At, Source: c.Source})
+	rec, err := encodeCheckinRecord(checkinRecord{At: c.At, Source: c.Source})
 	if err != nil {
 		return bot.CheckinOutcome{}, fmt.Errorf("store: encode check-in: %w", err)
 	}
@@ -348,9 +375,9 @@ func (s *Store) CheckInMessage(ctx context.Context, c bot.Checkin, prevWorkday b
 	}
 	out := c
 	if record != string(rec) { // an earlier check-in stands
-		var stored checkinRecord
-		if err := json.Unmarshal([]byte(record), &stored); err != nil {
-			return bot.CheckinOutcome{}, fmt.Errorf("store: decode check-in: %w", err)
+		stored, err := decodeCheckinRecord(record)
+		if err != nil {
+			return bot.CheckinOutcome{}, err
 		}
 		out.At, out.Source = stored.At, stored.Source
 	}

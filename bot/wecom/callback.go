@@ -1,13 +1,14 @@
 package wecom
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
-	"math/big"
 	"net/http"
 	"runtime/debug"
 	"strconv"
@@ -50,38 +51,8 @@ type CallbackConfig struct {
 
 // Callback is the http.Handler for the app's callback URL (WeCom doc 90930).
 type Callback struct {
-	cfg     CallbackConfig
-	late    sync.WaitGroup // replies still being delivered through the API
-	workers workers        // run the bot off the request goroutine
-}
-
-// workers runs functions on goroutines kept from earlier calls: a fresh
-// goroutine per message would grow its stack again every time. A worker
-// idle for a minute exits; when none is idle, a new one starts.
-type workers struct{ jobs chan func() }
-
-const workerIdle = time.Minute
-
-func (p *workers) run(f func()) {
-	select {
-	case p.jobs <- f:
-	default:
-		go p.work(f)
-	}
-}
-
-func (p *workers) work(f func()) {
-	idle := time.NewTimer(workerIdle)
-	defer idle.Stop()
-	for {
-		f()
-		idle.Reset(workerIdle)
-		select {
-		case f = <-p.jobs:
-		case <-idle.C:
-			return
-		}
-	}
+	cfg  CallbackConfig
+	late sync.WaitGroup // replies still being delivered through the API
 }
 
 var _ http.Handler = (*Callback)(nil)
@@ -118,7 +89,7 @@ func NewCallback(cfg CallbackConfig) (*Callback, error) {
 	if cfg.MaxBodyBytes <= 0 {
 		cfg.MaxBodyBytes = DefaultMaxBodyBytes
 	}
-	return &Callback{cfg: cfg, workers: workers{jobs: make(chan func())}}, nil
+	return &Callback{cfg: cfg}, nil
 }
 
 // Wait blocks until late replies have been handed to the message API.
@@ -221,7 +192,7 @@ func (h *Callback) receive(w http.ResponseWriter, r *http.Request) {
 				slog.Duration("took", time.Since(start)))
 		}
 	}()
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, h.cfg.MaxBodyBytes))
+	body, err := readBody(http.MaxBytesReader(w, r.Body, h.cfg.MaxBodyBytes), min(max(r.ContentLength, 0), h.cfg.MaxBodyBytes))
 	if err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
@@ -260,14 +231,12 @@ func (h *Callback) receive(w http.ResponseWriter, r *http.Request) {
 			slog.String("msg_id", msg.MsgID), slog.String("event", msg.Event))
 	})
 
-	o, inTime := h.handle(r.Context(), msg, log)
+	o, inTime := h.handle(r.Context(), w, msg, log)
 	reply, err := o.reply, o.err
 	result = "ok"
 	switch {
-	case !inTime:
+	case !inTime: // answered already; the reply went through the API
 		result = "late"
-		log().InfoContext(r.Context(), "reply late; will send through the message API")
-		w.WriteHeader(http.StatusOK)
 	case err != nil:
 		// Nothing may be assumed stored: make WeCom retry.
 		result = "error"
@@ -279,6 +248,14 @@ func (h *Callback) receive(w http.ResponseWriter, r *http.Request) {
 		reply.Text = h.overflow(r.Context(), msg, reply.Text, log)
 		h.writePassive(w, r, msg, reply, log)
 	}
+}
+
+// readBody reads a request body into one buffer sized from the request's
+// Content-Length (io.ReadAll would grow it two or three times).
+func readBody(r io.Reader, sizeHint int64) ([]byte, error) {
+	buf := bytes.NewBuffer(make([]byte, 0, sizeHint+bytes.MinRead))
+	_, err := buf.ReadFrom(r)
+	return buf.Bytes(), err
 }
 
 // overflow keeps a passive reply within WeCom's 2048 bytes: the first part
@@ -303,38 +280,49 @@ type outcome struct {
 	err   error
 }
 
-// handle runs the bot, detached from the request so that a reply that misses
-// the deadline is still finished and sent through the API.
-func (h *Callback) handle(ctx context.Context, msg bot.Message, log func() *slog.Logger) (o outcome, inTime bool) {
-	done := make(chan outcome, 1)
-	workCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), h.cfg.HandleTimeout)
-	h.workers.run(func() {
-		defer cancel()
-		defer func() {
-			// A panic outside the bot's own guard must not end the process:
-			// it is this message's error (503, WeCom retries).
-			if p := recover(); p != nil {
-				log().ErrorContext(workCtx, "handler panicked", slog.Any("panic", p), slog.String("stack", string(debug.Stack())))
-				done <- outcome{err: fmt.Errorf("wecom: handler panicked: %v", p)}
-			}
-		}()
-		reply, err := h.cfg.Handler.Handle(workCtx, msg)
-		done <- outcome{reply, err}
+// handle runs the bot on the request's goroutine (no hand-off, its stack
+// already grown). If the bot has not answered by the reply deadline, a
+// watchdog answers WeCom an empty 200 at once, so that it neither gives up
+// nor retries, and the reply goes out through the message API when ready.
+func (h *Callback) handle(ctx context.Context, w http.ResponseWriter, msg bot.Message, log func() *slog.Logger) (o outcome, inTime bool) {
+	answered := make(chan struct{})
+	watchdog := time.AfterFunc(h.cfg.ReplyDeadline, func() {
+		// The request's goroutine is inside the bot and touches w only
+		// after reading answered: no concurrent use.
+		h.late.Add(1)
+		w.Header().Set("Content-Length", "0") // a complete answer, though the handler runs on
+		w.WriteHeader(http.StatusOK)
+		if f, ok := w.(http.Flusher); ok {
+			f.Flush()
+		}
+		close(answered)
 	})
-	timer := time.NewTimer(h.cfg.ReplyDeadline)
-	defer timer.Stop()
-	select {
-	case o = <-done:
+	o = h.run(ctx, msg, log)
+	if watchdog.Stop() {
 		return o, true
-	case <-timer.C:
 	}
-	h.late.Add(1)
-	go func() {
-		defer h.late.Done()
-		o := <-done
-		h.deliverLate(context.WithoutCancel(ctx), msg, o, log)
-	}()
+	<-answered
+	defer h.late.Done()
+	log().InfoContext(ctx, "reply late; sending it through the message API")
+	h.deliverLate(context.WithoutCancel(ctx), msg, o, log)
 	return outcome{}, false
+}
+
+// run calls the bot with its own time limit, detached from the request's
+// cancellation: a message being handled is finished even if WeCom hangs up.
+func (h *Callback) run(ctx context.Context, msg bot.Message, log func() *slog.Logger) (o outcome) {
+	workCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), h.cfg.HandleTimeout)
+	defer cancel()
+	defer func() {
+		// A panic outside the bot's own guard must not end the process
+		// or the connection: it is this message's error (503, WeCom retries).
+		if p := recover(); p != nil {
+			log().ErrorContext(workCtx, "handler panicked", slog.Any("panic", p), slog.String("stack", string(debug.Stack())))
+			o = outcome{err: fmt.Errorf("wecom: handler panicked: %v", p)}
+		}
+	}()
+	reply, err := h.cfg.Handler.Handle(workCtx, msg)
+	return outcome{reply, err}
 }
 
 // lateFailureText tells a member that a message WeCom will not retry (we
@@ -381,10 +369,11 @@ func (h *Callback) writePassive(w http.ResponseWriter, r *http.Request, msg bot.
 	}()
 }
 
+// randomNonce is a decimal nonce below 10^9, as WeCom's own SDKs send.
 func randomNonce() string {
-	n, err := rand.Int(rand.Reader, big.NewInt(1_000_000_000))
-	if err != nil {
+	var b [4]byte
+	if _, err := rand.Read(b[:]); err != nil {
 		return strconv.FormatInt(time.Now().UnixNano()%1_000_000_000, 10)
 	}
-	return n.String()
+	return strconv.FormatUint(uint64(binary.BigEndian.Uint32(b[:])%1_000_000_000), 10)
 }

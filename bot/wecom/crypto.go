@@ -18,9 +18,11 @@ import (
 
 // Crypto signs, verifies, encrypts and decrypts callback payloads with an
 // app's Token and EncodingAESKey, using silenceper's util (WeCom doc 91144).
+// The key is decoded once; util's EncryptMsg and DecryptMsg would decode it
+// again on every message, so the AES step is called directly.
 type Crypto struct {
 	token  string
-	aesKey string
+	key    []byte // the decoded EncodingAESKey, 32 bytes
 	corpID string
 }
 
@@ -33,13 +35,14 @@ func NewCrypto(token, encodingAESKey, corpID string) (*Crypto, error) {
 	if len(encodingAESKey) != 43 {
 		return nil, fmt.Errorf("wecom: encoding_aes_key must be 43 characters, got %d", len(encodingAESKey))
 	}
-	if key, err := base64.StdEncoding.DecodeString(encodingAESKey + "="); err != nil || len(key) != 32 {
+	key, err := base64.StdEncoding.DecodeString(encodingAESKey + "=")
+	if err != nil || len(key) != 32 {
 		return nil, fmt.Errorf("wecom: encoding_aes_key is not valid base64 for a 32-byte key")
 	}
 	if corpID == "" {
 		return nil, fmt.Errorf("wecom: corp_id is empty")
 	}
-	return &Crypto{token: token, aesKey: encodingAESKey, corpID: corpID}, nil
+	return &Crypto{token: token, key: key, corpID: corpID}, nil
 }
 
 // Sign is sha1 over the sorted token, timestamp, nonce and payload.
@@ -54,23 +57,31 @@ func (c *Crypto) Verify(signature, timestamp, nonce, encrypted string) bool {
 }
 
 // Decrypt opens a payload and checks that its receive id is our corp.
-func (c *Crypto) Decrypt(encrypted string) ([]byte, error) {
-	_, plain, err := util.DecryptMsg(c.corpID, encrypted, c.aesKey)
+func (c *Crypto) Decrypt(encrypted string) (plain []byte, err error) {
+	defer func() {
+		if p := recover(); p != nil { // util's AES step panics on what it cannot handle
+			plain, err = nil, fmt.Errorf("wecom: decrypt: %v", p)
+		}
+	}()
+	ciphertext, err := base64.StdEncoding.DecodeString(encrypted)
 	if err != nil {
 		return nil, fmt.Errorf("wecom: decrypt: %w", err)
+	}
+	_, plain, receiver, err := util.AESDecryptMsg(ciphertext, c.key)
+	if err != nil {
+		return nil, fmt.Errorf("wecom: decrypt: %w", err)
+	}
+	if string(receiver) != c.corpID {
+		return nil, fmt.Errorf("wecom: decrypt: payload is for another receiver")
 	}
 	return plain, nil
 }
 
 // Encrypt seals plain for WeCom (passive replies; and tests acting as WeCom).
 func (c *Crypto) Encrypt(plain []byte) (string, error) {
-	random := make([]byte, 16)
-	if _, err := rand.Read(random); err != nil {
+	var random [16]byte
+	if _, err := rand.Read(random[:]); err != nil {
 		return "", fmt.Errorf("wecom: random: %w", err)
 	}
-	out, err := util.EncryptMsg(random, plain, c.corpID, c.aesKey)
-	if err != nil {
-		return "", fmt.Errorf("wecom: encrypt: %w", err)
-	}
-	return string(out), nil
+	return base64.StdEncoding.EncodeToString(util.AESEncryptMsg(random[:], plain, c.corpID, c.key)), nil
 }

@@ -3,6 +3,8 @@ package wecom
 import (
 	"strings"
 	"testing"
+
+	"github.com/silenceper/wechat/v2/util"
 )
 
 // Vectors published with WeCom's own SDK samples (sbzhu/weworkapi_golang sample.go, sbzhu/weworkapi_python callback/Sample.py).
@@ -72,6 +74,22 @@ func TestCryptoRoundTrip(t *testing.T) {
 		got, err := c.Decrypt(enc)
 		if err != nil || string(got) != msg {
 			t.Fatalf("round trip of %d bytes: got %d bytes, err %v", len(msg), len(got), err)
+		}
+		// The key is decoded once here; util's whole-message functions must agree.
+		if _, plain, err := util.DecryptMsg("wwcorp", enc, "jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C"); err != nil || string(plain) != msg {
+			t.Fatalf("util.DecryptMsg of our %d bytes: got %d bytes, err %v", len(msg), len(plain), err)
+		}
+		theirs, err := util.EncryptMsg([]byte("0123456789abcdef"), []byte(msg), "wwcorp", "jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, err := c.Decrypt(string(theirs)); err != nil || string(got) != msg {
+			t.Fatalf("decrypt util.EncryptMsg's %d bytes: got %d bytes, err %v", len(msg), len(got), err)
+		}
+	}
+	for _, bad := range []string{"", "not base64!", "AAAA", strings.Repeat("A", 44)} {
+		if _, err := c.Decrypt(bad); err == nil {
+			t.Fatalf("Decrypt(%q) succeeded", bad)
 		}
 	}
 }

@@ -332,7 +332,7 @@ func passiveReplyXML(to, corpID string, now int64, reply bot.Reply) []byte {
 
 // replyEnvelopeXML wraps an encrypted passive reply (note WeCom's "TimeStamp").
 func replyEnvelopeXML(enc, signature, timestamp, nonce string) []byte {
-	b := make([]byte, 0, 160+len(enc))
+	b := make([]byte, 0, 256+len(enc)+len(signature)+len(timestamp)+len(nonce))
 	b = append(b, "<xml><Encrypt>"...)
 	b = appendCDATA(b, enc)
 	b = append(b, "</Encrypt><MsgSignature>"...)

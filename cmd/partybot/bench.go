@@ -19,6 +19,8 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"os"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"sync"
@@ -33,7 +35,7 @@ import (
 )
 
 const benchUsage = `Usage:
-  partybot bench serve -redis ADDR [-bot ADDR] [-min ADDR] [-members N]
+  partybot bench serve -redis ADDR [-bot ADDR] [-min ADDR] [-members N] [-cpuprofile FILE] [-memprofile FILE]
   partybot bench drive [-bot URL] [-min URL] [-conns 32] [-round 2s] [-rounds 6] [-members N]
 `
 
@@ -51,17 +53,53 @@ func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	conns := fs.Int("conns", 32, "drive: concurrent connections")
 	round := fs.Duration("round", 2*time.Second, "drive: length of one round")
 	rounds := fs.Int("rounds", 6, "drive: rounds per handler (paired)")
+	cpuProfile := fs.String("cpuprofile", "", "serve: write a CPU profile of the whole run to this file")
+	memProfile := fs.String("memprofile", "", "serve: write an allocation profile of the whole run to this file")
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
 	}
 	switch sub {
 	case "serve":
+		if *cpuProfile != "" {
+			stop, err := startCPUProfile(*cpuProfile)
+			if err != nil {
+				return err
+			}
+			defer stop()
+		}
+		if *memProfile != "" {
+			defer writeAllocProfile(*memProfile, stderr)
+		}
 		return benchServe(ctx, *redisAddr, *botAddr, *minAddr, *members, stderr)
 	case "drive":
 		return benchDrive(ctx, *botAddr, *minAddr, *refAddr, *members, *conns, *round, *rounds, stdout)
 	}
 	fmt.Fprint(stderr, benchUsage)
 	return flag.ErrHelp
+}
+
+// startCPUProfile profiles the process until the returned stop is called.
+func startCPUProfile(path string) (stop func(), err error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("bench: cpu profile: %w", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("bench: cpu profile: %w", err)
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }, nil
+}
+
+// writeAllocProfile writes the allocations made since the start.
+func writeAllocProfile(path string, stderr io.Writer) {
+	f, err := os.Create(path)
+	if err == nil {
+		err = errors.Join(pprof.Lookup("allocs").WriteTo(f, 0), f.Close())
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "bench: alloc profile: %v\n", err)
+	}
 }
 
 // benchMember is the i-th seeded member: 100 to a branch.
@@ -183,8 +221,9 @@ type roundResult struct {
 	errors   int
 }
 
-// benchDrive runs paired rounds: bot, minimal, bot, minimal … each with
-// fresh MsgIds, and prints the median ratio and latencies.
+// benchDrive runs paired rounds — bot, minimal (and the reference), the
+// order turning each round — each with fresh MsgIds, and prints the median
+// ratio and latencies.
 func benchDrive(ctx context.Context, botAddr, minAddr, refAddr string, members, conns int, round time.Duration, rounds int, stdout io.Writer) error {
 	crypto, err := wecom.NewCrypto(wecomtest.Token, wecomtest.AESKey, wecomtest.CorpID)
 	if err != nil {
@@ -249,8 +288,19 @@ func benchDrive(ctx context.Context, botAddr, minAddr, refAddr string, members, 
 	var ratios, refRatios []float64
 	var bots, mins, refs []roundResult
 	fmt.Fprintf(stdout, "round  bot/s    min/s    ratio  bot p50  bot p99  min p50  min p99  non-200\n")
+	targets := []string{botAddr, minAddr}
+	if refAddr != "" {
+		targets = append(targets, refAddr)
+	}
 	for i := range rounds {
-		b, m := run(botAddr), run(minAddr)
+		// The order turns each round, so that no handler always runs
+		// first (after the other process's idle time) or last.
+		got := map[string]roundResult{}
+		for j := range targets {
+			t := targets[(i+j)%len(targets)]
+			got[t] = run(t)
+		}
+		b, m := got[botAddr], got[minAddr]
 		bots, mins = append(bots, b), append(mins, m)
 		ratio := b.rate / m.rate
 		ratios = append(ratios, ratio)
@@ -258,7 +308,7 @@ func benchDrive(ctx context.Context, botAddr, minAddr, refAddr string, members, 
 			b.p50.Round(10*time.Microsecond), b.p99.Round(10*time.Microsecond),
 			m.p50.Round(10*time.Microsecond), m.p99.Round(10*time.Microsecond), b.errors, m.errors)
 		if refAddr != "" {
-			r := run(refAddr)
+			r := got[refAddr]
 			refs, refRatios = append(refs, r), append(refRatios, b.rate/r.rate)
 			fmt.Fprintf(stdout, "   go-workwx %7.0f/s p99 %7s ratio %.2f", r.rate, r.p99.Round(10*time.Microsecond), b.rate/r.rate)
 		}
