@@ -139,7 +139,11 @@ func (b *Bot) readSpan(ctx context.Context, branchID string, span Span, withReco
 	} else if days, err = b.Checkins.CheckinDaysMany(ctx, branchID, ids, week, today); err != nil {
 		return out, fmt.Errorf("bot: check-in days of %s: %w", branchID, err)
 	}
-	reports, err := b.Studies.StudyReportsMany(ctx, branchID, ids, week, today)
+	readStudy := b.Studies.StudyReportsBrief // counted only
+	if withRecords {
+		readStudy = b.Studies.StudyReportsMany // listed in the ledger
+	}
+	reports, err := readStudy(ctx, branchID, ids, week, today)
 	if err != nil {
 		return out, fmt.Errorf("bot: study reports of %s: %w", branchID, err)
 	}

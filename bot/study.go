@@ -63,6 +63,9 @@ type StudyStore interface {
 	StudyReports(ctx context.Context, branchID, userID string, from, to Date) ([]StudyReport, error)
 	// StudyReportsMany is StudyReports for many members of a branch at once.
 	StudyReportsMany(ctx context.Context, branchID string, userIDs []string, from, to Date) (map[string][]StudyReport, error)
+	// StudyReportsBrief is StudyReportsMany with only what tally counts set
+	// (Day, Minutes, Withdrawn): summaries read a week for every member.
+	StudyReportsBrief(ctx context.Context, branchID string, userIDs []string, from, to Date) (map[string][]StudyReport, error)
 }
 
 // StudyTargets are the weekly goals (rules.weekly_study_*); zero means none.

@@ -199,9 +199,9 @@ func (s *Store) members(ctx context.Context, ids []string) ([]bot.Member, error)
 			if errors.Is(err, redis.Nil) {
 				continue // listed but gone: nothing to show
 			}
-			var m bot.Member
-			if err := json.Unmarshal(raw, &m); err != nil {
-				return nil, fmt.Errorf("store: decode member: %w", err)
+			m, err := decodeMember(raw)
+			if err != nil {
+				return nil, err
 			}
 			out = append(out, m)
 		}

@@ -1,0 +1,73 @@
+package store_test
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/partybot/partybot/bot"
+)
+
+// The batched reads (pipelines of 1,000 members) must return, member by
+// member, what StudyReports returns: the span's reports in day order,
+// withdrawn ones included; the brief read keeps what tally counts.
+func TestStudyReportsManyAgreesWithStudyReports(t *testing.T) {
+	s, _ := open(t)
+	ctx := t.Context()
+	from := bot.Date{Year: 2026, Month: time.November, Day: 16}
+	to := from.AddDays(6)
+	var ids []string
+	for i := range 1010 { // more than one pipeline
+		u := fmt.Sprintf("u%03d", i)
+		ids = append(ids, u)
+		for d := range i % 4 { // none to three reports, every second day, one before the span
+			r := bot.StudyReport{ID: fmt.Sprintf("s-%s-%d", u, d), BranchID: "tech", UserID: u, Day: from.AddDays(2*d - 1),
+				Minutes: 10 + i + d, Content: "党章 \"第一章\"", Kind: "自学", At: time.Date(2026, 11, 16, 9, 0, 0, 0, time.UTC)}
+			if _, err := s.RecordStudy(ctx, r); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if i%4 == 3 && i%3 == 0 { // withdraw the first report in the span
+			if _, err := s.ModifyStudy(ctx, "tech", u, fmt.Sprintf("s-%s-1", u), func(r *bot.StudyReport) error {
+				r.Withdrawn = true
+				return nil
+			}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	ids = append(ids, "nobody")
+	many, err := s.StudyReportsMany(ctx, "tech", ids, from, to)
+	if err != nil {
+		t.Fatal(err)
+	}
+	brief, err := s.StudyReportsBrief(ctx, "tech", ids, from, to)
+	if err != nil {
+		t.Fatal(err)
+	}
+	withdrawn := 0
+	for _, u := range ids {
+		want, err := s.StudyReports(ctx, "tech", u, from, to)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, short := many[u], brief[u]
+		if len(got) != len(want) || len(short) != len(want) {
+			t.Fatalf("%s: many %d, brief %d reports, StudyReports %d", u, len(got), len(short), len(want))
+		}
+		for i := range want {
+			if got[i].ID != want[i].ID || got[i].Content != want[i].Content || got[i].Withdrawn != want[i].Withdrawn {
+				t.Fatalf("%s report %d: many %+v, want %+v", u, i, got[i], want[i])
+			}
+			if b := short[i]; b.Day != want[i].Day || b.Minutes != want[i].Minutes || b.Withdrawn != want[i].Withdrawn || b.UserID != u {
+				t.Fatalf("%s report %d: brief %+v, want day, minutes and withdrawal of %+v", u, i, b, want[i])
+			}
+			if want[i].Withdrawn {
+				withdrawn++
+			}
+		}
+	}
+	if withdrawn == 0 || len(many) == 0 {
+		t.Fatalf("the test wrote no withdrawn report (%d) or read nothing (%d)", withdrawn, len(many))
+	}
+}
