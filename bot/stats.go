@@ -27,7 +27,9 @@ type MemberStats struct {
 
 // tally counts check-in days and study reports (withdrawn ones left out)
 // in [from, to]. Every number shown — 我的, 本周, the weekly summary, the
-// ledger — is counted here.
+// ledger — is counted here, or for a branch's week from the study day sums
+// (StudySums), which the store keeps by the same rule as reports are
+// written; a test holds the two equal.
 func tally(days []Date, reports []StudyReport, from, to Date) Tally {
 	var t Tally
 	for _, d := range days {
@@ -139,18 +141,32 @@ func (b *Bot) readSpan(ctx context.Context, branchID string, span Span, withReco
 	} else if days, err = b.Checkins.CheckinDaysMany(ctx, branchID, ids, week, today); err != nil {
 		return out, fmt.Errorf("bot: check-in days of %s: %w", branchID, err)
 	}
-	readStudy := b.Studies.StudyReportsBrief // counted only
-	if withRecords {
-		readStudy = b.Studies.StudyReportsMany // listed in the ledger
+	var sums map[string]StudySum
+	sumsOK := false
+	if !withRecords { // counted only: the day sums, when they cover the span
+		if sums, sumsOK, err = b.Studies.StudySums(ctx, branchID, week, today); err != nil {
+			return out, fmt.Errorf("bot: study sums of %s: %w", branchID, err)
+		}
 	}
-	reports, err := readStudy(ctx, branchID, ids, week, today)
+	var reports map[string][]StudyReport
+	switch {
+	case sumsOK:
+	case withRecords: // listed in the ledger
+		reports, err = b.Studies.StudyReportsMany(ctx, branchID, ids, week, today)
+	default:
+		reports, err = b.Studies.StudyReportsBrief(ctx, branchID, ids, week, today)
+	}
 	if err != nil {
 		return out, fmt.Errorf("bot: study reports of %s: %w", branchID, err)
 	}
 	out.reports = reports
 	stats := make([]MemberStats, len(members))
 	for i, m := range members {
-		s := MemberStats{Member: m, WeekFrom: week, Week: tally(days[m.UserID], reports[m.UserID], week, today)}
+		t := tally(days[m.UserID], reports[m.UserID], week, today)
+		if sumsOK {
+			t.StudyReports, t.StudyMinutes = sums[m.UserID].Reports, sums[m.UserID].Minutes
+		}
+		s := MemberStats{Member: m, WeekFrom: week, Week: t}
 		s.checkinDays = days[m.UserID]
 		stats[i] = s
 	}

@@ -66,6 +66,17 @@ type StudyStore interface {
 	// StudyReportsBrief is StudyReportsMany with only what tally counts set
 	// (Day, Minutes, Withdrawn): summaries read a week for every member.
 	StudyReportsBrief(ctx context.Context, branchID string, userIDs []string, from, to Date) (map[string][]StudyReport, error)
+	// StudySums adds up, per member, the reports that count (not withdrawn)
+	// for days in [from, to], from sums kept as reports are written. ok is
+	// false when the sums do not cover the span (they start with the version
+	// that keeps them); then the reports are read instead.
+	StudySums(ctx context.Context, branchID string, from, to Date) (sums map[string]StudySum, ok bool, err error)
+}
+
+// StudySum is what a member's reports over some days add up to.
+type StudySum struct {
+	Reports int
+	Minutes int
 }
 
 // StudyTargets are the weekly goals (rules.weekly_study_*); zero means none.

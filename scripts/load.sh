@@ -16,7 +16,15 @@ for _ in $(seq 50); do [ -S "$dir/redis.sock" ] && break; sleep 0.1; done
 "${core0[@]}" "$dir/partybot" bench serve -redis "$dir/redis.sock" -bot 127.0.0.1:18080 -min 127.0.0.1:18081 \
   >"$dir/serve.log" 2>&1 &
 serve=$!
-trap 'kill $serve 2>/dev/null; kill "$(cat "$dir/redis.pid")" 2>/dev/null; rm -rf "$dir"' EXIT
+# Stop everything, wait for Redis to exit (it removes its socket and pid
+# file on the way out), then remove the directory.
+cleanup() {
+  kill "$@" 2>/dev/null || true
+  redis-cli -s "$dir/redis.sock" shutdown nosave >/dev/null 2>&1 || true
+  for _ in $(seq 50); do [ -e "$dir/redis.sock" ] || break; sleep 0.1; done
+  rm -rf "$dir" 2>/dev/null || true
+}
+trap 'cleanup $serve' EXIT
 for _ in $(seq 100); do curl -sf http://127.0.0.1:18080/readyz >/dev/null 2>&1 && break; sleep 0.1; done
 curl -sf http://127.0.0.1:18080/readyz >/dev/null || { echo "load: the bot did not start:"; cat "$dir/serve.log"; exit 1; }
 # The go-workwx SDK's handler, built from its own module (partybot does not
@@ -26,7 +34,7 @@ if (cd scripts/workwxref && go build -o "$dir/workwxref" .) 2>"$dir/workwxref.bu
   "${core0[@]}" "$dir/workwxref" -listen 127.0.0.1:18082 -redis "$dir/redis.sock" \
     -token testToken -aes-key jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C >"$dir/workwxref.log" 2>&1 &
   refpid=$!
-  trap 'kill $serve $refpid 2>/dev/null; kill "$(cat "$dir/redis.pid")" 2>/dev/null; rm -rf "$dir"' EXIT
+  trap 'cleanup $serve $refpid' EXIT
   for _ in $(seq 100); do curl -sf http://127.0.0.1:18082/readyz >/dev/null 2>&1 && break; sleep 0.1; done
   ref=(-ref 127.0.0.1:18082)
 else

@@ -173,6 +173,17 @@ func (s *Store) archiveStudy(ctx context.Context, cut bot.Date, _ time.Time, emi
 			return err
 		}
 	}
+	// The day sums of archived days go with their reports (they are
+	// derived from them, so they are not written to the archive).
+	sums, err := s.scan(ctx, s.prefix+"{*}:studysum:*")
+	if err != nil {
+		return err
+	}
+	for _, key := range sums {
+		if day, err := bot.ParseDate(key[strings.LastIndexByte(key, ':')+1:]); err == nil && day.Before(cut) {
+			plan.deletes = append(plan.deletes, archiveDelete{key: key})
+		}
+	}
 	return nil
 }
 

@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -27,14 +28,49 @@ func (s *Store) studyLastKey(branchID, userID string) string {
 	return s.branchKey(branchID, "study", userID, "last")
 }
 
-// recordStudyScript stores a report once and makes it the latest: KEYS
-// reports hash, day index, latest pointer (one branch's hash tag).
+// studySumKey is the branch's study sums of one day: per member the
+// reports (n:<userid>) and minutes (m:<userid>) that count, kept with every
+// write so that a summary reads seven hashes instead of every member's
+// reports. studySumSinceKey is the first day from which the sums are whole:
+// this version keeps them for the reports it writes, not for older ones.
+func (s *Store) studySumKey(branchID string, d bot.Date) string {
+	return s.branchKey(branchID, "studysum", d.String())
+}
+func (s *Store) studySumSinceKey(branchID string) string {
+	return s.branchKey(branchID, "studysum", "since")
+}
+
+// recordStudyScript stores a report once, makes it the latest and adds it
+// to its day's sums: KEYS reports hash, day index, latest pointer, the
+// day's sums, the sums' first whole day (one branch's hash tag). ARGV id,
+// record, day number, userid, minutes ("" when the report does not count),
+// the first day this version can vouch for.
 var recordStudyScript = redis.NewScript(`
 if redis.call('HSETNX', KEYS[1], ARGV[1], ARGV[2]) == 0 then return 0 end
 redis.call('ZADD', KEYS[2], ARGV[3], ARGV[1])
 redis.call('SET', KEYS[3], ARGV[1])
+if ARGV[5] ~= '' then
+  redis.call('HINCRBY', KEYS[4], 'n:' .. ARGV[4], 1)
+  redis.call('HINCRBY', KEYS[4], 'm:' .. ARGV[4], ARGV[5])
+end
+redis.call('SETNX', KEYS[5], ARGV[6])
 return 1
 `)
+
+// studySumsFrom is the first day whose sums this version vouches for when
+// it writes r: the day after r was submitted. Reports from before the
+// upgrade are not in the sums, so earlier spans are read report by report.
+// A report is dated at most six days back (this week only), so for a late
+// one the day after a week later is safe.
+func studySumsFrom(r bot.StudyReport) bot.Date {
+	if r.Late {
+		return r.Day.AddDays(7)
+	}
+	return r.Day.AddDays(1)
+}
+
+// counted is what a report adds to its day's sums: nothing once withdrawn.
+func counted(r bot.StudyReport) (minutes int, ok bool) { return r.Minutes, !r.Withdrawn }
 
 // RecordStudy implements bot.StudyStore.
 func (s *Store) RecordStudy(ctx context.Context, r bot.StudyReport) (bool, error) {
@@ -45,8 +81,13 @@ func (s *Store) RecordStudy(ctx context.Context, r bot.StudyReport) (bool, error
 	if r.Day.IsZero() {
 		return false, fmt.Errorf("store: study %s has no day", r.ID)
 	}
-	keys := []string{s.studyKey(r.BranchID, r.UserID), s.studyDaysKey(r.BranchID, r.UserID), s.studyLastKey(r.BranchID, r.UserID)}
-	n, err := recordStudyScript.Run(ctx, s.rdb, keys, r.ID, raw, r.Day.Number()).Int()
+	keys := []string{s.studyKey(r.BranchID, r.UserID), s.studyDaysKey(r.BranchID, r.UserID), s.studyLastKey(r.BranchID, r.UserID),
+		s.studySumKey(r.BranchID, r.Day), s.studySumSinceKey(r.BranchID)}
+	minutes := ""
+	if m, ok := counted(r); ok {
+		minutes = strconv.Itoa(m)
+	}
+	n, err := recordStudyScript.Run(ctx, s.rdb, keys, r.ID, raw, r.Day.Number(), r.UserID, minutes, studySumsFrom(r).Number()).Int()
 	if err != nil {
 		return false, fmt.Errorf("store: record study: %w", err)
 	}
@@ -89,6 +130,7 @@ func (s *Store) ModifyStudy(ctx context.Context, branchID, userID, id string, ch
 			if err != nil {
 				return err
 			}
+			before := r
 			if err := change(&r); err != nil {
 				return err
 			}
@@ -98,6 +140,15 @@ func (s *Store) ModifyStudy(ctx context.Context, branchID, userID, id string, ch
 			}
 			_, err = tx.TxPipelined(ctx, func(p redis.Pipeliner) error {
 				p.HSet(ctx, key, id, updated)
+				// The sums move with the record, in the same transaction.
+				if m, ok := counted(before); ok {
+					p.HIncrBy(ctx, s.studySumKey(branchID, before.Day), "n:"+userID, -1)
+					p.HIncrBy(ctx, s.studySumKey(branchID, before.Day), "m:"+userID, int64(-m))
+				}
+				if m, ok := counted(r); ok {
+					p.HIncrBy(ctx, s.studySumKey(branchID, r.Day), "n:"+userID, 1)
+					p.HIncrBy(ctx, s.studySumKey(branchID, r.Day), "m:"+userID, int64(m))
+				}
 				return nil
 			})
 			out = r
@@ -111,6 +162,48 @@ func (s *Store) ModifyStudy(ctx context.Context, branchID, userID, id string, ch
 		}
 	}
 	return bot.StudyReport{}, fmt.Errorf("store: modify study %s: too much contention", id)
+}
+
+// StudySums implements bot.StudyStore: the since key and one hash a day, in
+// one pipeline.
+func (s *Store) StudySums(ctx context.Context, branchID string, from, to bot.Date) (map[string]bot.StudySum, bool, error) {
+	var since *redis.StringCmd
+	var days []*redis.MapStringStringCmd
+	if _, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		since = p.Get(ctx, s.studySumSinceKey(branchID))
+		for d := from; !to.Before(d); d = d.AddDays(1) {
+			days = append(days, p.HGetAll(ctx, s.studySumKey(branchID, d)))
+		}
+		return nil
+	}); err != nil && !errors.Is(err, redis.Nil) {
+		return nil, false, fmt.Errorf("store: read study sums: %w", err)
+	}
+	first, err := since.Int64()
+	if errors.Is(err, redis.Nil) || (err == nil && first > from.Number()) {
+		return nil, false, nil // not whole for this span
+	}
+	if err != nil {
+		return nil, false, fmt.Errorf("store: read study sums: %w", err)
+	}
+	out := map[string]bot.StudySum{}
+	for _, day := range days {
+		for field, v := range day.Val() {
+			kind, userID, ok := strings.Cut(field, ":")
+			n, err := strconv.Atoi(v)
+			if !ok || err != nil {
+				return nil, false, fmt.Errorf("store: study sum %s=%q", field, v)
+			}
+			sum := out[userID]
+			switch kind {
+			case "n":
+				sum.Reports += n
+			case "m":
+				sum.Minutes += n
+			}
+			out[userID] = sum
+		}
+	}
+	return out, true, nil
 }
 
 // StudyReports implements bot.StudyStore, ordered by day.

@@ -67,7 +67,68 @@ func TestStudyReportsManyAgreesWithStudyReports(t *testing.T) {
 			}
 		}
 	}
+	// The day sums kept with every write agree with the reports.
+	sums, ok, err := s.StudySums(ctx, "tech", from, to)
+	if err != nil || !ok {
+		t.Fatalf("StudySums = %v, %v; want sums covering the span", ok, err)
+	}
+	for _, u := range ids {
+		var want bot.StudySum
+		for _, r := range many[u] {
+			if !r.Withdrawn {
+				want.Reports++
+				want.Minutes += r.Minutes
+			}
+		}
+		if sums[u] != want {
+			t.Fatalf("%s: sums %+v, reports add up to %+v", u, sums[u], want)
+		}
+	}
 	if withdrawn == 0 || len(many) == 0 {
 		t.Fatalf("the test wrote no withdrawn report (%d) or read nothing (%d)", withdrawn, len(many))
+	}
+}
+
+// The sums vouch only for days after the first report this version wrote:
+// earlier reports were written without them.
+func TestStudySumsStartAfterTheirFirstReport(t *testing.T) {
+	s, _ := open(t)
+	ctx := t.Context()
+	wed := bot.Date{Year: 2026, Month: time.November, Day: 18}
+	week := bot.Date{Year: 2026, Month: time.November, Day: 16}
+	if _, ok, err := s.StudySums(ctx, "tech", week, wed); err != nil || ok {
+		t.Fatalf("no report yet: StudySums ok=%v err=%v, want not whole", ok, err)
+	}
+	// A late report (for Monday, sent on a later day this week) vouches
+	// only from a week after its day.
+	late := bot.StudyReport{ID: "late", BranchID: "tech", UserID: "lisi", Day: week, Minutes: 30, Late: true, At: time.Now()}
+	if _, err := s.RecordStudy(ctx, late); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		from, to bot.Date
+		whole    bool
+	}{
+		{week, wed, false},
+		{week.AddDays(6), week.AddDays(6), false},
+		{week.AddDays(7), week.AddDays(13), true},
+	}
+	for _, tc := range tests {
+		sums, ok, err := s.StudySums(ctx, "tech", tc.from, tc.to)
+		if err != nil || ok != tc.whole {
+			t.Fatalf("StudySums %v–%v: ok=%v err=%v, want whole=%v", tc.from, tc.to, ok, err, tc.whole)
+		}
+		if ok && len(sums) != 0 {
+			t.Fatalf("StudySums %v–%v = %v, want nothing: the report is on %v", tc.from, tc.to, sums, week)
+		}
+	}
+	// A report sent on its own day vouches from the next day: the first
+	// value stays (a later report cannot move it).
+	onTime := bot.StudyReport{ID: "on-time", BranchID: "tech", UserID: "lisi", Day: week.AddDays(1), Minutes: 20, At: time.Now()}
+	if _, err := s.RecordStudy(ctx, onTime); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok, _ := s.StudySums(ctx, "tech", week.AddDays(2), wed); ok {
+		t.Fatal("a second report moved the first whole day earlier")
 	}
 }
