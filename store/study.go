@@ -222,7 +222,7 @@ func (s *Store) StudyReports(ctx context.Context, branchID, userID string, from,
 	if err != nil {
 		return nil, fmt.Errorf("store: read study: %w", err)
 	}
-	out, err := decodeStudies(raws)
+	out, err := decodeStudies(raws, decodeStudy)
 	if err != nil {
 		return nil, err
 	}
@@ -230,15 +230,16 @@ func (s *Store) StudyReports(ctx context.Context, branchID, userID string, from,
 	return out, nil
 }
 
-// decodeStudies decodes HMGET results; ids without a record are skipped.
-func decodeStudies(raws []any) ([]bot.StudyReport, error) {
+// decodeStudies decodes HMGET results with decode; ids without a record
+// are skipped.
+func decodeStudies(raws []any, decode func(string) (bot.StudyReport, error)) ([]bot.StudyReport, error) {
 	out := make([]bot.StudyReport, 0, len(raws))
 	for _, raw := range raws {
 		str, ok := raw.(string)
 		if !ok {
 			continue
 		}
-		r, err := decodeStudy(str)
+		r, err := decode(str)
 		if err != nil {
 			return nil, err
 		}
@@ -259,7 +260,7 @@ func decodeStudy(raw string) (bot.StudyReport, error) {
 func (s *Store) StudyReportsMany(ctx context.Context, branchID string, userIDs []string, from, to bot.Date) (map[string][]bot.StudyReport, error) {
 	out := make(map[string][]bot.StudyReport, len(userIDs))
 	err := s.eachStudyRecords(ctx, branchID, userIDs, from, to, func(userID string, raws []any) error {
-		reports, err := decodeStudies(raws)
+		reports, err := decodeStudies(raws, decodeStudy)
 		out[userID] = reports
 		return err
 	})
@@ -278,20 +279,12 @@ type studyBrief struct {
 func (s *Store) StudyReportsBrief(ctx context.Context, branchID string, userIDs []string, from, to bot.Date) (map[string][]bot.StudyReport, error) {
 	out := make(map[string][]bot.StudyReport, len(userIDs))
 	err := s.eachStudyRecords(ctx, branchID, userIDs, from, to, func(userID string, raws []any) error {
-		reports := make([]bot.StudyReport, 0, len(raws))
-		for _, raw := range raws {
-			str, ok := raw.(string)
-			if !ok {
-				continue
-			}
-			b, err := decodeStudyBrief(str)
-			if err != nil {
-				return err
-			}
-			reports = append(reports, bot.StudyReport{BranchID: branchID, UserID: userID, Day: b.Day, Minutes: b.Minutes, Withdrawn: b.Withdrawn})
-		}
+		reports, err := decodeStudies(raws, func(raw string) (bot.StudyReport, error) {
+			b, err := decodeStudyBrief(raw)
+			return bot.StudyReport{BranchID: branchID, UserID: userID, Day: b.Day, Minutes: b.Minutes, Withdrawn: b.Withdrawn}, err
+		})
 		out[userID] = reports
-		return nil
+		return err
 	})
 	return out, err
 }
