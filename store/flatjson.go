@@ -133,18 +133,15 @@ func flatBool(value string, quoted bool) (v, ok bool) {
 	switch value {
 	case "true":
 		return true, true
-	case "false", "null":
+	case "false":
 		return false, true
 	}
-	return false, false
+	return false, false // null leaves a field as it was: encoding/json decides
 }
 
 func flatInt(value string, quoted bool) (int, bool) {
 	if quoted {
 		return 0, false
-	}
-	if value == "null" {
-		return 0, true
 	}
 	digits := strings.TrimPrefix(value, "-")
 	if digits == "" || digits[0] < '0' || digits[0] > '9' || (len(digits) > 1 && digits[0] == '0') {

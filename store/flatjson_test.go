@@ -32,7 +32,7 @@ func flatSeeds(f *testing.F) {
 	}
 	for _, s := range []string{`{}`, ` { "userid" : "a" , "active" : true } `, `{"userid":"a",}`, `{"userid":null}`, `{"minutes":+5}`,
 		`{"minutes":05}`, `{"minutes":1e2}`, `{"MINUTES":7,"day":"2026-01-02"}`, `{"UserID":"a"}`, `{"day":"2026-13-01"}`,
-		`{"active":"true"}`, `{"a":[1]}`, `{"a":{"b":1}}`, "{\"name\":\"\xff\"}", "{\"name\":\"a\x01\"}", `{"withdrawn":null}`, `[]`, `{"userid":"a"`} {
+		`{"active":"true"}`, `{"minutes":30,"minutes":null}`, `{"withdrawn":true,"withdrawn":null}`, `{"active":true,"active":null}`, `{"a":[1]}`, `{"a":{"b":1}}`, "{\"name\":\"\xff\"}", "{\"name\":\"a\x01\"}", `{"withdrawn":null}`, `[]`, `{"userid":"a"`} {
 		f.Add(s)
 	}
 }

@@ -183,9 +183,14 @@ func (h *Callback) verifyURL(w http.ResponseWriter, r *http.Request) {
 func (h *Callback) receive(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	kind, result := "unknown", "rejected"
+	var answeredAt time.Time // set when a watchdog answered at the deadline
 	defer func() {
 		if h.cfg.Observe != nil {
-			h.cfg.Observe(kind, result, time.Since(start))
+			took := time.Since(start)
+			if !answeredAt.IsZero() { // what WeCom waited, not the bot's whole run
+				took = answeredAt.Sub(start)
+			}
+			h.cfg.Observe(kind, result, took)
 		}
 		if h.cfg.Log.Enabled(r.Context(), slog.LevelDebug) {
 			h.cfg.Log.DebugContext(r.Context(), "callback", slog.String("kind", kind), slog.String("result", result),
@@ -231,11 +236,12 @@ func (h *Callback) receive(w http.ResponseWriter, r *http.Request) {
 			slog.String("msg_id", msg.MsgID), slog.String("event", msg.Event))
 	})
 
-	o, inTime := h.handle(r.Context(), w, msg, log)
+	var o outcome
+	o, answeredAt = h.handle(r.Context(), w, msg, log)
 	reply, err := o.reply, o.err
 	result = "ok"
 	switch {
-	case !inTime: // answered already; the reply went through the API
+	case !answeredAt.IsZero(): // answered already; the reply went through the API
 		result = "late"
 	case err != nil:
 		// Nothing may be assumed stored: make WeCom retry.
@@ -284,28 +290,32 @@ type outcome struct {
 // already grown). If the bot has not answered by the reply deadline, a
 // watchdog answers WeCom an empty 200 at once, so that it neither gives up
 // nor retries, and the reply goes out through the message API when ready.
-func (h *Callback) handle(ctx context.Context, w http.ResponseWriter, msg bot.Message, log func() *slog.Logger) (o outcome, inTime bool) {
+func (h *Callback) handle(ctx context.Context, w http.ResponseWriter, msg bot.Message, log func() *slog.Logger) (o outcome, answeredAt time.Time) {
 	answered := make(chan struct{})
 	watchdog := time.AfterFunc(h.cfg.ReplyDeadline, func() {
-		// The request's goroutine is inside the bot and touches w only
-		// after reading answered: no concurrent use.
+		// The request's goroutine is inside the bot and touches w (and
+		// answeredAt) only after reading answered: no concurrent use.
 		h.late.Add(1)
 		w.Header().Set("Content-Length", "0") // a complete answer, though the handler runs on
+		// WeCom must not queue its next callback behind this one on a
+		// kept-alive connection: the server reads it only when we return.
+		w.Header().Set("Connection", "close")
 		w.WriteHeader(http.StatusOK)
 		if f, ok := w.(http.Flusher); ok {
 			f.Flush()
 		}
+		answeredAt = time.Now()
 		close(answered)
 	})
 	o = h.run(ctx, msg, log)
 	if watchdog.Stop() {
-		return o, true
+		return o, time.Time{}
 	}
 	<-answered
 	defer h.late.Done()
 	log().InfoContext(ctx, "reply late; sending it through the message API")
 	h.deliverLate(context.WithoutCancel(ctx), msg, o, log)
-	return outcome{}, false
+	return outcome{}, answeredAt
 }
 
 // run calls the bot with its own time limit, detached from the request's

@@ -255,10 +255,15 @@ func TestLateReplyGoesThroughMessageAPI(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	close(release)
 	if resp.Status != http.StatusOK || len(resp.Body) != 0 {
 		t.Fatalf("got %d %q, want an empty 200 once the deadline passed", resp.Status, resp.Body)
 	}
-	close(release)
+	// The connection is not kept: WeCom's next callback must not wait
+	// behind the bot still working on this one.
+	if !resp.Close {
+		t.Fatal("the late answer keeps the connection alive")
+	}
 	h.cb.Wait()
 	texts := fake.Texts()
 	if len(texts) != 1 || texts[0] != [2]string{"lisi", "慢慢来的回复"} {

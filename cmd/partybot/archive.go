@@ -21,6 +21,12 @@ as JSON lines, the file is synced and closed, and only then are they deleted
 from Redis. -dry-run counts them and changes nothing.
 `
 
+// weekAfter is the Monday after the week that contains t.
+func weekAfter(t time.Time) time.Time {
+	monday := t.AddDate(0, 0, -(int(t.Weekday())+6)%7)
+	return time.Date(monday.Year(), monday.Month(), monday.Day()+7, 0, 0, 0, 0, t.Location())
+}
+
 func archiveCmd(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
 	fs := flag.NewFlagSet("archive", flag.ContinueOnError)
 	beforeFlag := fs.String("before", "", "archive what is dated before this day: a 1 January (YYYY-01-01)")
@@ -44,6 +50,11 @@ func archiveCmd(ctx context.Context, args []string, stdout, stderr io.Writer, ge
 		return fmt.Errorf("-before %s: only whole years are archived; give a 1 January", *beforeFlag)
 	case before.Year() > time.Now().In(loc).Year():
 		return fmt.Errorf("-before %s: the year is not over", *beforeFlag)
+	case time.Now().Before(weekAfter(before)):
+		// Study may be reported for any day of the current week, so the
+		// last days of the year can still gain reports (and day sums).
+		return fmt.Errorf("-before %s: study for the last days of %d can still be reported this week; archive from %s",
+			*beforeFlag, before.Year()-1, weekAfter(before).Format(time.DateOnly))
 	}
 	if *dryRun {
 		plan, err := app.Store.ArchiveCollect(ctx, before, loc, io.Discard)

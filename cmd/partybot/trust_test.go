@@ -237,3 +237,19 @@ func TestArchiveMovesClosedYearsOut(t *testing.T) {
 	}
 	e.run(t, []step{{"lisi", "我的", "本周学习 60"}}) // this year's records are all there
 }
+
+// A year is archived only once the week holding its last days is over:
+// study may still be reported for them until then.
+func TestArchiveWaitsForTheWeekAfterTheCut(t *testing.T) {
+	tests := []struct{ cut, want string }{
+		{"2026-01-01", "2026-01-05"}, // a Thursday: the week ends on Sunday the 4th
+		{"2024-01-01", "2024-01-08"}, // a Monday
+		{"2023-01-01", "2023-01-02"}, // a Sunday
+	}
+	for _, tc := range tests {
+		cut, _ := time.ParseInLocation(time.DateOnly, tc.cut, cst)
+		if got := weekAfter(cut).Format(time.DateOnly); got != tc.want {
+			t.Errorf("weekAfter(%s) = %s, want %s", tc.cut, got, tc.want)
+		}
+	}
+}

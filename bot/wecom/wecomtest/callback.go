@@ -48,6 +48,7 @@ func (w *WeCom) client() *http.Client {
 // Response is the endpoint's answer, with the passive reply opened.
 type Response struct {
 	Status      int
+	Close       bool // the server closes the connection after this answer
 	Body        []byte
 	ReplyTo     string // set when the body was a passive reply
 	ReplyType   string // text or update_button
@@ -103,7 +104,7 @@ func (w *WeCom) PostRaw(signature, timestamp, nonce string, body []byte) (Respon
 	if err != nil {
 		return Response{}, err
 	}
-	out := Response{Status: resp.StatusCode, Body: raw}
+	out := Response{Status: resp.StatusCode, Close: resp.Close, Body: raw}
 	if resp.StatusCode == http.StatusOK && len(raw) > 0 {
 		var pr wecom.PassiveReply
 		pr, err = w.OpenReply(raw)
