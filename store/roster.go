@@ -69,9 +69,9 @@ func (s *Store) Member(ctx context.Context, userID string) (bot.Member, bool, er
 	if err != nil {
 		return bot.Member{}, false, fmt.Errorf("store: get member: %w", err)
 	}
-	var m bot.Member
-	if err := json.Unmarshal(raw, &m); err != nil {
-		return bot.Member{}, false, fmt.Errorf("store: decode member %s: %w", userID, err)
+	m, err := decodeMember(raw)
+	if err != nil {
+		return bot.Member{}, false, fmt.Errorf("%w (%s)", err, userID)
 	}
 	return m, true, nil
 }
