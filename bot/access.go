@@ -13,6 +13,9 @@ import (
 // committee (支委). Admins act on every branch but do not run one.
 func (r Role) Leads() bool { return r == RoleSecretary || r == RoleCommittee }
 
+// leaderOrAdmin reports whether m leads some branch or administers all.
+func (m Member) leaderOrAdmin() bool { return m.Role.Leads() || m.Role == RoleAdmin }
+
 // Access is the class of a command: whose records it touches.
 type Access int
 
@@ -27,7 +30,7 @@ const (
 // refusal is the one-line reason m may not run the command, or "".
 func (a Access) refusal(m Member, name string) string {
 	switch {
-	case a == AccessBranch && !m.Role.Leads() && m.Role != RoleAdmin:
+	case a == AccessBranch && !m.leaderOrAdmin():
 		return "“" + name + "”只有支部书记、支委或党委管理员可以使用。"
 	case a == AccessAdmin && m.Role != RoleAdmin:
 		return "“" + name + "”只有党委管理员可以使用。"

@@ -94,6 +94,9 @@ func New(d Deps) (*Bot, error) {
 	if err := checkJobs(Jobs); err != nil {
 		return nil, err
 	}
+	if err := checkCardRoutes(cardRoutes); err != nil {
+		return nil, err
+	}
 	b := &Bot{Deps: d}
 	router, err := NewRouter(b.commands()...)
 	if err != nil {
@@ -230,7 +233,8 @@ func (b *Bot) action(msg Message) (HandlerFunc, Claim) {
 	return nil, ClaimMessage
 }
 
-// command routes text through the command table, checking access.
+// command routes text through the command table, checking access: the
+// command's, then its subcommand's.
 func (b *Bot) command(text string) (HandlerFunc, Claim) {
 	cmd, args, ok := b.router.Lookup(text)
 	if !ok {
@@ -238,16 +242,25 @@ func (b *Bot) command(text string) (HandlerFunc, Claim) {
 			return Reply{Text: unknownCommandReply(text)}, nil
 		}, ClaimNone
 	}
+	name, access, run, claimOf := cmd.Name, cmd.Access, cmd.Run, cmd.Claim
+	if sc, ok := cmd.sub(args); ok {
+		name, access, run, args = cmd.Name+" "+args[0], sc.Access, sc.Run, args[1:]
+		if sc.Claim != nil {
+			claimOf = sc.Claim
+		}
+	}
 	claim := ClaimMessage
-	if cmd.Claim != nil {
-		claim = cmd.Claim(args)
+	if claimOf != nil {
+		claim = claimOf(args)
 	}
 	return func(ctx context.Context, req Request) (Reply, error) {
-		if refusal := cmd.Access.refusal(req.Member, cmd.Name); refusal != "" {
-			return Reply{Text: refusal}, nil
+		for _, a := range []Access{cmd.Access, access} {
+			if refusal := a.refusal(req.Member, name); refusal != "" {
+				return Reply{Text: refusal}, nil
+			}
 		}
 		req.Name, req.Args = cmd.Name, args
-		return cmd.Run(ctx, req)
+		return run(ctx, req)
 	}, claim
 }
 
@@ -263,104 +276,4 @@ func (b *Bot) image(ctx context.Context, req Request) (Reply, error) {
 		return reply, err
 	}
 	return b.evidence(ctx, req)
-}
-
-func (b *Bot) commands() []Command {
-	return append([]Command{
-		{
-			Name: "帮助", Aliases: []string{"help", "菜单", "?"},
-			Usage: "帮助", Summary: "查看可用命令",
-			Claim: readOnly, Run: b.help,
-		},
-		{
-			Name: "签到", Aliases: []string{"打卡", "checkin", "check-in"},
-			Usage: "签到", Summary: "每日签到",
-			Claim: checkinClaim, Run: b.checkin,
-		},
-		{
-			Name: "学习", Aliases: []string{"study"},
-			Usage: "学习 内容 30分钟 [心得]", Summary: "记录一次学习（可补记本周）",
-			Run: b.study,
-		},
-		{
-			Name: "撤回", Aliases: []string{"undo"},
-			Usage: "撤回", Summary: "撤回 24 小时内最近一条学习记录",
-			Run: b.withdraw,
-		},
-		{
-			Name: "我的", Aliases: []string{"me", "我"},
-			Usage: "我的", Summary: "本周、本月签到和学习，目标进度",
-			Claim: readOnly, Run: b.me,
-		},
-		{
-			Name: "本周", Aliases: []string{"week"},
-			Usage: "本周", Summary: "本支部本周签到与学习一览", Access: AccessBranch, Claim: readOnly,
-			Run: b.week,
-		},
-		{
-			Name: "排行", Aliases: []string{"rank"},
-			Usage: "排行", Summary: "本支部学习时长排行（需开启）", Claim: readOnly,
-			Run: b.leaderboard,
-		},
-		{
-			Name: "请假", Aliases: []string{"leave"},
-			Usage: "请假 11-20 到 11-30 原因", Summary: "登记请假，期间不提醒、不计缺勤",
-			Run: b.leave,
-		},
-		{
-			Name: "销假", Aliases: []string{"back"},
-			Usage: "销假", Summary: "提前结束请假",
-			Run: b.endLeave,
-		},
-		{
-			Name: "会议", Aliases: []string{"meeting"},
-			Usage: "会议 党员大会 [标题]", Summary: "开启会议，发签到码并通知本支部", Access: AccessBranch,
-			Run: b.openMeeting,
-		},
-		{
-			Name: "结束会议", Aliases: []string{"endmeeting"},
-			Usage: "结束会议", Summary: "结束会议，查看到会、请假、缺席和法定人数", Access: AccessBranch,
-			Run: b.closeMeeting,
-		},
-		{
-			Name: "更正", Aliases: []string{"correct"},
-			Usage: "更正 @userid 到会|请假|缺席 [说明]", Summary: "更正最近一次会议的记录（留痕）", Access: AccessBranch,
-			Run: b.correct,
-		},
-		{
-			Name: "纪要", Aliases: []string{"minutes"},
-			Usage: "纪要 内容", Summary: "给进行中或一周内结束的会议记纪要（可写 地点：… 等），随后 10 分钟内的照片存为会议照片", Access: AccessBranch,
-			Run: b.minutes,
-		},
-		{
-			Name: "党费", Aliases: []string{"dues"},
-			Usage: "党费 [已交 月份]", Summary: "看自己的党费；交了发“党费 已交”。书记：设置、补交、状态、年度",
-			Run: b.dues,
-		},
-		{
-			Name: "预警", Aliases: []string{"warnings", "risk"},
-			Usage: "预警", Summary: "连续 2 个月以上未参加组织生活或未交党费的党员（仅自己可见）", Access: AccessBranch,
-			Claim: readOnly, Run: b.warnings,
-		},
-		{
-			Name: "导出", Aliases: []string{"export"},
-			Usage: "导出 [本月|上季度|2026-10-01 2026-12-31]", Summary: "本支部台账 Excel（签到、学习、会议纪要、公告、请假）", Access: AccessBranch,
-			Claim: readOnly, Run: b.export,
-		},
-		{
-			Name: "进度", Aliases: []string{"progress"},
-			Usage: "进度", Summary: "三会一课本月、本季度、本年完成情况", Access: AccessBranch, Claim: readOnly,
-			Run: b.progress,
-		},
-		{
-			Name: "名单", Aliases: []string{"roster", "members"},
-			Usage: "名单", Summary: "本支部党员名单", Access: AccessBranch, Claim: readOnly,
-			Run: b.roster,
-		},
-		{
-			Name: "支部", Aliases: []string{"branches"},
-			Usage: "支部", Summary: "全部支部及人数", Access: AccessAdmin, Claim: readOnly,
-			Run: b.branches,
-		},
-	}, b.announceCommands()...)
 }

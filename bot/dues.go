@@ -1,6 +1,7 @@
 package bot
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -9,11 +10,6 @@ import (
 	"strings"
 	"time"
 )
-
-// 党费: each member's monthly amount is set by the secretary (never a
-// salary); members confirm what they paid; the secretary records proxy and
-// back-payments (at most six months back, audited); reminders on the
-// branch's collection day go to the unpaid only, once.
 
 // Cents is an amount of money in fen.
 type Cents int64
@@ -39,68 +35,6 @@ func ParseAmount(s string) (Cents, bool) {
 	fen, _ := strconv.ParseInt(frac, 10, 64)
 	c := Cents(yuan*100 + fen)
 	return c, c > 0
-}
-
-// Month is a calendar month.
-type Month struct {
-	Year  int
-	Month time.Month
-}
-
-// MonthOf is the month of day d.
-func MonthOf(d Date) Month { return Month{d.Year, d.Month} }
-
-func (m Month) String() string { return fmt.Sprintf("%04d-%02d", m.Year, m.Month) }
-
-// Label is how members read it: 2026年5月.
-func (m Month) Label() string { return fmt.Sprintf("%d年%d月", m.Year, m.Month) }
-
-// Add moves n months.
-func (m Month) Add(n int) Month {
-	t := time.Date(m.Year, m.Month+time.Month(n), 1, 0, 0, 0, 0, time.UTC)
-	return Month{t.Year(), t.Month()}
-}
-
-// Before reports whether m is earlier than o.
-func (m Month) Before(o Month) bool { return m.Year*12+int(m.Month) < o.Year*12+int(o.Month) }
-
-// Since counts the months from o to m (m - o).
-func (m Month) Since(o Month) int { return (m.Year-o.Year)*12 + int(m.Month-o.Month) }
-
-// First is the month's first day.
-func (m Month) First() Date { return Date{m.Year, m.Month, 1} }
-
-// Last is the month's last day.
-func (m Month) Last() Date { return lastDay(m.First()) }
-
-var monthPattern = regexp.MustCompile(`^(?:(\d{4})[-/.年])?(\d{1,2})月?$`)
-
-// ParseMonth reads "2026-05", "5月", "2026年5月", 本月 or 上月 relative to this.
-func ParseMonth(s string, this Month) (Month, bool) {
-	switch w := Normalize(s); w {
-	case "本月", "这个月", "this-month":
-		return this, true
-	case "上月", "上个月", "last-month":
-		return this.Add(-1), true
-	default:
-		m := monthPattern.FindStringSubmatch(w)
-		if m == nil {
-			return Month{}, false
-		}
-		year := this.Year
-		if m[1] != "" {
-			year, _ = strconv.Atoi(m[1])
-		}
-		month, _ := strconv.Atoi(m[2])
-		if month < 1 || month > 12 {
-			return Month{}, false
-		}
-		out := Month{year, time.Month(month)}
-		if m[1] == "" && this.Before(out) { // "12月" in January is last December
-			out.Year--
-		}
-		return out, true
-	}
 }
 
 // DuesPayment is one member's payment for one month.
@@ -147,26 +81,8 @@ func duesMonth(word string, this Month) (Month, string) {
 
 const duesUsage = "用法：党费（看自己的）｜党费 已交 [月份]｜书记：党费 设置 @userid 50｜党费 补交 @userid 2026-05｜党费 状态 [月份]｜党费 年度 [年]"
 
-// duesSubcommands is the 党费 command's own table: word → handler, and
-// whether it is for those who lead the branch.
-func (b *Bot) duesSubcommands() map[string]struct {
-	lead bool
-	run  HandlerFunc
-} {
-	type sub = struct {
-		lead bool
-		run  HandlerFunc
-	}
-	return map[string]sub{
-		"已交": {false, b.duesPaid}, "交了": {false, b.duesPaid}, "paid": {false, b.duesPaid},
-		"设置": {true, b.duesSet}, "set": {true, b.duesSet},
-		"补交": {true, b.duesProxy}, "代交": {true, b.duesProxy}, "proxy": {true, b.duesProxy},
-		"状态": {true, b.duesStatus}, "status": {true, b.duesStatus},
-		"年度": {true, b.duesYear}, "year": {true, b.duesYear},
-	}
-}
-
-// dues handles "党费 …".
+// dues handles "党费" alone and words no subcommand knows; the subcommands
+// (已交, 设置, 补交, 状态, 年度) are rows of the command table (routes.go).
 func (b *Bot) dues(ctx context.Context, req Request) (Reply, error) {
 	if req.Member.BranchID == "" && req.Member.Role != RoleAdmin {
 		return Reply{Text: "党费按支部收缴：你不属于任何支部。"}, nil
@@ -174,15 +90,7 @@ func (b *Bot) dues(ctx context.Context, req Request) (Reply, error) {
 	if len(req.Args) == 0 {
 		return b.duesMine(ctx, req)
 	}
-	sub, ok := b.duesSubcommands()[Normalize(req.Args[0])]
-	if !ok {
-		return Reply{Text: duesUsage}, nil
-	}
-	if sub.lead && !req.Member.Role.Leads() && req.Member.Role != RoleAdmin {
-		return Reply{Text: "“党费 " + req.Args[0] + "”只有支部书记、支委可以使用。"}, nil
-	}
-	req.Args = req.Args[1:]
-	return sub.run(ctx, req)
+	return Reply{Text: duesUsage}, nil
 }
 
 // duesMine shows the member's own standing.
@@ -445,7 +353,7 @@ func (b *Bot) duesReminder(ctx context.Context, run JobRun) ([]Outbound, error) 
 	token := JobRunToken(run)
 	var out []Outbound
 	err := b.eachBranch(ctx, func(br Branch) error {
-		collect := min(cmpOrInt(br.DuesDay, DefaultDuesDay), month.Last().Day)
+		collect := min(cmp.Or(br.DuesDay, DefaultDuesDay), month.Last().Day)
 		if day.Day != collect && !run.Manual {
 			return nil
 		}
@@ -478,13 +386,6 @@ func (b *Bot) duesReminder(ctx context.Context, run JobRun) ([]Outbound, error) 
 		return nil
 	})
 	return out, err
-}
-
-func cmpOrInt(a, b int) int {
-	if a != 0 {
-		return a
-	}
-	return b
 }
 
 // errDuesRowAmount is a roster row whose dues column is not an amount.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strconv"
 	"time"
 )
 
@@ -51,17 +52,14 @@ func atFire(fn func(b *Bot, ctx context.Context, fire time.Time) ([]Outbound, er
 	return func(b *Bot, ctx context.Context, run JobRun) ([]Outbound, error) { return fn(b, ctx, run.Fire) }
 }
 
-// Jobs is the job table. The default schedule, the names the config
-// accepts, `jobs list` and the dispatch all derive from it.
-var Jobs = []Job{
-	{JobCheckinReminder, "0 30 9 * * *", "提醒未签到的党员（仅工作日，请假者除外）", atFire((*Bot).checkinReminder)},
-	{JobStudyReminder, "0 0 16 * * FRI", "提醒本周学习未达标的党员", atFire((*Bot).studyReminder)},
-	{JobWeeklySummary, "0 0 20 * * SUN", "周报：书记与支委、支部群、党委管理员", atFire((*Bot).weeklySummary)},
-	{JobObligations, "0 0 9 * * MON", "三会一课待开与逾期提醒（书记与支委）", atFire((*Bot).obligationsReminder)},
-	{JobMonthly, "0 0 9 1 * *", "月初：主题党日提醒；书记收到连续 2、3、5 个月未参加组织生活或未交党费的预警", atFire((*Bot).monthlyReminder)},
-	{JobDuesReminder, "0 15 9 * * *", "支部党费收缴日：提醒本月未交的党员（一次）", (*Bot).duesReminder},
-	{JobLifecycle, "0 5 9 * * *", "转正提前一月、一周提醒书记；党员政治生日问候", (*Bot).lifecycle},
-	{JobAnnounceReminder, "0 10,40 9-17 * * *", "公告发出 4 小时后（工作日）催未确认者一次并告知发布人；活动前一天提醒报名者", (*Bot).announceReminder},
+// JobRunToken names a run for one-time steps (Steps.Once): the same for
+// its retries, different for a manual run at the same time.
+func JobRunToken(run JobRun) string {
+	token := run.Name + "@" + strconv.FormatInt(run.Fire.Unix(), 10)
+	if run.Manual {
+		token += "!"
+	}
+	return token
 }
 
 // JobNames lists the jobs in table order.

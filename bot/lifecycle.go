@@ -11,14 +11,6 @@ import (
 // A member's year in the branch: the six-month early warning (no
 // organisational life, no dues), 转正 of a 预备党员 on time, and the 政治生日.
 
-// Steps remembers one-time steps of jobs: a reminder goes out once however
-// often its job runs, and a retried run repeats its own step.
-type Steps interface {
-	// Once claims step in scope for run: true for the run that took it
-	// first, and for that run's retries.
-	Once(ctx context.Context, scope, step, run string) (mine bool, err error)
-}
-
 // warnAt are the run lengths (months) at which the secretary is warned;
 // six in a row is grounds for removal (党章 Art. 9), so the branch acts early.
 var warnAt = []int{2, 3, 5}

@@ -3,8 +3,6 @@ package bot
 import (
 	"context"
 	"crypto/rand"
-	"crypto/sha1"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"math/big"
@@ -209,7 +207,7 @@ func (b *Bot) openMeeting(ctx context.Context, req Request) (Reply, error) {
 		return Reply{Text: "你不属于任何支部，不能开会。"}, nil
 	}
 	m := Meeting{
-		ID: meetingID(req), BranchID: branchID,
+		ID: messageID(req), BranchID: branchID,
 		Type: MeetingType(Normalize(req.Args[0])), Title: strings.Join(req.Args[1:], " "), Code: b.NewCode(),
 		OpenedBy: req.Member.UserID, OpenedAt: req.Now, ExpiresAt: req.Now.Add(b.SignInWindow),
 	}
@@ -259,18 +257,6 @@ func (b *Bot) openMeeting(ctx context.Context, req Request) (Reply, error) {
 		}
 	}
 	return reply, nil
-}
-
-// meetingID is the message's time plus a digest of the message: readable,
-// unique even for two meetings opened in one second, and the same when
-// WeCom retries the message (CreateTime and MsgId do not change).
-func meetingID(req Request) string {
-	sum := sha1.Sum([]byte(req.Msg.DedupeKey()))
-	at := req.Msg.Time
-	if at.IsZero() {
-		at = req.Now
-	}
-	return at.UTC().Format("20060102150405") + "-" + hex.EncodeToString(sum[:3])
 }
 
 // signInMeeting handles "签到 <code>".

@@ -24,17 +24,50 @@ type Request struct {
 // effect may not have been stored: the adapter will ask WeCom to retry.
 type HandlerFunc func(ctx context.Context, req Request) (Reply, error)
 
-// Command is one row of the command table.
+// Command is one row of the command table (routes.go).
 type Command struct {
-	Name    string   // canonical name, shown in help
-	Aliases []string // other Chinese words and English aliases
-	Usage   string   // one line: how to call it
-	Summary string   // a few words: what it does
-	Access  Access   // who may run it; the zero value is every member
+	Name    string    // canonical name, shown in help
+	Aliases []string  // other Chinese words and English aliases
+	Group   HelpGroup // the heading 帮助 files it under
+	Usage   string    // one line: how to call it
+	Summary string    // a few words: what it does
+	Access  Access    // who may run it; the zero value is every member
+	// Shown hides the command from 帮助 when it returns false (a switched-off
+	// feature, a word only leaders need); nil shows it to whoever Access allows.
+	Shown func(b *Bot, m Member) bool
 	// Claim says how a call with these arguments is guarded against
 	// WeCom's retries; nil means ClaimMessage.
 	Claim func(args []string) Claim
 	Run   HandlerFunc
+	// Subcommands are picked by the first argument ("党费 设置 …"); other
+	// arguments, or none, go to Run.
+	Subcommands []Subcommand
+}
+
+// Subcommand is a row of a command's own table, guarded like a command.
+type Subcommand struct {
+	Words   []string // the first argument that picks it, Chinese and English
+	Usage   string
+	Summary string
+	Access  Access
+	Claim   func(args []string) Claim // nil means the command's Claim
+	Run     HandlerFunc               // gets the arguments after the word
+}
+
+// sub finds the subcommand the first argument names.
+func (c *Command) sub(args []string) (*Subcommand, bool) {
+	if len(args) == 0 {
+		return nil, false
+	}
+	word := Normalize(args[0])
+	for i := range c.Subcommands {
+		for _, w := range c.Subcommands[i].Words {
+			if Normalize(w) == word {
+				return &c.Subcommands[i], true
+			}
+		}
+	}
+	return nil, false
 }
 
 // Claim is how Handle guards a command against WeCom's retries.
@@ -64,6 +97,11 @@ func NewRouter(cmds ...Command) (*Router, error) {
 		c := &r.commands[i]
 		if c.Run == nil {
 			return nil, fmt.Errorf("bot: command %q has no handler", c.Name)
+		}
+		for _, sc := range c.Subcommands {
+			if sc.Run == nil || len(sc.Words) == 0 {
+				return nil, fmt.Errorf("bot: a subcommand of %q has no words or no handler", c.Name)
+			}
 		}
 		for _, w := range append([]string{c.Name}, c.Aliases...) {
 			key := Normalize(w)

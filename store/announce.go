@@ -328,9 +328,9 @@ return done(was, now, 0, promoted)
 
 // Respond implements bot.AnnounceStore. The outcome of each op is kept
 // two days beside the sign-ups (same hash tag), for WeCom's retries.
-func (s *Store) Respond(ctx context.Context, scope string, no int, op, action, userID string, at time.Time, capacity int) (bot.SignUpOutcome, error) {
+func (s *Store) Respond(ctx context.Context, scope string, no int, su bot.SignUp) (bot.SignUpOutcome, error) {
 	keys := []string{s.annKey(scope, no, "joined"), s.annKey(scope, no, "waiting"), s.annKey(scope, no, "declined"), s.annKey(scope, no, "acks"), s.annKey(scope, no, "ops")}
-	res, err := respondScript.Run(ctx, s.rdb, keys, action, userID, at.UnixMilli(), capacity, op).Slice()
+	res, err := respondScript.Run(ctx, s.rdb, keys, string(su.Action), su.UserID, su.At.UnixMilli(), su.Capacity, su.Op).Slice()
 	if err != nil {
 		return bot.SignUpOutcome{}, fmt.Errorf("store: respond: %w", err)
 	}
@@ -341,7 +341,7 @@ func (s *Store) Respond(ctx context.Context, scope string, no int, op, action, u
 			return bot.SignUpOutcome{}, fmt.Errorf("store: respond: stored outcome %q", prior)
 		}
 		pos, _ := strconv.Atoi(parts[2])
-		return bot.SignUpOutcome{Was: parts[0], Now: parts[1], Position: pos, Promoted: parts[3]}, nil
+		return bot.SignUpOutcome{Was: bot.SignUpState(parts[0]), Now: bot.SignUpState(parts[1]), Position: pos, Promoted: parts[3]}, nil
 	}
 	if len(res) != 4 {
 		return bot.SignUpOutcome{}, fmt.Errorf("store: respond: unexpected answer %v", res)
@@ -350,21 +350,5 @@ func (s *Store) Respond(ctx context.Context, scope string, no int, op, action, u
 	now, _ := res[1].(string)
 	pos, _ := res[2].(int64)
 	promoted, _ := res[3].(string)
-	return bot.SignUpOutcome{Was: was, Now: now, Position: int(pos), Promoted: promoted}, nil
-}
-
-// markStepScript takes a one-time step for a run: HSETNX, or the same run again.
-var markStepScript = redis.NewScript(`
-if redis.call('HSETNX', KEYS[1], ARGV[1], ARGV[2]) == 1 then return 1 end
-if redis.call('HGET', KEYS[1], ARGV[1]) == ARGV[2] then return 1 end
-return 0
-`)
-
-// MarkStep implements bot.AnnounceStore.
-func (s *Store) MarkStep(ctx context.Context, scope string, no int, step, run string) (bool, error) {
-	mine, err := markStepScript.Run(ctx, s.rdb, []string{s.annKey(scope, no, "steps")}, step, run).Int()
-	if err != nil {
-		return false, fmt.Errorf("store: mark %s: %w", step, err)
-	}
-	return mine == 1, nil
+	return bot.SignUpOutcome{Was: bot.SignUpState(was), Now: bot.SignUpState(now), Position: int(pos), Promoted: promoted}, nil
 }

@@ -19,7 +19,7 @@ func TestSignUpsRaceForPlaces(t *testing.T) {
 	outcomes := make([]bot.SignUpOutcome, 30)
 	for i := range outcomes {
 		wg.Go(func() {
-			o, err := s.Respond(ctx, "tech", 1, "", "join", fmt.Sprintf("u%02d", i), at, 10)
+			o, err := s.Respond(ctx, "tech", 1, bot.SignUp{Action: bot.SignUpJoin, UserID: fmt.Sprintf("u%02d", i), At: at, Capacity: 10})
 			if err != nil {
 				t.Error(err)
 			}
@@ -44,12 +44,12 @@ func TestSignUpsRaceForPlaces(t *testing.T) {
 		t.Fatalf("responses %d joined %d waiting %d acked, %v", len(r.Joined), len(r.Waiting), len(r.Acked), err)
 	}
 	first := r.Waiting[0]
-	o, err := s.Respond(ctx, "tech", 1, "", "decline", r.Joined[0], at, 10)
+	o, err := s.Respond(ctx, "tech", 1, bot.SignUp{Action: bot.SignUpDecline, UserID: r.Joined[0], At: at, Capacity: 10})
 	if err != nil || o.Was != "joined" || o.Now != "declined" || o.Promoted != first {
 		t.Fatalf("decline: %+v %v, want %s promoted", o, err, first)
 	}
 	// Cancelling twice, or a place one never had, changes nothing.
-	if o, err := s.Respond(ctx, "tech", 1, "", "cancel", "nobody", at, 10); err != nil || o.Was != "" || o.Promoted != "" {
+	if o, err := s.Respond(ctx, "tech", 1, bot.SignUp{Action: bot.SignUpCancel, UserID: "nobody", At: at, Capacity: 10}); err != nil || o.Was != "" || o.Promoted != "" {
 		t.Fatalf("cancel without a place: %+v %v", o, err)
 	}
 	after, _ := s.Responses(ctx, "tech", 1)

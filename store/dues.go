@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"strconv"
 
@@ -104,10 +103,32 @@ func (s *Store) DuesPaid(ctx context.Context, branchID string, months []bot.Mont
 	return out, nil
 }
 
-// Once implements bot.Steps: HSETNX, or the same run again.
+// onceScript takes a one-time step for a run: HSETNX, or the same run
+// again. KEYS[2], when given, is where releases before 0.12 kept an
+// announcement's steps ({b}:ann:<no>:steps, field nudge|eve): a step taken
+// there stays taken, so an upgrade nudges no one twice.
+var onceScript = redis.NewScript(`
+if KEYS[2] then
+  local prior = redis.call('HGET', KEYS[2], ARGV[3])
+  if prior then
+    if prior == ARGV[2] then return 1 end
+    return 0
+  end
+end
+if redis.call('HSETNX', KEYS[1], ARGV[1], ARGV[2]) == 1 then return 1 end
+if redis.call('HGET', KEYS[1], ARGV[1]) == ARGV[2] then return 1 end
+return 0
+`)
+
+// Once implements bot.Steps: every job's one-time steps, in the scope's
+// steps hash.
 func (s *Store) Once(ctx context.Context, scope, step, run string) (bool, error) {
-	mine, err := markStepScript.Run(ctx, s.rdb, []string{s.stepsKey(scope)}, step, run).Int()
-	if err != nil && !errors.Is(err, redis.Nil) {
+	keys, legacyField := []string{s.stepsKey(scope)}, ""
+	if no, name, ok := bot.ParseAnnouncementStep(step); ok {
+		keys, legacyField = append(keys, s.annKey(scope, no, "steps")), name
+	}
+	mine, err := onceScript.Run(ctx, s.rdb, keys, step, run, legacyField).Int()
+	if err != nil {
 		return false, fmt.Errorf("store: step %s: %w", step, err)
 	}
 	return mine == 1, nil

@@ -9,6 +9,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"net"
 	"strings"
 	"sync"
 	"time"
@@ -18,17 +19,47 @@ import (
 
 // Config says where Redis is and how to name keys.
 type Config struct {
-	Addr string // host:port, or a unix socket path (starts with / or ends in .sock)
+	Addr string `yaml:"addr"` // host:port, or a unix socket path (starts with / or ends in .sock)
 	// Addrs names several nodes: a Redis Cluster's seed nodes, or with
 	// MasterName the Sentinels. Either Addr or Addrs is set.
-	Addrs      []string
-	MasterName string // Sentinel: the name of the monitored master
-	Password   string
-	DB         int
-	KeyPrefix  string
+	Addrs      []string `yaml:"addrs"`
+	MasterName string   `yaml:"master_name"` // Sentinel: the name of the monitored master
+	Password   string   `yaml:"password"`
+	DB         int      `yaml:"db"`
+	KeyPrefix  string   `yaml:"key_prefix"`
 	// LocationDays is how long a location attached to a check-in is kept
-	// (retention.location_days); 0 means DefaultLocationDays.
-	LocationDays int
+	// (the config file's retention.location_days); 0 means DefaultLocationDays.
+	LocationDays int `yaml:"-"`
+}
+
+// DefaultAddr is the server used when neither Addr nor Addrs is set.
+const DefaultAddr = "127.0.0.1:6379"
+
+// Problems lists what is wrong with the config, one line each, naming the
+// fields as the config file's redis section does.
+func (c Config) Problems() []string {
+	var out []string
+	switch {
+	case c.Addr == "" && len(c.Addrs) == 0:
+		out = append(out, "redis.addr: required (host:port or a unix socket path), or redis.addrs")
+	case c.Addr != "" && len(c.Addrs) > 0:
+		out = append(out, fmt.Sprintf("redis.addr %q and redis.addrs %v: use one (addr for one server, addrs for a Cluster's nodes or, with master_name, the Sentinels)", c.Addr, c.Addrs))
+	case c.MasterName != "" && len(c.Addrs) == 0:
+		out = append(out, fmt.Sprintf("redis.master_name %q: list the Sentinels in redis.addrs", c.MasterName))
+	case c.MasterName == "" && len(c.Addrs) == 1:
+		out = append(out, fmt.Sprintf("redis.addrs %v: a Cluster needs its nodes (at least two seeds), or set redis.master_name for Sentinel; one server is redis.addr", c.Addrs))
+	}
+	for i, a := range c.Addrs {
+		if _, _, err := net.SplitHostPort(a); err != nil {
+			out = append(out, fmt.Sprintf("redis.addrs[%d]: %q is not host:port", i, a))
+		}
+	}
+	if c.KeyPrefix == "" {
+		out = append(out, `redis.key_prefix: required, e.g. "partybot:"`)
+	} else if strings.ContainsAny(c.KeyPrefix, "{}") {
+		out = append(out, fmt.Sprintf("redis.key_prefix: %q must not contain { or } (they are Cluster hash tags)", c.KeyPrefix))
+	}
+	return out
 }
 
 // DefaultLocationDays keeps check-in locations a month.

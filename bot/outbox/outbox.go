@@ -32,18 +32,18 @@ const (
 
 // Config tunes the queue. Zero values take the defaults.
 type Config struct {
-	Queue         string        // asynq queue name; carries the key prefix
-	KeyPrefix     string        // for the outbox's own keys (frozen runs and splits)
-	Concurrency   int           // sends in flight per process (default 4)
-	MaxRetry      int           // attempts after the first (default 8)
-	RetryBase     time.Duration // first retry delay, doubling each time up to 10 min (default 2 s)
-	RateLimitWait time.Duration // first delay after errcode 45009, then ×10 and ×60 (default 60 s: 1, 10, 60 min)
-	ConfigPause   time.Duration // how long every send waits after a configuration error (default 10 min)
-	Retention     time.Duration // done tasks kept, their ids reserved (default 48 h)
-	PollInterval  time.Duration // how often an idle worker looks for work (default 1 s)
+	Queue         string        `yaml:"-"`               // asynq queue name; carries the key prefix
+	KeyPrefix     string        `yaml:"-"`               // for the outbox's own keys (frozen runs and splits)
+	Concurrency   int           `yaml:"concurrency"`     // sends in flight per process (default 4)
+	MaxRetry      int           `yaml:"max_retry"`       // attempts after the first (default 8)
+	RetryBase     time.Duration `yaml:"retry_base"`      // first retry delay, doubling each time up to 10 min (default 2 s)
+	RateLimitWait time.Duration `yaml:"rate_limit_wait"` // first delay after errcode 45009, then ×10 and ×60 (default 60 s: 1, 10, 60 min)
+	ConfigPause   time.Duration `yaml:"config_pause"`    // how long every send waits after a configuration error (default 10 min)
+	Retention     time.Duration `yaml:"-"`               // done tasks kept, their ids reserved (default 48 h)
+	PollInterval  time.Duration `yaml:"poll_interval"`   // how often an idle worker looks for work (default 1 s)
 	// ShutdownTimeout is how long a stopping worker lets its tasks finish
 	// before leaving them (their lease expires; another worker retries them).
-	ShutdownTimeout time.Duration // default 10 s
+	ShutdownTimeout time.Duration `yaml:"-"` // default 10 s
 }
 
 // DefaultConfig is the outbox's tuning unless configured: the one source

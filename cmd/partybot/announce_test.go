@@ -367,7 +367,7 @@ func TestRetriedCancelCancelsOnce(t *testing.T) {
 		{"zhangsan", "发送", "已发送活动 #2"},
 		{"lisi", "报名", "观影"},
 	})
-	if _, err := e.app.Store.Respond(t.Context(), "tech", 1, "", "join", "lisi", e.clock.Now(), 0); err != nil {
+	if _, err := e.app.Store.Respond(t.Context(), "tech", 1, bot.SignUp{Action: bot.SignUpJoin, UserID: "lisi", At: e.clock.Now()}); err != nil {
 		t.Fatal(err)
 	}
 	first := e.send(t, "lisi", "取消报名", "cancel-1")

@@ -71,11 +71,9 @@ func NewApp(cfg Config, log *slog.Logger) (*App, error) {
 	a.Metrics = metrics.New()
 	a.Store.Client().AddHook(a.Metrics.RedisHook())
 	a.Members = a.Store.MemberCache(memberCacheTTL)
-	a.Outbox = outbox.New(a.Store.Client(), outbox.Config{
-		Queue: cfg.Redis.KeyPrefix + "outbox", KeyPrefix: cfg.Redis.KeyPrefix + "outbox:", Concurrency: cfg.Outbox.Concurrency, MaxRetry: cfg.Outbox.MaxRetry,
-		RetryBase: cfg.Outbox.RetryBase, RateLimitWait: cfg.Outbox.RateLimitWait, ConfigPause: cfg.Outbox.ConfigPause, PollInterval: cfg.Outbox.PollInterval,
-		ShutdownTimeout: cfg.ShutdownTimeout / 2,
-	})
+	obc := cfg.Outbox
+	obc.Queue, obc.KeyPrefix, obc.ShutdownTimeout = cfg.Redis.KeyPrefix+"outbox", cfg.Redis.KeyPrefix+"outbox:", cfg.ShutdownTimeout/2
+	a.Outbox = outbox.New(a.Store.Client(), obc)
 	a.Metrics.WatchQueue(a.Outbox.Stats)
 
 	a.WeCom = wecom.NewClient(wecom.ClientConfig{

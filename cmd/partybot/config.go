@@ -57,15 +57,9 @@ type RetentionConfig struct {
 	LocationDays int `yaml:"location_days"` // a check-in's attached location
 }
 
-// OutboxConfig tunes delivery (see outbox.Config).
-type OutboxConfig struct {
-	Concurrency   int           `yaml:"concurrency"`
-	MaxRetry      int           `yaml:"max_retry"`
-	RetryBase     time.Duration `yaml:"retry_base"`
-	RateLimitWait time.Duration `yaml:"rate_limit_wait"`
-	ConfigPause   time.Duration `yaml:"config_pause"`
-	PollInterval  time.Duration `yaml:"poll_interval"`
-}
+// OutboxConfig is the outbox section: the outbox's own Config (its queue
+// names and shutdown timeout are derived, not configured).
+type OutboxConfig = outbox.Config
 
 // DefaultSchedule is when jobs fire (six fields: seconds first): the job
 // table's defaults.
@@ -81,16 +75,9 @@ type RulesConfig struct {
 	PoliticalBirthday   bool          `yaml:"political_birthday"`    // greet members on their 政治生日; on by default
 }
 
-// RedisConfig says where state lives.
-type RedisConfig struct {
-	Addr string `yaml:"addr"`
-	// Addrs: a Cluster's seed nodes, or with MasterName the Sentinels.
-	Addrs      []string `yaml:"addrs"`
-	MasterName string   `yaml:"master_name"`
-	Password   string   `yaml:"password"`
-	DB         int      `yaml:"db"`
-	KeyPrefix  string   `yaml:"key_prefix"`
-}
+// RedisConfig is the redis section: the store's own Config, which knows
+// its YAML names and its rules (store.Config.Problems).
+type RedisConfig = store.Config
 
 // WeComConfig is the self-built app's credentials and callback settings.
 type WeComConfig struct {
@@ -142,17 +129,15 @@ func (o OrgConfig) robotKeys() map[string]string {
 // DefaultConfig is what a file leaves unset. Each number comes from the
 // package that uses it, so the code and the config agree.
 func DefaultConfig() Config {
-	ob := outbox.DefaultConfig()
 	return Config{
 		Listen:   "127.0.0.1:8080",
 		Timezone: "Asia/Shanghai",
 		LogLevel: "info", LogFormat: "text", ShutdownTimeout: 20 * time.Second, ShutdownDrain: 2 * time.Second,
-		Redis:     RedisConfig{Addr: "127.0.0.1:6379", KeyPrefix: "partybot:"},
+		Redis:     RedisConfig{KeyPrefix: "partybot:"}, // addr: store.DefaultAddr unless addrs are given
 		Rules:     RulesConfig{MeetingSignInWindow: bot.DefaultSignInWindow, PartyLectureCadence: "quarterly", PoliticalBirthday: true},
 		Schedule:  DefaultSchedule(),
 		Retention: RetentionConfig{LocationDays: store.DefaultLocationDays},
-		Outbox: OutboxConfig{Concurrency: ob.Concurrency, MaxRetry: ob.MaxRetry, RetryBase: ob.RetryBase,
-			RateLimitWait: ob.RateLimitWait, ConfigPause: ob.ConfigPause, PollInterval: ob.PollInterval},
+		Outbox:    outbox.DefaultConfig(),
 		WeCom: WeComConfig{
 			APIBase:         wecom.DefaultAPIBase,
 			APITimeout:      wecom.DefaultAPITimeout,
@@ -192,18 +177,8 @@ func ParseConfig(raw []byte, getenv func(string) string) (Config, error) {
 	if err := dec.Decode(&cfg); err != nil && !errors.Is(err, io.EOF) {
 		return Config{}, fmt.Errorf("config: %w", err)
 	}
-	// redis.addr has a default; with redis.addrs it must not be written too.
-	var written struct {
-		Redis struct {
-			Addr *string `yaml:"addr"`
-		} `yaml:"redis"`
-	}
-	_ = yaml.Unmarshal(raw, &written)
-	if len(cfg.Redis.Addrs) > 0 {
-		if written.Redis.Addr != nil {
-			return Config{}, fmt.Errorf("config: redis.addr %q and redis.addrs %v are both set: use addr for one server, addrs for a Cluster's nodes or (with master_name) the Sentinels", *written.Redis.Addr, cfg.Redis.Addrs)
-		}
-		cfg.Redis.Addr = ""
+	if cfg.Redis.Addr == "" && len(cfg.Redis.Addrs) == 0 {
+		cfg.Redis.Addr = store.DefaultAddr
 	}
 	for _, e := range secretEnv {
 		if v := getenv(e.name); v != "" {
@@ -251,14 +226,16 @@ func (c Config) Validate() error {
 	if _, err := parseLogLevel(c.LogLevel); err != nil {
 		p.add("log_level: %v", err)
 	}
-	c.Redis.validate(&p)
+	for _, problem := range c.Redis.Problems() {
+		p.add("%s", problem)
+	}
 	c.WeCom.validate(&p)
 	if _, err := bot.NewChinaCalendar(c.Calendar.Holidays, c.Calendar.Workdays); err != nil {
 		p.add("%v", err)
 	}
 	c.Rules.validate(&p)
 	validateSchedule(c.Schedule, &p)
-	c.Outbox.validate(&p)
+	validateOutbox(c.Outbox, &p)
 	if c.Retention.LocationDays < 1 || c.Retention.LocationDays > 3650 {
 		p.add("retention.location_days: %d must be between 1 and 3650", c.Retention.LocationDays)
 	}
@@ -279,29 +256,6 @@ func (c Config) Validate() error {
 
 // robotKeyPattern is what a group robot's webhook key looks like (a UUID).
 var robotKeyPattern = regexp.MustCompile(`^[A-Za-z0-9-]{8,128}$`)
-
-func (r RedisConfig) validate(p *problems) {
-	switch {
-	case r.Addr == "" && len(r.Addrs) == 0:
-		p.add("redis.addr: required (host:port or a unix socket path), or redis.addrs")
-	case r.Addr != "" && len(r.Addrs) > 0:
-		p.add("redis.addr %q and redis.addrs %v: use one", r.Addr, r.Addrs)
-	case r.MasterName != "" && len(r.Addrs) == 0:
-		p.add("redis.master_name %q: list the Sentinels in redis.addrs", r.MasterName)
-	case r.MasterName == "" && len(r.Addrs) == 1:
-		p.add("redis.addrs %v: a Cluster needs its nodes (at least two seeds), or set redis.master_name for Sentinel; one server is redis.addr", r.Addrs)
-	}
-	for i, a := range r.Addrs {
-		if _, _, err := net.SplitHostPort(a); err != nil {
-			p.add("redis.addrs[%d]: %q is not host:port", i, a)
-		}
-	}
-	if r.KeyPrefix == "" {
-		p.add("redis.key_prefix: required, e.g. \"partybot:\"")
-	} else if strings.ContainsAny(r.KeyPrefix, "{}") {
-		p.add("redis.key_prefix: %q must not contain { or } (they are Cluster hash tags)", r.KeyPrefix)
-	}
-}
 
 func (w WeComConfig) validate(p *problems) {
 	if w.CorpID == "" {
@@ -360,7 +314,7 @@ func validateSchedule(sched map[string]string, p *problems) {
 	}
 }
 
-func (o OutboxConfig) validate(p *problems) {
+func validateOutbox(o outbox.Config, p *problems) {
 	if o.Concurrency < 1 || o.MaxRetry < 0 || o.RetryBase <= 0 || o.RateLimitWait <= 0 || o.ConfigPause <= 0 || o.PollInterval <= 0 {
 		p.add("outbox: concurrency ≥ 1, max_retry ≥ 0 and positive retry_base, rate_limit_wait, config_pause, poll_interval are required")
 	}
@@ -388,9 +342,9 @@ func (c Config) cadence() map[bot.MeetingType]bot.Cadence {
 }
 
 func (c Config) storeConfig() store.Config {
-	return store.Config{Addr: c.Redis.Addr, Addrs: c.Redis.Addrs, MasterName: c.Redis.MasterName,
-		Password: c.Redis.Password, DB: c.Redis.DB, KeyPrefix: c.Redis.KeyPrefix,
-		LocationDays: c.Retention.LocationDays}
+	sc := c.Redis
+	sc.LocationDays = c.Retention.LocationDays
+	return sc
 }
 
 const redactedValue = "<redacted>"

@@ -3,6 +3,7 @@ package bot
 import (
 	"strings"
 	"unicode"
+	"unicode/utf8"
 )
 
 // Text that members or the address book supply is shown to others: in a
@@ -57,4 +58,22 @@ func dropHidden(r rune) rune {
 // name is refused on import and sync.
 func HasHiddenRunes(s string) bool {
 	return strings.IndexFunc(s, isHiddenRune) >= 0
+}
+
+// argText is the message after its command word, with its lines.
+func argText(text string) string {
+	text = strings.TrimSpace(text)
+	i := strings.IndexFunc(text, func(r rune) bool { return r == ' ' || r == '\n' || r == '\t' || r == '\u3000' })
+	if i < 0 {
+		return ""
+	}
+	return strings.TrimSpace(text[i:])
+}
+
+// cutRunes shortens s to n characters, marking the cut.
+func cutRunes(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	return string([]rune(s)[:n-1]) + "…"
 }

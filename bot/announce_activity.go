@@ -2,6 +2,7 @@ package bot
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"regexp"
 	"strconv"
@@ -134,8 +135,8 @@ func (b *Bot) activity(ctx context.Context, req Request) (Reply, error) {
 	case utf8.RuneCountInString(act.Place) > maxActivityPlace:
 		return Reply{Text: fmt.Sprintf("地点最长 %d 字。", maxActivityPlace)}, nil
 	}
-	draft := Announcement{ID: meetingID(req), Scope: req.Member.BranchID, Title: title, Author: req.Member.UserID, Activity: &act}
-	return b.preview(ctx, req, draft)
+	draft := Announcement{ID: messageID(req), Scope: req.Member.BranchID, Title: title, Author: req.Member.UserID, Activity: &act}
+	return b.previewDraft(ctx, req, draft)
 }
 
 // signUp handles "报名": the newest open activity addressed to the sender.
@@ -148,7 +149,7 @@ func (b *Bot) signUp(ctx context.Context, req Request) (Reply, error) {
 		return Reply{Text: "现在没有可以报名的活动。"}, nil
 	}
 	a := open[0]
-	o, err := b.Announcements.Respond(ctx, a.Scope, a.No, req.Msg.DedupeKey(), "join", req.Member.UserID, req.Now, a.Activity.Capacity)
+	o, err := b.Announcements.Respond(ctx, a.Scope, a.No, signUpOf(req, SignUpJoin, a))
 	if err != nil {
 		return Reply{}, fmt.Errorf("bot: sign up: %w", err)
 	}
@@ -158,11 +159,11 @@ func (b *Bot) signUp(ctx context.Context, req Request) (Reply, error) {
 func signUpText(a Announcement, o SignUpOutcome) string {
 	name := "《" + a.Title + "》"
 	switch {
-	case o.Now == "joined" && o.Was == "joined":
+	case o.Now == SignUpJoined && o.Was == SignUpJoined:
 		return "你已报名" + name + "。不能参加请发“取消报名”。"
-	case o.Now == "joined":
+	case o.Now == SignUpJoined:
 		return "报名成功 ✅ " + name + " " + a.Activity.describe() + "\n不能参加请发“取消报名”。"
-	case o.Was == "waiting":
+	case o.Was == SignUpWaiting:
 		return fmt.Sprintf("你已在%s候补第 %d 位，有人取消时自动递补并通知你。", name, o.Position)
 	}
 	return fmt.Sprintf("%s名额已满，已排在候补第 %d 位；有人取消时自动递补并通知你。", name, o.Position)
@@ -176,16 +177,21 @@ func (b *Bot) cancelSignUp(ctx context.Context, req Request) (Reply, error) {
 		return Reply{}, err
 	}
 	for _, a := range open {
-		o, err := b.Announcements.Respond(ctx, a.Scope, a.No, req.Msg.DedupeKey(), "cancel", req.Member.UserID, req.Now, a.Activity.Capacity)
+		o, err := b.Announcements.Respond(ctx, a.Scope, a.No, signUpOf(req, SignUpCancel, a))
 		if err != nil {
 			return Reply{}, fmt.Errorf("bot: cancel sign-up: %w", err)
 		}
-		if o.Was == "" {
+		if o.Was == SignUpNone {
 			continue
 		}
 		return Reply{Text: "已取消报名《" + a.Title + "》。", Notices: promotedNotice(a, o)}, nil
 	}
 	return Reply{Text: "你没有报名进行中的活动。"}, nil
+}
+
+// signUpOf is the member's answer to a, named by the message it came in.
+func signUpOf(req Request, action SignUpAction, a Announcement) SignUp {
+	return SignUp{Op: req.Msg.DedupeKey(), Action: action, UserID: req.Member.UserID, At: req.Now, Capacity: a.Activity.Capacity}
 }
 
 // promotedNotice tells whoever moved up from the waiting list.
@@ -197,10 +203,10 @@ func promotedNotice(a Announcement, o SignUpOutcome) []Notice {
 }
 
 // respondByCard records 报名 or 不参加 from the activity card.
-func (b *Bot) respondByCard(ctx context.Context, req Request, key, action string) (Reply, error) {
+func (b *Bot) respondByCard(ctx context.Context, req Request, key string, action SignUpAction) (Reply, error) {
 	a, label, err := b.clickable(ctx, req, key)
 	switch {
-	case label == "已结束":
+	case errors.Is(err, errFinished):
 		return Reply{ReplaceButton: "报名已截止"}, nil
 	case err != nil:
 		return Reply{}, err
@@ -209,15 +215,15 @@ func (b *Bot) respondByCard(ctx context.Context, req Request, key, action string
 	case a.Activity == nil:
 		return Reply{ReplaceButton: "公告已失效"}, nil
 	}
-	o, err := b.Announcements.Respond(ctx, a.Scope, a.No, req.Msg.DedupeKey(), action, req.Member.UserID, req.Now, a.Activity.Capacity)
+	o, err := b.Announcements.Respond(ctx, a.Scope, a.No, signUpOf(req, action, a))
 	if err != nil {
 		return Reply{}, fmt.Errorf("bot: respond: %w", err)
 	}
 	reply := Reply{Notices: promotedNotice(a, o)}
 	switch o.Now {
-	case "joined":
+	case SignUpJoined:
 		reply.ReplaceButton = "已报名"
-	case "waiting":
+	case SignUpWaiting:
 		reply.ReplaceButton = fmt.Sprintf("候补第%d位", o.Position)
 	default:
 		reply.ReplaceButton = "不参加"
@@ -227,7 +233,7 @@ func (b *Bot) respondByCard(ctx context.Context, req Request, key, action string
 
 // activityEve reminds those signed up, the day before, once.
 func (b *Bot) activityEve(ctx context.Context, a Announcement, token string) ([]Outbound, error) {
-	mine, err := b.Announcements.MarkStep(ctx, a.Scope, a.No, "eve", token)
+	mine, err := b.Steps.Once(ctx, a.Scope, AnnouncementStep(a.No, "eve"), token)
 	if err != nil || !mine {
 		return nil, err
 	}

@@ -1,0 +1,88 @@
+package bot
+
+import (
+	"context"
+	"fmt"
+)
+
+// announceReminder is the announce-reminder job: four hours after an
+// announcement (or activity) went out, its unanswered members not on leave
+// get one nudge and its author the tally; the day before an activity, those
+// signed up get one reminder. A manual run nudges every open announcement
+// now, whatever its age.
+func (b *Bot) announceReminder(ctx context.Context, run JobRun) ([]Outbound, error) {
+	branches, err := b.activeBranches(ctx)
+	if err != nil {
+		return nil, err
+	}
+	scopes := []string{OrgScope}
+	for _, br := range branches {
+		scopes = append(scopes, br.ID)
+	}
+	token := JobRunToken(run)
+	today := DateOf(run.Fire, b.Location)
+	workday := b.Calendar.IsWorkday(today)
+	var out []Outbound
+	for _, scope := range scopes {
+		recent, err := b.Announcements.RecentAnnouncements(ctx, scope, run.Fire.Add(-lookBack), 200)
+		if err != nil {
+			return nil, fmt.Errorf("bot: recent announcements: %w", err)
+		}
+		for _, a := range recent {
+			// The eve reminder is owed even when sign-ups have closed.
+			if act := a.Activity; act != nil && act.Day == today.AddDays(1) {
+				msgs, err := b.activityEve(ctx, a, token)
+				if err != nil {
+					return nil, err
+				}
+				out = append(out, msgs...)
+			}
+			if !a.Open(run.Fire, b.Location) {
+				continue
+			}
+			due := run.Manual || (workday && !run.Fire.Before(a.SentAt.Add(announceNudgeAfter)))
+			if due {
+				msgs, err := b.nudge(ctx, a, run, token, today)
+				if err != nil {
+					return nil, err
+				}
+				out = append(out, msgs...)
+			}
+		}
+	}
+	return out, nil
+}
+
+// nudge reminds an announcement's unanswered members once (a manual run
+// again), and tells its author the tally.
+func (b *Bot) nudge(ctx context.Context, a Announcement, run JobRun, token string, today Date) ([]Outbound, error) {
+	mine, err := b.Steps.Once(ctx, a.Scope, AnnouncementStep(a.No, "nudge"), token)
+	if err != nil {
+		return nil, fmt.Errorf("bot: mark nudge: %w", err)
+	}
+	if !mine && !run.Manual {
+		return nil, nil
+	}
+	r, err := b.Announcements.Responses(ctx, a.Scope, a.No)
+	if err != nil {
+		return nil, fmt.Errorf("bot: read responses: %w", err)
+	}
+	waiting, _, err := b.pending(ctx, a, r, today)
+	if err != nil {
+		return nil, err
+	}
+	key := "ann:" + a.key()
+	action := "点卡片上的“收到”，或回复“收到”"
+	if a.Activity != nil {
+		action = "点卡片上的“报名”或“不参加”，或回复“报名”"
+	}
+	out := uniform(key+":nudge", waiting, Notice{Text: fmt.Sprintf("提醒：请确认%s %s《%s》——%s。", a.noun(), a.Label(), a.short(), action)})
+	tally, err := b.statusText(ctx, a, run.Fire)
+	if err != nil {
+		return nil, err
+	}
+	for i, part := range numberedParts(fmt.Sprintf("已提醒 %d 人。\n%s", len(waiting), tally)) {
+		out = append(out, Outbound{Key: fmt.Sprintf("%s:tally:%d", key, i), Notice: Notice{To: []string{a.Author}, Text: part}})
+	}
+	return out, nil
+}

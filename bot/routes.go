@@ -1,0 +1,275 @@
+package bot
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"strings"
+)
+
+// Every way into the bot, in one place: the words members type (and menu
+// clicks that name a command), the template-card buttons by key prefix, and
+// the scheduled jobs. Each row says who may use it; Handle applies that
+// check the same way to a typed command, a subcommand and a card click.
+//
+// To add a command: write its handler (func(ctx, Request) (Reply, error))
+// in the feature's file, add a row to commands() with its Group, Access and
+// Claim, and a test. To add a card button: give its key a prefix constant in
+// the feature's file and add a row to cardRoutes. To add a job: a row in
+// Jobs (its name is then accepted by the config's schedule section, `jobs
+// list` and `jobs run`). docs/architecture.md has the longer recipe.
+
+// HelpGroup files a command under a heading of 帮助.
+type HelpGroup string
+
+// Help groups, in the order 帮助 shows them.
+const (
+	GroupDaily    HelpGroup = "日常"
+	GroupMeeting  HelpGroup = "会议"
+	GroupAnnounce HelpGroup = "公告与活动"
+	GroupLedger   HelpGroup = "台账与党费"
+	GroupBranch   HelpGroup = "支部管理"
+)
+
+// helpGroups is the order of 帮助's headings.
+var helpGroups = []HelpGroup{GroupDaily, GroupMeeting, GroupAnnounce, GroupLedger, GroupBranch}
+
+// commands is the command table.
+func (b *Bot) commands() []Command {
+	leaderboardOn := func(b *Bot, _ Member) bool { return b.Leaderboard }
+	forLeaders := func(_ *Bot, m Member) bool { return m.leaderOrAdmin() }
+	return []Command{
+		// 日常
+		{
+			Name: "帮助", Aliases: []string{"help", "菜单", "?"}, Group: GroupDaily,
+			Usage: "帮助 [分类]", Summary: "查看可用命令",
+			Claim: readOnly, Run: b.help,
+		},
+		{
+			Name: "签到", Aliases: []string{"打卡", "checkin", "check-in"}, Group: GroupDaily,
+			Usage: "签到", Summary: "每日签到",
+			Claim: checkinClaim, Run: b.checkin,
+		},
+		{
+			Name: "学习", Aliases: []string{"study"}, Group: GroupDaily,
+			Usage: "学习 内容 30分钟 [心得]", Summary: "记录一次学习（可补记本周）",
+			Run: b.study,
+		},
+		{
+			Name: "撤回", Aliases: []string{"undo"}, Group: GroupDaily,
+			Usage: "撤回", Summary: "撤回 24 小时内最近一条学习记录",
+			Run: b.withdraw,
+		},
+		{
+			Name: "我的", Aliases: []string{"me", "我"}, Group: GroupDaily,
+			Usage: "我的", Summary: "本周、本月签到和学习，目标进度",
+			Claim: readOnly, Run: b.me,
+		},
+		{
+			Name: "排行", Aliases: []string{"rank"}, Group: GroupDaily, Shown: leaderboardOn,
+			Usage: "排行", Summary: "本支部学习时长排行（需开启）",
+			Claim: readOnly, Run: b.leaderboard,
+		},
+		{
+			Name: "请假", Aliases: []string{"leave"}, Group: GroupDaily,
+			Usage: "请假 11-20 到 11-30 原因", Summary: "登记请假，期间不提醒、不计缺勤",
+			Run: b.leave,
+		},
+		{
+			Name: "销假", Aliases: []string{"back"}, Group: GroupDaily,
+			Usage: "销假", Summary: "提前结束请假",
+			Run: b.endLeave,
+		},
+		// 会议
+		{
+			Name: "会议", Aliases: []string{"meeting"}, Group: GroupMeeting, Access: AccessBranch,
+			Usage: "会议 党员大会 [标题]", Summary: "开启会议，发签到码并通知本支部",
+			Run: b.openMeeting,
+		},
+		{
+			Name: "结束会议", Aliases: []string{"endmeeting"}, Group: GroupMeeting, Access: AccessBranch,
+			Usage: "结束会议", Summary: "结束会议，查看到会、请假、缺席和法定人数",
+			Run: b.closeMeeting,
+		},
+		{
+			Name: "更正", Aliases: []string{"correct"}, Group: GroupMeeting, Access: AccessBranch,
+			Usage: "更正 @userid 到会|请假|缺席 [说明]", Summary: "更正最近一次会议的记录（留痕）",
+			Run: b.correct,
+		},
+		{
+			Name: "纪要", Aliases: []string{"minutes"}, Group: GroupMeeting, Access: AccessBranch,
+			Usage: "纪要 内容", Summary: "给进行中或一周内结束的会议记纪要（可写 地点：… 等），随后 10 分钟内的照片存为会议照片",
+			Run: b.minutes,
+		},
+		{
+			Name: "进度", Aliases: []string{"progress"}, Group: GroupMeeting, Access: AccessBranch,
+			Usage: "进度", Summary: "三会一课本月、本季度、本年完成情况",
+			Claim: readOnly, Run: b.progress,
+		},
+		// 公告与活动
+		{
+			Name: "公告", Aliases: []string{"announce", "通知"}, Group: GroupAnnounce, Access: AccessBranch,
+			Usage: "公告 内容", Summary: "向本支部发公告（先预览，成员点“收到”）",
+			Run: b.announce,
+		},
+		{
+			Name: "活动", Aliases: []string{"activity", "event"}, Group: GroupAnnounce, Access: AccessBranch,
+			Usage: "活动 标题 [11-28] [14:00] [地点] [名额 20] [截止 11-27]", Summary: "发起活动报名（主题党日、志愿服务等）",
+			Run: b.activity,
+		},
+		{
+			Name: "发送", Aliases: []string{"send", "确认发送"}, Group: GroupAnnounce, Access: AccessBranch,
+			Usage: "发送", Summary: "发出预览中的公告或活动",
+			Run: b.sendDraft,
+		},
+		{
+			// Every member may type it: a member most likely means 取消报名,
+			// and the handler says so.
+			Name: "取消", Aliases: []string{"cancel"}, Group: GroupAnnounce, Shown: forLeaders,
+			Usage: "取消", Summary: "放弃预览中的公告或活动",
+			Run: b.cancelDraft,
+		},
+		{
+			Name: "收到", Aliases: []string{"ack", "已阅", "已收到"}, Group: GroupAnnounce,
+			Usage: "收到", Summary: "确认收到最新的公告",
+			Run: b.acknowledge,
+		},
+		{
+			Name: "报名", Aliases: []string{"join", "signup"}, Group: GroupAnnounce,
+			Usage: "报名", Summary: "报名最新的活动",
+			Run: b.signUp,
+		},
+		{
+			Name: "取消报名", Aliases: []string{"unjoin"}, Group: GroupAnnounce,
+			Usage: "取消报名", Summary: "取消活动报名（候补自动递补）",
+			Run: b.cancelSignUp,
+		},
+		{
+			Name: "公告状态", Aliases: []string{"ackstatus"}, Group: GroupAnnounce, Access: AccessBranch,
+			Usage: "公告状态 [#编号]", Summary: "谁已确认、谁未确认",
+			Claim: readOnly, Run: b.announceStatus,
+		},
+		{
+			Name: "活动状态", Aliases: []string{"eventstatus"}, Group: GroupAnnounce, Access: AccessBranch,
+			Usage: "活动状态 [#编号]", Summary: "报名、候补和未回复名单",
+			Claim: readOnly, Run: b.announceStatus,
+		},
+		{
+			Name: "公告列表", Aliases: []string{"announcements"}, Group: GroupAnnounce, Access: AccessBranch,
+			Usage: "公告列表", Summary: "本支部最近的公告和活动",
+			Claim: readOnly, Run: b.announceList,
+		},
+		// 台账与党费
+		{
+			Name: "党费", Aliases: []string{"dues"}, Group: GroupLedger,
+			Usage: "党费 [已交 月份]", Summary: "看自己的党费；交了发“党费 已交”",
+			Run: b.dues,
+			Subcommands: []Subcommand{
+				{Words: []string{"已交", "交了", "paid"}, Usage: "党费 已交 [月份]", Run: b.duesPaid},
+				{Words: []string{"设置", "set"}, Access: AccessBranch, Usage: "党费 设置 @userid 50", Summary: "设置月党费金额（记入审计）", Run: b.duesSet},
+				{Words: []string{"补交", "代交", "proxy"}, Access: AccessBranch, Usage: "党费 补交 @userid 2026-05", Summary: "代交、补交登记（记入审计）", Run: b.duesProxy},
+				{Words: []string{"状态", "status"}, Access: AccessBranch, Usage: "党费 状态 [月份]", Summary: "已交、未交名单和合计", Claim: readOnly, Run: b.duesStatus},
+				{Words: []string{"年度", "year"}, Access: AccessBranch, Usage: "党费 年度 [年]", Summary: "全年每人已交月数和合计", Claim: readOnly, Run: b.duesYear},
+			},
+		},
+		{
+			Name: "导出", Aliases: []string{"export"}, Group: GroupLedger, Access: AccessBranch,
+			Usage: "导出 [本月|上季度|2026-10-01 2026-12-31]", Summary: "本支部台账 Excel（签到、学习、会议纪要、公告、请假）",
+			Claim: readOnly, Run: b.export,
+		},
+		// 支部管理
+		{
+			Name: "本周", Aliases: []string{"week"}, Group: GroupBranch, Access: AccessBranch,
+			Usage: "本周", Summary: "本支部本周签到与学习一览",
+			Claim: readOnly, Run: b.week,
+		},
+		{
+			Name: "名单", Aliases: []string{"roster", "members"}, Group: GroupBranch, Access: AccessBranch,
+			Usage: "名单", Summary: "本支部党员名单",
+			Claim: readOnly, Run: b.roster,
+		},
+		{
+			Name: "预警", Aliases: []string{"warnings", "risk"}, Group: GroupBranch, Access: AccessBranch,
+			Usage: "预警", Summary: "连续 2 个月以上未参加组织生活或未交党费的党员（仅自己可见）",
+			Claim: readOnly, Run: b.warnings,
+		},
+		{
+			Name: "支部", Aliases: []string{"branches"}, Group: GroupBranch, Access: AccessAdmin,
+			Usage: "支部", Summary: "全部支部及人数",
+			Claim: readOnly, Run: b.branches,
+		},
+	}
+}
+
+// CardRoute is one row of the card table: a template-card button whose key
+// starts with Prefix. The rest of the key is the handler's argument.
+type CardRoute struct {
+	Prefix string
+	Access Access
+	// Denied relabels the button of a click Access refuses; "" means 无权操作.
+	Denied string
+	Run    func(b *Bot, ctx context.Context, req Request, rest string) (Reply, error)
+}
+
+// cardRoutes is the card table. A click on a key no row claims is ignored.
+var cardRoutes = []CardRoute{
+	{Prefix: signInButtonKey, Run: func(b *Bot, ctx context.Context, req Request, _ string) (Reply, error) {
+		return b.signInByCard(ctx, req)
+	}},
+	{Prefix: duesButtonKey, Run: (*Bot).duesByCard},
+	{Prefix: keyAnnounceSend, Access: AccessBranch, Denied: "无权发送", Run: (*Bot).publishDraft},
+	{Prefix: keyAnnounceCancel, Access: AccessBranch, Run: (*Bot).dropDraft},
+	{Prefix: keyAnnounceAck, Run: (*Bot).ackByCard},
+	{Prefix: keyActivityJoin, Run: func(b *Bot, ctx context.Context, req Request, key string) (Reply, error) {
+		return b.respondByCard(ctx, req, key, SignUpJoin)
+	}},
+	{Prefix: keyActivityNo, Run: func(b *Bot, ctx context.Context, req Request, key string) (Reply, error) {
+		return b.respondByCard(ctx, req, key, SignUpDecline)
+	}},
+}
+
+// cardClick finds the route of a button key and guards it with the row's
+// access, as a typed command is guarded.
+func (b *Bot) cardClick(key string) HandlerFunc {
+	for _, r := range cardRoutes {
+		rest, ok := strings.CutPrefix(key, r.Prefix)
+		if !ok {
+			continue
+		}
+		return func(ctx context.Context, req Request) (Reply, error) {
+			if r.Access.refusal(req.Member, "") != "" {
+				return Reply{ReplaceButton: cmp.Or(r.Denied, "无权操作")}, nil
+			}
+			return r.Run(b, ctx, req, rest)
+		}
+	}
+	return nil
+}
+
+// Jobs is the job table. The default schedule, the names the config
+// accepts, `jobs list` and the dispatch all derive from it.
+var Jobs = []Job{
+	{JobCheckinReminder, "0 30 9 * * *", "提醒未签到的党员（仅工作日，请假者除外）", atFire((*Bot).checkinReminder)},
+	{JobStudyReminder, "0 0 16 * * FRI", "提醒本周学习未达标的党员", atFire((*Bot).studyReminder)},
+	{JobWeeklySummary, "0 0 20 * * SUN", "周报：书记与支委、支部群、党委管理员", atFire((*Bot).weeklySummary)},
+	{JobObligations, "0 0 9 * * MON", "三会一课待开与逾期提醒（书记与支委）", atFire((*Bot).obligationsReminder)},
+	{JobMonthly, "0 0 9 1 * *", "月初：主题党日提醒；书记收到连续 2、3、5 个月未参加组织生活或未交党费的预警", atFire((*Bot).monthlyReminder)},
+	{JobDuesReminder, "0 15 9 * * *", "支部党费收缴日：提醒本月未交的党员（一次）", (*Bot).duesReminder},
+	{JobLifecycle, "0 5 9 * * *", "转正提前一月、一周提醒书记；党员政治生日问候", (*Bot).lifecycle},
+	{JobAnnounceReminder, "0 10,40 9-17 * * *", "公告发出 4 小时后（工作日）催未确认者一次并告知发布人；活动前一天提醒报名者", (*Bot).announceReminder},
+}
+
+// checkCardRoutes catches a prefix that an earlier row would shadow.
+func checkCardRoutes(routes []CardRoute) error {
+	for i, r := range routes {
+		if r.Prefix == "" || r.Run == nil {
+			return fmt.Errorf("bot: card route %d needs a prefix and a handler", i)
+		}
+		for _, earlier := range routes[:i] {
+			if strings.HasPrefix(r.Prefix, earlier.Prefix) {
+				return fmt.Errorf("bot: card prefix %q is shadowed by %q", r.Prefix, earlier.Prefix)
+			}
+		}
+	}
+	return nil
+}
