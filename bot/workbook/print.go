@@ -44,17 +44,23 @@ type pageLayout struct {
 	pagesWide int // fit to this many pages across, as many down as it takes
 }
 
-// layoutFor picks the orientation and the pages across for columns: one
-// page wide unless that would print the text at less than half size.
-func layoutFor(cols []column) pageLayout {
-	var px float64
-	for _, c := range cols {
+// layoutFor picks the orientation and the pages across for a sheet: one
+// page wide unless that would print the text at less than half size. On n
+// pages across the key columns (k pixels) print n times, so the scale is
+// n·L / (width + (n−1)·k); n is the least that keeps it at minPrintScale.
+func layoutFor(sh sheet) pageLayout {
+	var px, keys float64
+	for i, c := range sh.cols {
 		px += columnPixels(c.width)
+		if i < rowKeys(sh.name) {
+			keys += columnPixels(c.width)
+		}
 	}
 	if px*portraitShrink <= portraitPixels {
 		return pageLayout{pagesWide: 1}
 	}
-	return pageLayout{landscape: true, pagesWide: max(1, int(math.Ceil(px*minPrintScale/landscapePixels)))}
+	wide := math.Ceil(minPrintScale * (px - keys) / (landscapePixels - minPrintScale*keys))
+	return pageLayout{landscape: true, pagesWide: max(1, int(wide))}
 }
 
 // rowKeys is how many leading columns name a row (支部, 姓名…): they are
@@ -87,7 +93,7 @@ func printTitles(sheet string, l pageLayout) string {
 // titles. It runs before the sheet's stream opens: the stream writes the
 // sheet properties (fit to page) first.
 func setUpPage(f *excelize.File, sh sheet) error {
-	l := layoutFor(sh.cols)
+	l := layoutFor(sh)
 	fit := true
 	if err := f.SetSheetProps(sh.name, &excelize.SheetPropsOptions{FitToPage: &fit}); err != nil {
 		return err

@@ -53,7 +53,7 @@ func TestWorkbookPrintSetup(t *testing.T) {
 			pages: map[string]sheetPage{
 				workbook.SheetSummary:  {true, 1, rows},
 				workbook.SheetRoster:   {false, 1, rows},
-				workbook.SheetCheckins: {true, 2, "!$A:$B,'签到记录'" + rows}, // 35 columns: 72%, not 36%
+				workbook.SheetCheckins: {true, 2, "!$A:$B,'签到记录'" + rows}, // 35 columns: 66%, not 36% on 1
 				workbook.SheetStudy:    {true, 1, rows},
 				workbook.SheetMeetings: {true, 2, "!$A:$C,'会议记录'" + rows},
 				workbook.SheetAnnounce: {true, 1, rows},
@@ -65,8 +65,8 @@ func TestWorkbookPrintSetup(t *testing.T) {
 			name: "two branches' quarter", span: quarter, branches: []bot.BranchLedger{branchLedger("tech", "技术党支部"), branchLedger("ops", "运维党支部")},
 			owner: "技术党支部等 2 个支部", ownerHeader: "技术党支部等 2 个支部",
 			pages: map[string]sheetPage{
-				workbook.SheetCheckins: {true, 4, "!$A:$B,'签到记录'" + rows}, // 96 columns
-				workbook.SheetDues:     {false, 1, rows},                     // three months still fit portrait
+				workbook.SheetCheckins: {true, 5, "!$A:$B,'签到记录'" + rows}, // 96 columns: 61%, not 49% on 4
+				workbook.SheetDues:     {false, 1, rows},                  // three months still fit portrait
 			},
 		},
 		{
