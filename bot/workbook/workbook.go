@@ -403,18 +403,20 @@ func (cs cellStyles) cell(v any) any {
 // stream is open at once, so a branch's rows go out as it arrives and only
 // the rows' XML (spilled to temporary files beyond 16 MB) is kept.
 type XLSX struct {
-	w       io.Writer
-	f       *excelize.File
-	cs      cellStyles
-	sheets  []sheet
-	streams []*excelize.StreamWriter
-	rows    []int
+	w        io.Writer
+	f        *excelize.File
+	cs       cellStyles
+	header   bot.Ledger
+	sheets   []sheet
+	streams  []*excelize.StreamWriter
+	rows     []int
+	branches []string // names, for the page header and the title
 }
 
 // NewXLSX starts a workbook for the ledger h describes (its branches are
 // added with Add); Close writes it to w.
 func NewXLSX(w io.Writer, h bot.Ledger) (*XLSX, error) {
-	x := &XLSX{w: w, f: excelize.NewFile(), sheets: sheets(h, PhotoDir)}
+	x := &XLSX{w: w, f: excelize.NewFile(), header: h, sheets: sheets(h, PhotoDir)}
 	var err error
 	if x.cs.header, err = x.f.NewStyle(&excelize.Style{Font: &excelize.Font{Bold: true}, Fill: excelize.Fill{Type: "pattern", Color: []string{"EEF3FB"}, Pattern: 1}}); err != nil {
 		return nil, x.fail(err)
@@ -434,6 +436,9 @@ func NewXLSX(w io.Writer, h bot.Ledger) (*XLSX, error) {
 		}
 		if err != nil {
 			return nil, x.fail(err)
+		}
+		if err := setUpPage(x.f, sh); err != nil {
+			return nil, x.fail(fmt.Errorf("%s: page setup: %w", sh.name, err))
 		}
 		sw, err := x.f.NewStreamWriter(sh.name)
 		if err != nil {
@@ -478,6 +483,7 @@ func (x *XLSX) emitter(i int) emitFunc {
 
 // Add writes a branch's rows in every sheet.
 func (x *XLSX) Add(b bot.BranchLedger) error {
+	x.branches = append(x.branches, b.Branch.Name)
 	for i, sh := range x.sheets {
 		if err := sh.branch(b, x.emitter(i)); err != nil {
 			return x.fail(fmt.Errorf("%s: %w", sh.name, err))
@@ -487,8 +493,10 @@ func (x *XLSX) Add(b bot.BranchLedger) error {
 }
 
 // Close ends every sheet (its closing rows, a table over the rows, which
-// gives the autofilter) and writes the workbook.
+// gives the autofilter, the page header now that the branches are known)
+// and writes the workbook.
 func (x *XLSX) Close() error {
+	owner := ledgerOwner(x.branches)
 	for i, sh := range x.sheets {
 		if sh.end != nil {
 			if err := sh.end(x.emitter(i)); err != nil {
@@ -505,9 +513,16 @@ func (x *XLSX) Close() error {
 		if err := x.streams[i].AddTable(table); err != nil {
 			return x.fail(fmt.Errorf("%s: table: %w", sh.name, err))
 		}
+		// The stream writes the header and footer when it flushes.
+		if err := x.f.SetHeaderFooter(sh.name, headerFooter(owner, x.header)); err != nil {
+			return x.fail(fmt.Errorf("%s: header: %w", sh.name, err))
+		}
 		if err := x.streams[i].Flush(); err != nil {
 			return x.fail(err)
 		}
+	}
+	if err := setDocProps(x.f, owner, x.header); err != nil {
+		return x.fail(err)
 	}
 	if err := x.f.Write(x.w); err != nil {
 		return x.fail(err)

@@ -94,6 +94,11 @@ func TestLedgerExportInChat(t *testing.T) {
 	if name != "技术党支部台账-2026-11-01-2026-11-30.xlsx" {
 		t.Fatalf("file name %q", name)
 	}
+	if out := os.Getenv("PARTYBOT_LEDGER_XLSX"); out != "" { // for scripts/print-check.sh
+		if err := os.WriteFile(out, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
 	if ups := fake.Calls("media/upload"); len(ups) == 0 || ups[len(ups)-1].Body["type"] != "file" {
 		t.Fatalf("uploads %v, want type file", ups)
 	}
