@@ -1,14 +1,25 @@
 // Package bot is partybot's domain: members and branches, check-ins,
-// meetings, study, leave, the scheduled jobs and their rules. It imports no
-// adapter. Each aggregate has one file holding its type, its port (the
-// interface an adapter implements) and its command handlers: checkin.go,
-// meeting.go, study.go, leave.go, roster.go; dedupe.go and access.go hold the
-// rules every command shares.
+// meetings, study, leave, announcements and activities, minutes, dues, the
+// scheduled jobs and the rules they follow. It imports no adapter (a test
+// holds it to the standard library and x/text).
+//
+// Where things are:
+//   - routes.go: every way in — the command table (with 帮助's groups and
+//     subcommands), the card buttons by key prefix, the job table.
+//   - one file per feature, holding its types, its port (the interface an
+//     adapter implements) and its handlers: checkin.go, meeting.go,
+//     minutes.go, study.go, leave.go, dues.go, lifecycle.go, roster.go,
+//     announce.go with announce_compose.go, announce_answer.go,
+//     announce_status.go, announce_remind.go, announce_activity.go.
+//   - helpers by kind: date.go, month.go, span.go (dates), text.go, ids.go,
+//     steps.go (one-time job steps), access.go (who may do what),
+//     dedupe.go (WeCom's retries), message.go (messages in and out).
 //
 // Its channels are the sub-packages wecom (callbacks in, messages out),
 // outbox (reliable delivery, job runs) and schedule (cron fires); its memory
 // is package store (Redis). They depend on bot, never the reverse.
-// docs/architecture.md follows one callback and one job fire through them.
+// docs/architecture.md follows a callback, a card click and a job fire
+// through them.
 package bot
 
 import (

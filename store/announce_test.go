@@ -106,3 +106,62 @@ func TestPublishOnceAndDrafts(t *testing.T) {
 		t.Fatal("a picture attached to an expired draft")
 	}
 }
+
+// Releases before the one-route-table release kept an announcement's
+// one-time steps in {scope}:ann:<no>:steps (field nudge|eve). Once still
+// honours them, so an upgrade nudges nobody twice, and takes new steps in
+// the scope's steps hash.
+func TestOnceHonoursStepsTakenByTheOldRelease(t *testing.T) {
+	s, prefix := open(t)
+	ctx := t.Context()
+	// What the previous release's MarkStep wrote for #1's nudge.
+	if err := s.Client().HSet(ctx, prefix+"{tech}:ann:1:steps", "nudge", "announce-reminder@100").Err(); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name, step, run string
+		mine            bool
+	}{
+		{"old step, another run", bot.AnnouncementStep(1, "nudge"), "announce-reminder@200", false},
+		{"old step, its own run's retry", bot.AnnouncementStep(1, "nudge"), "announce-reminder@100", true},
+		{"a step the old release never took", bot.AnnouncementStep(1, "eve"), "announce-reminder@200", true},
+		{"that step again, another run", bot.AnnouncementStep(1, "eve"), "announce-reminder@300", false},
+		{"another announcement", bot.AnnouncementStep(2, "nudge"), "announce-reminder@200", true},
+		{"a job step", "dues-reminder:2026-11", "dues-reminder@200", true},
+		{"the job step again, another run", "dues-reminder:2026-11", "dues-reminder@300", false},
+	}
+	for _, tc := range tests {
+		mine, err := s.Once(ctx, "tech", tc.step, tc.run)
+		if err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		if mine != tc.mine {
+			t.Errorf("%s: mine=%v, want %v", tc.name, mine, tc.mine)
+		}
+	}
+	if n, err := s.Client().HLen(ctx, prefix+"{tech}:ann:1:steps").Result(); err != nil || n != 1 {
+		t.Errorf("the old steps key has %d fields (%v); nothing new is written there", n, err)
+	}
+}
+
+func TestParseAnnouncementStep(t *testing.T) {
+	tests := []struct {
+		step string
+		no   int
+		name string
+		ok   bool
+	}{
+		{bot.AnnouncementStep(12, "nudge"), 12, "nudge", true},
+		{"ann:3:eve", 3, "eve", true},
+		{"ann:0:eve", 0, "", false},
+		{"ann:x:eve", 0, "", false},
+		{"ann:3:", 0, "", false},
+		{"dues-reminder:2026-11", 0, "", false},
+	}
+	for _, tc := range tests {
+		no, name, ok := bot.ParseAnnouncementStep(tc.step)
+		if no != tc.no || name != tc.name || ok != tc.ok {
+			t.Errorf("%q: %d %q %v, want %d %q %v", tc.step, no, name, ok, tc.no, tc.name, tc.ok)
+		}
+	}
+}

@@ -6,7 +6,9 @@
 //	partybot roster import|list|sync     manage the roster in Redis
 //	partybot jobs list|run               scheduled jobs: list them, run one now
 //	partybot chat create|check           branch app group chats
+//	partybot export -config FILE         write the ledger (台账) as .xlsx or CSV
 //	partybot archive                     move closed years out of Redis
+//	partybot healthcheck                 probe a running bot's /readyz (for containers)
 //	partybot version                     print the version
 package main
 
