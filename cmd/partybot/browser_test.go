@@ -162,10 +162,12 @@ func TestDemoInBrowser(t *testing.T) {
 	}
 	if shot := os.Getenv("PARTYBOT_SCREENSHOT"); shot != "" { // for the README
 		var png []byte
+		// The secretary's streak and the branch's week come from the
+		// sample history.
 		err := chromedp.Run(ctx,
-			chromedp.SendKeys(`#input`, "学习 党章第一章 30分钟 有收获"), chromedp.Click(`#send`),
+			chromedp.SendKeys(`#input`, "签到"), chromedp.Click(`#send`),
 			chromedp.Sleep(time.Second),
-			chromedp.SendKeys(`#input`, "我的"), chromedp.Click(`#send`),
+			chromedp.SendKeys(`#input`, "本周"), chromedp.Click(`#send`),
 			chromedp.Sleep(time.Second),
 			chromedp.FullScreenshot(&png, 100)) // 100: PNG, not JPEG
 		if err != nil {

@@ -140,7 +140,7 @@ func TestDemoHistory(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			srv := redistest.Start(t)
 			opts := DemoOptions{Listen: "127.0.0.1:0", Redis: srv.Addr(), Empty: tc.empty}
-			stop, ask := startAsking(t, opts)
+			_, stop, ask := startAsking(t, opts)
 			tc.check(t, ask)
 			if tc.empty {
 				return
@@ -149,20 +149,31 @@ func TestDemoHistory(t *testing.T) {
 			if err := stop(); err != nil {
 				t.Fatal(err)
 			}
-			_, ask = startAsking(t, opts) // a restart on the same Redis
+			d, _, ask := startAsking(t, opts) // a restart on the same Redis
 			if again := ask("公告列表"); again != list || strings.Count(again, "\n#") != 2 {
 				t.Errorf("公告列表 after a restart: %q, before: %q; want the same two announcements", again, list)
 			}
 			if again := ask("本周"); again != week {
 				t.Errorf("本周 after a restart: %q, before: %q", again, week)
 			}
+			// Nor a week later, when a second history would hold other days.
+			later := time.Now().AddDate(0, 0, 7)
+			h, err := seedDemoHistory(t.Context(), d.App.Store, d.App.Bot.Calendar, d.App.Bot.Location, later)
+			if err != nil || h != nil {
+				t.Fatalf("seeding a seeded Redis again: wrote %v, error %v; want nothing written", h != nil, err)
+			}
+			meetings, err := d.App.Store.Meetings(t.Context(), "demo", later.AddDate(0, -2, 0), later)
+			if err != nil || len(meetings) != 2 {
+				t.Errorf("meetings after seeding again: %d (%v), want the two of the sample", len(meetings), err)
+			}
 		})
 	}
 }
 
 // startAsking starts a demo; ask sends the secretary's text through the
-// real callback and returns the reply; stop closes the demo (once).
-func startAsking(t *testing.T, opts DemoOptions) (stop func() error, ask func(string) string) {
+// real callback and returns the reply; stop closes the demo (once; the
+// test's cleanup calls it too).
+func startAsking(t *testing.T, opts DemoOptions) (d *Demo, stop func() error, ask func(string) string) {
 	t.Helper()
 	d, err := StartDemo(t.Context(), opts, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
@@ -177,7 +188,7 @@ func startAsking(t *testing.T, opts DemoOptions) (stop func() error, ask func(st
 		t.Fatal(err)
 	}
 	n := 0
-	return stop, func(text string) string {
+	return d, stop, func(text string) string {
 		t.Helper()
 		n++
 		resp, err := wc.SendText("zhangshuji", text, fmt.Sprintf("%d%06d", time.Now().UnixNano(), n))

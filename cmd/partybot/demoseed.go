@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"slices"
@@ -113,8 +114,11 @@ func (h *demoHistory) write(ctx context.Context) error {
 	// The bot knew the branch from the history's first day: 进度 and 预警
 	// judge from then, not from this start.
 	br, found, err := h.st.Branch(ctx, "demo")
-	if err != nil || !found {
-		return fmt.Errorf("read branch demo (found %v): %w", found, err)
+	if err != nil {
+		return err
+	}
+	if !found {
+		return errors.New("branch demo is not in the roster")
 	}
 	br.Since = start
 	if err := h.st.SaveBranches(ctx, []bot.Branch{br}); err != nil {

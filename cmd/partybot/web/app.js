@@ -285,11 +285,14 @@ async function runJob(name) {
     `触发失败：${await resp.text()}`;
 }
 
-// fitInput grows the composer with its lines, up to its CSS max-height.
+// fitInput grows the composer with its lines, up to its CSS max-height;
+// empty, it is one row again.
 function fitInput() {
   const input = $("input");
-  input.style.height = "auto";
-  input.style.height = input.scrollHeight + 2 + "px"; // + the borders
+  input.style.height = "";
+  if (input.value) {
+    input.style.height = input.scrollHeight + 2 + "px"; // + the borders
+  }
 }
 
 async function main() {
