@@ -10,7 +10,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/input"
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 )
 
 // chromium finds a Chromium to drive. CI installs Debian's; without one the
@@ -35,7 +37,7 @@ func chromium(t *testing.T) string {
 // from the panel and sees the pushed message arrive.
 func TestDemoInBrowser(t *testing.T) {
 	exe := chromium(t)
-	d, err := StartDemo(t.Context(), "127.0.0.1:0", "", slog.New(slog.NewTextHandler(io.Discard, nil)))
+	d, err := StartDemo(t.Context(), DemoOptions{Listen: "127.0.0.1:0"}, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -101,15 +103,21 @@ func TestDemoInBrowser(t *testing.T) {
 		t.Fatalf("the card button reads %q after the click, want 已签到", label)
 	}
 
-	// An announcement: preview, 发送, the member's card with 收到, and the
-	// branch group (the demo's app chat) showing its text.
-	var preview, ack, group string
+	// An announcement of two lines, typed as on a computer: Shift+Enter
+	// starts the second line, Enter sends. Then the preview, 发送, the
+	// member's card with 收到, and the branch group (the demo's app chat)
+	// showing its text, both lines kept all the way.
+	var typed, sent, preview, ack, group string
 	err = chromedp.Run(ctx,
 		chromedp.SetValue(`#member`, "zhangshuji"),
 		chromedp.Evaluate(`document.getElementById("member").dispatchEvent(new Event("change"))`, nil),
 		chromedp.SendKeys(`#input`, "公告 周五交学习心得"),
-		chromedp.Click(`#send`),
+		chromedp.KeyEvent(kb.Enter, chromedp.KeyModifiers(input.ModifierShift)),
+		chromedp.SendKeys(`#input`, "请带上笔记本"),
+		chromedp.Value(`#input`, &typed),
+		chromedp.KeyEvent(kb.Enter),
 		chromedp.WaitVisible(`#chat > .bubble.bot:last-child`),
+		chromedp.Evaluate(`[...document.querySelectorAll("#chat > .bubble.me")].pop().textContent`, &sent),
 		chromedp.Text(`#chat > .bubble.bot:last-child`, &preview),
 		chromedp.SendKeys(`#input`, "发送"),
 		chromedp.Click(`#send`),
@@ -127,7 +135,12 @@ func TestDemoInBrowser(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(preview, "公告预览") || ack != "已收到" || !strings.Contains(group, "【公告 #1】周五交学习心得") {
+	const twoLines = "周五交学习心得\n请带上笔记本"
+	if typed != "公告 "+twoLines || sent != "公告 "+twoLines {
+		t.Fatalf("the composer held %q and sent %q, want the two lines %q", typed, sent, "公告 "+twoLines)
+	}
+	// The sample history has announcements #1 and #2: this one is #3.
+	if !strings.Contains(preview, "公告预览\n【周五交学习心得】\n请带上笔记本\n") || ack != "已收到" || !strings.Contains(group, "【公告 #3】"+twoLines) {
 		t.Fatalf("preview %q, button %q, group %q", preview, ack, group)
 	}
 
@@ -149,10 +162,12 @@ func TestDemoInBrowser(t *testing.T) {
 	}
 	if shot := os.Getenv("PARTYBOT_SCREENSHOT"); shot != "" { // for the README
 		var png []byte
+		// The secretary's streak and the branch's week come from the
+		// sample history.
 		err := chromedp.Run(ctx,
-			chromedp.SendKeys(`#input`, "学习 党章第一章 30分钟 有收获"), chromedp.Click(`#send`),
+			chromedp.SendKeys(`#input`, "签到"), chromedp.Click(`#send`),
 			chromedp.Sleep(time.Second),
-			chromedp.SendKeys(`#input`, "我的"), chromedp.Click(`#send`),
+			chromedp.SendKeys(`#input`, "本周"), chromedp.Click(`#send`),
 			chromedp.Sleep(time.Second),
 			chromedp.FullScreenshot(&png, 100)) // 100: PNG, not JPEG
 		if err != nil {

@@ -84,9 +84,19 @@ func demoConfig(listen, redisAddr, apiBase string) Config {
 	return cfg
 }
 
-// StartDemo starts everything. redisAddr "" means an embedded Redis.
-func StartDemo(ctx context.Context, listen, redisAddr string, log *slog.Logger) (*Demo, error) {
+// DemoOptions are what the demo command's flags choose.
+type DemoOptions struct {
+	Listen string // address for the simulator and the callback endpoint
+	Redis  string // host:port or socket; "" starts an embedded Redis
+	// Empty starts the branch blank; otherwise it holds a few weeks of
+	// sample history (written once per Redis).
+	Empty bool
+}
+
+// StartDemo starts everything.
+func StartDemo(ctx context.Context, opts DemoOptions, log *slog.Logger) (*Demo, error) {
 	d := &Demo{Fake: wecomtest.NewFakeAPI("wwdemo0000000000", "demo-secret")}
+	redisAddr := opts.Redis
 	if redisAddr == "" {
 		mr, err := miniredis.Run()
 		if err != nil {
@@ -95,7 +105,7 @@ func StartDemo(ctx context.Context, listen, redisAddr string, log *slog.Logger) 
 		}
 		d.mini, redisAddr = mr, mr.Addr()
 	}
-	cfg := demoConfig(listen, redisAddr, d.Fake.URL())
+	cfg := demoConfig(opts.Listen, redisAddr, d.Fake.URL())
 	for _, br := range cfg.Org.Branches { // as if made by partybot chat create
 		d.Fake.AddAppChat(br.ChatID, br.Members...)
 	}
@@ -117,12 +127,33 @@ func StartDemo(ctx context.Context, listen, redisAddr string, log *slog.Logger) 
 		d.close()
 		return nil, err
 	}
+	if !opts.Empty {
+		if err := d.seedHistory(ctx); err != nil {
+			d.close()
+			return nil, err
+		}
+	}
 	d.routes(app.Mux)
 	if err := app.Start(ctx); err != nil {
 		d.close()
 		return nil, err
 	}
 	return d, nil
+}
+
+// seedHistory gives the sample branch its past (see demoseed.go), once.
+func (d *Demo) seedHistory(ctx context.Context) error {
+	h, err := seedDemoHistory(ctx, d.App.Store, d.App.Bot.Calendar, d.App.Bot.Location, d.App.Now())
+	if err != nil {
+		return err
+	}
+	if h == nil {
+		d.App.Log.Info("demo: this Redis already holds the sample history; not adding it again")
+		return nil
+	}
+	d.App.Log.Info("demo: sample history written", slog.Int("checkins", h.checkins), slog.Int("study_reports", h.studies),
+		slog.Int("meetings", h.meetings), slog.Int("announcements", h.announced))
+	return nil
 }
 
 func (d *Demo) close() {
@@ -269,12 +300,13 @@ func demoCmd(ctx context.Context, args []string, stderr io.Writer) error {
 	fs.SetOutput(stderr)
 	listen := fs.String("listen", "127.0.0.1:8080", "address for the simulator and the callback endpoint")
 	redisAddr := fs.String("redis", "", "use this Redis (host:port or socket) instead of the embedded one")
+	empty := fs.Bool("empty", false, "start with a blank branch instead of a few weeks of sample history")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	redis.SetLogger(redisLogger{log.With(slog.String("component", "go-redis"))})
-	d, err := StartDemo(ctx, *listen, *redisAddr, log)
+	d, err := StartDemo(ctx, DemoOptions{Listen: *listen, Redis: *redisAddr, Empty: *empty}, log)
 	if err != nil {
 		return err
 	}

@@ -2,11 +2,16 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
+	"regexp"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/partybot/partybot/bot/wecom/wecomtest"
 	"github.com/partybot/partybot/store/redistest"
@@ -16,7 +21,7 @@ import (
 // from Go: the demo's endpoints and its seeded branch work end to end.
 func TestDemoWithRedis(t *testing.T) {
 	srv := redistest.Start(t)
-	d, err := StartDemo(t.Context(), "127.0.0.1:0", srv.Addr(), slog.New(slog.NewTextHandler(io.Discard, nil)))
+	d, err := StartDemo(t.Context(), DemoOptions{Listen: "127.0.0.1:0", Redis: srv.Addr()}, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -86,6 +91,133 @@ func TestDemoWithRedis(t *testing.T) {
 	} else {
 		r.Body.Close()
 	}
+}
+
+// TestDemoHistory asks, as the secretary, what a newcomer would try first:
+// a demo started normally answers from weeks of sample history, one
+// started with -empty from nothing. Started again on the same Redis, the
+// history is not written twice.
+func TestDemoHistory(t *testing.T) {
+	streak := regexp.MustCompile(`已连续签到 (\d+) 天`)
+	amount := regexp.MustCompile(`你的月党费：(\d+(?:\.\d+)?) 元`)
+	acked := regexp.MustCompile(`已确认 (\d+)/(\d+)`)
+	for _, tc := range []struct {
+		name  string
+		empty bool
+		check func(t *testing.T, ask func(string) string)
+	}{
+		{"seeded", false, func(t *testing.T, ask func(string) string) {
+			if me := ask("我的"); streak.FindStringSubmatch(me) == nil || streak.FindStringSubmatch(me)[1] == "0" {
+				t.Errorf("我的: want a running streak from the sample check-ins, got %q", me)
+			}
+			if week := ask("本周"); weekCheckins(t, week) == 0 {
+				t.Errorf("本周: want check-ins this week, got %q", week)
+			}
+			if dues := ask("党费"); !amount.MatchString(dues) {
+				t.Errorf("党费: want the secretary's amount, got %q", dues)
+			}
+			status := ask("公告状态")
+			m := acked.FindStringSubmatch(status)
+			if m == nil || m[1] == "0" || m[1] == m[2] || !strings.Contains(status, "未确认") {
+				t.Errorf("公告状态: want the latest announcement acknowledged by some, not all, got %q", status)
+			}
+		}},
+		{"empty", true, func(t *testing.T, ask func(string) string) {
+			if me := ask("我的"); streak.FindStringSubmatch(me) == nil || streak.FindStringSubmatch(me)[1] != "0" {
+				t.Errorf("我的: want no streak, got %q", me)
+			}
+			if week := ask("本周"); weekCheckins(t, week) != 0 {
+				t.Errorf("本周: want no check-ins, got %q", week)
+			}
+			if dues := ask("党费"); !strings.Contains(dues, "未设置") {
+				t.Errorf("党费: want no amount set, got %q", dues)
+			}
+			if status := ask("公告状态"); !strings.Contains(status, "没有找到") {
+				t.Errorf("公告状态: want no announcement, got %q", status)
+			}
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := redistest.Start(t)
+			opts := DemoOptions{Listen: "127.0.0.1:0", Redis: srv.Addr(), Empty: tc.empty}
+			_, stop, ask := startAsking(t, opts)
+			tc.check(t, ask)
+			if tc.empty {
+				return
+			}
+			list, week := ask("公告列表"), ask("本周")
+			if err := stop(); err != nil {
+				t.Fatal(err)
+			}
+			d, _, ask := startAsking(t, opts) // a restart on the same Redis
+			if again := ask("公告列表"); again != list || strings.Count(again, "\n#") != 2 {
+				t.Errorf("公告列表 after a restart: %q, before: %q; want the same two announcements", again, list)
+			}
+			if again := ask("本周"); again != week {
+				t.Errorf("本周 after a restart: %q, before: %q", again, week)
+			}
+			// Nor a week later, when a second history would hold other days.
+			later := time.Now().AddDate(0, 0, 7)
+			h, err := seedDemoHistory(t.Context(), d.App.Store, d.App.Bot.Calendar, d.App.Bot.Location, later)
+			if err != nil || h != nil {
+				t.Fatalf("seeding a seeded Redis again: wrote %v, error %v; want nothing written", h != nil, err)
+			}
+			meetings, err := d.App.Store.Meetings(t.Context(), "demo", later.AddDate(0, -2, 0), later)
+			if err != nil || len(meetings) != 2 {
+				t.Errorf("meetings after seeding again: %d (%v), want the two of the sample", len(meetings), err)
+			}
+		})
+	}
+}
+
+// startAsking starts a demo; ask sends the secretary's text through the
+// real callback and returns the reply; stop closes the demo (once; the
+// test's cleanup calls it too).
+func startAsking(t *testing.T, opts DemoOptions) (d *Demo, stop func() error, ask func(string) string) {
+	t.Helper()
+	d, err := StartDemo(t.Context(), opts, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	stop = sync.OnceValue(d.Close)
+	t.Cleanup(func() { _ = stop() })
+	base := strings.TrimSuffix(d.URL(), "/")
+	cfg := d.App.Config.WeCom
+	wc, err := wecomtest.NewWeCom(base+cfg.CallbackPath, cfg.Token, cfg.EncodingAESKey, cfg.CorpID, cfg.AgentID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	return d, stop, func(text string) string {
+		t.Helper()
+		n++
+		resp, err := wc.SendText("zhangshuji", text, fmt.Sprintf("%d%06d", time.Now().UnixNano(), n))
+		if err != nil {
+			t.Fatalf("%s: %v", text, err)
+		}
+		return resp.ReplyText
+	}
+}
+
+// weekCheckins adds up the 签到 column of a 本周 reply
+// ("姓名｜签到｜学习｜次数", one line a member).
+func weekCheckins(t *testing.T, reply string) int {
+	t.Helper()
+	total, rows := 0, 0
+	for _, line := range strings.Split(reply, "\n") {
+		cols := strings.Split(line, "｜")
+		if len(cols) != 4 {
+			continue
+		}
+		if n, err := strconv.Atoi(cols[1]); err == nil {
+			total += n
+			rows++
+		}
+	}
+	if rows != len(demoMembers) {
+		t.Fatalf("本周: %d member rows in %q, want %d", rows, reply, len(demoMembers))
+	}
+	return total
 }
 
 func getJSON(t testing.TB, url string, v any) {

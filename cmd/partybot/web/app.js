@@ -285,6 +285,16 @@ async function runJob(name) {
     `触发失败：${await resp.text()}`;
 }
 
+// fitInput grows the composer with its lines, up to its CSS max-height;
+// empty, it is one row again.
+function fitInput() {
+  const input = $("input");
+  input.style.height = "";
+  if (input.value) {
+    input.style.height = input.scrollHeight + 2 + "px"; // + the borders
+  }
+}
+
 async function main() {
   const s = await (await fetch("/demo/api/session")).json();
   state.session = s;
@@ -311,14 +321,26 @@ async function main() {
     b.addEventListener("click", () => runJob(name));
     $("jobs").appendChild(b);
   }
+  const input = $("input");
   $("composer").addEventListener("submit", (ev) => {
     ev.preventDefault();
-    const text = $("input").value.trim();
+    const text = input.value.trim();
     if (text) {
-      $("input").value = "";
+      input.value = "";
+      fitInput();
       send(text, textXML(text));
     }
   });
+  // As in WeCom on a computer: Enter sends, Shift+Enter starts a new line
+  // (公告 and 纪要 take several). An Enter that picks a 拼音 candidate
+  // belongs to the input method, not to us.
+  input.addEventListener("keydown", (ev) => {
+    if (ev.key === "Enter" && !ev.shiftKey && !ev.isComposing && ev.keyCode !== 229) {
+      ev.preventDefault();
+      $("composer").requestSubmit();
+    }
+  });
+  input.addEventListener("input", fitInput);
   $("location").addEventListener("click", () => send("📍 北京市东城区", locationXML()));
   document.body.dataset.ready = "true";
   poll();
