@@ -98,6 +98,12 @@ func TestAnnounceFromPreviewToAcknowledgement(t *testing.T) {
 	wantText(t, w.say("sec", "活动状态"), "没有找到这条公告或活动。发“公告列表”查看编号。")
 	wantText(t, w.say("sec", "公告状态 #7"), "没有找到这条公告或活动。发“公告列表”查看编号。")
 
+	// The ledger keeps it with its answers.
+	l, err := w.b.Ledger(ctx, []bot.Branch{orgBranches[0]}, bot.Span{From: bot.Date{Year: 2026, Month: 11, Day: 1}, To: bot.Date{Year: 2026, Month: 11, Day: 30}}, false)
+	if err != nil || len(l.Branches) != 1 || len(l.Branches[0].Announcements) != 1 || len(l.Branches[0].Announcements[0].Responses.Acked) != 2 {
+		t.Fatalf("ledger %+v %v", l, err)
+	}
+
 	// After a week it takes no more answers.
 	w.now = friday.Add(bot.AnnounceOpenFor)
 	wantButton(t, w.click("com", "ann_ack:tech:1"), "已结束")

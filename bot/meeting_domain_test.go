@@ -120,8 +120,14 @@ func TestMeetingSignInByAnOldCard(t *testing.T) {
 	stale := old
 	stale.From, stale.TaskID = "m2", "mtg_tech_gone"
 	wantButton(t, w.must(stale), "会议已结束")
+	wantText(t, w.say("m3", "请假"), "请写上原因：请假 原因（本次会议）。按日期请假：用法：请假 11-20 到 11-30 出差（一天可写：请假 明天 体检）\n书记或支委替他人登记：请假 @userid 11-20 到 11-30 原因")
+	wantText(t, w.say("sec", "请假 @m3 出差"), "已登记 丙 本次党课请假（出差）。")
+	if !w.audited("meeting.excuse", "m3", m.ID+" 出差") {
+		t.Fatal("excusing another is not audited")
+	}
 	att, err := w.s.Attendance(t.Context(), "tech", m.ID)
 	if err != nil || !slices.ContainsFunc(att, func(a bot.Attendance) bool { return a.UserID == "m1" && a.Via == "card" }) ||
+		!slices.ContainsFunc(att, func(a bot.Attendance) bool { return a.UserID == "m3" && a.Status == bot.Excused && a.Via == "sec" }) ||
 		slices.ContainsFunc(att, func(a bot.Attendance) bool { return a.UserID == "m2" }) {
 		t.Fatalf("attendance %+v %v", att, err)
 	}
