@@ -48,6 +48,8 @@ type Deps struct {
 	Dues DuesStore
 	// Steps remembers jobs' one-time steps (a reminder sent once).
 	Steps Steps
+	// Development keeps the 发展党员 path: applicants, their steps, 思想汇报.
+	Development DevelopmentStore
 	// Media fetches meeting photos from WeCom; nil keeps only their ids.
 	Media  MediaFetcher
 	Outbox Outbox
@@ -81,8 +83,8 @@ const streakLookback = 400
 
 // New wires a Bot and its command table.
 func New(d Deps) (*Bot, error) {
-	if d.Roster == nil || d.Dedupe == nil || d.Checkins == nil || d.Leaves == nil || d.Audit == nil || d.Meetings == nil || d.Studies == nil || d.Announcements == nil || d.Minutes == nil || d.Dues == nil || d.Steps == nil || d.Outbox == nil || d.Location == nil {
-		return nil, errors.New("bot: Roster, Dedupe, Checkins, Leaves, Audit, Meetings, Studies, Announcements, Minutes, Dues, Steps, Outbox and Location are required")
+	if d.Roster == nil || d.Dedupe == nil || d.Checkins == nil || d.Leaves == nil || d.Audit == nil || d.Meetings == nil || d.Studies == nil || d.Announcements == nil || d.Minutes == nil || d.Dues == nil || d.Steps == nil || d.Development == nil || d.Outbox == nil || d.Location == nil {
+		return nil, errors.New("bot: Roster, Dedupe, Checkins, Leaves, Audit, Meetings, Studies, Announcements, Minutes, Dues, Steps, Development, Outbox and Location are required")
 	}
 	if d.SignInWindow <= 0 {
 		d.SignInWindow = DefaultSignInWindow
@@ -120,6 +122,7 @@ func New(d Deps) (*Bot, error) {
 // Reply texts shared by several paths.
 const (
 	replyNotRegistered = "你好！你还不在党建助手的党员名册中，请联系所在党支部书记登记后再使用。"
+	replyApplicantOnly = "你目前在发展党员流程中，可以发送：入党进度、思想汇报 内容、帮助。"
 )
 
 // Handle answers one message. Unknown senders get a polite reply and nothing
@@ -132,19 +135,29 @@ func (b *Bot) Handle(ctx context.Context, msg Message) (Reply, error) {
 	if err != nil {
 		return Reply{}, fmt.Errorf("bot: look up member %s: %w", msg.From, err)
 	}
+	applicant := false
 	if !found || !member.Active {
-		// Only what a person typed or tapped deserves an answer: entering the
-		// app, location reports every few seconds and link views do not.
-		if msg.Kind == KindText || (msg.Kind == KindEvent && msg.Event == "click") {
-			return Reply{Text: replyNotRegistered}, nil
+		// Someone a leader registered on the 发展 path may use a few
+		// commands; anyone else is a stranger and nothing is stored.
+		a, onPath, err := b.Development.Applicant(ctx, msg.From)
+		if err != nil {
+			return Reply{}, fmt.Errorf("bot: look up applicant %s: %w", msg.From, err)
 		}
-		return Reply{}, nil
+		if !onPath || !a.OnPath() {
+			// Only what a person typed or tapped deserves an answer: entering the
+			// app, location reports every few seconds and link views do not.
+			if msg.Kind == KindText || (msg.Kind == KindEvent && msg.Event == "click") {
+				return Reply{Text: replyNotRegistered}, nil
+			}
+			return Reply{}, nil
+		}
+		member, applicant = applicantMember(a), true
 	}
-	act, claim := b.action(msg)
+	act, claim := b.action(msg, applicant)
 	if act == nil {
 		return Reply{}, nil
 	}
-	req := Request{Msg: msg, Member: member, Now: b.Now()}
+	req := Request{Msg: msg, Member: member, Now: b.Now(), Applicant: applicant}
 	key := msg.DedupeKey()
 	if claim != ClaimMessage {
 		// Reads need no claim, and 签到 dedupes inside its one script.
@@ -223,12 +236,16 @@ func (b *Bot) enqueueNotices(ctx context.Context, key string, notices []Notice) 
 // a text is a command, a menu click's key is a command name (e.g.
 // "checkin"), a location goes with today's check-in, a card click signs
 // in; and how it is guarded against WeCom's retries.
-func (b *Bot) action(msg Message) (HandlerFunc, Claim) {
+func (b *Bot) action(msg Message, applicant bool) (HandlerFunc, Claim) {
 	switch {
 	case msg.Kind == KindText:
 		return b.command(msg.Text)
 	case msg.Kind == KindEvent && msg.Event == "click" && msg.EventKey != "":
 		return b.command(msg.EventKey)
+	case applicant && msg.Kind == KindImage:
+		return b.applicantImage, ClaimMessage
+	case applicant:
+		return nil, ClaimMessage // no check-in, no cards: not a member yet
 	case msg.Kind == KindLocation && msg.Location != nil:
 		// Only a location the member sends goes with the check-in; the
 		// periodic LOCATION events of the app's location reporting are
@@ -265,6 +282,9 @@ func (b *Bot) command(text string) (HandlerFunc, Claim) {
 		claim = claimOf(args)
 	}
 	return func(ctx context.Context, req Request) (Reply, error) {
+		if req.Applicant && !cmd.Applicants {
+			return Reply{Text: replyApplicantOnly}, nil
+		}
 		for _, a := range []Access{cmd.Access, access} {
 			if refusal := a.refusal(req.Member, name); refusal != "" {
 				return Reply{Text: refusal}, nil
@@ -282,6 +302,11 @@ func (b *Bot) image(ctx context.Context, req Request) (Reply, error) {
 	reply, attached, err := b.attachToDraft(ctx, req)
 	if err != nil || attached {
 		return reply, err
+	}
+	if req.Member.Status == StatusProbationary {
+		if reply, attached, err := b.attachToThoughtReport(ctx, req); err != nil || attached {
+			return reply, err
+		}
 	}
 	if reply, err := b.meetingPhoto(ctx, req); !errors.Is(err, errNoPhoto) {
 		return reply, err

@@ -16,7 +16,7 @@ const helpFlatMax = 12
 // when they fit a phone screen; else one line per group. "帮助 公告" (a group,
 // or a word of it, or a command) shows that group's commands with usage.
 func (b *Bot) help(_ context.Context, req Request) (Reply, error) {
-	visible := b.visibleCommands(req.Member)
+	visible := b.visibleCommands(req.Member, req.Applicant)
 	if len(req.Args) > 0 {
 		group, ok := findGroup(visible, Normalize(strings.Join(req.Args, "")))
 		if !ok {
@@ -46,10 +46,15 @@ func (b *Bot) help(_ context.Context, req Request) (Reply, error) {
 }
 
 // visibleCommands are the table's rows m may use and should be shown.
-func (b *Bot) visibleCommands(m Member) []Command {
+func (b *Bot) visibleCommands(m Member, applicant bool) []Command {
 	var out []Command
 	for _, c := range b.router.Commands() {
-		if c.Access.refusal(m, c.Name) != "" || (c.Shown != nil && !c.Shown(b, m)) {
+		switch {
+		case applicant:
+			if !c.Applicants {
+				continue
+			}
+		case c.Access.refusal(m, c.Name) != "" || (c.Shown != nil && !c.Shown(b, m)):
 			continue
 		}
 		out = append(out, c)

@@ -18,6 +18,7 @@ const (
 	JobAnnounceReminder = "announce-reminder"
 	JobDuesReminder     = "dues-reminder"
 	JobLifecycle        = "lifecycle"
+	JobDevelopment      = "development"
 )
 
 // JobRun is one run of a job: when it was scheduled for, and whether a

@@ -17,6 +17,9 @@ type Request struct {
 	Name   string   // the command's canonical name
 	Args   []string // words after the command word
 	Now    time.Time
+	// Applicant: the sender is on the 发展 path, not a member; Member is
+	// then applicantMember.
+	Applicant bool
 }
 
 // HandlerFunc runs a command. Handlers return the reply and never send it
@@ -39,6 +42,9 @@ type Command struct {
 	// WeCom's retries; nil means ClaimMessage.
 	Claim func(args []string) Claim
 	Run   HandlerFunc
+	// Applicants marks the few commands people on the 发展 path (not yet
+	// members) may use: 帮助, 入党进度, 思想汇报.
+	Applicants bool
 	// Subcommands are picked by the first argument ("党费 设置 …"); other
 	// arguments, or none, go to Run.
 	Subcommands []Subcommand

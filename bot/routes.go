@@ -29,19 +29,22 @@ const (
 	GroupAnnounce HelpGroup = "公告与活动"
 	GroupLedger   HelpGroup = "台账与党费"
 	GroupBranch   HelpGroup = "支部管理"
+	GroupDevelop  HelpGroup = "发展党员"
 )
 
 // helpGroups is the order of 帮助's headings.
-var helpGroups = []HelpGroup{GroupDaily, GroupMeeting, GroupAnnounce, GroupLedger, GroupBranch}
+var helpGroups = []HelpGroup{GroupDaily, GroupMeeting, GroupAnnounce, GroupLedger, GroupBranch, GroupDevelop}
 
 // commands is the command table.
 func (b *Bot) commands() []Command {
 	leaderboardOn := func(b *Bot, _ Member) bool { return b.Leaderboard }
 	forLeaders := func(_ *Bot, m Member) bool { return m.leaderOrAdmin() }
+	// Applicants see these anyway; among members only 预备党员 hand in 思想汇报.
+	forProbationers := func(_ *Bot, m Member) bool { return m.Status == StatusProbationary }
 	return []Command{
 		// 日常
 		{
-			Name: "帮助", Aliases: []string{"help", "菜单", "?"}, Group: GroupDaily,
+			Name: "帮助", Aliases: []string{"help", "菜单", "?"}, Group: GroupDaily, Applicants: true,
 			Usage: "帮助 [分类]", Summary: "查看可用命令",
 			Claim: readOnly, Run: b.help,
 		},
@@ -198,6 +201,40 @@ func (b *Bot) commands() []Command {
 			Usage: "支部", Summary: "全部支部及人数",
 			Claim: readOnly, Run: b.branches,
 		},
+		// 发展党员 (发展党员工作细则 2014): leaders record the steps; the person
+		// on the path may ask for their own stage and hand in 思想汇报.
+		{
+			Name: "发展", Aliases: []string{"develop"}, Group: GroupDevelop, Access: AccessBranch,
+			Usage: "发展 进度 [@userid]", Summary: "发展党员：登记每一步，看谁到期",
+			Run: b.develop,
+			Subcommands: []Subcommand{
+				{Words: []string{"进度", "progress"}, Access: AccessBranch, Usage: "发展 进度 [@userid]", Summary: "每人所处阶段、下一步和期限（逾期在前）", Claim: readOnly, Run: b.developProgress},
+				{Words: []string{"申请人", "申请", "apply"}, Access: AccessBranch, Usage: "发展 申请人 @userid 姓名 日期", Summary: "收到入党申请书", Run: b.recordStep(DevApplied, "用法：发展 申请人 @userid 姓名 日期", stepApplied)},
+				{Words: []string{"谈话", "talk"}, Access: AccessBranch, Usage: "发展 谈话 @userid 日期 [谈话人 @a]", Summary: "申请后一个月内谈话", Run: b.recordStep(DevTalked, "用法：发展 谈话 @userid 日期 [谈话人 @a]", stepTalked)},
+				{Words: []string{"积极分子", "activist"}, Access: AccessBranch, Usage: "发展 积极分子 @userid 日期 联系人 @a @b", Summary: "支委会确定，两名培养联系人", Run: b.recordStep(DevActivist, "用法：发展 积极分子 @userid 日期 联系人 @a @b", stepActivist)},
+				{Words: []string{"考察", "review"}, Access: AccessBranch, Usage: "发展 考察 @userid 日期 [意见]", Summary: "半年一次培养考察", Run: b.recordStep(DevReviewed, "用法：发展 考察 @userid 日期 [意见]", stepReviewed)},
+				{Words: []string{"发展对象", "candidate"}, Access: AccessBranch, Usage: "发展 发展对象 @userid 日期", Summary: "积极分子满一年后确定", Run: b.recordStep(DevCandidate, "用法：发展 发展对象 @userid 日期", stepCandidate)},
+				{Words: []string{"政审", "vetting"}, Access: AccessBranch, Usage: "发展 政审 @userid 日期", Summary: "政治审查", Run: b.recordStep(DevVetted, "用法：发展 政审 @userid 日期", stepVetted)},
+				{Words: []string{"培训", "training"}, Access: AccessBranch, Usage: "发展 培训 @userid 日期 学时", Summary: "集中培训（≥3 天或 24 学时）", Run: b.recordStep(DevTrained, "用法：发展 培训 @userid 日期 学时", stepTrained)},
+				{Words: []string{"公示", "publicity"}, Access: AccessBranch, Usage: "发展 公示 @userid 日期", Summary: "公示开始（≥5 个工作日）", Run: b.recordStep(DevPublished, "用法：发展 公示 @userid 日期", stepPublished)},
+				{Words: []string{"预审", "precheck"}, Access: AccessBranch, Usage: "发展 预审 @userid 日期", Summary: "党委预审", Run: b.recordStep(DevPreChecked, "用法：发展 预审 @userid 日期", stepPreChecked)},
+				{Words: []string{"大会", "vote"}, Access: AccessBranch, Usage: "发展 大会 @userid 日期 赞成 N 反对 N 弃权 N", Summary: "支部大会表决（当天的党员大会）", Run: b.recordStep(DevVoted, "用法：发展 大会 @userid 日期 赞成 N 反对 N 弃权 N", stepVoted)},
+				{Words: []string{"审批", "approve"}, Access: AccessAdmin, Usage: "发展 审批 @userid 日期", Summary: "党委审批（大会后三个月内），成为预备党员", Run: b.recordStep(DevApproved, "用法：发展 审批 @userid 日期", stepApproved)},
+				{Words: []string{"撤销", "withdraw"}, Access: AccessBranch, Usage: "发展 撤销 @userid 原因", Summary: "退出发展流程（留痕）", Run: b.recordStep(DevWithdrawn, "用法：发展 撤销 @userid 原因", stepWithdrawn)},
+			},
+		},
+		{
+			Name: "入党进度", Aliases: []string{"mystage"}, Group: GroupDaily, Applicants: true,
+			Shown: forProbationers,
+			Usage: "入党进度", Summary: "我的入党进度和下一步",
+			Claim: readOnly, Run: b.myDevelopment,
+		},
+		{
+			Name: "思想汇报", Aliases: []string{"report"}, Group: GroupDaily, Applicants: true,
+			Shown: forProbationers,
+			Usage: "思想汇报 内容", Summary: "提交思想汇报（只送培养联系人和书记）",
+			Run: b.thoughtReport,
+		},
 	}
 }
 
@@ -256,6 +293,7 @@ var Jobs = []Job{
 	{JobMonthly, "0 0 9 1 * *", "月初：主题党日提醒；书记收到连续 2、3、5 个月未参加组织生活或未交党费的预警", atFire((*Bot).monthlyReminder)},
 	{JobDuesReminder, "0 15 9 * * *", "支部党费收缴日：提醒本月未交的党员（一次）", (*Bot).duesReminder},
 	{JobLifecycle, "0 5 9 * * *", "转正提前一月、一周提醒书记；党员政治生日问候", (*Bot).lifecycle},
+	{JobDevelopment, "0 20 9 * * *", "发展党员：谈话、考察、审批期限和季度思想汇报提醒（各一次）；手动运行列出 14 天内到期的步骤", (*Bot).developmentReminders},
 	{JobAnnounceReminder, "0 10,40 9-17 * * *", "公告发出 4 小时后（工作日）催未确认者一次并告知发布人；活动前一天提醒报名者", (*Bot).announceReminder},
 }
 

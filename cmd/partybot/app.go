@@ -100,6 +100,7 @@ func NewApp(cfg Config, log *slog.Logger) (*App, error) {
 		Metrics:       a.Metrics,
 		Dues:          a.Store,
 		Steps:         a.Store,
+		Development:   a.Store,
 		Media:         media,
 		Outbox:        a.Outbox,
 		Deliveries:    a.Store,
