@@ -96,6 +96,13 @@ func (a Applicant) last(step DevStep) (DevRecord, bool) {
 	return DevRecord{}, false
 }
 
+// passedVote reports whether the latest 支部大会 vote passed; a failed vote
+// leaves the person a 发展对象.
+func (a Applicant) passedVote() bool {
+	r, ok := a.last(DevVoted)
+	return ok && r.Passed()
+}
+
 func (a Applicant) has(step DevStep) bool { _, ok := a.last(step); return ok }
 
 func (a Applicant) count(step DevStep) int {
@@ -115,7 +122,7 @@ func (a Applicant) Stage() DevStage {
 		return StageLeft
 	case a.has(DevApproved):
 		return StageAdmitted
-	case a.has(DevVoted):
+	case a.passedVote():
 		return StageVoted
 	case a.has(DevCandidate):
 		return StageCandidate
@@ -410,6 +417,13 @@ func (b *Bot) afterStep(ctx context.Context, req Request, a Applicant, rec DevRe
 		notices = append(notices, Notice{To: []string{a.UserID}, Text: fmt.Sprintf("祝贺你！党委已审批，你自 %s 起为中共预备党员，预备期一年。请继续按时交思想汇报。", m.Joined)})
 	}
 	text := fmt.Sprintf("已登记 %s「%s」%s。现为：%s。", a.DisplayName(), rec.Step, rec.Date, a.Stage())
+	if rec.Step == DevVoted {
+		verdict := "通过"
+		if !rec.Passed() {
+			verdict = "未通过"
+		}
+		text = fmt.Sprintf("支部大会表决%s：赞成 %d、反对 %d、弃权 %d；有表决权的正式党员 %d 人，赞成须超过 %d 人（支部工作条例 第十一条）。\n", verdict, rec.Yes, rec.No, rec.Abstain, rec.Entitled, rec.Entitled/2) + text
+	}
 	if next, ok := a.Next(b.Calendar); ok {
 		text += "\n下一步：" + next.describe()
 	}

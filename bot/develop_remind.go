@@ -3,6 +3,8 @@ package bot
 import (
 	"context"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 )
@@ -161,7 +163,8 @@ func (b *Bot) thoughtReportNudges(ctx context.Context, br Branch, people []Appli
 	}
 	key := "dev:" + br.ID + ":" + step
 	out := uniform(key, late, Notice{Text: "本季度还没有提交思想汇报。发“思想汇报 内容”即可，只送培养联系人和支部书记。"})
-	for c, names := range byContact {
+	for _, c := range slices.Sorted(maps.Keys(byContact)) {
+		names := byContact[c]
 		out = append(out, Outbound{Key: key + ":contact:" + c, Notice: Notice{To: []string{c}, Text: "你联系培养的同志本季度尚未提交思想汇报：" + strings.Join(names, "、") + "。"}})
 	}
 	return out, nil
