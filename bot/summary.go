@@ -239,7 +239,7 @@ func (s BranchSummary) MeetingsText() string {
 func (s BranchSummary) markdown(week Date) []string {
 	lines := []string{
 		fmt.Sprintf("**%s 周报（%s）**", s.Branch.Name, fmtWeek(week)),
-		fmt.Sprintf("> 签到率：<font color=\"info\">%d%%</font>（%d/%d 人·工作日，已扣除请假）", s.Rate(), s.Checkins, s.Expected),
+		fmt.Sprintf("> 签到率：<font color=\"%s\">%d%%</font>（%d/%d 人·工作日，已扣除请假）", rateColour(s.Rate()), s.Rate(), s.Checkins, s.Expected),
 		fmt.Sprintf("> 学习：%d 分钟，%d 次；达标 %d/%d 人", s.StudyMinutes, s.StudyReports, s.OnTarget, len(s.Members)),
 		fmt.Sprintf("> 本周会议：%s", s.MeetingsText()),
 	}
@@ -256,6 +256,18 @@ func (s BranchSummary) markdown(week Date) []string {
 		lines = append(lines, listLines(fmt.Sprintf("学习未达标（%d 人）：", len(s.Behind)), s.Behind)...)
 	}
 	return SplitText(strings.Join(lines, "\n"), MaxMessageBytes)
+}
+
+// goodRate is the check-in rate (percent) from which the report shows it
+// in green; below it, orange: a 0% in green read as praise.
+const goodRate = 80
+
+// rateColour is the WeCom markdown colour of a check-in rate.
+func rateColour(rate int) string {
+	if rate >= goodRate {
+		return "info"
+	}
+	return "warning"
 }
 
 // listLines writes a label and names joined by 、, wrapped into lines short
