@@ -51,9 +51,7 @@ const (
 )
 
 // The chart's words. Each rune must be in font/chars.txt (a test checks).
-var (
-	weekdays = []string{"周一", "周二", "周三", "周四", "周五", "周六", "周日"}
-)
+var weekdays = []string{"周一", "周二", "周三", "周四", "周五", "周六", "周日"}
 
 const (
 	titleText     = "本周签到与学习"
@@ -173,15 +171,13 @@ func (r *Renderer) header(dc draw.Canvas, w bot.WeekBars) {
 		dc.FillText(sub, vg.Point{X: left, Y: top - 25}, weekSpan(w.Week))
 	}
 	// The legend, right-aligned: this week, then last week when known.
-	entries := []struct {
+	type entry struct {
 		label string
 		clr   color.Color
-	}{{thisWeekText, partyRed}}
+	}
+	entries := []entry{{thisWeekText, partyRed}}
 	if w.LastDaily != nil || w.LastStudyMinutes != nil {
-		entries = append(entries, struct {
-			label string
-			clr   color.Color
-		}{lastWeekText, lastGrey})
+		entries = append(entries, entry{lastWeekText, lastGrey})
 	}
 	label := r.style(r.regular, 10.5, ink)
 	label.YAlign = draw.YCenter

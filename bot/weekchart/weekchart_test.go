@@ -9,6 +9,7 @@ import (
 	"math"
 	"os"
 	"strings"
+	"sync"
 	"testing"
 
 	"golang.org/x/image/font/opentype"
@@ -133,6 +134,35 @@ func TestDrawWeekChartRefusesBadSeries(t *testing.T) {
 	} {
 		if _, err := r.DrawWeekChart(bars); err == nil {
 			t.Errorf("%+v drew", bars)
+		}
+	}
+}
+
+// The outbox delivers several notices at once through one Renderer: each
+// chart comes out the same as when drawn alone.
+func TestDrawWeekChartConcurrently(t *testing.T) {
+	r, err := New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	bars := func(i int) bot.WeekBars {
+		return bot.WeekBars{Daily: [7]int{i, 2, 3, 4, 5, 6, 7}, Members: 10, Week: week, LastDaily: []int{1, i, 1, 1, 1, 1, 1}}
+	}
+	want := make([][]byte, 4)
+	for i := range want {
+		if want[i], err = r.DrawWeekChart(bars(i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got := make([][]byte, len(want))
+	var wg sync.WaitGroup
+	for i := range got {
+		wg.Go(func() { got[i], _ = r.DrawWeekChart(bars(i)) })
+	}
+	wg.Wait()
+	for i := range got {
+		if !bytes.Equal(got[i], want[i]) {
+			t.Errorf("chart %d drawn concurrently differs from drawn alone", i)
 		}
 	}
 }
