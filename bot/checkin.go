@@ -150,6 +150,9 @@ type CheckinStore interface {
 	// CheckinDaysOfBranch is CheckinDaysMany for every member of a branch,
 	// read by day: cheaper when the span has fewer days than the branch members.
 	CheckinDaysOfBranch(ctx context.Context, branchID string, from, to Date) (map[string][]Date, error)
+	// CheckinCounts counts, for each day in [from, to], how many of the
+	// branch checked in that day (the weekly chart's last week).
+	CheckinCounts(ctx context.Context, branchID string, from, to Date) ([]int, error)
 	// CheckinRecords lists a branch's check-ins on the days in [from, to].
 	CheckinRecords(ctx context.Context, branchID string, from, to Date) ([]Checkin, error)
 	// CheckedIn lists who in a branch checked in on day d.

@@ -152,18 +152,20 @@ type Image struct {
 	Chart *WeekBars `json:"chart,omitempty"`
 }
 
-// WeekBars is a week's check-ins per day (Monday first) out of members.
+// WeekBars is what a branch's weekly chart shows, per day Monday first:
+// check-ins out of members and study minutes, this week against last. It
+// is data only; an adapter draws it. Notices stored by an earlier release
+// carry Daily and Members alone, and still draw (this week's check-ins).
 type WeekBars struct {
-	Daily   [7]int `json:"daily"`
+	Daily   [7]int `json:"daily"` // this week's check-ins
 	Members int    `json:"members"`
-}
-
-// Bytes is the PNG to upload.
-func (i Image) Bytes() []byte {
-	if i.Chart != nil {
-		return WeekChart(i.Chart.Daily, i.Chart.Members)
-	}
-	return i.PNG
+	// Week is the Monday of the week shown; zero in older notices.
+	Week Date `json:"week,omitzero"`
+	// The rest are nil when not known (older notices, or study day sums
+	// that do not reach back that far): the chart leaves those bars out.
+	LastDaily        []int `json:"last_daily,omitempty"`         // last week's check-ins
+	StudyMinutes     []int `json:"study_minutes,omitempty"`      // this week's
+	LastStudyMinutes []int `json:"last_study_minutes,omitempty"` // last week's
 }
 
 // MaxRecipients is how many userids one message/send call takes.

@@ -71,6 +71,9 @@ type StudyStore interface {
 	// false when the sums do not cover the span (they start with the version
 	// that keeps them); then the reports are read instead.
 	StudySums(ctx context.Context, branchID string, from, to Date) (sums map[string]StudySum, ok bool, err error)
+	// StudyDayMinutes is the branch's counted study minutes on each day in
+	// [from, to], from the same day sums as StudySums (and ok as there).
+	StudyDayMinutes(ctx context.Context, branchID string, from, to Date) (minutes []int, ok bool, err error)
 }
 
 // StudySum is what a member's reports over some days add up to.

@@ -38,6 +38,9 @@ type BranchSummary struct {
 	DailyCheckins [7]int   // Monday to Sunday
 	Unreached     []string // names WeCom did not deliver to this week
 	Birthdays     []string // 政治生日 in the coming week
+	// The weekly chart's other series, Monday first; nil when not read (本周,
+	// the ledger) or not known: see WeekBars.
+	DailyStudyMinutes, LastDailyCheckins, LastDailyStudyMinutes []int
 }
 
 // Rate is the check-in rate in percent (100 when nothing was expected).
@@ -48,10 +51,72 @@ func (s BranchSummary) Rate() int {
 	return s.Checkins * 100 / s.Expected
 }
 
-// summarize computes a branch's week up to fire.
+// summarize computes a branch's week up to fire, with last week's days for
+// the chart.
 func (b *Bot) summarize(ctx context.Context, br Branch, fire time.Time) (BranchSummary, error) {
 	today := DateOf(fire, b.Location)
-	return b.summarizeSpan(ctx, br, Span{weekStart(today), today}, fire)
+	span := Span{weekStart(today), today}
+	d, err := b.readSpan(ctx, br.ID, span, false)
+	if err != nil {
+		return BranchSummary{}, err
+	}
+	s, err := b.summarizeData(ctx, br, span, fire, d.stats)
+	if err != nil {
+		return BranchSummary{}, err
+	}
+	if err := b.readWeekTrend(ctx, &s, span, d.reports); err != nil {
+		return BranchSummary{}, err
+	}
+	return s, nil
+}
+
+// readWeekTrend fills the chart's series besides this week's check-ins:
+// two pipelined reads, last week's check-in counts (7 HLEN) and both weeks'
+// study day sums (15 commands); a third only in the week or two after the
+// sums began. reports are this week's, when readSpan read them.
+func (b *Bot) readWeekTrend(ctx context.Context, s *BranchSummary, span Span, reports map[string][]StudyReport) error {
+	lastWeek := Span{span.From.AddDays(-7), span.From.AddDays(-1)}
+	last, err := b.Checkins.CheckinCounts(ctx, s.Branch.ID, lastWeek.From, lastWeek.To)
+	if err != nil {
+		return fmt.Errorf("bot: last week's check-ins of %s: %w", s.Branch.ID, err)
+	}
+	s.LastDailyCheckins = last
+	minutes, ok, err := b.Studies.StudyDayMinutes(ctx, s.Branch.ID, lastWeek.From, span.To)
+	if err != nil {
+		return fmt.Errorf("bot: study days of %s: %w", s.Branch.ID, err)
+	}
+	if ok {
+		s.LastDailyStudyMinutes, s.DailyStudyMinutes = minutes[:7], weekOf(minutes[7:])
+		return nil
+	}
+	// The sums begin after last Monday: last week stays unknown, this
+	// week comes from the reports readSpan read, or else from the sums.
+	if reports == nil {
+		if minutes, ok, err = b.Studies.StudyDayMinutes(ctx, s.Branch.ID, span.From, span.To); err != nil {
+			return fmt.Errorf("bot: study days of %s: %w", s.Branch.ID, err)
+		}
+		if ok {
+			s.DailyStudyMinutes = weekOf(minutes)
+		}
+		return nil
+	}
+	daily := make([]int, 7)
+	for _, rs := range reports {
+		for _, r := range rs {
+			if i := r.Day.Number() - span.From.Number(); !r.Withdrawn && i >= 0 && i < 7 && !span.To.Before(r.Day) {
+				daily[i] += r.Minutes
+			}
+		}
+	}
+	s.DailyStudyMinutes = daily
+	return nil
+}
+
+// weekOf pads the days of a week so far to seven.
+func weekOf(days []int) []int {
+	out := make([]int, 7)
+	copy(out, days)
+	return out
 }
 
 // summarizeSpan computes a branch's numbers over a span, with obligations as
@@ -174,7 +239,7 @@ func (s BranchSummary) MeetingsText() string {
 func (s BranchSummary) markdown(week Date) []string {
 	lines := []string{
 		fmt.Sprintf("**%s 周报（%s）**", s.Branch.Name, fmtWeek(week)),
-		fmt.Sprintf("> 签到率：<font color=\"info\">%d%%</font>（%d/%d 人·工作日，已扣除请假）", s.Rate(), s.Checkins, s.Expected),
+		fmt.Sprintf("> 签到率：<font color=\"%s\">%d%%</font>（%d/%d 人·工作日，已扣除请假）", rateColour(s.Rate()), s.Rate(), s.Checkins, s.Expected),
 		fmt.Sprintf("> 学习：%d 分钟，%d 次；达标 %d/%d 人", s.StudyMinutes, s.StudyReports, s.OnTarget, len(s.Members)),
 		fmt.Sprintf("> 本周会议：%s", s.MeetingsText()),
 	}
@@ -191,6 +256,18 @@ func (s BranchSummary) markdown(week Date) []string {
 		lines = append(lines, listLines(fmt.Sprintf("学习未达标（%d 人）：", len(s.Behind)), s.Behind)...)
 	}
 	return SplitText(strings.Join(lines, "\n"), MaxMessageBytes)
+}
+
+// goodRate is the check-in rate (percent) from which the report shows it
+// in green; below it, orange: a 0% in green read as praise.
+const goodRate = 80
+
+// rateColour is the WeCom markdown colour of a check-in rate.
+func rateColour(rate int) string {
+	if rate >= goodRate {
+		return "info"
+	}
+	return "warning"
 }
 
 // listLines writes a label and names joined by 、, wrapped into lines short
@@ -349,7 +426,10 @@ func (s BranchSummary) report(week Date) branchReport {
 			out = append(out, Outbound{Key: key, Notice: Notice{To: to, Markdown: part}})
 		}
 		out = append(out, Outbound{Key: "chart:" + br.ID, Notice: Notice{To: to,
-			Image: &Image{Name: br.ID + "-" + week.String() + ".png", Chart: &WeekBars{Daily: s.DailyCheckins, Members: len(s.Members)}}}})
+			Image: &Image{Name: br.ID + "-" + week.String() + ".png", Chart: &WeekBars{
+				Daily: s.DailyCheckins, Members: len(s.Members), Week: week, LastDaily: s.LastDailyCheckins,
+				StudyMinutes: s.DailyStudyMinutes, LastStudyMinutes: s.LastDailyStudyMinutes,
+			}}}})
 	}
 	if br.ChatID != "" {
 		out = append(out, Outbound{Key: "chat:" + br.ID, Notice: Notice{ChatID: br.ChatID, Text: s.chatText(week)}})

@@ -180,6 +180,25 @@ func (s *Store) CheckinDaysOfBranch(ctx context.Context, branchID string, from, 
 	return out, nil
 }
 
+// CheckinCounts implements bot.CheckinStore: one pipelined HLEN a day.
+func (s *Store) CheckinCounts(ctx context.Context, branchID string, from, to bot.Date) ([]int, error) {
+	var cmds []*redis.IntCmd
+	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for d := from; !to.Before(d); d = d.AddDays(1) {
+			cmds = append(cmds, p.HLen(ctx, s.checkinDayKey(branchID, d)))
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: count check-ins: %w", err)
+	}
+	out := make([]int, len(cmds))
+	for i, c := range cmds {
+		out[i] = int(c.Val())
+	}
+	return out, nil
+}
+
 // CheckinRecords implements bot.CheckinStore: one pipelined read of the
 // span's day hashes.
 func (s *Store) CheckinRecords(ctx context.Context, branchID string, from, to bot.Date) ([]bot.Checkin, error) {

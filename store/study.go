@@ -167,30 +167,17 @@ func (s *Store) ModifyStudy(ctx context.Context, branchID, userID, id string, ch
 // StudySums implements bot.StudyStore: the since key and one hash a day, in
 // one pipeline.
 func (s *Store) StudySums(ctx context.Context, branchID string, from, to bot.Date) (map[string]bot.StudySum, bool, error) {
-	var since *redis.StringCmd
-	var days []*redis.MapStringStringCmd
-	if _, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-		since = p.Get(ctx, s.studySumSinceKey(branchID))
-		for d := from; !to.Before(d); d = d.AddDays(1) {
-			days = append(days, p.HGetAll(ctx, s.studySumKey(branchID, d)))
-		}
-		return nil
-	}); err != nil && !errors.Is(err, redis.Nil) {
-		return nil, false, fmt.Errorf("store: read study sums: %w", err)
-	}
-	// Not whole for this span, or not readable: the caller counts the
-	// reports, which are the record; the sums only make it faster.
-	first, err := since.Int64()
-	if err != nil || first > from.Number() {
-		return nil, false, nil
+	days, ok, err := s.studySumDays(ctx, branchID, from, to)
+	if !ok || err != nil {
+		return nil, false, err
 	}
 	out := map[string]bot.StudySum{}
 	for _, day := range days {
-		for field, v := range day.Val() {
+		for field, v := range day {
 			kind, userID, ok := strings.Cut(field, ":")
 			n, err := strconv.Atoi(v)
 			if !ok || err != nil {
-				return nil, false, nil // see above
+				return nil, false, nil // not readable: see studySumDays
 			}
 			sum := out[userID]
 			switch kind {
@@ -203,6 +190,56 @@ func (s *Store) StudySums(ctx context.Context, branchID string, from, to bot.Dat
 		}
 	}
 	return out, true, nil
+}
+
+// StudyDayMinutes implements bot.StudyStore from the same day hashes as
+// StudySums, in one pipeline.
+func (s *Store) StudyDayMinutes(ctx context.Context, branchID string, from, to bot.Date) ([]int, bool, error) {
+	days, ok, err := s.studySumDays(ctx, branchID, from, to)
+	if !ok || err != nil {
+		return nil, false, err
+	}
+	out := make([]int, len(days))
+	for i, day := range days {
+		for field, v := range day {
+			if !strings.HasPrefix(field, "m:") {
+				continue
+			}
+			n, err := strconv.Atoi(v)
+			if err != nil {
+				return nil, false, nil // not readable: see studySumDays
+			}
+			out[i] += n
+		}
+	}
+	return out, true, nil
+}
+
+// studySumDays reads the study day sums of [from, to], one hash a day, and
+// whether they cover that span. When they do not (they start with the
+// version that keeps them) or cannot be read, the caller counts the
+// reports, which are the record; the sums only make it faster.
+func (s *Store) studySumDays(ctx context.Context, branchID string, from, to bot.Date) ([]map[string]string, bool, error) {
+	var since *redis.StringCmd
+	var cmds []*redis.MapStringStringCmd
+	if _, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		since = p.Get(ctx, s.studySumSinceKey(branchID))
+		for d := from; !to.Before(d); d = d.AddDays(1) {
+			cmds = append(cmds, p.HGetAll(ctx, s.studySumKey(branchID, d)))
+		}
+		return nil
+	}); err != nil && !errors.Is(err, redis.Nil) {
+		return nil, false, fmt.Errorf("store: read study sums: %w", err)
+	}
+	first, err := since.Int64()
+	if err != nil || first > from.Number() {
+		return nil, false, nil
+	}
+	days := make([]map[string]string, len(cmds))
+	for i, c := range cmds {
+		days[i] = c.Val()
+	}
+	return days, true, nil
 }
 
 // StudyReports implements bot.StudyStore, ordered by day.

@@ -132,3 +132,61 @@ func TestStudySumsStartAfterTheirFirstReport(t *testing.T) {
 		t.Fatal("a second report moved the first whole day earlier")
 	}
 }
+
+// The weekly chart's reads: check-ins counted per day, and the study day
+// sums added up per day (withdrawn reports left out), which agree with
+// StudySums over the same days.
+func TestChartReadsCountByDay(t *testing.T) {
+	s, _ := open(t)
+	ctx := t.Context()
+	week := bot.Date{Year: 2026, Month: time.November, Day: 16}
+	lastWeek := week.AddDays(-7)
+	at := time.Date(2026, 11, 16, 9, 0, 0, 0, time.UTC)
+	// The first report is two weeks back (late, so the sums vouch from a
+	// week after its day: last Monday).
+	first := bot.StudyReport{ID: "first", BranchID: "tech", UserID: "lisi", Day: lastWeek.AddDays(-7), Minutes: 5, Late: true, At: at}
+	if _, err := s.RecordStudy(ctx, first); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok, err := s.StudyDayMinutes(ctx, "tech", lastWeek.AddDays(-1), week); err != nil || ok {
+		t.Fatalf("before the sums began: ok=%v err=%v, want not whole", ok, err)
+	}
+	wantCheckins := []int{2, 0, 1, 0, 0, 0, 3}
+	wantMinutes := make([]int, 14)
+	users := []string{"zhangsan", "lisi", "wangwu"}
+	for d, n := range wantCheckins {
+		for _, u := range users[:n] {
+			if _, _, err := s.CheckIn(ctx, bot.Checkin{BranchID: "tech", UserID: u, Day: lastWeek.AddDays(d), At: at, Source: "文字"}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	for i, d := range []int{0, 0, 3, 8, 13} { // days from last Monday
+		r := bot.StudyReport{ID: fmt.Sprintf("s%d", i), BranchID: "tech", UserID: users[i%3], Day: lastWeek.AddDays(d), Minutes: 10 * (i + 1), At: at}
+		if _, err := s.RecordStudy(ctx, r); err != nil {
+			t.Fatal(err)
+		}
+		wantMinutes[d] += r.Minutes
+	}
+	if _, err := s.ModifyStudy(ctx, "tech", users[3%3], "s3", func(r *bot.StudyReport) error { r.Withdrawn = true; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	wantMinutes[8] -= 40
+
+	counts, err := s.CheckinCounts(ctx, "tech", lastWeek, lastWeek.AddDays(6))
+	if err != nil || fmt.Sprint(counts) != fmt.Sprint(wantCheckins) {
+		t.Fatalf("CheckinCounts = %v, %v; want %v", counts, err, wantCheckins)
+	}
+	minutes, ok, err := s.StudyDayMinutes(ctx, "tech", lastWeek, week.AddDays(6))
+	if err != nil || !ok || fmt.Sprint(minutes) != fmt.Sprint(wantMinutes) {
+		t.Fatalf("StudyDayMinutes = %v, %v, %v; want %v", minutes, ok, err, wantMinutes)
+	}
+	sums, ok, err := s.StudySums(ctx, "tech", lastWeek, week.AddDays(6))
+	total := 0
+	for _, sum := range sums {
+		total += sum.Minutes
+	}
+	if err != nil || !ok || total != 10+20+30+50 {
+		t.Fatalf("StudySums add up to %d (%v, %v), want the day minutes' %d", total, ok, err, 10+20+30+50)
+	}
+}

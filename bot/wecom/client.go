@@ -126,6 +126,14 @@ type ClientConfig struct {
 	// Files builds the files notices ask for (ledger workbooks) when they
 	// are delivered; nil refuses such notices.
 	Files FileBuilder
+	// Charts draws the weekly charts image notices carry, when they are
+	// delivered; nil refuses such notices.
+	Charts ChartDrawer
+}
+
+// ChartDrawer draws a weekly chart as a PNG.
+type ChartDrawer interface {
+	DrawWeekChart(w bot.WeekBars) ([]byte, error)
 }
 
 // FileBuilder makes a file's bytes.

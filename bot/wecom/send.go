@@ -144,7 +144,17 @@ func (c *Client) content(ctx context.Context, n bot.Notice) (msgType string, bod
 		}
 		return "file", map[string]string{"media_id": id}, nil
 	case n.Image != nil:
-		id, err := c.UploadImage(ctx, n.Image.Name, n.Image.Bytes())
+		data := n.Image.PNG
+		if n.Image.Chart != nil {
+			if c.cfg.Charts == nil {
+				return "", nil, fmt.Errorf("wecom: no chart drawer for %s", n.Image.Name)
+			}
+			var err error
+			if data, err = c.cfg.Charts.DrawWeekChart(*n.Image.Chart); err != nil {
+				return "", nil, fmt.Errorf("wecom: draw %s: %w", n.Image.Name, err)
+			}
+		}
+		id, err := c.UploadImage(ctx, n.Image.Name, data)
 		if err != nil {
 			return "", nil, err
 		}

@@ -15,6 +15,7 @@ import (
 	"github.com/partybot/partybot/bot/outbox"
 	"github.com/partybot/partybot/bot/schedule"
 	"github.com/partybot/partybot/bot/wecom"
+	"github.com/partybot/partybot/bot/weekchart"
 	"github.com/partybot/partybot/store"
 )
 
@@ -76,11 +77,15 @@ func NewApp(cfg Config, log *slog.Logger) (*App, error) {
 	a.Outbox = outbox.New(a.Store.Client(), obc)
 	a.Metrics.WatchQueue(a.Outbox.Stats)
 
+	charts, err := weekchart.New()
+	if err != nil {
+		return nil, err
+	}
 	a.WeCom = wecom.NewClient(wecom.ClientConfig{
 		CorpID: cfg.WeCom.CorpID, AgentID: cfg.WeCom.AgentID, Secret: cfg.WeCom.Secret,
 		Cache:   a.Store.TokenCache(),
 		BaseURL: cfg.WeCom.APIBase, HTTP: &http.Client{Timeout: cfg.WeCom.APITimeout},
-		RobotKeys: cfg.Org.robotKeys(), Files: ledgerFiles{a},
+		RobotKeys: cfg.Org.robotKeys(), Files: ledgerFiles{a}, Charts: charts,
 		Log: log, Now: func() time.Time { return a.Now() },
 	})
 	var media bot.MediaFetcher

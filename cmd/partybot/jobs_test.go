@@ -246,7 +246,7 @@ func TestWeeklySummary(t *testing.T) {
 		}
 	}
 	// Mon–Fri are working days: 4 members × 5 days expected (赵六 on leave all week).
-	for _, want := range []string{"技术党支部 周报（11月16日–22日）", "签到率：<font color=\"info\">5%</font>（1/20", "学习：60 分钟，1 次；达标 1/5 人", "本周会议：支委会 1 次", "学习未达标（4 人）：钱七（差60分钟）", "1 人未收到，可能已离职或未激活：钱七"} {
+	for _, want := range []string{"技术党支部 周报（11月16日–22日）", "签到率：<font color=\"warning\">5%</font>（1/20", "学习：60 分钟，1 次；达标 1/5 人", "本周会议：支委会 1 次", "学习未达标（4 人）：钱七（差60分钟）", "1 人未收到，可能已离职或未激活：钱七"} {
 		if !strings.Contains(branchReport, want) {
 			t.Errorf("branch report lacks %q:\n%s", want, branchReport)
 		}
