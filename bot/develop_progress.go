@@ -249,3 +249,49 @@ func reportsSince(reports []ThoughtReport, since time.Time) int {
 	}
 	return n
 }
+
+// developmentRegister is the branch's 发展党员 register as it stood at the
+// end of a day: each person's steps recorded by then (the ledger's sheet).
+func (b *Bot) developmentRegister(ctx context.Context, branchID string, until Date) ([]Applicant, error) {
+	people, err := b.Development.BranchApplicants(ctx, branchID)
+	if err != nil {
+		return nil, fmt.Errorf("bot: development of %s: %w", branchID, err)
+	}
+	var out []Applicant
+	for _, a := range people {
+		var kept []DevRecord
+		for _, r := range a.Records {
+			if !until.Before(r.Date) {
+				kept = append(kept, r)
+			}
+		}
+		if len(kept) > 0 {
+			a.Records = kept
+			out = append(out, a)
+		}
+	}
+	return out, nil
+}
+
+// StageAt is the person's stage after the records given (the register).
+func (a Applicant) StageAt() DevStage { return a.Stage() }
+
+// RecordNote is what the register shows beside a step: the 联系人 or
+// 谈话人, 学时, the vote, or the note.
+func (r DevRecord) RecordNote() string {
+	switch r.Step {
+	case DevActivist:
+		return "培养联系人 " + strings.Join(r.With, "、")
+	case DevTalked:
+		return "谈话人 " + strings.Join(r.With, "、")
+	case DevTrained:
+		return fmt.Sprintf("%d 学时", r.Hours)
+	case DevVoted:
+		verdict := "通过"
+		if !r.Passed() {
+			verdict = "未通过"
+		}
+		return fmt.Sprintf("赞成 %d、反对 %d、弃权 %d；有表决权 %d 人；%s", r.Yes, r.No, r.Abstain, r.Entitled, verdict)
+	}
+	return Plain(r.Note)
+}

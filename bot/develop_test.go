@@ -273,3 +273,21 @@ func TestDevelopmentReminders(t *testing.T) {
 		t.Fatalf("the quarterly nudge again: %+v", outs)
 	}
 }
+
+// The weekly report carries the pipeline in one line.
+func TestWeeklyReportShowsThePipeline(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, at(2026, 11, 16))
+	w.say("sec", "发展 申请人 @zhao 赵六 2026-10-01")
+	w.say("sec", "发展 申请人 @qian 钱七 2026-11-16")
+	w.now = time.Date(2026, 11, 22, 20, 0, 0, 0, beijing)
+	for _, o := range w.job(bot.JobWeeklySummary) {
+		if strings.HasPrefix(o.Key, "summary:tech") {
+			if !strings.Contains(o.Notice.Markdown, "> 发展：申请人 2，积极分子 0，发展对象 0；逾期 1") {
+				t.Fatalf("report:\n%s", o.Notice.Markdown)
+			}
+			return
+		}
+	}
+	t.Fatal("no weekly report for tech")
+}

@@ -30,6 +30,9 @@ type BranchLedger struct {
 	Leaves        []Leave
 	DuesAmounts   map[string]Cents
 	Dues          map[Month]map[string]DuesPayment // the span's months
+	// Development is the branch's 发展党员 register up to the span's end:
+	// everyone with a step recorded by then, with those steps.
+	Development []Applicant
 }
 
 // MeetingLedger is a meeting's record with its minutes and photos.
@@ -146,6 +149,9 @@ func (b *Bot) branchLedger(ctx context.Context, br Branch, span Span, now time.T
 	}
 	if l.Dues, err = b.Dues.DuesPaid(ctx, br.ID, span.Months()); err != nil {
 		return l, fmt.Errorf("bot: dues of %s: %w", br.ID, err)
+	}
+	if l.Development, err = b.developmentRegister(ctx, br.ID, span.To); err != nil {
+		return l, err
 	}
 	return l, nil
 }

@@ -38,6 +38,7 @@ type BranchSummary struct {
 	DailyCheckins [7]int   // Monday to Sunday
 	Unreached     []string // names WeCom did not deliver to this week
 	Birthdays     []string // 政治生日 in the coming week
+	Pipeline      string   // 发展党员 in one line (the weekly report only)
 	// The weekly chart's other series, Monday first; nil when not read (本周,
 	// the ledger) or not known: see WeekBars.
 	DailyStudyMinutes, LastDailyCheckins, LastDailyStudyMinutes []int
@@ -65,6 +66,9 @@ func (b *Bot) summarize(ctx context.Context, br Branch, fire time.Time) (BranchS
 		return BranchSummary{}, err
 	}
 	if err := b.readWeekTrend(ctx, &s, span, d.reports); err != nil {
+		return BranchSummary{}, err
+	}
+	if s.Pipeline, err = b.pipelineLine(ctx, br.ID, today); err != nil {
 		return BranchSummary{}, err
 	}
 	return s, nil
@@ -245,6 +249,9 @@ func (s BranchSummary) markdown(week Date) []string {
 	}
 	if len(s.Pending) > 0 {
 		lines = append(lines, fmt.Sprintf("> 本期应开未开：<font color=\"warning\">%s</font>", strings.Join(s.Pending, "、")))
+	}
+	if s.Pipeline != "" {
+		lines = append(lines, "> "+s.Pipeline)
 	}
 	if len(s.Unreached) > 0 {
 		lines = append(lines, listLines(fmt.Sprintf("> %d 人未收到，可能已离职或未激活：", len(s.Unreached)), s.Unreached)...)

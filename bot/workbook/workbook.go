@@ -29,6 +29,7 @@ const (
 	SheetAnnounce = "公告与活动"
 	SheetLeave    = "请假记录"
 	SheetDues     = "党费"
+	SheetDevelop  = "发展党员"
 )
 
 // Photos reads a meeting photo's bytes (store.PhotoData).
@@ -178,8 +179,24 @@ func sheets(h bot.Ledger, photoDir string) []sheet {
 				return nil
 			}},
 	)
-	out = append(out, duesSheet(h))
+	out = append(out, duesSheet(h), developSheet(when))
 	return out
+}
+
+// developSheet is the 发展党员 register: a row per person per step, in the
+// order of the official register (发展党员工作细则 2014).
+func developSheet(when func(time.Time) any) sheet {
+	cols := []column{{"支部", 14}, {"姓名", 10}, {"userid", 14}, {"阶段", 12}, {"步骤", 10}, {"日期", 12}, {"说明", 36}, {"登记人", 10}, {"登记时间", 18}}
+	return sheet{name: SheetDevelop, cols: cols, branch: func(b bot.BranchLedger, emit emitFunc) error {
+		for _, a := range b.Development {
+			for _, r := range a.Records {
+				if err := emit(b.Branch.Name, a.DisplayName(), a.UserID, string(a.StageAt()), string(r.Step), r.Date, r.RecordNote(), r.By, when(r.At)); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	}}
 }
 
 // checkinSheet is the 签到表 inspections know: a row per member, a column

@@ -107,7 +107,7 @@ func TestLedgerExportInChat(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	want := []string{workbook.SheetSummary, workbook.SheetRoster, workbook.SheetCheckins, workbook.SheetStudy, workbook.SheetMeetings, workbook.SheetAnnounce, workbook.SheetLeave, workbook.SheetDues}
+	want := []string{workbook.SheetSummary, workbook.SheetRoster, workbook.SheetCheckins, workbook.SheetStudy, workbook.SheetMeetings, workbook.SheetAnnounce, workbook.SheetLeave, workbook.SheetDues, workbook.SheetDevelop}
 	if got := f.GetSheetList(); !slices.Equal(got, want) {
 		t.Fatalf("sheets %v, want %v", got, want)
 	}
