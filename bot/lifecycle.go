@@ -64,8 +64,10 @@ func (b *Bot) Risks(ctx context.Context, br Branch, now time.Time) ([]Risk, erro
 	if err != nil {
 		return nil, fmt.Errorf("bot: list meetings: %w", err)
 	}
-	// present[month][user], excused[month][user]
-	present, excused := map[Month]map[string]bool{}, map[Month]map[string]bool{}
+	// present[month][user], excused[month][user]; expected[month][user]:
+	// a meeting the member was expected at was held that month (a 支委会
+	// is not a member's organisational life, nor another group's 党小组会).
+	present, excused, expected := map[Month]map[string]bool{}, map[Month]map[string]bool{}, map[Month]map[string]bool{}
 	for _, m := range meetings {
 		if m.ClosedAt.IsZero() || m.Type == MeetingOther {
 			continue
@@ -76,7 +78,12 @@ func (b *Bot) Risks(ctx context.Context, br Branch, now time.Time) ([]Risk, erro
 		}
 		mo := MonthOf(DateOf(m.OpenedAt, b.Location))
 		if present[mo] == nil {
-			present[mo], excused[mo] = map[string]bool{}, map[string]bool{}
+			present[mo], excused[mo], expected[mo] = map[string]bool{}, map[string]bool{}, map[string]bool{}
+		}
+		for _, mem := range members {
+			if ok, _ := expectedAt(m, mem); ok {
+				expected[mo][mem.UserID] = true
+			}
 		}
 		for _, p := range rec.Present {
 			present[mo][p.UserID] = true
@@ -114,9 +121,10 @@ func (b *Bot) Risks(ctx context.Context, br Branch, now time.Time) ([]Risk, erro
 			if present[mo][mem.UserID] {
 				break
 			}
-			// A month the branch held no meeting in is the branch's gap, not
-			// the member's; an excused absence or a month on leave is skipped.
-			if present[mo] == nil || excused[mo][mem.UserID] || away(mem.UserID, mo) {
+			// A month with no meeting the member was expected at is not the
+			// member's gap (党章 第九条); an excused absence or a month on
+			// leave is skipped.
+			if !expected[mo][mem.UserID] || excused[mo][mem.UserID] || away(mem.UserID, mo) {
 				continue
 			}
 			r.NoMeeting++

@@ -34,6 +34,7 @@ type Meeting struct {
 	ID        string      `json:"id"` // see meetingID
 	BranchID  string      `json:"branch"`
 	Type      MeetingType `json:"type"`
+	Group     string      `json:"group,omitempty"` // a 党小组会's 党小组; "" for the branch
 	Title     string      `json:"title,omitempty"`
 	Code      string      `json:"code"`
 	OpenedBy  string      `json:"opened_by"`
@@ -58,12 +59,16 @@ func clickedMeetingID(msg Message, branchID string) string {
 	return id
 }
 
-// Label is the type and title for replies.
+// Label is the type, the 党小组 and the title for replies.
 func (m Meeting) Label() string {
-	if m.Title == "" {
-		return string(m.Type)
+	label := string(m.Type)
+	if m.Group != "" {
+		label += "（" + Plain(m.Group) + "）"
 	}
-	return string(m.Type) + "「" + Plain(m.Title) + "」"
+	if m.Title == "" {
+		return label
+	}
+	return label + "「" + Plain(m.Title) + "」"
 }
 
 // AttendanceStatus is a member's standing in a meeting's record.
@@ -156,6 +161,9 @@ type RecordEntry struct {
 	Status   AttendanceStatus `json:"status"`
 	Reason   string           `json:"reason,omitempty"`
 	Eligible bool             `json:"eligible,omitempty"` // counts for the quorum
+	// Guest: came though not expected (a member at another group's
+	// 党小组会, a non-member of the committee at a 支委会).
+	Guest bool `json:"guest,omitempty"`
 }
 
 // MeetingOutcome is what is stored of a closed meeting beyond its header.
@@ -193,7 +201,7 @@ func newCode() string {
 	return fmt.Sprintf("%04d", n.Int64())
 }
 
-const meetingUsage = "用法：会议 <类型> [标题]\n类型：党员大会、支委会、党小组会、党课、主题党日、组织生活会、其他"
+const meetingUsage = "用法：会议 <类型> [标题]\n类型：党员大会、支委会、党小组会、党课、主题党日、组织生活会、其他\n党小组会可写明党小组：会议 党小组会 第一党小组 [标题]"
 
 // signInButtonKey is the EventKey of the card's sign-in button.
 const signInButtonKey = "meeting_signin"
@@ -206,9 +214,21 @@ func (b *Bot) openMeeting(ctx context.Context, req Request) (Reply, error) {
 	if branchID == "" {
 		return Reply{Text: "你不属于任何支部，不能开会。"}, nil
 	}
+	members, err := b.Roster.BranchMembers(ctx, branchID)
+	if err != nil {
+		return Reply{}, fmt.Errorf("bot: list branch %s: %w", branchID, err)
+	}
+	typ, args := MeetingType(Normalize(req.Args[0])), req.Args[1:]
+	var group string
+	if typ == MeetingGroup {
+		var refusal string
+		if group, args, refusal, err = b.meetingGroup(ctx, req.Member, members, args); err != nil || refusal != "" {
+			return Reply{Text: refusal}, err
+		}
+	}
 	m := Meeting{
-		ID: messageID(req), BranchID: branchID,
-		Type: MeetingType(Normalize(req.Args[0])), Title: strings.Join(req.Args[1:], " "), Code: b.NewCode(),
+		ID: messageID(req), BranchID: branchID, Type: typ, Group: group,
+		Title: strings.Join(args, " "), Code: b.NewCode(),
 		OpenedBy: req.Member.UserID, OpenedAt: req.Now, ExpiresAt: req.Now.Add(b.SignInWindow),
 	}
 	current, opened, err := b.Meetings.OpenMeeting(ctx, m)
@@ -230,19 +250,21 @@ func (b *Bot) openMeeting(ctx context.Context, req Request) (Reply, error) {
 	if _, _, err := b.Meetings.RecordAttendance(ctx, m.BranchID, m.ID, chair); err != nil && !errors.Is(err, ErrMeetingClosed) {
 		return Reply{}, fmt.Errorf("bot: record chair: %w", err)
 	}
-	members, err := b.Roster.BranchMembers(ctx, branchID)
-	if err != nil {
-		return Reply{}, fmt.Errorf("bot: list branch %s: %w", branchID, err)
-	}
+	// A 党小组会 is announced to its group; other meetings to the branch
+	// (members may sit in on a 支委会).
 	var to []string
 	for _, mem := range members {
-		if mem.UserID != req.Member.UserID {
+		if expected, _ := expectedAt(m, mem); mem.UserID != req.Member.UserID && (expected || m.Type != MeetingGroup) {
 			to = append(to, mem.UserID)
 		}
 	}
+	audience := "本支部"
+	if m.Group != "" {
+		audience = Plain(m.Group)
+	}
 	until := m.ExpiresAt.In(b.Location).Format("15:04")
-	reply := Reply{Text: fmt.Sprintf("已开启 %s\n签到码：%s（%s 前有效）\n已通知本支部 %d 名党员。会后发送“结束会议”查看到会情况。",
-		m.Label(), m.Code, until, len(to))}
+	reply := Reply{Text: fmt.Sprintf("已开启 %s\n签到码：%s（%s 前有效）\n已通知%s %d 名党员。会后发送“结束会议”查看到会情况。",
+		m.Label(), m.Code, until, audience, len(to))}
 	if len(to) > 0 {
 		// Members on the WeChat plugin (微工作台) see no cards: the code
 		// also goes out as text, which every client shows.
@@ -473,12 +495,22 @@ type MeetingRecord struct {
 	QuorumApplies   bool
 	Eligible        int // voting members, or committee members
 	EligiblePresent int
+	// Expected and ExpectedPresent count those expected (see expectedAt),
+	// guests apart: a 党小组会's group.
+	Expected, ExpectedPresent int
 
 	entries []RecordEntry // what a snapshot keeps
 }
 
-// QuorumMet is true when more than half of the eligible were present.
-func (r MeetingRecord) QuorumMet() bool { return r.EligiblePresent*2 > r.Eligible }
+// QuorumMet is true when more than half of the eligible were present; for
+// an election more than four fifths (基层组织选举工作条例: 选举 is valid
+// only when more than 4/5 of the members entitled to vote attend).
+func (r MeetingRecord) QuorumMet() bool {
+	if r.Meeting.IsElection() {
+		return r.EligiblePresent*5 > r.Eligible*4
+	}
+	return r.EligiblePresent*2 > r.Eligible
+}
 
 // MeetingRecord is m's record: for a closed meeting the snapshot taken at
 // closing, for an open one (or one closed before snapshots) the live view;
@@ -545,15 +577,10 @@ func (b *Bot) liveRecord(ctx context.Context, m Meeting) (MeetingRecord, error) 
 			away[l.UserID] = true
 		}
 	}
-	var snap MeetingSnapshot
+	snap := MeetingSnapshot{QuorumApplies: quorumApplies(m.Type)}
 	for _, mem := range members {
-		e := RecordEntry{UserID: mem.UserID, Name: mem.DisplayName(), Status: Absent}
-		switch m.Type {
-		case MeetingGeneral:
-			snap.QuorumApplies, e.Eligible = true, mem.Status != StatusProbationary
-		case MeetingCommittee:
-			snap.QuorumApplies, e.Eligible = true, mem.Role.Leads()
-		}
+		expected, entitled := expectedAt(m, mem)
+		e := RecordEntry{UserID: mem.UserID, Name: mem.DisplayName(), Status: Absent, Eligible: entitled, Guest: !expected}
 		a, ok := byUser[mem.UserID]
 		switch {
 		case ok:
@@ -561,10 +588,10 @@ func (b *Bot) liveRecord(ctx context.Context, m Meeting) (MeetingRecord, error) 
 			if a.Via == viaChair {
 				e.Reason = "主持"
 			}
+		case !expected:
+			continue // neither expected nor there: not in the record
 		case away[mem.UserID]:
 			e.Status, e.Reason = Excused, "请假中"
-		case m.Type == MeetingCommittee && !e.Eligible:
-			continue // a committee meeting expects only the committee
 		}
 		snap.Entries = append(snap.Entries, e)
 	}
@@ -592,6 +619,12 @@ func recordFrom(m Meeting, snap MeetingSnapshot, corrections []Correction) Meeti
 		if e.Eligible {
 			r.Eligible++
 		}
+		if !e.Guest {
+			r.Expected++
+			if e.Status == Present {
+				r.ExpectedPresent++
+			}
+		}
 		if e.Reason != "" {
 			r.Reasons[e.UserID] = e.Reason
 		}
@@ -616,6 +649,8 @@ func (r MeetingRecord) Counts() (ok bool, why string) {
 	switch {
 	case len(r.Present) == 0:
 		return false, "无人到会"
+	case r.QuorumApplies && !r.QuorumMet() && r.Meeting.IsElection():
+		return false, "选举未达应到人数的五分之四"
 	case r.QuorumApplies && !r.QuorumMet():
 		return false, "未达法定人数"
 	}
@@ -649,10 +684,17 @@ func (r MeetingRecord) Text(loc *time.Location) string {
 			who = "支委"
 		}
 		verdict := "✅ 超过半数，会议有效"
-		if !r.QuorumMet() {
+		switch met := r.QuorumMet(); {
+		case m.IsElection() && met:
+			verdict = "✅ 超过五分之四，选举有效"
+		case m.IsElection():
+			verdict = "⚠️ 未超过五分之四，选举无效（选举须有超过应到人数五分之四的党员到会）"
+		case !met:
 			verdict = "⚠️ 未超过半数，会议不符合法定人数"
 		}
 		fmt.Fprintf(&sb, "\n%s应到 %d 人，实到 %d 人：%s", who, r.Eligible, r.EligiblePresent, verdict)
+	} else if m.Group != "" {
+		fmt.Fprintf(&sb, "\n%s应到 %d 人，实到 %d 人", Plain(m.Group), r.Expected, r.ExpectedPresent)
 	}
 	if ok, why := r.Counts(); !ok {
 		fmt.Fprintf(&sb, "\n⚠️ %s，本次不计入三会一课完成情况。", why)

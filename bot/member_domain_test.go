@@ -342,8 +342,11 @@ func TestObligationsReminder(t *testing.T) {
 		t.Fatalf("tech's reminder %+v", tech)
 	}
 	ops := keyed(t, outs, "obligations:ops")
-	// ops began on 1 October: October's meetings are overdue, last quarter's are not.
-	if !strings.Contains(ops.Markdown, "逾期未开：上月支委会") || strings.Contains(ops.Markdown, "上季度") || !slices.Equal(ops.To, []string{"ops1"}) {
+	// ops began on 1 October: October's meetings are overdue, last quarter's
+	// are not. Its two members have a secretary and no committee: no 支委会
+	// is owed (支部工作条例), nor a 党小组会 without groups.
+	if !strings.Contains(ops.Markdown, "逾期未开：上月主题党日") || strings.Contains(ops.Markdown, "上季度") || strings.Contains(ops.Markdown, "支委会") ||
+		strings.Contains(ops.Markdown, "党小组会") || !slices.Equal(ops.To, []string{"ops1"}) {
 		t.Fatalf("ops's reminder %+v", ops)
 	}
 	if slices.Contains(keysOf(outs), "obligations:solo") {

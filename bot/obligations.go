@@ -3,6 +3,7 @@ package bot
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 )
@@ -16,6 +17,58 @@ const (
 	Quarterly
 	Yearly
 )
+
+// NotRequired, in a branch's Cadence, says the branch owes no meeting of
+// that type (e.g. 支委会 where a secretary and a deputy run a small branch).
+const NotRequired Cadence = -1
+
+// String is the cadence as the config spells it.
+func (c Cadence) String() string {
+	switch c {
+	case Monthly:
+		return "monthly"
+	case Quarterly:
+		return "quarterly"
+	case Yearly:
+		return "yearly"
+	case NotRequired:
+		return "none"
+	}
+	return ""
+}
+
+// ParseBranchCadence is ParseCadence plus none (不需要, 不召开, 无): what a
+// branch's override may say.
+func ParseBranchCadence(s string) (Cadence, bool) {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "none", "no", "不需要", "不召开", "无", "不要求":
+		return NotRequired, true
+	}
+	return ParseCadence(s)
+}
+
+// meetingTypeWords are the English aliases of the meeting types a
+// branch's cadence may name.
+var meetingTypeWords = map[string]MeetingType{
+	"general": MeetingGeneral, "支部党员大会": MeetingGeneral, "支部大会": MeetingGeneral,
+	"committee": MeetingCommittee, "支部委员会": MeetingCommittee,
+	"group": MeetingGroup, "party_group": MeetingGroup,
+	"lecture": MeetingLecture, "party_lecture": MeetingLecture,
+	"theme_day": MeetingThemeDay, "themeday": MeetingThemeDay,
+	"life_meeting": MeetingLifeMeet, "lifemeeting": MeetingLifeMeet,
+}
+
+// ParseMeetingType accepts a meeting type of 三会一课 and 主题党日 by its
+// Chinese name or an English alias (general, committee, group, lecture,
+// theme_day, life_meeting); 其他 is owed by nobody and not accepted.
+func ParseMeetingType(s string) (MeetingType, bool) {
+	word := strings.ToLower(strings.TrimSpace(s))
+	if t, ok := meetingTypeWords[word]; ok {
+		return t, true
+	}
+	t := MeetingType(word)
+	return t, t != MeetingOther && slices.Contains(MeetingTypes, t)
+}
 
 // ParseCadence accepts monthly/quarterly/yearly and 每月/每季度/每年.
 func ParseCadence(s string) (Cadence, bool) {
@@ -31,7 +84,8 @@ func ParseCadence(s string) (Cadence, bool) {
 }
 
 // DefaultCadence is the 三会一课 rule: 支委会, 党小组会 and 主题党日 monthly,
-// 党员大会 and 党课 quarterly, 组织生活会 yearly.
+// 党员大会 and 党课 quarterly, 组织生活会 yearly. Each branch owes a 支委会
+// and 党小组会 only where it has a committee and groups (see duties).
 func DefaultCadence() map[MeetingType]Cadence {
 	return map[MeetingType]Cadence{
 		MeetingCommittee: Monthly, MeetingGroup: Monthly, MeetingThemeDay: Monthly,
@@ -69,9 +123,11 @@ func (c Cadence) label() (this, last string) {
 	return "本年", "去年"
 }
 
-// Obligation is one meeting type's standing in its current period.
+// Obligation is one meeting type's standing in its current period; a
+// 党小组会's is per group.
 type Obligation struct {
 	Type       MeetingType
+	Group      string // the 党小组 a 党小组会 is owed by; "" for the branch
 	Cadence    Cadence
 	Done       int       // closed meetings in the current period that count
 	Due        time.Time // end of the current period
@@ -79,52 +135,85 @@ type Obligation struct {
 	NotCounted []string  // this period's meetings that do not count, and why
 }
 
-// Obligations computes the branch's standing at now.
+// Label names the obligation: its type, and its 党小组 if it has one.
+func (o Obligation) Label() string {
+	if o.Group == "" {
+		return string(o.Type)
+	}
+	return string(o.Type) + "（" + Plain(o.Group) + "）"
+}
+
+// Obligations computes the branch's standing at now: what it owes (see
+// duties), each in its current period.
 func (b *Bot) Obligations(ctx context.Context, branchID string, now time.Time) ([]Obligation, error) {
+	obs, _, err := b.standing(ctx, branchID, now)
+	return obs, err
+}
+
+// standing is Obligations, and the meeting types the branch does not owe
+// with why.
+func (b *Bot) standing(ctx context.Context, branchID string, now time.Time) ([]Obligation, []duty, error) {
 	now = now.In(b.Location)
 	var since time.Time // periods that ended before the bot knew the branch are not overdue
-	if br, found, err := b.Roster.Branch(ctx, branchID); err != nil {
-		return nil, fmt.Errorf("bot: read branch: %w", err)
+	br, found, err := b.Roster.Branch(ctx, branchID)
+	if err != nil {
+		return nil, nil, fmt.Errorf("bot: read branch: %w", err)
 	} else if found && !br.Since.IsZero() {
 		since = time.Date(br.Since.Year, br.Since.Month, br.Since.Day, 0, 0, 0, 0, b.Location)
+	}
+	members, err := b.Roster.BranchMembers(ctx, branchID)
+	if err != nil {
+		return nil, nil, fmt.Errorf("bot: list branch %s: %w", branchID, err)
 	}
 	earliest := periodOf(Yearly, now).Start.AddDate(-1, 0, 0)
 	meetings, err := b.Meetings.Meetings(ctx, branchID, earliest, now.Add(time.Second))
 	if err != nil {
-		return nil, fmt.Errorf("bot: list meetings: %w", err)
+		return nil, nil, fmt.Errorf("bot: list meetings: %w", err)
 	}
 	counts, err := b.meetingsThatCount(ctx, branchID, meetings)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	var out []Obligation
-	for _, typ := range MeetingTypes {
-		c, ok := b.Cadence[typ]
-		if !ok {
+	var exempt []duty
+	for _, d := range b.duties(br, members) {
+		if d.Exempt != "" {
+			exempt = append(exempt, d)
 			continue
 		}
-		cur := periodOf(c, now)
-		prev := periodOf(c, cur.Start.Add(-time.Second))
-		o := Obligation{Type: typ, Cadence: c, Due: cur.End, MissedLast: !prev.Start.Before(since)}
-		for _, m := range meetings {
-			if m.Type != typ || m.ClosedAt.IsZero() {
-				continue
-			}
-			why := counts[m.ID]
-			counted := why == ""
-			at := m.OpenedAt.In(b.Location)
-			switch inCur := !at.Before(cur.Start) && at.Before(cur.End); {
-			case inCur && counted:
-				o.Done++
-			case inCur:
-				o.NotCounted = append(o.NotCounted, fmt.Sprintf("%d月%d日%s（%s）", at.Month(), at.Day(), m.Type, why))
-			case counted && !at.Before(prev.Start) && at.Before(prev.End):
-				o.MissedLast = false
-			}
+		groups := d.Groups
+		if groups == nil {
+			groups = []string{""}
 		}
-		out = append(out, o)
+		for _, group := range groups {
+			out = append(out, b.obligation(d.Type, group, d.Cadence, now, since, meetings, counts))
+		}
 	}
-	return out, nil
+	return out, exempt, nil
+}
+
+// obligation is one type's (and group's) standing in its period at now.
+func (b *Bot) obligation(typ MeetingType, group string, c Cadence, now, since time.Time, meetings []Meeting, counts map[string]string) Obligation {
+	cur := periodOf(c, now)
+	prev := periodOf(c, cur.Start.Add(-time.Second))
+	o := Obligation{Type: typ, Group: group, Cadence: c, Due: cur.End, MissedLast: !prev.Start.Before(since)}
+	for _, m := range meetings {
+		if m.Type != typ || m.Group != group || m.ClosedAt.IsZero() {
+			continue
+		}
+		why := counts[m.ID]
+		counted := why == ""
+		at := m.OpenedAt.In(b.Location)
+		switch inCur := !at.Before(cur.Start) && at.Before(cur.End); {
+		case inCur && counted:
+			o.Done++
+		case inCur:
+			o.NotCounted = append(o.NotCounted, fmt.Sprintf("%d月%d日%s（%s）", at.Month(), at.Day(), o.Label(), why))
+		case counted && !at.Before(prev.Start) && at.Before(prev.End):
+			o.MissedLast = false
+		}
+	}
+	return o
 }
 
 // meetingsThatCount maps each closed meeting to "" if it fulfils its
@@ -159,7 +248,7 @@ func (b *Bot) progress(ctx context.Context, req Request) (Reply, error) {
 	if err != nil || refusal != "" {
 		return Reply{Text: refusal}, err
 	}
-	obs, err := b.Obligations(ctx, branch.ID, req.Now)
+	obs, exempt, err := b.standing(ctx, branch.ID, req.Now)
 	if err != nil {
 		return Reply{}, err
 	}
@@ -177,12 +266,12 @@ func (b *Bot) progress(ctx context.Context, req Request) (Reply, error) {
 			due := o.Due.Add(-time.Second)
 			switch {
 			case o.Done > 0:
-				parts = append(parts, fmt.Sprintf("%s ✅%d次", o.Type, o.Done))
+				parts = append(parts, fmt.Sprintf("%s ✅%d次", o.Label(), o.Done))
 			default:
-				parts = append(parts, fmt.Sprintf("%s ⏳待开（%d月%d日前）", o.Type, due.Month(), due.Day()))
+				parts = append(parts, fmt.Sprintf("%s ⏳待开（%d月%d日前）", o.Label(), due.Month(), due.Day()))
 			}
 			if o.MissedLast {
-				missed = append(missed, last+string(o.Type))
+				missed = append(missed, last+o.Label())
 			}
 		}
 		if len(parts) > 0 {
@@ -191,6 +280,9 @@ func (b *Bot) progress(ctx context.Context, req Request) (Reply, error) {
 	}
 	if len(missed) > 0 {
 		fmt.Fprintf(&sb, "\n⚠️ 逾期未开：%s", strings.Join(missed, "、"))
+	}
+	for _, d := range exempt {
+		fmt.Fprintf(&sb, "\n%s：%s", d.Type, d.Exempt)
 	}
 	var notCounted []string
 	for _, o := range obs {

@@ -3,9 +3,11 @@ package bot
 import (
 	"context"
 	"fmt"
+	"maps"
 	"regexp"
 	"slices"
 	"strings"
+	"unicode"
 )
 
 // Role is what a member may do beyond their own records.
@@ -88,11 +90,21 @@ type Branch struct {
 	DepartmentIDs []int  // WeCom departments whose users belong here (roster sync)
 	Since         Date   // the day the bot first knew the branch; nothing before is "overdue"
 	Retired       bool   // removed from the config: no jobs, records kept
+	// Groups names the branch's 党小组 in the config's order; members say
+	// which one they belong to (Member.Group). Empty: groups, if any, come
+	// from the roster import alone.
+	Groups []string
+	// Cadence overrides, per meeting type, what the branch owes; NotRequired
+	// says it owes none of that type. Types it does not name are derived
+	// from the branch's structure (see duties).
+	Cadence map[MeetingType]Cadence
 
 	// Seed lists, used only from the config: Redis keeps roles on members.
 	Secretaries []string
 	Committee   []string
 	Members     []string
+	// GroupMembers maps a 党小组 to the userids the config puts in it.
+	GroupMembers map[string][]string
 }
 
 // Member is a registered Party member as the bot sees them.
@@ -103,6 +115,7 @@ type Member struct {
 	Role     Role   `json:"role"`
 	Status   Status `json:"status,omitempty"`
 	Joined   Date   `json:"joined,omitzero"` // when known
+	Group    string `json:"group,omitempty"` // the 党小组 within the branch; "" for none
 	Active   bool   `json:"active"`          // false once they left; history stays
 }
 
@@ -185,11 +198,56 @@ func (o Org) Validate() error {
 				}
 			}
 		}
+		if err := b.validateGroups(field); err != nil {
+			return err
+		}
 		for _, d := range b.DepartmentIDs {
 			if other, dup := deptOf[d]; dup {
 				return fmt.Errorf("%s.department_ids: department %d already maps to branch %s", field, d, other)
 			}
 			deptOf[d] = b.ID
+		}
+	}
+	return nil
+}
+
+// maxGroupName bounds a 党小组's name (runes): it is typed in 会议 党小组会.
+const maxGroupName = 20
+
+// ValidGroupName reports whether name may name a 党小组: one word (it is
+// typed after 会议 党小组会), visible characters, at most 20 of them.
+func ValidGroupName(name string) bool {
+	n := len([]rune(name))
+	return n > 0 && n <= maxGroupName && !strings.ContainsFunc(name, unicode.IsSpace) && !HasHiddenRunes(name)
+}
+
+// validateGroups checks a branch's 党小组: named once, each member of the
+// branch in at most one.
+func (b Branch) validateGroups(field string) error {
+	seen := map[string]bool{}
+	for _, g := range b.Groups {
+		if !ValidGroupName(g) {
+			return fmt.Errorf("%s.groups: %q is not a 党小组 name (1-%d visible characters, no spaces)", field, g, maxGroupName)
+		}
+		if seen[g] {
+			return fmt.Errorf("%s.groups: %s is listed twice", field, g)
+		}
+		seen[g] = true
+	}
+	groupOf := map[string]string{}
+	for _, g := range slices.Sorted(maps.Keys(b.GroupMembers)) {
+		if !seen[g] {
+			return fmt.Errorf("%s.groups: members given for %s, which is not a group of the branch", field, g)
+		}
+		for _, u := range b.GroupMembers[g] {
+			id := NormalizeUserID(u)
+			if !slices.ContainsFunc(b.Members, func(m string) bool { return NormalizeUserID(m) == id }) {
+				return fmt.Errorf("%s.groups[%s].members: %s is not listed in members", field, g, u)
+			}
+			if other, dup := groupOf[id]; dup {
+				return fmt.Errorf("%s.groups[%s].members: %s is already in %s", field, g, u, other)
+			}
+			groupOf[id] = g
 		}
 	}
 	return nil
@@ -206,6 +264,11 @@ func (o Org) SeedMembers() []Member {
 		for _, raw := range b.Members {
 			u := NormalizeUserID(raw)
 			m := Member{UserID: u, BranchID: b.ID, Role: RoleMember, Active: true}
+			for g, users := range b.GroupMembers {
+				if in(users, u) {
+					m.Group = g
+				}
+			}
 			switch {
 			case in(o.Admins, u):
 				m.Role = RoleAdmin

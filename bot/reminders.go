@@ -85,10 +85,10 @@ func (b *Bot) obligationsReminder(ctx context.Context, fire time.Time) ([]Outbou
 			this, last := o.Cadence.label()
 			if o.Done == 0 {
 				d := o.Due.Add(-time.Second)
-				due = append(due, fmt.Sprintf("%s%s（%d月%d日前）", this, o.Type, d.Month(), d.Day()))
+				due = append(due, fmt.Sprintf("%s%s（%d月%d日前）", this, o.Label(), d.Month(), d.Day()))
 			}
 			if o.MissedLast {
-				overdue = append(overdue, last+string(o.Type))
+				overdue = append(overdue, last+o.Label())
 			}
 		}
 		if len(due) == 0 && len(overdue) == 0 {

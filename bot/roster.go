@@ -41,6 +41,7 @@ type RosterRow struct {
 	UserID, Name, Branch, Role, Status, Joined string
 	Active                                     string // empty or 是/yes: active; 否/no/离开: retired
 	Dues                                       string // the monthly 党费 amount, optional (never a salary)
+	Group                                      string // the 党小组, optional
 }
 
 // ParseActive reads an import's active column: empty means active.
@@ -81,7 +82,14 @@ func ValidUserID(id string) bool { return userIDPattern.MatchString(id) }
 
 // BuildMembers turns rows into members, checking every row; it returns an
 // *ImportError naming each bad line, or the members.
+//
+// A row's group must be one of its branch's configured groups when the
+// branch lists any (a typo would otherwise set up a new 党小组).
 func BuildMembers(rows []RosterRow, branches map[string]bool) ([]Member, error) {
+	return buildMembers(rows, branches, nil)
+}
+
+func buildMembers(rows []RosterRow, branches map[string]bool, groups map[string][]string) ([]Member, error) {
 	var bad []RowError
 	seen := map[string]int{}
 	out := make([]Member, 0, len(rows))
@@ -125,6 +133,14 @@ func BuildMembers(rows []RosterRow, branches map[string]bool) ([]Member, error) 
 				reasons = append(reasons, fmt.Sprintf("dues %q is not a positive amount with at most two decimals, like 50 or 12.5", r.Dues))
 			}
 		}
+		group := strings.TrimSpace(r.Group)
+		switch {
+		case group == "":
+		case !ValidGroupName(group):
+			reasons = append(reasons, fmt.Sprintf("group %q is not a 党小组 name (1-%d visible characters, no spaces)", r.Group, maxGroupName))
+		case len(groups[branch]) > 0 && !slices.Contains(groups[branch], group):
+			reasons = append(reasons, fmt.Sprintf("group %q is not one of branch %s's groups (%s)", group, branch, strings.Join(groups[branch], ", ")))
+		}
 		var joined Date
 		if text := strings.TrimSpace(r.Joined); text != "" {
 			var err error
@@ -137,7 +153,7 @@ func BuildMembers(rows []RosterRow, branches map[string]bool) ([]Member, error) 
 			continue
 		}
 		out = append(out, Member{UserID: userID, Name: name, BranchID: branch, Role: role,
-			Status: status, Joined: joined, Active: active})
+			Status: status, Joined: joined, Group: group, Active: active})
 	}
 	if len(bad) > 0 {
 		return nil, &ImportError{Rows: bad}
@@ -191,11 +207,11 @@ func ImportRoster(ctx context.Context, rs RosterStore, audit AuditLog, actor str
 	if err != nil {
 		return RosterChange{}, fmt.Errorf("bot: read branches: %w", err)
 	}
-	known := map[string]bool{}
+	known, groups := map[string]bool{}, map[string][]string{}
 	for _, b := range branches {
-		known[b.ID] = true
+		known[b.ID], groups[b.ID] = true, b.Groups
 	}
-	incoming, err := BuildMembers(rows, known)
+	incoming, err := buildMembers(rows, known, groups)
 	if err != nil {
 		return RosterChange{}, err
 	}
@@ -267,10 +283,21 @@ func SeedOrg(ctx context.Context, rs RosterStore, audit AuditLog, now time.Time,
 		case !ok:
 			m.Name = m.UserID
 			change.Added = append(change.Added, m)
-		case m.Role == RoleAdmin && (cur.Role != RoleAdmin || !cur.Active):
-			cur.Role, cur.Active = RoleAdmin, true
-			change.Updated = append(change.Updated, cur)
-			res.Granted = append(res.Granted, cur.UserID)
+		default:
+			next := cur
+			if m.Role == RoleAdmin && (cur.Role != RoleAdmin || !cur.Active) {
+				next.Role, next.Active = RoleAdmin, true
+				res.Granted = append(res.Granted, cur.UserID)
+			}
+			// The config's 党小组 lists are authoritative for those they name
+			// (as org.admins is); others keep the group an import gave them.
+			if m.Group != "" && cur.BranchID == m.BranchID {
+				next.Group = m.Group
+			}
+			if next != cur {
+				change.Updated = append(change.Updated, next)
+				current[next.UserID] = next
+			}
 		}
 	}
 	isAdmin := map[string]bool{}
@@ -281,10 +308,12 @@ func SeedOrg(ctx context.Context, rs RosterStore, audit AuditLog, now time.Time,
 		if m.Role != RoleAdmin || isAdmin[m.UserID] {
 			continue
 		}
+		m = current[m.UserID] // with the config's group, if it changed
 		m.Role = RoleMember
 		if m.BranchID == "" {
 			m.Active = false // an admin outside every branch has no other standing
 		}
+		change.Updated = slices.DeleteFunc(change.Updated, func(u Member) bool { return u.UserID == m.UserID })
 		change.Updated = append(change.Updated, m)
 		res.Revoked = append(res.Revoked, m.UserID)
 	}
@@ -322,8 +351,7 @@ func (b *Bot) roster(ctx context.Context, req Request) (Reply, error) {
 	if err != nil {
 		return Reply{}, fmt.Errorf("bot: list branch %s: %w", branch.ID, err)
 	}
-	names := make([]string, 0, len(members))
-	for _, m := range members {
+	label := func(m Member) string {
 		name := m.DisplayName()
 		if m.Role != RoleMember {
 			name += "（" + m.Role.Label() + "）"
@@ -331,9 +359,36 @@ func (b *Bot) roster(ctx context.Context, req Request) (Reply, error) {
 		if m.Status == StatusProbationary {
 			name += "［预备］"
 		}
-		names = append(names, name)
+		return name
 	}
-	return Reply{Text: fmt.Sprintf("%s 共 %d 人：\n%s", branch.Name, len(members), strings.Join(names, "、"))}, nil
+	names := func(group string) []string {
+		var out []string
+		for _, m := range members {
+			if m.Group == group {
+				out = append(out, label(m))
+			}
+		}
+		return out
+	}
+	groups := branchGroups(branch, members)
+	if len(groups) == 0 {
+		return Reply{Text: fmt.Sprintf("%s 共 %d 人：\n%s", branch.Name, len(members), strings.Join(names(""), "、"))}, nil
+	}
+	// By 党小组, in the config's order; those in none last.
+	var sb strings.Builder
+	fmt.Fprintf(&sb, "%s 共 %d 人，%d 个党小组：", branch.Name, len(members), len(groups))
+	for _, g := range append(groups, "") {
+		in := names(g)
+		if len(in) == 0 {
+			continue
+		}
+		heading := Plain(g)
+		if g == "" {
+			heading = "未编入党小组"
+		}
+		fmt.Fprintf(&sb, "\n%s（%d 人）：%s", heading, len(in), strings.Join(in, "、"))
+	}
+	return Reply{Text: sb.String()}, nil
 }
 
 // branches lists every branch with its member count (admins).

@@ -72,8 +72,11 @@ func SyncRoster(ctx context.Context, rs RosterStore, dir Directory, audit AuditL
 		if !ok {
 			next = Member{UserID: id, Role: RoleMember}
 		}
-		if ok && next.BranchID != branchOf[id] && next.Role.Leads() {
-			next.Role = RoleMember // a branch role does not move with the member
+		if ok && next.BranchID != branchOf[id] {
+			next.Group = "" // nor does a 党小组
+			if next.Role.Leads() {
+				next.Role = RoleMember // a branch role does not move with the member
+			}
 		}
 		next.BranchID, next.Active = branchOf[id], true
 		// The address book is the authority on names, but not on what

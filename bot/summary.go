@@ -188,10 +188,10 @@ func (b *Bot) summarizeData(ctx context.Context, br Branch, span Span, now time.
 	}
 	for _, o := range obs {
 		if o.Done == 0 {
-			s.Pending = append(s.Pending, string(o.Type))
+			s.Pending = append(s.Pending, o.Label())
 		}
 		if o.MissedLast {
-			s.Overdue = append(s.Overdue, string(o.Type))
+			s.Overdue = append(s.Overdue, o.Label())
 		}
 	}
 	if s.Unreached, err = b.unreached(ctx, stats, from); err != nil {

@@ -99,6 +99,10 @@ type branchRecord struct {
 	DepartmentIDs []int    `json:"department_ids,omitempty"`
 	Since         bot.Date `json:"since,omitzero"`
 	Retired       bool     `json:"retired,omitempty"`
+	Groups        []string `json:"groups,omitempty"`
+	// Cadence is the branch's override: meeting type → monthly, quarterly,
+	// yearly or none.
+	Cadence map[string]string `json:"cadence,omitempty"`
 }
 
 func decodeBranch(raw []byte) (bot.Branch, error) {
@@ -106,7 +110,34 @@ func decodeBranch(raw []byte) (bot.Branch, error) {
 	if err := json.Unmarshal(raw, &r); err != nil {
 		return bot.Branch{}, fmt.Errorf("store: decode branch: %w", err)
 	}
-	return bot.Branch{ID: r.ID, Name: r.Name, ChatID: r.ChatID, Robot: r.Robot, DuesDay: r.DuesDay, DepartmentIDs: r.DepartmentIDs, Since: r.Since, Retired: r.Retired}, nil
+	b := bot.Branch{ID: r.ID, Name: r.Name, ChatID: r.ChatID, Robot: r.Robot, DuesDay: r.DuesDay, DepartmentIDs: r.DepartmentIDs, Since: r.Since, Retired: r.Retired, Groups: r.Groups}
+	for typ, word := range r.Cadence {
+		t, okType := bot.ParseMeetingType(typ)
+		c, okCadence := bot.ParseBranchCadence(word)
+		if !okType || !okCadence {
+			continue // written by a later release: the derived duty stands
+		}
+		if b.Cadence == nil {
+			b.Cadence = map[bot.MeetingType]bot.Cadence{}
+		}
+		b.Cadence[t] = c
+	}
+	return b, nil
+}
+
+func encodeBranch(b bot.Branch) ([]byte, error) {
+	r := branchRecord{ID: b.ID, Name: b.Name, ChatID: b.ChatID, Robot: b.Robot, DuesDay: b.DuesDay, DepartmentIDs: b.DepartmentIDs, Since: b.Since, Retired: b.Retired, Groups: b.Groups}
+	for t, c := range b.Cadence {
+		if r.Cadence == nil {
+			r.Cadence = map[string]string{}
+		}
+		r.Cadence[string(t)] = c.String()
+	}
+	raw, err := json.Marshal(r)
+	if err != nil {
+		return nil, fmt.Errorf("store: encode branch: %w", err)
+	}
+	return raw, nil
 }
 
 // Branches implements bot.Roster, ordered by id.
@@ -145,9 +176,9 @@ func (s *Store) SaveBranches(ctx context.Context, bs []bot.Branch) error {
 		if old := since[b.ID]; !old.IsZero() && (b.Since.IsZero() || old.Before(b.Since)) {
 			b.Since = old
 		}
-		raw, err := json.Marshal(branchRecord{ID: b.ID, Name: b.Name, ChatID: b.ChatID, Robot: b.Robot, DuesDay: b.DuesDay, DepartmentIDs: b.DepartmentIDs, Since: b.Since, Retired: b.Retired})
+		raw, err := encodeBranch(b)
 		if err != nil {
-			return fmt.Errorf("store: encode branch: %w", err)
+			return err
 		}
 		fields = append(fields, b.ID, raw)
 	}

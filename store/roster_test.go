@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -78,6 +79,43 @@ func TestBranches(t *testing.T) {
 	}
 	if b, _, _ := s.Branch(ctx, "ops"); b.Since.String() != "2026-03-01" {
 		t.Fatalf("Since=%q, want the earliest, 2026-03-01", b.Since)
+	}
+}
+
+// A branch keeps its 党小组 and its cadence overrides; a record written
+// before they existed reads with neither, and members without a group are
+// in none.
+func TestBranchGroupsAndCadence(t *testing.T) {
+	s, prefix := open(t)
+	ctx := t.Context()
+	in := bot.Branch{ID: "tech", Name: "技术党支部", Groups: []string{"第一党小组", "第二党小组"},
+		Cadence: map[bot.MeetingType]bot.Cadence{bot.MeetingCommittee: bot.NotRequired, bot.MeetingGroup: bot.Quarterly}}
+	if err := s.SaveBranches(ctx, []bot.Branch{in}); err != nil {
+		t.Fatal(err)
+	}
+	got, _, err := s.Branch(ctx, "tech")
+	if err != nil || !slices.Equal(got.Groups, in.Groups) || len(got.Cadence) != 2 ||
+		got.Cadence[bot.MeetingCommittee] != bot.NotRequired || got.Cadence[bot.MeetingGroup] != bot.Quarterly {
+		t.Fatalf("Branch = %+v %v", got, err)
+	}
+	raw := s.Client().HGet(ctx, prefix+"branches", "tech").Val()
+	if !strings.Contains(raw, `"cadence":{`) || !strings.Contains(raw, `"支委会":"none"`) {
+		t.Fatalf("stored record %s", raw)
+	}
+	// The previous release's record, and a member record without a group.
+	old := `{"id":"ops","name":"运维党支部","since":"2025-01-01"}`
+	if err := s.Client().HSet(ctx, prefix+"branches", "ops", old).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Client().Set(ctx, prefix+"member:lisi", `{"userid":"lisi","name":"李四","branch":"ops","role":"member","active":true}`, 0).Err(); err != nil {
+		t.Fatal(err)
+	}
+	ops, found, err := s.Branch(ctx, "ops")
+	if err != nil || !found || ops.Groups != nil || ops.Cadence != nil || ops.Since.String() != "2025-01-01" {
+		t.Fatalf("old branch record = %+v %v %v", ops, found, err)
+	}
+	if m, _, err := s.Member(ctx, "lisi"); err != nil || m.Group != "" || m.Name != "李四" {
+		t.Fatalf("old member record = %+v %v", m, err)
 	}
 }
 

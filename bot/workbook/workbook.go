@@ -357,9 +357,14 @@ func meetingSheet(at func(time.Time) string, when func(time.Time) any, nameIn fu
 				quorum := "不适用"
 				if r.QuorumApplies {
 					quorum = fmt.Sprintf("%d/%d ", r.EligiblePresent, r.Eligible)
-					if r.QuorumMet() {
+					switch met := r.QuorumMet(); {
+					case m.IsElection() && met: // an election needs four fifths
+						quorum += "选举超过五分之四"
+					case m.IsElection():
+						quorum += "选举未超过五分之四"
+					case met:
 						quorum += "过半"
-					} else {
+					default:
 						quorum += "未过半"
 					}
 				}
@@ -372,7 +377,11 @@ func meetingSheet(at func(time.Time) string, when func(time.Time) any, nameIn fu
 					photos = append(photos, filepath.ToSlash(filepath.Join(photoDir, p.FileName(m, i+1))))
 				}
 				total := len(r.Present) + len(r.Excused) + len(r.Absent)
-				if err := emit(b.Branch.Name, string(m.Type), bot.Plain(m.Title), when(m.OpenedAt), when(m.ClosedAt), strings.Join(host, "；"), strings.Join(place, "；"),
+				kind := string(m.Type)
+				if m.Group != "" {
+					kind += "（" + bot.Plain(m.Group) + "）" // a 党小组会's group
+				}
+				if err := emit(b.Branch.Name, kind, bot.Plain(m.Title), when(m.OpenedAt), when(m.ClosedAt), strings.Join(host, "；"), strings.Join(place, "；"),
 					strings.Join(recorder, "；"), strings.Join(topics, "；"), strings.Join(content, "\n"), total, len(r.Present),
 					names(r.Present), names(r.Excused), names(r.Absent), quorum, strings.Join(fixes, "\n"), strings.Join(photos, "\n")); err != nil {
 					return err

@@ -113,6 +113,48 @@ type BranchConfig struct {
 	RobotKey      string `yaml:"robot_key"`
 	DuesDay       int    `yaml:"dues_day"` // 党费 collection day, 1–31 (0: the 5th)
 	DepartmentIDs []int  `yaml:"department_ids"`
+	// Groups are the branch's 党小组, each with the members the config puts
+	// in it (the roster import's group column may put others).
+	Groups []GroupConfig `yaml:"groups"`
+	// Cadence overrides what the branch owes, per meeting type (支委会 or
+	// committee, 党小组会 or group, …): monthly, quarterly, yearly, or none
+	// (支委会 and 党小组会 only). Unnamed types follow the branch's structure.
+	Cadence map[string]string `yaml:"cadence"`
+}
+
+// GroupConfig is one 党小组 of a branch.
+type GroupConfig struct {
+	Name    string   `yaml:"name"`
+	Members []string `yaml:"members"`
+}
+
+// optionalTypes may be set to none: a branch owes them only where it has a
+// committee or groups (支部工作条例); the others every branch owes.
+var optionalTypes = []bot.MeetingType{bot.MeetingCommittee, bot.MeetingGroup}
+
+// validateCadence checks a branch's cadence overrides.
+func (b BranchConfig) validateCadence(i int, p *problems) {
+	seen := map[bot.MeetingType]string{}
+	for _, key := range slices.Sorted(maps.Keys(b.Cadence)) {
+		field := fmt.Sprintf("org.branches[%d].cadence.%s", i, key)
+		typ, ok := bot.ParseMeetingType(key)
+		if !ok {
+			p.add("%s: not a meeting type; use 党员大会 (general), 支委会 (committee), 党小组会 (group), 党课 (lecture), 主题党日 (theme_day) or 组织生活会 (life_meeting)", field)
+			continue
+		}
+		if other, dup := seen[typ]; dup {
+			p.add("%s: %s is already set as %s", field, typ, other)
+			continue
+		}
+		seen[typ] = key
+		c, ok := bot.ParseBranchCadence(b.Cadence[key])
+		switch {
+		case !ok:
+			p.add("%s: %q must be monthly, quarterly, yearly or none", field, b.Cadence[key])
+		case c == bot.NotRequired && !slices.Contains(optionalTypes, typ):
+			p.add("%s: every branch owes a %s (支部工作条例); none is only for 支委会 and 党小组会", field, typ)
+		}
+	}
 }
 
 // robotKeys maps branch ids to their group robots' webhook keys.
@@ -246,6 +288,7 @@ func (c Config) Validate() error {
 		if b.DuesDay < 0 || b.DuesDay > 31 {
 			p.add("org.branches[%d].dues_day: %d is not a day of the month (1–31; a short month collects on its last day)", i, b.DuesDay)
 		}
+		b.validateCadence(i, &p)
 		if b.RobotKey != "" && !robotKeyPattern.MatchString(b.RobotKey) {
 			// The key is a secret: say what is wrong with it, not what it is.
 			p.add("org.branches[%d].robot_key: not a webhook key (letters, digits and -, 8 to 128; the part after key= in the robot's webhook URL)", i)
@@ -324,10 +367,31 @@ func validateOutbox(o outbox.Config, p *problems) {
 func (o OrgConfig) domain() bot.Org {
 	org := bot.Org{Name: o.Name, Admins: o.Admins}
 	for _, b := range o.Branches {
-		org.Branches = append(org.Branches, bot.Branch{
+		br := bot.Branch{
 			ID: b.ID, Name: b.Name, ChatID: b.ChatID, Robot: b.RobotKey != "", DuesDay: b.DuesDay, DepartmentIDs: b.DepartmentIDs,
 			Secretaries: b.Secretaries, Committee: b.Committee, Members: b.Members,
-		})
+		}
+		for _, g := range b.Groups {
+			name := strings.TrimSpace(g.Name)
+			br.Groups = append(br.Groups, name)
+			if len(g.Members) > 0 {
+				if br.GroupMembers == nil {
+					br.GroupMembers = map[string][]string{}
+				}
+				br.GroupMembers[name] = append(br.GroupMembers[name], g.Members...)
+			}
+		}
+		for key, word := range b.Cadence {
+			typ, okType := bot.ParseMeetingType(key)
+			c, okCadence := bot.ParseBranchCadence(word)
+			if okType && okCadence { // Validate reports the others
+				if br.Cadence == nil {
+					br.Cadence = map[bot.MeetingType]bot.Cadence{}
+				}
+				br.Cadence[typ] = c
+			}
+		}
+		org.Branches = append(org.Branches, br)
 	}
 	return org
 }

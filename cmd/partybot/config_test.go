@@ -74,6 +74,12 @@ func TestValidateNamesTheKey(t *testing.T) {
 		{"master without sentinels", `key_prefix: "partybot:"`, "key_prefix: \"partybot:\"\n  master_name: mymaster", "redis.master_name"},
 		{"bad dues day", `dues_day: 5`, `dues_day: 32`, "org.branches[0].dues_day"},
 		{"bad robot key", `robot_key: ""`, `robot_key: "not a key!"`, "org.branches[0].robot_key"},
+		{"unknown meeting type", `cadence: {}`, `cadence: {会餐: monthly}`, "org.branches[0].cadence.会餐: not a meeting type"},
+		{"bad cadence", `cadence: {}`, `cadence: {committee: weekly}`, `org.branches[0].cadence.committee: "weekly" must be monthly, quarterly, yearly or none`},
+		{"a 党员大会 is owed by all", `cadence: {}`, `cadence: {党员大会: none}`, "org.branches[0].cadence.党员大会: every branch owes a 党员大会"},
+		{"one type twice", `cadence: {}`, `cadence: {支委会: none, committee: monthly}`, "is already set as"},
+		{"a group twice", `groups: []`, `groups: [{name: 一组}, {name: 一组}]`, "org.branches[0].groups: 一组 is listed twice"},
+		{"a group member not in members", `groups: []`, `groups: [{name: 一组, members: [zhaoliu]}]`, "org.branches[0].groups[一组].members: zhaoliu is not listed in members"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

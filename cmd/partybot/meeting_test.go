@@ -251,13 +251,15 @@ func TestObligationsProgress(t *testing.T) {
 		code, _ := e.open(t, typ, "")
 		e.run(t, []step{{"wangwu", "签到 " + code, "会议签到成功"}, {"zhangsan", "结束会议", "已结束"}})
 	}
-	e.open(t, "党小组会", "") // still open: not yet done
-	e.run(t, []step{{"zhangsan", "进度", "本月：支委会 ✅1次；党小组会 ⏳待开（11月30日前）；主题党日 ✅1次"}})
+	e.open(t, "党员大会", "") // still open: not yet done
+	// The branch has a 支委 (wangwu) and no 党小组: a 支委会 is owed, a 党小组会 is not.
+	e.run(t, []step{{"zhangsan", "进度", "本月：支委会 ✅1次；主题党日 ✅1次"}})
 	r := e.lastReply(t)
 	for _, want := range []string{
 		"本季度：党员大会 ⏳待开（12月31日前）；党课 ✅1次",
 		"本年：组织生活会 ⏳待开（12月31日前）",
-		"⚠️ 逾期未开：上月支委会、上月党小组会、上月主题党日、上季度党员大会、上季度党课、去年组织生活会",
+		"⚠️ 逾期未开：上月支委会、上月主题党日、上季度党员大会、上季度党课、去年组织生活会",
+		"党小组会：本支部未设党小组，不需召开",
 	} {
 		if !strings.Contains(r, want) {
 			t.Errorf("进度 lacks %q:\n%s", want, r)
@@ -266,10 +268,14 @@ func TestObligationsProgress(t *testing.T) {
 	e.run(t, []step{{"lisi", "进度", "只有支部书记、支委或党委管理员可以使用"}})
 }
 
-// A branch new to the bot has nothing overdue: no record says what it did before.
+// A branch new to the bot has nothing overdue: no record says what it did
+// before. The config names a secretary and no 支委: no 支委会 is owed.
 func TestObligationsOfANewBranch(t *testing.T) {
 	e := startApp(t, redistest.Config(t)) // seeded today
-	e.run(t, []step{{"zhangsan", "进度", "本月：支委会 ⏳待开"}})
+	e.run(t, []step{{"zhangsan", "进度", "本月：主题党日 ⏳待开"}})
+	if !strings.Contains(e.last, "支委会：本支部未设支委会，不需召开") {
+		t.Fatalf("进度 does not say why no 支委会 is owed:\n%s", e.last)
+	}
 	if strings.Contains(e.last, "逾期") {
 		t.Fatalf("a branch seeded today shows overdue meetings:\n%s", e.last)
 	}

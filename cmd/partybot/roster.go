@@ -142,9 +142,9 @@ func listRoster(ctx context.Context, app *App, branch string, w io.Writer) error
 		return err
 	}
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "USERID\tNAME\tBRANCH\tROLE\tSTATUS\tJOINED\tACTIVE")
+	fmt.Fprintln(tw, "USERID\tNAME\tBRANCH\tGROUP\tROLE\tSTATUS\tJOINED\tACTIVE")
 	for _, m := range members {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%v\n", m.UserID, m.DisplayName(), dash(m.BranchID),
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%v\n", m.UserID, m.DisplayName(), dash(m.BranchID), dash(m.Group),
 			m.Role, dash(string(m.Status)), dash(m.Joined.String()), m.Active)
 	}
 	if err := tw.Flush(); err != nil {
@@ -176,8 +176,8 @@ func readRosterFile(path string) ([]bot.RosterRow, error) {
 	}
 }
 
-// rosterColumns are the CSV header names; status, joined and active are optional.
-var rosterColumns = []string{"userid", "name", "branch", "role", "status", "joined", "active", "dues"}
+// rosterColumns are the CSV header names; the first four are required.
+var rosterColumns = []string{"userid", "name", "branch", "role", "status", "joined", "active", "dues", "group"}
 
 func parseRosterCSV(r io.Reader) ([]bot.RosterRow, error) {
 	cr := csv.NewReader(r)
@@ -193,7 +193,7 @@ func parseRosterCSV(r io.Reader) ([]bot.RosterRow, error) {
 	}
 	for _, need := range rosterColumns[:4] {
 		if _, ok := col[need]; !ok {
-			return nil, fmt.Errorf("roster: header must be userid,name,branch,role[,status,joined,active,dues]; %q is missing", need)
+			return nil, fmt.Errorf("roster: header must be userid,name,branch,role[,status,joined,active,dues,group]; %q is missing", need)
 		}
 	}
 	var rows []bot.RosterRow
@@ -216,7 +216,7 @@ func parseRosterCSV(r io.Reader) ([]bot.RosterRow, error) {
 			continue // blank line
 		}
 		rows = append(rows, bot.RosterRow{Line: line, UserID: get("userid"), Name: get("name"),
-			Branch: get("branch"), Role: get("role"), Status: get("status"), Joined: get("joined"), Active: get("active"), Dues: get("dues")})
+			Branch: get("branch"), Role: get("role"), Status: get("status"), Joined: get("joined"), Active: get("active"), Dues: get("dues"), Group: get("group")})
 	}
 }
 
@@ -239,12 +239,13 @@ func parseRosterYAML(r io.Reader) ([]bot.RosterRow, error) {
 			Joined string `yaml:"joined"`
 			Active string `yaml:"active"`
 			Dues   string `yaml:"dues"`
+			Group  string `yaml:"group"`
 		}
 		if err := item.Decode(&v); err != nil {
 			return nil, fmt.Errorf("roster: line %d: %w", item.Line, err)
 		}
 		rows = append(rows, bot.RosterRow{Line: item.Line, UserID: v.UserID, Name: v.Name,
-			Branch: v.Branch, Role: v.Role, Status: v.Status, Joined: v.Joined, Active: v.Active, Dues: v.Dues})
+			Branch: v.Branch, Role: v.Role, Status: v.Status, Joined: v.Joined, Active: v.Active, Dues: v.Dues, Group: v.Group})
 	}
 	return rows, nil
 }
