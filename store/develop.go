@@ -27,7 +27,9 @@ func (s *Store) devWhoKey() string                   { return s.key("dev", "who"
 func (s *Store) devReportsKey(branchID, userID string) string {
 	return s.branchKey(branchID, "dev", "reports", userID)
 }
-func (s *Store) devReportOpsKey(branchID string) string { return s.branchKey(branchID, "dev", "reportops") }
+func (s *Store) devReportOpsKey(branchID string) string {
+	return s.branchKey(branchID, "dev", "reportops")
+}
 
 // Applicant implements bot.DevelopmentStore.
 func (s *Store) Applicant(ctx context.Context, userID string) (bot.Applicant, bool, error) {
