@@ -115,7 +115,9 @@ func TestFaultRedisKilledMidLoad(t *testing.T) {
 // gets the reminder exactly once.
 func TestFaultQyapiFailsThenRecovers(t *testing.T) {
 	t.Parallel()
-	e := startBranch(t)
+	// WeCom's frequency blocks, scaled down: the outbox waits 1, 10 and 60
+	// times this (60 s in production) after the first, second and later ones.
+	e := startBranch(t, func(c *Config) { c.Outbox.RateLimitWait = 5 * time.Millisecond })
 	e.fake.Fail5xx("message/send", 2)
 	e.fake.FailNext("message/send", 45009, 45009, -1)
 	e.fire(t, bot.JobCheckinReminder, time.Date(2026, 11, 20, 9, 30, 0, 0, cst))

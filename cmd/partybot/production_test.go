@@ -205,6 +205,7 @@ func freeAddr(t *testing.T) string {
 // SIGTERM: /readyz is 503 at once while callbacks are still answered, and
 // the process exits cleanly within shutdown_timeout.
 func TestGracefulStop(t *testing.T) {
+	t.Parallel() // its bounds (≥ the drain, ≤ the timeout) are wide; the second-signal test's 2 s is not
 	cmd, base, done := serveProcess(t, 1500*time.Millisecond, 10*time.Second)
 	start := time.Now()
 	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {

@@ -2,12 +2,28 @@ package main
 
 import (
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/partybot/partybot/bot"
 )
+
+// metric reads one sample of /metrics, 0 when it is absent.
+func metric(t *testing.T, e *e2e, sample string) int {
+	t.Helper()
+	_, body := e.getBody(t, "/metrics")
+	for _, line := range strings.Split(body, "\n") {
+		if v, ok := strings.CutPrefix(line, sample+" "); ok {
+			n, err := strconv.ParseFloat(v, 64)
+			if err != nil {
+				t.Fatalf("metric %s: %v", line, err)
+			}
+			return int(n)
+		}
+	}
+	return 0
+}
 
 // An install whose server IP is missing from 企业可信IP gets 60020 on every
 // send. Nothing is dropped: sending pauses, /readyz says what to fix, and
@@ -21,7 +37,11 @@ func TestUntrustedIPPausesSendingAndLosesNothing(t *testing.T) {
 		status, body := e.getBody(t, "/readyz")
 		return status == http.StatusOK && strings.Contains(body, "degraded") && strings.Contains(body, "企业可信IP")
 	})
-	time.Sleep(time.Second) // several pauses: the retries of an archiving outbox would be spent
+	// Three refusals of two messages: one was held through a pause and
+	// refused again (a fixed sleep proved nothing on a slow machine).
+	waitFor(t, "a message refused after a pause", func() bool {
+		return metric(t, e, `partybot_sends_total{result="errcode_60020"}`) >= 3
+	})
 	dead, err := e.app.Outbox.DeadLetters(t.Context())
 	if err != nil || len(dead) != 0 {
 		t.Fatalf("dead letters %v (%v): a configuration error must not drop messages", dead, err)
