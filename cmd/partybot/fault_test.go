@@ -7,8 +7,6 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -164,26 +162,6 @@ func TestFaultReplicaKilledDuringJob(t *testing.T) {
 	if got := e.textsTo("text"); got["zhangsan"] != 1 || got["lisi"] != 1 || got["wangwu"] != 1 {
 		t.Fatalf("reminders %v, want each member once", got)
 	}
-}
-
-// killHelperWhenReady runs this test binary as a helper process in mode
-// (see TestMain) against rc, waits until it says it is ready, and kills it
-// with SIGKILL: no cleanup of its runs.
-func killHelperWhenReady(t *testing.T, mode string, rc store.Config, what string) {
-	t.Helper()
-	ready := filepath.Join(t.TempDir(), "ready")
-	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), "PARTYBOT_HELPER="+mode, "HELPER_REDIS="+rc.Addr,
-		"HELPER_PREFIX="+rc.KeyPrefix, "HELPER_READY="+ready)
-	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	waitFor(t, what, func() bool { _, err := os.Stat(ready); return err == nil })
-	if err := cmd.Process.Kill(); err != nil {
-		t.Fatal(err)
-	}
-	_ = cmd.Wait()
 }
 
 // hangingJobs computes a run, says so, and never returns: a replica
