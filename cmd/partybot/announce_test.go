@@ -11,50 +11,8 @@ import (
 	"github.com/partybot/partybot/bot"
 )
 
-const testRobotKey = "6a1b2c3d-0000-4e5f-8a9b-robot0tech01"
-
-// startAnnounce is the five-member branch with an app chat and a group robot.
-func startAnnounce(t *testing.T) *e2e {
-	t.Helper()
-	return startBranch(t, func(c *Config) { // after the fake's reset, before the start
-		c.Org.Branches[0].ChatID = "techchat"
-		c.Org.Branches[0].RobotKey = testRobotKey
-		fake.AddAppChat("techchat", "zhangsan", "lisi", "wangwu", "zhaoliu", "qianqi")
-		fake.AddRobot(testRobotKey)
-	})
-}
-
-// click presses a card button as WeCom's event would carry it, and returns
-// the passive reply's new button label.
-func (e *e2e) click(t *testing.T, from, key string) string {
-	t.Helper()
-	return e.clickCard(t, from, key)
-}
-
-// cardKeys waits for the latest card to userID whose first key has prefix.
-func cardKeys(t *testing.T, userID, prefix string) []string {
-	t.Helper()
-	var keys []string
-	waitFor(t, "a "+prefix+" card to "+userID, func() bool {
-		_, k, ok := fake.CardButtons(userID, prefix)
-		keys = k
-		return ok
-	})
-	return keys
-}
-
-// textsOf lists the text messages sent to userID.
-func textsOf(userID string) []string {
-	var out []string
-	for _, tx := range fake.Texts() {
-		if slices.Contains(strings.Split(tx[0], "|"), userID) {
-			out = append(out, tx[1])
-		}
-	}
-	return out
-}
-
 func TestAnnouncePreviewSendAcknowledge(t *testing.T) {
+	t.Parallel()
 	e := startAnnounce(t)
 	e.run(t, []step{
 		{"lisi", "公告 明天开会", "只有支部书记"},
@@ -65,27 +23,27 @@ func TestAnnouncePreviewSendAcknowledge(t *testing.T) {
 	if !strings.Contains(e.last, "4 名党员") || !strings.Contains(e.last, "支部群") {
 		t.Fatalf("preview %q should name 4 members and the group", e.last)
 	}
-	cardKeys(t, "zhangsan", "ann_send:")
+	e.cardKeys(t, "zhangsan", "ann_send:")
 	e.drain(t)
-	if _, _, ok := fake.CardButtons("lisi", "ann_ack:"); ok {
+	if _, _, ok := e.fake.CardButtons("lisi", "ann_ack:"); ok {
 		t.Fatal("a member got the announcement before 发送")
 	}
 
 	e.run(t, []step{{"zhangsan", "发送", "已发送公告 #1 给 4 名党员"}})
-	keys := cardKeys(t, "lisi", "ann_ack:")
-	waitFor(t, "the robot post", func() bool { return len(fake.RobotTexts(testRobotKey)) == 1 })
-	if got := fake.RobotTexts(testRobotKey)[0]; !strings.Contains(got, "周五下午三点党员大会") || !strings.Contains(got, "带好笔记本") {
+	keys := e.cardKeys(t, "lisi", "ann_ack:")
+	waitFor(t, "the robot post", func() bool { return len(e.fake.RobotTexts(testRobotKey)) == 1 })
+	if got := e.fake.RobotTexts(testRobotKey)[0]; !strings.Contains(got, "周五下午三点党员大会") || !strings.Contains(got, "带好笔记本") {
 		t.Fatalf("robot posted %q", got)
 	}
 	waitFor(t, "the app chat text", func() bool {
-		for _, m := range sent("text") {
+		for _, m := range e.sent("text") {
 			if m["chatid"] == "techchat" && strings.Contains(m["text"].(map[string]any)["content"].(string), "公告 #1") {
 				return true
 			}
 		}
 		return false
 	})
-	card := sent("template_card")
+	card := e.sent("template_card")
 	last := card[len(card)-1]["template_card"].(map[string]any)
 	if last["main_title"].(map[string]any)["title"] != "周五下午三点党员大会" || last["sub_title_text"] != "请准时参加，带好笔记本。" {
 		t.Fatalf("card %v", last)
@@ -95,7 +53,7 @@ func TestAnnouncePreviewSendAcknowledge(t *testing.T) {
 	}
 
 	// A click, and WeCom's retry of that click: one acknowledgement.
-	xml := e.wc.CardEventXML("lisi", keys[0], "task-1", fake.IssueResponseCode("lisi"), e.clock.Now())
+	xml := e.wc.CardEventXML("lisi", keys[0], "task-1", e.fake.IssueResponseCode("lisi"), e.clock.Now())
 	for range 2 {
 		resp, err := e.wc.Post(xml)
 		if err != nil || resp.ReplyButton != "已收到" {
@@ -126,18 +84,8 @@ func TestAnnouncePreviewSendAcknowledge(t *testing.T) {
 	e.assertUnchangedExceptDedupe(t, before)
 }
 
-// assertUnchangedExceptDedupe is assertUnchanged for a message that was
-// answered: only its dedupe record was written.
-func (e *e2e) assertUnchangedExceptDedupe(t *testing.T, before map[string]string) {
-	t.Helper()
-	for k, v := range e.snapshot(t) {
-		if before[k] != v && !strings.Contains(k, ":dedupe:") && !strings.Contains(k, "outbox") && !strings.Contains(k, "asynq") {
-			t.Errorf("key %s was written", k)
-		}
-	}
-}
-
 func TestAnnounceCancelAndConfirmByCard(t *testing.T) {
+	t.Parallel()
 	e := startAnnounce(t)
 	e.run(t, []step{
 		{"zhangsan", "公告 草稿一", "公告预览"},
@@ -150,7 +98,7 @@ func TestAnnounceCancelAndConfirmByCard(t *testing.T) {
 	if err != nil || !found {
 		t.Fatalf("no draft: %v", err)
 	}
-	keys := cardKeys(t, "zhangsan", "ann_send:"+draft.ID)
+	keys := e.cardKeys(t, "zhangsan", "ann_send:"+draft.ID)
 	if len(keys) != 2 || !strings.HasPrefix(keys[1], "ann_cancel:") {
 		t.Fatalf("preview card keys %v", keys)
 	}
@@ -162,9 +110,9 @@ func TestAnnounceCancelAndConfirmByCard(t *testing.T) {
 		t.Fatalf("发送 by card: %q", got)
 	}
 	waitFor(t, "the confirmation text", func() bool {
-		return slices.ContainsFunc(textsOf("zhangsan"), func(s string) bool { return strings.Contains(s, "已发送公告 #1") })
+		return slices.ContainsFunc(e.textsOf("zhangsan"), func(s string) bool { return strings.Contains(s, "已发送公告 #1") })
 	})
-	cardKeys(t, "lisi", "ann_ack:tech:1")
+	e.cardKeys(t, "lisi", "ann_ack:tech:1")
 	recent, err := e.app.Store.RecentAnnouncements(t.Context(), "tech", time.Time{}, 10)
 	if err != nil || len(recent) != 1 {
 		t.Fatalf("announcements %v %v, want one", recent, err)
@@ -174,10 +122,11 @@ func TestAnnounceCancelAndConfirmByCard(t *testing.T) {
 // A picture sent between 公告 and 发送 goes out with it; text longer than a
 // card goes out in full as well, cut where WeCom's byte limit needs.
 func TestAnnounceLongTextAndPicture(t *testing.T) {
+	t.Parallel()
 	e := startAnnounce(t)
 	body := strings.Repeat("请各位党员认真学习会议精神并结合工作实际撰写心得体会。", 80) // ~2,000 characters
 	e.run(t, []step{{"zhangsan", "公告 学习安排\n" + body, "公告预览"}})
-	fake.PutMedia("media-photo-1", []byte("a member's picture"))
+	e.fake.PutMedia("media-photo-1", []byte("a member's picture"))
 	resp, err := e.wc.Post(e.wc.ImageXML("zhangsan", "media-photo-1", "img-1", e.clock.Now()))
 	if err != nil || !strings.Contains(resp.ReplyText, "已附上图片（共 1 张）") {
 		t.Fatalf("picture: %v %q", err, resp.ReplyText)
@@ -186,7 +135,7 @@ func TestAnnounceLongTextAndPicture(t *testing.T) {
 	e.drain(t)
 	// Parts may arrive in any order; each says which it is.
 	parts := map[int]string{}
-	for _, s := range textsOf("lisi") {
+	for _, s := range e.textsOf("lisi") {
 		var i, n int
 		if _, err := fmt.Sscanf(s, "（%d/%d）", &i, &n); err == nil {
 			parts[i] = s[strings.Index(s, "）")+len("）"):]
@@ -200,7 +149,7 @@ func TestAnnounceLongTextAndPicture(t *testing.T) {
 		t.Fatalf("the full text did not reach lisi in numbered parts (%d parts)", len(parts))
 	}
 	images := 0
-	for _, m := range sent("image") {
+	for _, m := range e.sent("image") {
 		if m["image"].(map[string]any)["media_id"] == "media-photo-1" {
 			images++
 		}
@@ -208,7 +157,7 @@ func TestAnnounceLongTextAndPicture(t *testing.T) {
 	if images != 2 { // the members, and the app chat
 		t.Fatalf("the picture went out %d times, want to the members and the chat", images)
 	}
-	for _, post := range fake.RobotTexts(testRobotKey) {
+	for _, post := range e.fake.RobotTexts(testRobotKey) {
 		if len(post) > 2048 {
 			t.Fatalf("robot post of %d bytes", len(post))
 		}
@@ -216,6 +165,7 @@ func TestAnnounceLongTextAndPicture(t *testing.T) {
 }
 
 func TestAnnounceReminderReachesOnlyTheUnacknowledged(t *testing.T) {
+	t.Parallel()
 	e := startAnnounce(t)
 	e.run(t, []step{
 		{"zhaoliu", "请假 今天 到 11-25 出差", "请假"},
@@ -227,7 +177,7 @@ func TestAnnounceReminderReachesOnlyTheUnacknowledged(t *testing.T) {
 	sentAt := e.clock.Now()
 	nudged := func() []string {
 		var to []string
-		for _, tx := range fake.Texts() {
+		for _, tx := range e.fake.Texts() {
 			if strings.HasPrefix(tx[1], "提醒：请确认公告") {
 				to = append(to, tx[0])
 			}
@@ -243,8 +193,8 @@ func TestAnnounceReminderReachesOnlyTheUnacknowledged(t *testing.T) {
 	if got := nudged(); !slices.Equal(got, []string{"qianqi|wangwu"}) {
 		t.Fatalf("nudged %v, want qianqi and wangwu (lisi acknowledged, zhaoliu is on leave, zhangsan wrote it)", got)
 	}
-	if !slices.ContainsFunc(textsOf("zhangsan"), func(s string) bool { return strings.Contains(s, "已确认 1/4") }) {
-		t.Fatalf("the author got no tally: %v", textsOf("zhangsan"))
+	if !slices.ContainsFunc(e.textsOf("zhangsan"), func(s string) bool { return strings.Contains(s, "已确认 1/4") }) {
+		t.Fatalf("the author got no tally: %v", e.textsOf("zhangsan"))
 	}
 	e.fire(t, bot.JobAnnounceReminder, e.clock.Now().Add(30*time.Minute))
 	if got := nudged(); len(got) != 1 {
@@ -261,6 +211,7 @@ func TestAnnounceReminderReachesOnlyTheUnacknowledged(t *testing.T) {
 }
 
 func TestActivityCapacityAndWaitingList(t *testing.T) {
+	t.Parallel()
 	e := startAnnounce(t)
 	e.run(t, []step{
 		{"lisi", "活动 志愿服务", "只有支部书记"},
@@ -269,7 +220,7 @@ func TestActivityCapacityAndWaitingList(t *testing.T) {
 		{"zhangsan", "活动 社区志愿服务 11-28 14:00 阳光社区 名额 2 截止 11-26", "活动预览"},
 		{"zhangsan", "发送", "已发送活动 #1"},
 	})
-	keys := cardKeys(t, "lisi", "act_join:")
+	keys := e.cardKeys(t, "lisi", "act_join:")
 	if got := e.click(t, "lisi", keys[0]); got != "已报名" {
 		t.Fatalf("lisi 报名: %q", got)
 	}
@@ -290,7 +241,7 @@ func TestActivityCapacityAndWaitingList(t *testing.T) {
 		t.Fatalf("status %q", e.last)
 	}
 	waitFor(t, "zhaoliu's promotion", func() bool {
-		return slices.ContainsFunc(textsOf("zhaoliu"), func(s string) bool { return strings.Contains(s, "候补成功") })
+		return slices.ContainsFunc(e.textsOf("zhaoliu"), func(s string) bool { return strings.Contains(s, "候补成功") })
 	})
 	// The day before, after sign-ups closed, those signed up get one
 	// reminder; cancelling still frees the place for the waiting list.
@@ -299,7 +250,7 @@ func TestActivityCapacityAndWaitingList(t *testing.T) {
 	e.fire(t, bot.JobAnnounceReminder, eve)
 	e.fire(t, bot.JobAnnounceReminder, eve.Add(30*time.Minute))
 	var reminded []string
-	for _, tx := range fake.Texts() {
+	for _, tx := range e.fake.Texts() {
 		if strings.HasPrefix(tx[1], "明天的活动") {
 			reminded = append(reminded, tx[0])
 		}
@@ -309,7 +260,7 @@ func TestActivityCapacityAndWaitingList(t *testing.T) {
 	}
 	e.run(t, []step{{"wangwu", "取消报名", "已取消报名"}})
 	waitFor(t, "qianqi's promotion", func() bool {
-		return slices.ContainsFunc(textsOf("qianqi"), func(s string) bool { return strings.Contains(s, "候补成功") })
+		return slices.ContainsFunc(e.textsOf("qianqi"), func(s string) bool { return strings.Contains(s, "候补成功") })
 	})
 	// After the deadline the card is closed.
 	e.clock.Set(time.Date(2026, 11, 28, 9, 0, 0, 0, cst))
@@ -321,6 +272,7 @@ func TestActivityCapacityAndWaitingList(t *testing.T) {
 // An admin's announcement to the whole org goes to members in batches of
 // 1,000: ceil(N/1000) calls per message.
 func TestOrgAnnouncementIsBatched(t *testing.T) {
+	t.Parallel()
 	e := startAnnounce(t)
 	var members []bot.Member
 	for i := range 2500 {
@@ -337,7 +289,7 @@ func TestOrgAnnouncementIsBatched(t *testing.T) {
 	})
 	e.drain(t)
 	calls := 0
-	for _, m := range sent("template_card") {
+	for _, m := range e.sent("template_card") {
 		keys := m["template_card"].(map[string]any)["button_list"].([]any)
 		if keys[0].(map[string]any)["key"] == "ann_ack:!org:1" {
 			calls++
@@ -359,6 +311,7 @@ func TestOrgAnnouncementIsBatched(t *testing.T) {
 // A retried 取消报名 (WeCom's retry after the claim was released) cancels
 // the one sign-up the first delivery cancelled, not a second activity.
 func TestRetriedCancelCancelsOnce(t *testing.T) {
+	t.Parallel()
 	e := startAnnounce(t)
 	e.run(t, []step{
 		{"zhangsan", "活动 读书会 11-30", "活动预览"},
@@ -385,6 +338,7 @@ func TestRetriedCancelCancelsOnce(t *testing.T) {
 // 发送 typed while the card's 发送 is pressed: one announcement, and its
 // messages queued under the announcement's ids, so the outbox sends them once.
 func TestSendTwiceAtOnceDeliversOnce(t *testing.T) {
+	t.Parallel()
 	e := startAnnounce(t)
 	e.run(t, []step{{"zhangsan", "公告 同时发送", "公告预览"}})
 	draft, _, err := e.app.Store.Draft(t.Context(), "zhangsan")
@@ -394,12 +348,12 @@ func TestSendTwiceAtOnceDeliversOnce(t *testing.T) {
 	var wg sync.WaitGroup
 	wg.Go(func() { e.wc.SendText("zhangsan", "发送", "send-text") })
 	wg.Go(func() {
-		e.wc.Post(e.wc.CardEventXML("zhangsan", "ann_send:"+draft.ID, "task", fake.IssueResponseCode("zhangsan"), e.clock.Now()))
+		e.wc.Post(e.wc.CardEventXML("zhangsan", "ann_send:"+draft.ID, "task", e.fake.IssueResponseCode("zhangsan"), e.clock.Now()))
 	})
 	wg.Wait()
 	e.drain(t)
 	cards := 0
-	for _, m := range sent("template_card") {
+	for _, m := range e.sent("template_card") {
 		if strings.HasPrefix(m["template_card"].(map[string]any)["button_list"].([]any)[0].(map[string]any)["key"].(string), "ann_ack:") {
 			cards++
 		}

@@ -304,14 +304,14 @@ func BenchmarkCheckinReminder10k(b *testing.B) {
 	seedMembers(b, e.app.Store, "tech", n-3) // plus the three config members
 	fire := time.Date(2026, 11, 20, 9, 30, 0, 0, cst)
 	for b.Loop() {
-		fake.Reset()
+		e.fake.Reset()
 		fire = fire.AddDate(0, 0, 7) // a new run each time, always a Friday
 		if _, err := e.app.Scheduler.Fire(b.Context(), bot.JobCheckinReminder, fire); err != nil {
 			b.Fatal(err)
 		}
 		e.drain(b)
 	}
-	calls := len(fake.Calls("message/send"))
+	calls := len(e.fake.Calls("message/send"))
 	if calls != (n+999)/1000 {
 		b.Fatalf("%d calls, want %d", calls, (n+999)/1000)
 	}

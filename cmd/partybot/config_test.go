@@ -8,9 +8,8 @@ import (
 	"testing"
 )
 
-func noEnv(string) string { return "" }
-
 func TestExampleConfigIsValid(t *testing.T) {
+	t.Parallel()
 	cfg, err := LoadConfig("../../config.example.yaml", noEnv)
 	if err != nil {
 		t.Fatalf("config.example.yaml: %v", err)
@@ -24,6 +23,7 @@ func TestExampleConfigIsValid(t *testing.T) {
 }
 
 func TestEnvOverridesSecrets(t *testing.T) {
+	t.Parallel()
 	raw, err := os.ReadFile("../../config.example.yaml")
 	if err != nil {
 		t.Fatal(err)
@@ -54,6 +54,7 @@ func TestEnvOverridesSecrets(t *testing.T) {
 }
 
 func TestValidateNamesTheKey(t *testing.T) {
+	t.Parallel()
 	base, err := os.ReadFile("../../config.example.yaml")
 	if err != nil {
 		t.Fatal(err)
@@ -96,6 +97,7 @@ func TestValidateNamesTheKey(t *testing.T) {
 }
 
 func TestRunCommands(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name     string
 		args     []string
@@ -121,6 +123,7 @@ func TestRunCommands(t *testing.T) {
 
 // redis.addrs names a Cluster's seeds, or with master_name the Sentinels.
 func TestRedisTopologies(t *testing.T) {
+	t.Parallel()
 	base, err := os.ReadFile("../../config.example.yaml")
 	if err != nil {
 		t.Fatal(err)
@@ -144,6 +147,7 @@ func TestRedisTopologies(t *testing.T) {
 
 // config check never prints a group robot's webhook key.
 func TestConfigCheckRedactsRobotKeys(t *testing.T) {
+	t.Parallel()
 	base, err := os.ReadFile("../../config.example.yaml")
 	if err != nil {
 		t.Fatal(err)

@@ -45,6 +45,7 @@ func dockerfileStages(t *testing.T) [][]string {
 // certificates and tzdata, and its build line makes a static binary: built
 // here with exactly its flags (and with docker, where an engine answers).
 func TestDockerfile(t *testing.T) {
+	t.Parallel()
 	stages := dockerfileStages(t)
 	if len(stages) < 2 {
 		t.Fatalf("%d stages, want a build stage and a runtime stage", len(stages))
@@ -72,6 +73,9 @@ func TestDockerfile(t *testing.T) {
 	defer cancel()
 	cmd := exec.CommandContext(ctx, "sh", "-c", cmdline)
 	cmd.Dir = "../.."
+	// The compilers go build starts hold the output pipe: without a wait
+	// delay a timed-out build hangs the test instead of failing it.
+	cmd.WaitDelay = 10 * time.Second
 	if b, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("%s: %v\n%s", cmdline, err, b)
 	}
@@ -102,6 +106,7 @@ func TestDockerfile(t *testing.T) {
 // compose: two bot replicas of the image with the config mounted, and Redis
 // with its append-only file; the mounted config is valid.
 func TestComposeFile(t *testing.T) {
+	t.Parallel()
 	raw, err := os.ReadFile("../../deploy/compose.yaml")
 	if err != nil {
 		t.Fatal(err)
@@ -148,6 +153,7 @@ func TestComposeFile(t *testing.T) {
 
 // The systemd unit runs serve with the hardening options.
 func TestSystemdUnit(t *testing.T) {
+	t.Parallel()
 	raw, err := os.ReadFile("../../deploy/partybot.service")
 	if err != nil {
 		t.Fatal(err)

@@ -13,6 +13,7 @@ import (
 // limits, status, the year table, and the collection-day reminder going to
 // the unpaid only, once.
 func TestDuesThroughCallbacks(t *testing.T) {
+	t.Parallel()
 	e := startBranch(t) // Friday 2026-11-20
 	e.run(t, []step{
 		{"lisi", "党费 设置 @wangwu 5", "只有支部书记、支委"},
@@ -48,20 +49,20 @@ func TestDuesThroughCallbacks(t *testing.T) {
 	// December: lisi pays early; on the 5th the other four get one card.
 	e.clock.Set(time.Date(2026, 12, 3, 10, 0, 0, 0, cst))
 	e.run(t, []step{{"lisi", "党费 已交", "2026年12月"}})
-	fake.Reset()
+	e.fake.Reset()
 	fifth := time.Date(2026, 12, 5, 9, 15, 0, 0, cst)
 	e.clock.Set(fifth)
 	e.fire(t, bot.JobDuesReminder, fifth.Add(-24*time.Hour)) // the 4th: not the collection day
 	e.fire(t, bot.JobDuesReminder, fifth)
 	e.fire(t, bot.JobDuesReminder, fifth.Add(time.Hour)) // a second fire that day
 	var to []string
-	for _, c := range sent("template_card") {
+	for _, c := range e.sent("template_card") {
 		to = append(to, c["touser"].(string))
 	}
 	if !slices.Equal(to, []string{"qianqi|wangwu|zhangsan|zhaoliu"}) {
 		t.Fatalf("dues cards went to %v, want the four unpaid once", to)
 	}
-	_, keys, ok := fake.CardButtons("wangwu", "dues_paid:")
+	_, keys, ok := e.fake.CardButtons("wangwu", "dues_paid:")
 	if !ok || keys[0] != "dues_paid:2026-12" {
 		t.Fatalf("card keys %v", keys)
 	}

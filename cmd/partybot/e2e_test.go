@@ -2,190 +2,17 @@ package main
 
 import (
 	"fmt"
-	"io"
-	"log/slog"
 	"net/http"
-	"os"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/partybot/partybot/bot/wecom/wecomtest"
-	"github.com/partybot/partybot/store"
 	"github.com/partybot/partybot/store/redistest"
 )
 
-// fake is the package's qyapi; the demo tests start their own.
-var fake = wecomtest.NewFakeAPI(wecomtest.CorpID, wecomtest.Secret)
-
-func TestMain(m *testing.M) {
-	switch os.Getenv("PARTYBOT_HELPER") {
-	case "enqueue-and-hang":
-		helperEnqueueAndHang()
-	case "serve":
-		helperServe()
-	case "job-and-hang":
-		helperJobAndHang()
-	}
-	code := m.Run()
-	fake.Close()
-	os.Exit(code)
-}
-
-// clock is a settable time shared by the app and the fake WeCom.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time  { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) Set(t time.Time) { c.mu.Lock(); defer c.mu.Unlock(); c.t = t }
-
-func testConfig(rc store.Config) Config {
-	cfg := DefaultConfig()
-	cfg.Listen = "127.0.0.1:0"
-	cfg.Redis = RedisConfig{Addr: rc.Addr, Addrs: rc.Addrs, MasterName: rc.MasterName, Password: rc.Password, DB: rc.DB, KeyPrefix: rc.KeyPrefix}
-	cfg.WeCom.CorpID, cfg.WeCom.AgentID = wecomtest.CorpID, wecomtest.AgentID
-	cfg.WeCom.Secret, cfg.WeCom.Token, cfg.WeCom.EncodingAESKey = wecomtest.Secret, wecomtest.Token, wecomtest.AESKey
-	cfg.WeCom.APIBase = fake.URL()
-	// Jobs fire only when a test says so.
-	for name := range cfg.Schedule {
-		cfg.Schedule[name] = ""
-	}
-	// Deliver and retry quickly: tests wait for the outbox.
-	cfg.Outbox.PollInterval, cfg.Outbox.RetryBase, cfg.Outbox.RateLimitWait = 20*time.Millisecond, 20*time.Millisecond, 50*time.Millisecond
-	cfg.Outbox.ConfigPause = 300 * time.Millisecond
-	cfg.Org = OrgConfig{Name: "测试党委", Admins: []string{"admin1"}, Branches: []BranchConfig{{
-		ID: "tech", Name: "技术党支部", Secretaries: []string{"zhangsan"}, Members: []string{"zhangsan", "lisi", "wangwu"},
-	}}}
-	return cfg
-}
-
-type e2e struct {
-	app    *App
-	wc     *wecomtest.WeCom
-	clock  *clock
-	base   string
-	msgSeq int    // MsgIds for e.run and friends
-	last   string // the last reply e.send saw
-}
-
-// lastReply is the text of the last passive reply.
-func (e *e2e) lastReply(t *testing.T) string {
-	t.Helper()
-	return e.last
-}
-
-// startApp starts the app on the test config, changed by each of adjust.
-func startApp(t testing.TB, rc store.Config, adjust ...func(*Config)) *e2e {
-	t.Helper()
-	fake.Reset()
-	cfg := testConfig(rc)
-	for _, fn := range adjust {
-		fn(&cfg)
-	}
-	if err := cfg.Validate(); err != nil {
-		t.Fatal(err)
-	}
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	if tt, ok := t.(*testing.T); ok {
-		log = slog.New(slog.NewTextHandler(tt.Output(), nil))
-	}
-	app, err := NewApp(cfg, log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	clk := &clock{t: time.Now()}
-	app.Now = clk.Now
-	if err := app.Start(t.Context()); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = app.Close() })
-	base := "http://" + app.Addr()
-	wc, err := wecomtest.NewWeCom(base+cfg.WeCom.CallbackPath, wecomtest.Token, wecomtest.AESKey, wecomtest.CorpID, wecomtest.AgentID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	wc.Now = clk.Now
-	return &e2e{app: app, wc: wc, clock: clk, base: base}
-}
-
-func (e *e2e) send(t *testing.T, from, text, msgID string) wecomtest.Response {
-	t.Helper()
-	resp, err := e.wc.SendText(from, text, msgID)
-	if err != nil {
-		t.Fatalf("send %q: %v", text, err)
-	}
-	e.last = resp.ReplyText
-	return resp
-}
-
-func (e *e2e) get(t *testing.T, path string) int {
-	t.Helper()
-	resp, err := http.Get(e.base + path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, _ = io.Copy(io.Discard, resp.Body)
-	resp.Body.Close()
-	return resp.StatusCode
-}
-
-// waitFor polls cond (the outbox delivers asynchronously) for up to 30 s:
-// under -race on two busy cores a few hops through the queue can be slow.
-func waitFor(t testing.TB, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
-// sent lists the recorded message/send and appchat/send bodies of a msgtype.
-func sent(msgType string) []map[string]any {
-	var out []map[string]any
-	for _, c := range fake.Calls("") {
-		if (c.API == "message/send" || c.API == "appchat/send") && c.Body["msgtype"] == msgType {
-			out = append(out, c.Body)
-		}
-	}
-	return out
-}
-
-// snapshot is every key under the prefix with its serialised value, to
-// show that a request changed nothing.
-func (e *e2e) snapshot(t *testing.T) map[string]string {
-	t.Helper()
-	rdb := e.app.Store.Client()
-	ks, err := rdb.Keys(t.Context(), e.app.Store.Prefix()+"*").Result()
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := map[string]string{}
-	for _, k := range ks {
-		out[k] = rdb.Dump(t.Context(), k).Val()
-	}
-	return out
-}
-
-func (e *e2e) assertUnchanged(t *testing.T, before map[string]string) {
-	t.Helper()
-	after := e.snapshot(t)
-	for k, v := range after {
-		if before[k] != v {
-			t.Errorf("key %s was written", k)
-		}
-	}
-	if len(after) != len(before) {
-		t.Errorf("%d keys before, %d after", len(before), len(after))
-	}
-}
-
 func TestE2EConversation(t *testing.T) {
+	t.Parallel()
 	e := startApp(t, redistest.Config(t))
 	// Wednesday 2026-11-18, 09:31 in Beijing.
 	wed := time.Date(2026, 11, 18, 9, 31, 0, 0, time.FixedZone("CST", 8*3600))
@@ -259,13 +86,14 @@ func TestE2EConversation(t *testing.T) {
 	})
 
 	t.Run("passive replies used no API quota", func(t *testing.T) {
-		if n := len(fake.Calls("")); n != 0 {
+		if n := len(e.fake.Calls("")); n != 0 {
 			t.Fatalf("%d API calls, want 0", n)
 		}
 	})
 }
 
 func TestE2EDeliveryInFlightIsRetried(t *testing.T) {
+	t.Parallel()
 	e := startApp(t, redistest.Config(t))
 	// Another delivery of message 900 holds the claim (or died holding it).
 	if _, _, err := e.app.Store.Claim(t.Context(), "msg:900"); err != nil {
@@ -283,6 +111,7 @@ func TestE2EDeliveryInFlightIsRetried(t *testing.T) {
 }
 
 func TestE2EUnknownUserStoresNothing(t *testing.T) {
+	t.Parallel()
 	e := startApp(t, redistest.Config(t))
 	before := e.snapshot(t)
 	resp := e.send(t, "stranger", "签到", "300")
@@ -293,6 +122,7 @@ func TestE2EUnknownUserStoresNothing(t *testing.T) {
 }
 
 func TestE2EBadRequestsChangeNothing(t *testing.T) {
+	t.Parallel()
 	e := startApp(t, redistest.Config(t))
 	before := e.snapshot(t)
 	now := e.clock.Now()
@@ -329,6 +159,7 @@ func TestE2EBadRequestsChangeNothing(t *testing.T) {
 }
 
 func TestE2ERedisDownThenBack(t *testing.T) {
+	t.Parallel()
 	srv := redistest.Start(t)
 	e := startApp(t, srv.Config(t))
 	if resp := e.send(t, "lisi", "帮助", "500"); resp.Status != http.StatusOK {
@@ -359,6 +190,7 @@ func TestE2ERedisDownThenBack(t *testing.T) {
 }
 
 func TestE2ETokenLivesInRedis(t *testing.T) {
+	t.Parallel()
 	e := startApp(t, redistest.Config(t))
 	if err := e.app.WeCom.SendText(t.Context(), "lisi", "测试"); err != nil {
 		t.Fatal(err)

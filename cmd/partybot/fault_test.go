@@ -7,8 +7,6 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -19,6 +17,7 @@ import (
 	"github.com/partybot/partybot/bot"
 	"github.com/partybot/partybot/bot/outbox"
 	"github.com/partybot/partybot/bot/wecom"
+	"github.com/partybot/partybot/bot/wecom/wecomtest"
 	"github.com/partybot/partybot/store"
 	"github.com/partybot/partybot/store/redistest"
 )
@@ -27,6 +26,7 @@ import (
 // answered 200 without its check-in stored, WeCom's retries of the refused
 // ones succeed once Redis is back, and the bot is not restarted.
 func TestFaultRedisKilledMidLoad(t *testing.T) {
+	t.Parallel()
 	srv := redistest.Start(t)
 	e := startApp(t, srv.Config(t))
 	var members []bot.Member
@@ -112,11 +112,14 @@ func TestFaultRedisKilledMidLoad(t *testing.T) {
 // outbox keeps every message, and once WeCom answers again every member
 // gets the reminder exactly once.
 func TestFaultQyapiFailsThenRecovers(t *testing.T) {
-	e := startBranch(t)
-	fake.Fail5xx("message/send", 2)
-	fake.FailNext("message/send", 45009, 45009, -1)
+	t.Parallel()
+	// WeCom's frequency blocks, scaled down: the outbox waits 1, 10 and 60
+	// times this (60 s in production) after the first, second and later ones.
+	e := startBranch(t, func(c *Config) { c.Outbox.RateLimitWait = 5 * time.Millisecond })
+	e.fake.Fail5xx("message/send", 2)
+	e.fake.FailNext("message/send", 45009, 45009, -1)
 	e.fire(t, bot.JobCheckinReminder, time.Date(2026, 11, 20, 9, 30, 0, 0, cst))
-	got := textsTo("text")
+	got := e.textsTo("text")
 	for _, u := range []string{"lisi", "wangwu", "zhaoliu", "qianqi", "zhangsan"} {
 		if got[u] != 1 {
 			t.Errorf("%s got the reminder %d times, want once", u, got[u])
@@ -133,10 +136,11 @@ func TestFaultQyapiFailsThenRecovers(t *testing.T) {
 // into the past here rather than waited for), the other replica runs the
 // job, and every member gets its message once.
 func TestFaultReplicaKilledDuringJob(t *testing.T) {
+	t.Parallel()
 	srv := redistest.Start(t)
 	rc := srv.Config(t)
 	seed := store.New(rc)
-	cfg := testConfig(rc)
+	cfg := testConfig(rc, "")
 	if _, err := bot.SeedOrg(t.Context(), seed, seed, time.Now(), cfg.Org.domain()); err != nil {
 		t.Fatal(err)
 	}
@@ -153,31 +157,11 @@ func TestFaultReplicaKilledDuringJob(t *testing.T) {
 	_ = seed.Close()
 
 	e := startApp(t, rc) // the other replica; its recoverer looks at start
-	waitFor(t, "the job's reminders", func() bool { return len(textsTo("text")) == 3 })
+	waitFor(t, "the job's reminders", func() bool { return len(e.textsTo("text")) == 3 })
 	e.drain(t)
-	if got := textsTo("text"); got["zhangsan"] != 1 || got["lisi"] != 1 || got["wangwu"] != 1 {
+	if got := e.textsTo("text"); got["zhangsan"] != 1 || got["lisi"] != 1 || got["wangwu"] != 1 {
 		t.Fatalf("reminders %v, want each member once", got)
 	}
-}
-
-// killHelperWhenReady runs this test binary as a helper process in mode
-// (see TestMain) against rc, waits until it says it is ready, and kills it
-// with SIGKILL: no cleanup of its runs.
-func killHelperWhenReady(t *testing.T, mode string, rc store.Config, what string) {
-	t.Helper()
-	ready := filepath.Join(t.TempDir(), "ready")
-	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), "PARTYBOT_HELPER="+mode, "HELPER_REDIS="+rc.Addr,
-		"HELPER_PREFIX="+rc.KeyPrefix, "HELPER_READY="+ready)
-	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	waitFor(t, what, func() bool { _, err := os.Stat(ready); return err == nil })
-	if err := cmd.Process.Kill(); err != nil {
-		t.Fatal(err)
-	}
-	_ = cmd.Wait()
 }
 
 // hangingJobs computes a run, says so, and never returns: a replica
@@ -199,7 +183,8 @@ func (h hangingJobs) RunJob(ctx context.Context, run bot.JobRun) ([]bot.Outbound
 
 // helperJobAndHang is the killed replica of TestFaultReplicaKilledDuringJob.
 func helperJobAndHang() {
-	cfg := testConfig(store.Config{Addr: os.Getenv("HELPER_REDIS"), KeyPrefix: os.Getenv("HELPER_PREFIX")})
+	fake := wecomtest.NewFakeAPI(wecomtest.CorpID, wecomtest.Secret) // the killed process's own WeCom
+	cfg := testConfig(store.Config{Addr: os.Getenv("HELPER_REDIS"), KeyPrefix: os.Getenv("HELPER_PREFIX")}, fake.URL())
 	app, err := NewApp(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		panic(err)
@@ -219,6 +204,9 @@ func helperJobAndHang() {
 // Sentinel: the master dies; while the Sentinel promotes the replica the
 // callbacks are answered 503 (WeCom retries them), then 200 again, from the
 // same process, and every acknowledged check-in is there.
+//
+// Not in parallel: on a starved machine one slow callback can span the
+// whole failover, and the test would see no outage to test.
 func TestFaultSentinelFailover(t *testing.T) {
 	s := redistest.StartSentinel(t)
 	rc := store.Config{Addrs: []string{s.Addr}, MasterName: s.MasterName, KeyPrefix: redistest.UniquePrefix(t)}

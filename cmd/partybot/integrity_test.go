@@ -13,6 +13,7 @@ import (
 // A 签到 racing 结束会议 either lands before the close, and is in the
 // record, or is refused: a member told "签到成功" is always in the record.
 func TestSignInRacingCloseNeverLandsInAClosedMeeting(t *testing.T) {
+	t.Parallel()
 	e := startBranch(t)
 	signers := []string{"lisi", "wangwu", "zhaoliu", "qianqi"}
 	for trial := range 15 {
@@ -74,6 +75,7 @@ func TestSignInRacingCloseNeverLandsInAClosedMeeting(t *testing.T) {
 // Two leaders closing the same meeting at once: one closes it, the other is
 // told it is closed; one audit entry, one record.
 func TestConcurrentCloseClosesOnce(t *testing.T) {
+	t.Parallel()
 	e := startBranch(t)
 	e.open(t, "支委会", "")
 	replies := make([]string, 2)
@@ -117,6 +119,7 @@ func TestConcurrentCloseClosesOnce(t *testing.T) {
 // The secretary who opens a 支委会 chairs it and is not listed 缺席 in its
 // own record.
 func TestOpenerChairsTheMeeting(t *testing.T) {
+	t.Parallel()
 	e := startBranch(t)
 	code, _ := e.open(t, "支委会", "")
 	e.run(t, []step{
@@ -131,6 +134,7 @@ func TestOpenerChairsTheMeeting(t *testing.T) {
 // A 党员大会 without its quorum is held but does not fulfil the obligation,
 // and 进度 says why.
 func TestMeetingWithoutQuorumDoesNotCount(t *testing.T) {
+	t.Parallel()
 	e := startBranch(t)
 	e.open(t, "党员大会", "")
 	e.run(t, []step{
@@ -149,6 +153,7 @@ func TestMeetingWithoutQuorumDoesNotCount(t *testing.T) {
 }
 
 func TestSelfExcuseOnlyWhileSignInIsOpen(t *testing.T) {
+	t.Parallel()
 	e := startBranch(t)
 	e.open(t, "党员大会", "")
 	e.clock.Set(e.clock.Now().Add(3 * time.Hour)) // the sign-in window (2 h) has passed
@@ -161,14 +166,15 @@ func TestSelfExcuseOnlyWhileSignInIsOpen(t *testing.T) {
 // A member's own leave of more than three days is told to the branch's
 // leaders; a short one is not.
 func TestLongSelfLeaveIsToldToLeaders(t *testing.T) {
+	t.Parallel()
 	e := startBranch(t)
 	e.run(t, []step{
 		{"lisi", "请假 今天 体检", "已登记"},
 		{"lisi", "请假 11-23 到 11-30 出差", "已登记"},
 	})
-	waitFor(t, "the leaders' notice", func() bool { return len(sent("text")) > 0 })
+	waitFor(t, "the leaders' notice", func() bool { return len(e.sent("text")) > 0 })
 	e.drain(t)
-	texts := sent("text")
+	texts := e.sent("text")
 	if len(texts) != 1 || texts[0]["touser"] != "wangwu|zhangsan" {
 		t.Fatalf("notices %v, want one to the leaders", texts)
 	}
@@ -181,6 +187,7 @@ func TestLongSelfLeaveIsToldToLeaders(t *testing.T) {
 // Someone not in the roster is told so when they write or tap a menu, but
 // not for entering the app, location reports or link views.
 func TestNonMembersAreAnsweredOnlyWhenTheyAsk(t *testing.T) {
+	t.Parallel()
 	e := startBranch(t)
 	at := e.clock.Now()
 	tests := []struct {
@@ -209,6 +216,7 @@ func TestNonMembersAreAnsweredOnlyWhenTheyAsk(t *testing.T) {
 
 // Two members named 王芳: "@王芳" is refused with both userids, never guessed.
 func TestAmbiguousNameIsRefused(t *testing.T) {
+	t.Parallel()
 	e := startBranch(t)
 	err := e.app.Store.SaveMembers(t.Context(), []bot.Member{
 		{UserID: "wangfang1", Name: "王芳", BranchID: "tech", Role: bot.RoleMember, Active: true},
@@ -228,6 +236,7 @@ func TestAmbiguousNameIsRefused(t *testing.T) {
 }
 
 func TestStudyIsCappedPerDay(t *testing.T) {
+	t.Parallel()
 	e := startBranch(t)
 	e.run(t, []step{
 		{"lisi", "学习 党史 12小时", "已记录学习"},

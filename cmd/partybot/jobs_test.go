@@ -17,49 +17,8 @@ import (
 	"github.com/partybot/partybot/store/redistest"
 )
 
-var cst = time.FixedZone("CST", 8*3600)
-
-// fire runs one job fire through the scheduler and the outbox and waits
-// until the queue is empty.
-func (e *e2e) fire(t *testing.T, job string, at time.Time) {
-	t.Helper()
-	enqueued, err := e.app.Scheduler.Fire(t.Context(), job, at)
-	if err != nil || !enqueued {
-		t.Fatalf("fire %s: enqueued=%v err=%v", job, enqueued, err)
-	}
-	e.drain(t)
-}
-
-func (e *e2e) drain(t testing.TB) {
-	t.Helper()
-	deadline := time.Now().Add(30 * time.Second) // -race on two busy cores is slow
-	for {
-		n, err := e.app.Outbox.Backlog(t.Context())
-		if err == nil && n == 0 {
-			return
-		}
-		if time.Now().After(deadline) {
-			waiting, werr := e.app.Outbox.Waiting(t.Context())
-			t.Fatalf("the outbox did not drain: %d left (%v): %s %v", n, err, waiting, werr)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
-func textsTo(msgType string) map[string]int {
-	out := map[string]int{}
-	for _, b := range sent(msgType) {
-		to, _ := b["touser"].(string)
-		for _, u := range strings.Split(to, "|") {
-			if u != "" {
-				out[u]++
-			}
-		}
-	}
-	return out
-}
-
 func TestCheckinReminderFollowsCalendarAndLeave(t *testing.T) {
+	t.Parallel()
 	e := startBranch(t)
 	e.run(t, []step{
 		{"lisi", "签到", "签到成功"},                   // Friday 11-20
@@ -77,17 +36,17 @@ func TestCheckinReminderFollowsCalendarAndLeave(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			fake.Reset()
+			e.fake.Reset()
 			e.fire(t, bot.JobCheckinReminder, tc.at)
 			var got []string
-			for u := range textsTo("text") {
+			for u := range e.textsTo("text") {
 				got = append(got, u)
 			}
 			slices.Sort(got)
 			if strings.Join(got, ",") != tc.want {
 				t.Fatalf("reminded %v, want %s", got, tc.want)
 			}
-			if n := len(sent("text")); tc.want != "" && n != 1 {
+			if n := len(e.sent("text")); tc.want != "" && n != 1 {
 				t.Fatalf("%d sends, want 1 batched call", n)
 			}
 		})
@@ -95,36 +54,29 @@ func TestCheckinReminderFollowsCalendarAndLeave(t *testing.T) {
 }
 
 func TestUniformReminderIsBatchedByThousand(t *testing.T) {
+	t.Parallel()
 	for _, n := range []int{1, 999, 1000, 1001, 2500} {
 		t.Run(fmt.Sprint(n), func(t *testing.T) {
+			t.Parallel() // each size has its own app
 			e := startApp(t, redistest.Config(t))
 			seedMembers(t, e.app.Store, "tech", n)
 			e.fire(t, bot.JobCheckinReminder, time.Date(2026, 11, 20, 9, 30, 0, 0, cst))
-			calls := len(sent("text"))
+			calls := len(e.sent("text"))
 			if want := (n + 3 + 999) / 1000; calls != want { // n plus the three seeded members
 				t.Fatalf("%d message/send calls for %d members, want ceil(%d/1000) = %d", calls, n+3, n+3, want)
 			}
-			if got := len(textsTo("text")); got != n+3 {
+			if got := len(e.textsTo("text")); got != n+3 {
 				t.Fatalf("%d members reminded, want %d", got, n+3)
 			}
 		})
 	}
 }
 
-func seedMembers(t testing.TB, s *store.Store, branch string, n int) {
-	t.Helper()
-	ms := make([]bot.Member, n)
-	for i := range ms {
-		ms[i] = bot.Member{UserID: fmt.Sprintf("%s%06d", branch, i), Name: fmt.Sprintf("党员%d", i), BranchID: branch, Role: bot.RoleMember, Active: true}
-	}
-	if err := s.SaveMembers(t.Context(), ms); err != nil {
-		t.Fatal(err)
-	}
-}
-
 func TestTwoReplicasDeliverEachFireOnce(t *testing.T) {
+	t.Parallel()
 	rc := redistest.Config(t)
-	a, b := startApp(t, rc), startApp(t, rc) // one Redis, one key prefix
+	fake := newFake(t)
+	a, b := startAppWith(t, fake, rc), startAppWith(t, fake, rc) // one Redis, one key prefix, one WeCom
 	fire := time.Date(2026, 11, 20, 9, 30, 0, 0, cst)
 	var enqueued int
 	for _, e := range []*e2e{a, b, a, b} {
@@ -141,18 +93,19 @@ func TestTwoReplicasDeliverEachFireOnce(t *testing.T) {
 	}
 	a.drain(t)
 	b.drain(t)
-	if got := textsTo("text"); len(got) != 3 || got["lisi"] != 1 || got["zhangsan"] != 1 || got["wangwu"] != 1 {
+	if got := a.textsTo("text"); len(got) != 3 || got["lisi"] != 1 || got["zhangsan"] != 1 || got["wangwu"] != 1 {
 		t.Fatalf("deliveries %v, want each of the three members once", got)
 	}
 	// The next fire time is a new run.
 	fake.Reset()
 	a.fire(t, bot.JobCheckinReminder, fire.AddDate(0, 0, 3)) // Monday
-	if got := textsTo("text"); got["lisi"] != 1 {
+	if got := a.textsTo("text"); got["lisi"] != 1 {
 		t.Fatalf("second fire delivered %v", got)
 	}
 }
 
 func TestRetriedJobSendsNobodyTwice(t *testing.T) {
+	t.Parallel()
 	e := startBranch(t)
 	fire := time.Date(2026, 11, 20, 9, 30, 0, 0, cst)
 	// A run that crashed after enqueueing its messages is run again by the
@@ -169,28 +122,29 @@ func TestRetriedJobSendsNobodyTwice(t *testing.T) {
 		}
 	}
 	e.fire(t, bot.JobCheckinReminder, fire) // the queue's own run of the same fire
-	for u, n := range textsTo("text") {
+	for u, n := range e.textsTo("text") {
 		if n != 1 {
 			t.Fatalf("%s got %d reminders, want 1", u, n)
 		}
 	}
-	if len(textsTo("text")) != 5 {
-		t.Fatalf("reminded %v, want all five", textsTo("text"))
+	if len(e.textsTo("text")) != 5 {
+		t.Fatalf("reminded %v, want all five", e.textsTo("text"))
 	}
 }
 
 func TestOutboxRetriesTransientAndArchivesPermanent(t *testing.T) {
+	t.Parallel()
 	e := startBranch(t)
-	fake.FailNext("message/send", 45009, -1) // frequency block, then busy, then success
+	e.fake.FailNext("message/send", 45009, -1) // frequency block, then busy, then success
 	if err := e.app.Outbox.Enqueue(t.Context(), "t:transient", bot.Notice{To: []string{"lisi"}, Text: "第一条"}); err != nil {
 		t.Fatal(err)
 	}
 	e.drain(t)
-	if got := textsTo("text"); got["lisi"] != 1 {
+	if got := e.textsTo("text"); got["lisi"] != 1 {
 		t.Fatalf("after 45009 and -1: deliveries %v, want lisi once", got)
 	}
 
-	fake.FailNext("message/send", 40058)
+	e.fake.FailNext("message/send", 40058)
 	if err := e.app.Outbox.Enqueue(t.Context(), "t:permanent", bot.Notice{To: []string{"ghost"}, Text: "第二条"}); err != nil {
 		t.Fatal(err)
 	}
@@ -209,12 +163,13 @@ func TestOutboxRetriesTransientAndArchivesPermanent(t *testing.T) {
 	if len(dead) != 1 || !strings.Contains(dead[0], "t:permanent") || !strings.Contains(dead[0], "40058") {
 		t.Fatalf("dead letters %v, want t:permanent with errcode 40058", dead)
 	}
-	if got := textsTo("text"); got["ghost"] != 0 {
+	if got := e.textsTo("text"); got["ghost"] != 0 {
 		t.Fatalf("the permanent failure was delivered: %v", got)
 	}
 }
 
 func TestWeeklySummary(t *testing.T) {
+	t.Parallel()
 	e := startBranch(t)
 	e.app.Bot.Targets = bot.StudyTargets{WeeklyMinutes: 60}
 	if err := e.app.Store.SaveBranches(t.Context(), []bot.Branch{{ID: "tech", Name: "技术党支部", ChatID: "chat-tech"}}); err != nil {
@@ -226,15 +181,15 @@ func TestWeeklySummary(t *testing.T) {
 		{"zhaoliu", "请假 11-16 到 11-22 休假", "只能从今天起请假"},
 		{"zhangsan", "请假 @zhaoliu 11-16 到 11-22 休假", "已登记"}, // a leader may enter a past leave
 	})
-	fake.SetUnreachable("qianqi") // left the company: WeCom answers errcode 0 with invaliduser
+	e.fake.SetUnreachable("qianqi") // left the company: WeCom answers errcode 0 with invaliduser
 	code, _ := e.open(t, "支委会", "")
-	waitFor(t, "the meeting card", func() bool { return len(sent("template_card")) > 0 })
+	waitFor(t, "the meeting card", func() bool { return len(e.sent("template_card")) > 0 })
 	e.run(t, []step{{"wangwu", "签到 " + code, "会议签到成功"}, {"zhangsan", "结束会议", "已结束"}})
-	fake.Reset()
-	fake.AddAppChat("chat-tech", "zhangsan", "lisi", "wangwu")
+	e.fake.Reset()
+	e.fake.AddAppChat("chat-tech", "zhangsan", "lisi", "wangwu")
 	e.fire(t, bot.JobWeeklySummary, time.Date(2026, 11, 22, 20, 0, 0, 0, cst)) // Sunday evening
 
-	md := sent("markdown")
+	md := e.sent("markdown")
 	var branchReport, orgReport string
 	for _, m := range md {
 		content := m["markdown"].(map[string]any)["content"].(string)
@@ -254,31 +209,32 @@ func TestWeeklySummary(t *testing.T) {
 	if !strings.Contains(orgReport, "全组织（11月16日–22日）") || !strings.Contains(orgReport, "1. 技术党支部：签到率 5%") {
 		t.Errorf("org report:\n%s", orgReport)
 	}
-	if name, data, ok := fake.FileSentTo("admin1"); !ok || !strings.HasPrefix(name, "全组织支部汇总") || len(data) == 0 {
+	if name, data, ok := e.fake.FileSentTo("admin1"); !ok || !strings.HasPrefix(name, "全组织支部汇总") || len(data) == 0 {
 		t.Errorf("the admins' workbook: %q %v", name, ok)
 	}
-	chats := sent("text")
+	chats := e.sent("text")
 	if len(chats) != 1 || chats[0]["chatid"] != "chat-tech" || strings.Contains(fmt.Sprint(chats[0]), "李四") {
 		t.Errorf("branch chat message %v: want one, to chat-tech, without names", chats)
 	}
 	var uploads []wecomtest.Call
-	for _, u := range fake.Calls("media/upload") {
+	for _, u := range e.fake.Calls("media/upload") {
 		if u.Body["type"] == "image" {
 			uploads = append(uploads, u)
 		}
 	}
-	images := sent("image")
+	images := e.sent("image")
 	if len(uploads) != 1 || uploads[0].Body["png"] != true || len(images) != 1 || images[0]["touser"] != "wangwu|zhangsan" {
 		t.Errorf("chart: uploads %v, images %v", uploads, images)
 	}
 }
 
 func TestObligationsAndMonthlyJobs(t *testing.T) {
+	t.Parallel()
 	e := startBranch(t)
 	e.clock.Set(time.Date(2026, 11, 23, 8, 0, 0, 0, cst))
 	e.run(t, []step{{"zhangsan", "请假 @qianqi 11-30 到 12-02 出差", "已登记"}})
 	e.fire(t, bot.JobObligations, time.Date(2026, 11, 23, 9, 0, 0, 0, cst))
-	md := sent("markdown")
+	md := e.sent("markdown")
 	if len(md) != 1 || md[0]["touser"] != "wangwu|zhangsan" {
 		t.Fatalf("obligations sends %v", md)
 	}
@@ -286,15 +242,16 @@ func TestObligationsAndMonthlyJobs(t *testing.T) {
 	if !strings.Contains(content, "本月支委会（11月30日前）") || !strings.Contains(content, "逾期未开：上季度党员大会、上月支委会") {
 		t.Fatalf("obligations text:\n%s", content)
 	}
-	fake.Reset()
+	e.fake.Reset()
 	e.fire(t, bot.JobMonthly, time.Date(2026, 12, 1, 9, 0, 0, 0, cst))
-	got := textsTo("text")
+	got := e.textsTo("text")
 	if len(got) != 4 || got["zhangsan"] != 2 || got["lisi"] != 1 || got["qianqi"] != 0 {
 		t.Fatalf("monthly recipients %v: want the four not on leave once, leaders twice", got)
 	}
 }
 
 func TestJobsCLI(t *testing.T) {
+	t.Parallel()
 	e := startBranch(t)
 	cfg := e.app.Config
 	cfg.Schedule = DefaultSchedule()
@@ -303,12 +260,12 @@ func TestJobsCLI(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "checkin-reminder") || !strings.Contains(out, "0 30 9 * * *") {
 		t.Fatalf("jobs list: %d\n%s", code, out)
 	}
-	fake.Reset()
+	e.fake.Reset()
 	code, out = cli(t, "jobs", "run", "monthly", "-config", cfgPath) // the word order; monthly runs on any day
 	if code != 0 || !strings.Contains(out, "monthly: done; 0 dead letters") {
 		t.Fatalf("jobs run: %d\n%s", code, out)
 	}
-	if got := textsTo("text"); len(got) != 5 {
+	if got := e.textsTo("text"); len(got) != 5 {
 		t.Fatalf("jobs run reached %v, want the five members", got)
 	}
 	if code, out = cli(t, "jobs", "run", "-config", cfgPath, "nope"); code == 0 || !strings.Contains(out, "unknown job") {
@@ -320,23 +277,25 @@ func TestJobsCLI(t *testing.T) {
 // message and is killed with SIGKILL before anything sends it; a fresh
 // process then delivers it, once.
 func TestKillBetweenEnqueueAndSend(t *testing.T) {
-	fake.Reset()
+	t.Parallel()
+	fake := newFake(t)
 	srv := redistest.Start(t)
 	rc := srv.Config(t)
 	killHelperWhenReady(t, "enqueue-and-hang", rc, "the helper to enqueue")
-	if n := len(sent("text")); n != 0 {
+	if n := len(fake.Calls("message/send")); n != 0 {
 		t.Fatalf("%d sends before the restart", n)
 	}
-	e := startApp(t, rc) // the restart
+	e := startAppWith(t, fake, rc) // the restart
 	e.drain(t)
-	if got := textsTo("text"); len(got) != 1 || got["lisi"] != 1 {
+	if got := e.textsTo("text"); len(got) != 1 || got["lisi"] != 1 {
 		t.Fatalf("after restart: %v, want lisi once", got)
 	}
 }
 
 // helperEnqueueAndHang is the killed process of TestKillBetweenEnqueueAndSend.
 func helperEnqueueAndHang() {
-	cfg := testConfig(store.Config{Addr: os.Getenv("HELPER_REDIS"), KeyPrefix: os.Getenv("HELPER_PREFIX")})
+	fake := wecomtest.NewFakeAPI(wecomtest.CorpID, wecomtest.Secret) // the killed process's own WeCom
+	cfg := testConfig(store.Config{Addr: os.Getenv("HELPER_REDIS"), KeyPrefix: os.Getenv("HELPER_PREFIX")}, fake.URL())
 	app, err := NewApp(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		panic(err)

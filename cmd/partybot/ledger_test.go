@@ -22,7 +22,7 @@ import (
 // announcement with one acknowledgement, and a leave.
 func ledgerRecords(t *testing.T, e *e2e) {
 	t.Helper()
-	fake.PutMedia("photo-1", []byte("\xff\xd8\xff\xe0 a meeting photo"))
+	e.fake.PutMedia("photo-1", []byte("\xff\xd8\xff\xe0 a meeting photo"))
 	e.run(t, []step{
 		{"lisi", "签到", "签到成功"},
 		{"qianqi", "签到", "签到成功"},
@@ -75,6 +75,7 @@ func rowWith(rows [][]string, want ...string) []string {
 }
 
 func TestLedgerExportInChat(t *testing.T) {
+	t.Parallel()
 	e := startAnnounce(t)
 	ledgerRecords(t, e)
 	e.run(t, []step{
@@ -88,7 +89,7 @@ func TestLedgerExportInChat(t *testing.T) {
 	var name string
 	waitFor(t, "the workbook as a file message", func() bool {
 		var ok bool
-		name, data, ok = fake.FileSentTo("zhangsan")
+		name, data, ok = e.fake.FileSentTo("zhangsan")
 		return ok
 	})
 	if name != "技术党支部台账-2026-11-01-2026-11-30.xlsx" {
@@ -99,7 +100,7 @@ func TestLedgerExportInChat(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if ups := fake.Calls("media/upload"); len(ups) == 0 || ups[len(ups)-1].Body["type"] != "file" {
+	if ups := e.fake.Calls("media/upload"); len(ups) == 0 || ups[len(ups)-1].Body["type"] != "file" {
 		t.Fatalf("uploads %v, want type file", ups)
 	}
 	f, err := excelize.OpenReader(bytes.NewReader(data))
@@ -157,8 +158,12 @@ func TestLedgerExportInChat(t *testing.T) {
 // week are the same numbers: whether the summary counts study from the
 // reports (just after an upgrade) or from the day sums kept since.
 func TestLedgerSummaryEqualsWeeklySummary(t *testing.T) {
+	t.Parallel()
 	for _, sums := range []bool{false, true} {
-		t.Run(fmt.Sprintf("day sums %v", sums), func(t *testing.T) { testLedgerSummaryEqualsWeeklySummary(t, sums) })
+		t.Run(fmt.Sprintf("day sums %v", sums), func(t *testing.T) {
+			t.Parallel() // each has its own app
+			testLedgerSummaryEqualsWeeklySummary(t, sums)
+		})
 	}
 }
 
@@ -217,6 +222,7 @@ func testLedgerSummaryEqualsWeeklySummary(t *testing.T, sums bool) {
 }
 
 func TestExportCLIBadInput(t *testing.T) {
+	t.Parallel()
 	e := startBranch(t)
 	cfgPath := writeConfig(t, e.app.Config)
 	dir := t.TempDir()

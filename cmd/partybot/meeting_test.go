@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -12,89 +11,14 @@ import (
 	"github.com/partybot/partybot/store/redistest"
 )
 
-// startBranch starts the app with a five-member branch: a secretary, a
-// committee member who is a probationary member, and three members.
-func startBranch(t *testing.T, adjust ...func(*Config)) *e2e {
-	t.Helper()
-	e := startApp(t, redistest.Config(t), adjust...)
-	err := e.app.Store.SaveMembers(t.Context(), []bot.Member{
-		{UserID: "zhangsan", Name: "张三", BranchID: "tech", Role: bot.RoleSecretary, Status: bot.StatusFull, Active: true},
-		{UserID: "lisi", Name: "李四", BranchID: "tech", Role: bot.RoleMember, Status: bot.StatusFull, Active: true},
-		{UserID: "wangwu", Name: "王五", BranchID: "tech", Role: bot.RoleCommittee, Status: bot.StatusProbationary, Active: true},
-		{UserID: "zhaoliu", Name: "赵六", BranchID: "tech", Role: bot.RoleMember, Status: bot.StatusFull, Active: true},
-		{UserID: "qianqi", Name: "钱七", BranchID: "tech", Role: bot.RoleMember, Status: bot.StatusFull, Active: true},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	// A branch the bot has known for years: past periods can be overdue.
-	tech := e.app.Config.Org.domain().Branches[0]
-	tech.Since = bot.Date{Year: 2024, Month: 1, Day: 1}
-	if err := e.app.Store.SaveBranches(t.Context(), []bot.Branch{tech}); err != nil {
-		t.Fatal(err)
-	}
-	// Friday 2026-11-20, 14:00 Beijing time.
-	e.clock.Set(time.Date(2026, 11, 20, 14, 0, 0, 0, time.FixedZone("CST", 8*3600)))
-	return e
-}
-
-var codePattern = regexp.MustCompile(`签到码：(\d{4})`)
-
-// step is one message and a fragment its reply must contain.
-type step struct {
-	from, text, want string
-}
-
-func (e *e2e) run(t *testing.T, steps []step) {
-	t.Helper()
-	for _, st := range steps {
-		e.msgSeq++
-		resp := e.send(t, st.from, st.text, fmt.Sprint(e.msgSeq))
-		if !strings.Contains(resp.ReplyText, st.want) {
-			t.Fatalf("%s: %q\n got %q\nwant %q", st.from, st.text, resp.ReplyText, st.want)
-		}
-	}
-}
-
-// open starts a meeting and returns its code and its card's button key.
-func (e *e2e) open(t *testing.T, typ, title string) (code, key string) {
-	t.Helper()
-	e.msgSeq++
-	resp := e.send(t, "zhangsan", "会议 "+typ+" "+title, fmt.Sprint(e.msgSeq))
-	m := codePattern.FindStringSubmatch(resp.ReplyText)
-	if m == nil {
-		t.Fatalf("open %s: no code in %q", typ, resp.ReplyText)
-	}
-	open, found, err := e.app.Store.OpenMeetingOf(t.Context(), "tech")
-	if err != nil || !found {
-		t.Fatalf("no open meeting after 会议: %v", err)
-	}
-	return m[1], open.SignInKey()
-}
-
-// clickCard clicks the sign-in button of the meeting card with key, with
-// the task_id of the card the member got (if it has arrived) and a fresh
-// response code, as WeCom's event would carry them.
-func (e *e2e) clickCard(t *testing.T, from, key string) string {
-	t.Helper()
-	taskID, _, _ := fake.CardSentTo(from)
-	resp, err := e.wc.Post(e.wc.CardEventXML(from, key, taskID, fake.IssueResponseCode(from), e.clock.Now()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if resp.ReplyType != "update_button" {
-		t.Fatalf("card click answered %q %q, want update_button", resp.ReplyType, resp.Body)
-	}
-	return resp.ReplyButton
-}
-
 func TestMeetingFullFlow(t *testing.T) {
+	t.Parallel()
 	e := startBranch(t)
 	code, key := e.open(t, "党员大会", "十一月党员大会")
 
 	t.Run("one card notice to the branch", func(t *testing.T) {
-		waitFor(t, "the meeting card", func() bool { return len(sent("template_card")) > 0 })
-		cards := sent("template_card")
+		waitFor(t, "the meeting card", func() bool { return len(e.sent("template_card")) > 0 })
+		cards := e.sent("template_card")
 		if len(cards) != 1 {
 			t.Fatalf("%d card sends, want 1 batched call", len(cards))
 		}
@@ -182,6 +106,7 @@ func TestMeetingFullFlow(t *testing.T) {
 
 // Four digits can be guessed: five wrong codes end the code for that member.
 func TestMeetingCodeGuessingIsCutOff(t *testing.T) {
+	t.Parallel()
 	e := startBranch(t)
 	code, key := e.open(t, "党课", "")
 	wrong := "0000"
@@ -207,6 +132,7 @@ func TestMeetingCodeGuessingIsCutOff(t *testing.T) {
 }
 
 func TestMeetingQuorumMet(t *testing.T) {
+	t.Parallel()
 	e := startBranch(t)
 	code, key := e.open(t, "党员大会", "")
 	e.run(t, []step{
@@ -228,9 +154,10 @@ func TestMeetingQuorumMet(t *testing.T) {
 }
 
 func TestMeetingRetriedCardClick(t *testing.T) {
+	t.Parallel()
 	e := startBranch(t)
 	_, key := e.open(t, "主题党日", "参观")
-	plain := e.wc.CardEventXML("lisi", key, "", fake.IssueResponseCode("lisi"), e.clock.Now())
+	plain := e.wc.CardEventXML("lisi", key, "", e.fake.IssueResponseCode("lisi"), e.clock.Now())
 	for i := range 2 {
 		resp, err := e.wc.Post(plain)
 		if err != nil || resp.ReplyButton != "已签到" {
@@ -246,6 +173,7 @@ func TestMeetingRetriedCardClick(t *testing.T) {
 }
 
 func TestObligationsProgress(t *testing.T) {
+	t.Parallel()
 	e := startBranch(t)
 	for _, typ := range []string{"支委会", "主题党日", "党课"} {
 		code, _ := e.open(t, typ, "")
@@ -271,6 +199,7 @@ func TestObligationsProgress(t *testing.T) {
 // A branch new to the bot has nothing overdue: no record says what it did
 // before. The config names a secretary and no 支委: no 支委会 is owed.
 func TestObligationsOfANewBranch(t *testing.T) {
+	t.Parallel()
 	e := startApp(t, redistest.Config(t)) // seeded today
 	e.run(t, []step{{"zhangsan", "进度", "本月：主题党日 ⏳待开"}})
 	if !strings.Contains(e.last, "支委会：本支部未设支委会，不需召开") {
@@ -282,6 +211,7 @@ func TestObligationsOfANewBranch(t *testing.T) {
 }
 
 func TestLocationAttachesToCheckin(t *testing.T) {
+	t.Parallel()
 	e := startBranch(t)
 	day := bot.Date{Year: 2026, Month: time.November, Day: 20}
 	post := func(lat float64, label string) string {
@@ -322,16 +252,8 @@ func TestLocationAttachesToCheckin(t *testing.T) {
 	}
 }
 
-// forget drops a message's dedupe mark, as if its first delivery had stored
-// its effect and then died before completing.
-func (e *e2e) forget(t *testing.T, msgID string) {
-	t.Helper()
-	if err := e.app.Store.Client().Del(t.Context(), e.app.Store.Prefix()+"dedupe:msg:"+msgID).Err(); err != nil {
-		t.Fatal(err)
-	}
-}
-
 func TestMeetingCommandsSurviveAHalfDoneFirstRun(t *testing.T) {
+	t.Parallel()
 	e := startBranch(t)
 	first := e.send(t, "zhangsan", "会议 党员大会 重试测试", "open-1")
 	e.forget(t, "open-1")
@@ -339,9 +261,9 @@ func TestMeetingCommandsSurviveAHalfDoneFirstRun(t *testing.T) {
 	if !strings.Contains(again.ReplyText, "已开启") || again.ReplyText != first.ReplyText {
 		t.Fatalf("retried 会议 answered %q, want the first answer %q", again.ReplyText, first.ReplyText)
 	}
-	waitFor(t, "the card", func() bool { return len(sent("template_card")) > 0 })
+	waitFor(t, "the card", func() bool { return len(e.sent("template_card")) > 0 })
 	e.drain(t)
-	if n := len(sent("template_card")); n != 1 {
+	if n := len(e.sent("template_card")); n != 1 {
 		t.Fatalf("%d card sends, want 1: the retry must not notify twice", n)
 	}
 

@@ -38,6 +38,7 @@ func scrape(t *testing.T, url string) string {
 }
 
 func TestMetrics(t *testing.T) {
+	t.Parallel()
 	e := startBranch(t)
 	e.run(t, []step{{"lisi", "签到", "签到成功"}, {"wangwu", "帮助", "党建助手"}})
 	e.send(t, "lisi", "签到", "1") // WeCom's retry of the first message
@@ -80,10 +81,11 @@ func TestMetrics(t *testing.T) {
 // The whole log of a run at debug level, as JSON, holds no secret: not the
 // app secret, the callback token, the AES key, a robot key or an access token.
 func TestLogsHoldNoSecrets(t *testing.T) {
+	t.Parallel()
 	var buf syncBuffer
 	rc := redistest.Config(t)
-	fake.Reset()
-	cfg := testConfig(rc)
+	fake := newFake(t)
+	cfg := testConfig(rc, fake.URL())
 	cfg.LogLevel, cfg.LogFormat = "debug", "json"
 	cfg.Org.Branches[0].RobotKey = "0f1e2d3c-robot-secret-key"
 	fake.AddRobot(cfg.Org.Branches[0].RobotKey)
@@ -94,7 +96,7 @@ func TestLogsHoldNoSecrets(t *testing.T) {
 	if err := app.Start(t.Context()); err != nil {
 		t.Fatal(err)
 	}
-	e := &e2e{app: app, clock: &clock{t: time.Now()}, base: "http://" + app.Addr()}
+	e := &e2e{app: app, fake: fake, clock: &clock{t: time.Now()}, base: "http://" + app.Addr()}
 	app.Now = e.clock.Now
 	if e.wc, err = wecomtest.NewWeCom(e.base+cfg.WeCom.CallbackPath, wecomtest.Token, wecomtest.AESKey, wecomtest.CorpID, wecomtest.AgentID); err != nil {
 		t.Fatal(err)
@@ -104,7 +106,7 @@ func TestLogsHoldNoSecrets(t *testing.T) {
 		{"zhangsan", "公告 周五开会", "公告预览"},
 		{"zhangsan", "发送", "已发送"},
 	})
-	fake.FailNext("message/send", 40014) // a token refused: fetched again
+	e.fake.FailNext("message/send", 40014) // a token refused: fetched again
 	e.fire(t, bot.JobCheckinReminder, time.Date(2026, 11, 20, 9, 30, 0, 0, cst))
 	if _, err := e.wc.PostRaw("bad", "1", "2", []byte("<xml/>")); err != nil {
 		t.Fatal(err)
@@ -159,7 +161,7 @@ func helperServe() {
 func serveProcess(t *testing.T, drain, timeout time.Duration) (cmd *exec.Cmd, base string, done chan error) {
 	t.Helper()
 	rc := redistest.Config(t)
-	cfg := testConfig(store.Config{Addr: rc.Addr, KeyPrefix: rc.KeyPrefix})
+	cfg := testConfig(store.Config{Addr: rc.Addr, KeyPrefix: rc.KeyPrefix}, newFake(t).URL())
 	cfg.WeCom.Secret = "" // no API: nothing to send
 	cfg.ShutdownDrain, cfg.ShutdownTimeout = drain, timeout
 	ln := freeAddr(t)
@@ -203,6 +205,7 @@ func freeAddr(t *testing.T) string {
 // SIGTERM: /readyz is 503 at once while callbacks are still answered, and
 // the process exits cleanly within shutdown_timeout.
 func TestGracefulStop(t *testing.T) {
+	t.Parallel() // its bounds (≥ the drain, ≤ the timeout) are wide; the second-signal test's 2 s is not
 	cmd, base, done := serveProcess(t, 1500*time.Millisecond, 10*time.Second)
 	start := time.Now()
 	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {

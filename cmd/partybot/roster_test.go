@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -14,37 +13,6 @@ import (
 	"github.com/partybot/partybot/store/redistest"
 )
 
-// writeConfig saves the running app's config for CLI commands.
-func writeConfig(t *testing.T, cfg Config) string {
-	t.Helper()
-	raw, err := cfg.YAML()
-	if err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(t.TempDir(), "config.yaml")
-	if err := os.WriteFile(path, raw, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return path
-}
-
-func writeFile(t *testing.T, name, content string) string {
-	t.Helper()
-	path := filepath.Join(t.TempDir(), name)
-	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return path
-}
-
-// cli runs the partybot command line and returns its exit code and output.
-func cli(t *testing.T, args ...string) (int, string) {
-	t.Helper()
-	var out bytes.Buffer
-	code := run(t.Context(), args, &out, &out, noEnv)
-	return code, out.String()
-}
-
 const goodRoster = "\ufeffuserid,name,branch,role,status,joined\n" +
 	"zhangsan,张三,tech,书记,正式党员,2010-07-01\n" +
 	"lisi,李四,tech,党员,正式党员,2015-07-01\n" +
@@ -52,6 +20,7 @@ const goodRoster = "\ufeffuserid,name,branch,role,status,joined\n" +
 	"zhaoliu,赵六,tech,member,,\n"
 
 func TestRosterImportAndList(t *testing.T) {
+	t.Parallel()
 	e := startApp(t, redistest.Config(t))
 	cfgPath := writeConfig(t, e.app.Config)
 
@@ -86,6 +55,7 @@ func TestRosterImportAndList(t *testing.T) {
 }
 
 func TestRosterImportYAML(t *testing.T) {
+	t.Parallel()
 	e := startApp(t, redistest.Config(t))
 	cfgPath := writeConfig(t, e.app.Config)
 	file := writeFile(t, "r.yaml", "- userid: lisi\n  name: 李四\n  branch: tech\n  role: member\n- userid: qianqi\n  name: 钱七\n  branch: tech\n  role: 支委\n")
@@ -99,6 +69,7 @@ func TestRosterImportYAML(t *testing.T) {
 }
 
 func TestRosterBadFileWritesNothing(t *testing.T) {
+	t.Parallel()
 	e := startApp(t, redistest.Config(t))
 	cfgPath := writeConfig(t, e.app.Config)
 	before := e.snapshot(t)
@@ -126,6 +97,7 @@ func TestRosterBadFileWritesNothing(t *testing.T) {
 }
 
 func TestRosterSync(t *testing.T) {
+	t.Parallel()
 	rc := redistest.Config(t)
 	e := startApp(t, rc)
 	cfg := e.app.Config
@@ -133,16 +105,16 @@ func TestRosterSync(t *testing.T) {
 	cfg.Org.Branches = append(cfg.Org.Branches, BranchConfig{ID: "ops", Name: "运维党支部", DepartmentIDs: []int{20}})
 	cfgPath := writeConfig(t, cfg)
 
-	fake.SetDepartment(10, []wecomtest.DirectoryUser{{UserID: "zhangsan", Name: "张三"}, {UserID: "lisi", Name: "李四"}}, 11)
-	fake.SetDepartment(11, []wecomtest.DirectoryUser{{UserID: "newbie", Name: "新同志"}})
-	fake.SetDepartment(20, []wecomtest.DirectoryUser{{UserID: "wangwu", Name: "王五"}})
+	e.fake.SetDepartment(10, []wecomtest.DirectoryUser{{UserID: "zhangsan", Name: "张三"}, {UserID: "lisi", Name: "李四"}}, 11)
+	e.fake.SetDepartment(11, []wecomtest.DirectoryUser{{UserID: "newbie", Name: "新同志"}})
+	e.fake.SetDepartment(20, []wecomtest.DirectoryUser{{UserID: "wangwu", Name: "王五"}})
 	code, out := cli(t, "roster", "sync", "-config", cfgPath)
 	if code != 0 || !strings.Contains(out, "1 added, 2 updated, 1 moved, 0 departed") {
 		t.Fatalf("sync: %d\n%s", code, out)
 	}
 
 	// lisi leaves the company: marked departed, record kept.
-	fake.SetDepartment(10, []wecomtest.DirectoryUser{{UserID: "zhangsan", Name: "张三"}}, 11)
+	e.fake.SetDepartment(10, []wecomtest.DirectoryUser{{UserID: "zhangsan", Name: "张三"}}, 11)
 	code, out = cli(t, "roster", "sync", "-config", cfgPath)
 	if code != 0 || !strings.Contains(out, "0 added, 0 updated, 0 moved, 1 departed") {
 		t.Fatalf("second sync: %d\n%s", code, out)
@@ -158,12 +130,13 @@ func TestRosterSync(t *testing.T) {
 	if resp := e.send(t, "lisi", "签到", "700"); !strings.Contains(resp.ReplyText, "不在党建助手的党员名册中") {
 		t.Fatalf("departed member's check-in reply %q", resp.ReplyText)
 	}
-	if got := len(fake.Calls("user/simplelist")); got != 6 {
+	if got := len(e.fake.Calls("user/simplelist")); got != 6 {
 		t.Fatalf("%d user/simplelist calls, want 6 (3 departments × 2 syncs)", got)
 	}
 }
 
 func TestRoleChecks(t *testing.T) {
+	t.Parallel()
 	e := startApp(t, redistest.Config(t))
 	ctx := t.Context()
 	// A second branch with its own secretary, and a committee member in tech.
@@ -205,6 +178,7 @@ func TestRoleChecks(t *testing.T) {
 }
 
 func TestLeaveSkipsReminders(t *testing.T) {
+	t.Parallel()
 	e := startApp(t, redistest.Config(t))
 	ctx := t.Context()
 	cst := time.FixedZone("CST", 8*3600)
@@ -262,17 +236,9 @@ func TestLeaveSkipsReminders(t *testing.T) {
 	}
 }
 
-func mustAudit(t *testing.T, e *e2e) []bot.AuditEntry {
-	t.Helper()
-	entries, err := e.app.Store.AuditEntries(t.Context(), 1000)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return entries
-}
-
 // WeCom userids are case-insensitive: "LiSi" from a callback or a file is lisi.
 func TestUserIDsAreCaseInsensitive(t *testing.T) {
+	t.Parallel()
 	e := startApp(t, redistest.Config(t))
 	e.run(t, []step{{"LiSi", "签到", "签到成功"}, {"lisi", "签到", "已经签到过了"}})
 	cfgPath := writeConfig(t, e.app.Config)
@@ -292,6 +258,7 @@ func TestUserIDsAreCaseInsensitive(t *testing.T) {
 // The import's dues column sets monthly amounts (never salaries); a bad
 // amount refuses the file, naming the line.
 func TestRosterImportDuesColumn(t *testing.T) {
+	t.Parallel()
 	e := startBranch(t)
 	cfgPath := writeConfig(t, e.app.Config)
 	dir := t.TempDir()

@@ -34,8 +34,8 @@ func TestGroupsAndElectionsEndToEnd(t *testing.T) {
 	e.run(t, []step{{"zhangsan", "名单", "技术党支部 共 5 人，2 个党小组：\n第一党小组（2 人）：李四、张三（书记）\n第二党小组（2 人）：王五（支委）［预备］、赵六\n未编入党小组（1 人）：钱七"}})
 
 	code, _ := e.open(t, "党小组会", "第二党小组 学习党章")
-	waitFor(t, "the meeting card", func() bool { return len(sent("template_card")) > 0 })
-	if to := sent("template_card")[0]["touser"]; to != "wangwu|zhaoliu" {
+	waitFor(t, "the meeting card", func() bool { return len(e.sent("template_card")) > 0 })
+	if to := e.sent("template_card")[0]["touser"]; to != "wangwu|zhaoliu" {
 		t.Fatalf("the 党小组会's card went to %v, want the group", to)
 	}
 	e.run(t, []step{

@@ -12,6 +12,7 @@ import (
 // Only the command word is normalised: what a member writes is stored as
 // typed, while the words the bot parses (３０分钟) are folded.
 func TestStudyStoredAsTyped(t *testing.T) {
+	t.Parallel()
 	e := startBranch(t)
 	e.run(t, []step{{"qianqi", "ＳＴＵＤＹ Go语言ＡＰＩ设计 ３０分钟 Very Good", "已记录学习 ✅ Go语言ＡＰＩ设计 30分钟"}})
 	last, _, err := e.app.Store.LastStudy(t.Context(), "tech", "qianqi")
@@ -21,6 +22,7 @@ func TestStudyStoredAsTyped(t *testing.T) {
 }
 
 func TestStudyFlow(t *testing.T) {
+	t.Parallel()
 	e := startBranch(t) // Friday 2026-11-20 14:00
 	e.app.Bot.Targets = bot.StudyTargets{WeeklyMinutes: 120, WeeklyReports: 2}
 
@@ -111,6 +113,7 @@ func helpFor(t *testing.T, e *e2e, who string) string {
 }
 
 func TestHelpShowsOnlyWhatYouMayUse(t *testing.T) {
+	t.Parallel()
 	e := startBranch(t)
 	member, secretary := helpFor(t, e, "lisi"), helpFor(t, e, "zhangsan")
 	if strings.Contains(member, "会议") || strings.Contains(member, "名单") {

@@ -15,6 +15,7 @@ import (
 // org.admins is authoritative on every start: an admin taken out of it is
 // demoted (retired, with no branch), audited, and can no longer act as one.
 func TestAdminsFollowTheConfig(t *testing.T) {
+	t.Parallel()
 	e := startBranch(t)
 	e.run(t, []step{{"admin1", "支部", "共 1 个支部"}})
 
@@ -50,6 +51,7 @@ func TestAdminsFollowTheConfig(t *testing.T) {
 
 // A row with active 否 retires anyone, a branchless former admin included.
 func TestImportRetiresWithTheActiveColumn(t *testing.T) {
+	t.Parallel()
 	e := startBranch(t)
 	e.app.Config.Org.Admins = nil
 	cfgPath := writeConfig(t, e.app.Config)
@@ -70,12 +72,13 @@ func TestImportRetiresWithTheActiveColumn(t *testing.T) {
 
 // "@all" means everyone to message/send: no userid may start with "@".
 func TestUserIDsMayNotStartWithAt(t *testing.T) {
-	cfg := testConfig(store.Config{Addr: "127.0.0.1:6379", KeyPrefix: "unused:"})
+	t.Parallel()
+	cfg := testConfig(store.Config{Addr: "127.0.0.1:6379", KeyPrefix: "unused:"}, "http://127.0.0.1:1")
 	cfg.Org.Branches[0].Members = append(cfg.Org.Branches[0].Members, "@all")
 	if err := cfg.Validate(); err == nil || !strings.Contains(err.Error(), `"@all" is not a WeCom userid`) {
 		t.Fatalf("Validate = %v, want @all refused", err)
 	}
-	cfg = testConfig(store.Config{Addr: "127.0.0.1:6379", KeyPrefix: "unused:"})
+	cfg = testConfig(store.Config{Addr: "127.0.0.1:6379", KeyPrefix: "unused:"}, "http://127.0.0.1:1")
 	cfg.Org.Admins = []string{"@admin"}
 	if err := cfg.Validate(); err == nil || !strings.Contains(err.Error(), "org.admins") {
 		t.Fatalf("Validate = %v, want @admin refused", err)
@@ -85,6 +88,7 @@ func TestUserIDsMayNotStartWithAt(t *testing.T) {
 // A branch taken out of the config is retired: its records stay, it gets
 // no jobs.
 func TestBranchRemovedFromConfigIsRetired(t *testing.T) {
+	t.Parallel()
 	e := startBranch(t)
 	e.app.Config.Org.Branches[0].ID, e.app.Config.Org.Branches[0].Name = "ops", "运维党支部"
 	if err := e.app.Seed(t.Context()); err != nil {
@@ -109,6 +113,7 @@ func TestBranchRemovedFromConfigIsRetired(t *testing.T) {
 
 // roster list and jobs list read; they write nothing to Redis.
 func TestReadOnlyCommandsWriteNothing(t *testing.T) {
+	t.Parallel()
 	e := startBranch(t)
 	cfg := e.app.Config
 	cfg.Org.Branches[0].Name = "改了名的支部" // a seed would write this
@@ -129,6 +134,7 @@ func TestReadOnlyCommandsWriteNothing(t *testing.T) {
 // A member's text reaches the secretary inert: no live link, no markup, no
 // control characters (U+000B would make the passive reply's XML invalid).
 func TestMemberTextReachesOthersInert(t *testing.T) {
+	t.Parallel()
 	e := startBranch(t)
 	e.open(t, "党员大会", "")
 	e.run(t, []step{
@@ -167,6 +173,7 @@ func TestMemberTextReachesOthersInert(t *testing.T) {
 // nothing; a real run writes the file first, then deletes exactly what it
 // wrote, and this year's records stay.
 func TestArchiveMovesClosedYearsOut(t *testing.T) {
+	t.Parallel()
 	e := startBranch(t)
 	ctx := t.Context()
 	old := time.Date(2024, 3, 5, 10, 0, 0, 0, cst)
@@ -241,6 +248,7 @@ func TestArchiveMovesClosedYearsOut(t *testing.T) {
 // A year is archived only once the week holding its last days is over:
 // study may still be reported for them until then.
 func TestArchiveWaitsForTheWeekAfterTheCut(t *testing.T) {
+	t.Parallel()
 	tests := []struct{ cut, want string }{
 		{"2026-01-01", "2026-01-05"}, // a Thursday: the week ends on Sunday the 4th
 		{"2024-01-01", "2024-01-08"}, // a Monday

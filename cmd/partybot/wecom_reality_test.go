@@ -1,52 +1,60 @@
 package main
 
 import (
-	"io"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/partybot/partybot/bot"
 )
 
-// getBody fetches path and returns the status and body.
-func (e *e2e) getBody(t *testing.T, path string) (int, string) {
+// metric reads one sample of /metrics, 0 when it is absent.
+func metric(t *testing.T, e *e2e, sample string) int {
 	t.Helper()
-	resp, err := http.Get(e.base + path)
-	if err != nil {
-		t.Fatal(err)
+	_, body := e.getBody(t, "/metrics")
+	for _, line := range strings.Split(body, "\n") {
+		if v, ok := strings.CutPrefix(line, sample+" "); ok {
+			n, err := strconv.ParseFloat(v, 64)
+			if err != nil {
+				t.Fatalf("metric %s: %v", line, err)
+			}
+			return int(n)
+		}
 	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(body)
+	return 0
 }
 
 // An install whose server IP is missing from 企业可信IP gets 60020 on every
 // send. Nothing is dropped: sending pauses, /readyz says what to fix, and
 // once the IP is added every message goes out.
 func TestUntrustedIPPausesSendingAndLosesNothing(t *testing.T) {
+	t.Parallel()
 	e := startBranch(t)
-	fake.SetUntrustedIP(true)
+	e.fake.SetUntrustedIP(true)
 	_, key := e.open(t, "党员大会", "")
 	waitFor(t, "/readyz to report the pause", func() bool {
 		status, body := e.getBody(t, "/readyz")
 		return status == http.StatusOK && strings.Contains(body, "degraded") && strings.Contains(body, "企业可信IP")
 	})
-	time.Sleep(time.Second) // several pauses: the retries of an archiving outbox would be spent
+	// Three refusals of two messages: one was held through a pause and
+	// refused again (a fixed sleep proved nothing on a slow machine).
+	waitFor(t, "a message refused after a pause", func() bool {
+		return metric(t, e, `partybot_sends_total{result="errcode_60020"}`) >= 3
+	})
 	dead, err := e.app.Outbox.DeadLetters(t.Context())
 	if err != nil || len(dead) != 0 {
 		t.Fatalf("dead letters %v (%v): a configuration error must not drop messages", dead, err)
 	}
-	if n := len(fake.Calls("message/send")); n != 0 {
+	if n := len(e.fake.Calls("message/send")); n != 0 {
 		t.Fatalf("%d sends got through an untrusted IP", n)
 	}
 
-	fake.SetUntrustedIP(false) // the operator adds the IP
+	e.fake.SetUntrustedIP(false) // the operator adds the IP
 	waitFor(t, "the held card and its text", func() bool {
-		return len(sent("template_card")) == 1 && len(sent("text")) == 1
+		return len(e.sent("template_card")) == 1 && len(e.sent("text")) == 1
 	})
-	card := sent("template_card")[0]["template_card"].(map[string]any)
+	card := e.sent("template_card")[0]["template_card"].(map[string]any)
 	if button := card["button_list"].([]any)[0].(map[string]any); button["key"] != key {
 		t.Fatalf("card button %v, want key %s", button, key)
 	}
@@ -61,10 +69,11 @@ func TestUntrustedIPPausesSendingAndLosesNothing(t *testing.T) {
 // The meeting code reaches members on the WeChat plugin (微工作台), who see
 // no cards: as a text as well.
 func TestMeetingCodeAlsoGoesOutAsText(t *testing.T) {
+	t.Parallel()
 	e := startBranch(t)
 	code, _ := e.open(t, "支委会", "")
-	waitFor(t, "the meeting text", func() bool { return len(sent("text")) == 1 })
-	text := sent("text")[0]
+	waitFor(t, "the meeting text", func() bool { return len(e.sent("text")) == 1 })
+	text := e.sent("text")[0]
 	content := text["text"].(map[string]any)["content"].(string)
 	if text["touser"] != "lisi|qianqi|wangwu|zhaoliu" || !strings.Contains(content, "签到码："+code) {
 		t.Fatalf("text %v, want the code %s to the four members", text, code)
@@ -74,19 +83,21 @@ func TestMeetingCodeAlsoGoesOutAsText(t *testing.T) {
 // appchat/send takes only chats this app created: a chat id pasted from a
 // group is found at start, and the log names the branch.
 func TestChatIDsAreCheckedAtStart(t *testing.T) {
+	t.Parallel()
 	e := startBranch(t)
 	branches := []bot.Branch{{ID: "tech", Name: "技术党支部", ChatID: "pasted-from-a-group"}}
 	err := e.app.CheckChats(t.Context(), branches)
 	if err == nil || !strings.Contains(err.Error(), "branch tech") {
 		t.Fatalf("CheckChats = %v, want an error naming branch tech", err)
 	}
-	fake.AddAppChat("pasted-from-a-group", "zhangsan", "lisi")
+	e.fake.AddAppChat("pasted-from-a-group", "zhangsan", "lisi")
 	if err := e.app.CheckChats(t.Context(), branches); err != nil {
 		t.Fatalf("CheckChats after appchat/create: %v", err)
 	}
 }
 
 func TestChatCreateCLI(t *testing.T) {
+	t.Parallel()
 	e := startBranch(t)
 	cfgPath := writeConfig(t, e.app.Config)
 	code, out := cli(t, "chat", "create", "-config", cfgPath, "-branch", "tech", "-owner", "zhangsan")
@@ -94,11 +105,11 @@ func TestChatCreateCLI(t *testing.T) {
 		t.Fatalf("chat create: %d\n%s", code, out)
 	}
 	chatID := strings.TrimSpace(out[strings.Index(out, "chat_id: ")+len("chat_id: "):])
-	created := fake.Calls("appchat/create")
+	created := e.fake.Calls("appchat/create")
 	if len(created) != 1 || len(created[0].Body["userlist"].([]any)) != 5 || created[0].Body["owner"] != "zhangsan" {
 		t.Fatalf("appchat/create calls %v, want one with the five members, owned by zhangsan", created)
 	}
-	if sends := fake.Calls("appchat/send"); len(sends) != 1 || sends[0].Body["chatid"] != chatID {
+	if sends := e.fake.Calls("appchat/send"); len(sends) != 1 || sends[0].Body["chatid"] != chatID {
 		t.Fatalf("appchat/send %v: WeCom shows a new chat only after a first message", sends)
 	}
 	cfg := e.app.Config
