@@ -287,6 +287,12 @@ func (w *Worker) handleJob(ctx context.Context, payload []byte) error {
 			return err
 		}
 	}
+	// Every replica's /metrics exports every job's last success from this
+	// record, not only the runs it happened to work itself. Losing one
+	// note is not worth running the job again for.
+	if err := w.o.recordJobSuccess(ctx, p.Name, time.Now()); err != nil {
+		w.cfg.Log.Warn("record job success", slog.String("job", p.Name), slog.Any("error", err))
+	}
 	w.cfg.Log.Info("job ran", slog.String("job", p.Name), slog.Time("fire", fire),
 		slog.Int("messages", len(outs)), slog.Duration("took", time.Since(start)))
 	return nil

@@ -75,6 +75,7 @@ func NewApp(cfg Config, log *slog.Logger) (*App, error) {
 	obc.Queue, obc.KeyPrefix, obc.ShutdownTimeout = cfg.Redis.KeyPrefix+"outbox", cfg.Redis.KeyPrefix+"outbox:", cfg.ShutdownTimeout/2
 	a.Outbox = outbox.New(a.Store.Client(), obc)
 	a.Metrics.WatchQueue(a.Outbox.Stats)
+	a.Metrics.WatchJobs(a.Outbox.JobSuccesses)
 
 	a.WeCom = wecom.NewClient(wecom.ClientConfig{
 		CorpID: cfg.WeCom.CorpID, AgentID: cfg.WeCom.AgentID, Secret: cfg.WeCom.Secret,
