@@ -27,6 +27,7 @@ type Metrics struct {
 	latency        *prometheus.HistogramVec
 	dedupeHits     prometheus.Counter
 	sends          *prometheus.CounterVec
+	pauses         *prometheus.CounterVec
 	jobRuns        *prometheus.CounterVec
 	jobDuration    *prometheus.HistogramVec
 	jobLastSuccess *jobSuccessCollector
@@ -50,6 +51,10 @@ func New() *Metrics {
 		sends: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "partybot_sends_total", Help: "Outbound sends by result: ok, or the WeCom errcode, or error (network).",
 		}, []string{"result"}),
+		pauses: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "partybot_send_pauses_total",
+			Help: "Sends paused by a WeCom configuration error, by channel (all; chat: app chats, target the chat id; robot: target the branch) and errcode.",
+		}, []string{"channel", "target", "result"}),
 		jobRuns: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "partybot_job_runs_total", Help: "Job runs by job and result (ok, error).",
 		}, []string{"job", "result"}),
@@ -66,7 +71,7 @@ func New() *Metrics {
 			Name: "partybot_redis_errors_total", Help: "Redis commands that failed (not counting a missing key).",
 		}),
 	}
-	m.reg.MustRegister(m.callbacks, m.latency, m.dedupeHits, m.sends, m.jobRuns, m.jobDuration, m.jobLastSuccess, m.redisErrors,
+	m.reg.MustRegister(m.callbacks, m.latency, m.dedupeHits, m.sends, m.pauses, m.jobRuns, m.jobDuration, m.jobLastSuccess, m.redisErrors,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -87,6 +92,11 @@ func (m *Metrics) DedupeHit() { m.dedupeHits.Inc() }
 
 // Sent records one send attempt's result.
 func (m *Metrics) Sent(result string) { m.sends.WithLabelValues(result).Inc() }
+
+// Paused records a pause after a configuration error.
+func (m *Metrics) Paused(channel, target, result string) {
+	m.pauses.WithLabelValues(channel, target, result).Inc()
+}
 
 // JobRun records a job run.
 func (m *Metrics) JobRun(job string, elapsed time.Duration, err error) {

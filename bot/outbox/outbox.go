@@ -330,7 +330,10 @@ type Pause struct {
 // Paused reports a pause set after a configuration error (see WorkerConfig.ConfigFix).
 // It is shared by every replica and ends by itself: the next send tries again.
 func (o *Outbox) Paused(ctx context.Context) (Pause, error) {
-	key := o.cfg.KeyPrefix + "paused"
+	return o.readPause(ctx, o.cfg.KeyPrefix+"paused")
+}
+
+func (o *Outbox) readPause(ctx context.Context, key string) (Pause, error) {
 	pipe := o.rdb.Pipeline()
 	reason := pipe.Get(ctx, key)
 	ttl := pipe.PTTL(ctx, key)
@@ -346,6 +349,18 @@ func (o *Outbox) Paused(ctx context.Context) (Pause, error) {
 func (o *Outbox) pause(ctx context.Context, reason string) error {
 	if err := o.rdb.Set(ctx, o.cfg.KeyPrefix+"paused", reason, o.cfg.ConfigPause).Err(); err != nil {
 		return fmt.Errorf("outbox: pause: %w", err)
+	}
+	return nil
+}
+
+// pausedChannel reports a pause of one group channel (see WorkerConfig.GroupConfigFix).
+func (o *Outbox) pausedChannel(ctx context.Context, channel string) (Pause, error) {
+	return o.readPause(ctx, o.cfg.KeyPrefix+"paused:"+channel)
+}
+
+func (o *Outbox) pauseChannel(ctx context.Context, channel, reason string) error {
+	if err := o.rdb.Set(ctx, o.cfg.KeyPrefix+"paused:"+channel, reason, o.cfg.ConfigPause).Err(); err != nil {
+		return fmt.Errorf("outbox: pause %s: %w", channel, err)
 	}
 	return nil
 }

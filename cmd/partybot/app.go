@@ -135,7 +135,7 @@ func NewApp(cfg Config, log *slog.Logger) (*App, error) {
 
 	a.Worker = a.Outbox.Worker(outbox.WorkerConfig{
 		Deliver: a.WeCom, Jobs: a.Bot, Limiter: a.Store.Limiter(store.DefaultLimits),
-		Transient: wecom.Transient, RateLimited: wecom.RateLimited, ConfigFix: wecom.ConfigFix,
+		Transient: wecom.Transient, RateLimited: wecom.RateLimited, ConfigFix: wecom.ConfigFix, GroupConfigFix: wecom.GroupConfigFix,
 		Undelivered: a.Store, Log: log, Metrics: a.Metrics, ResultOf: wecom.Result,
 		Now: func() time.Time { return a.Now() },
 	})
