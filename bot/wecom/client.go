@@ -126,6 +126,10 @@ type ClientConfig struct {
 	// Files builds the files notices ask for (ledger workbooks) when they
 	// are delivered; nil refuses such notices.
 	Files FileBuilder
+	// PlainText sends cards and markdown as text, for members who read
+	// WeCom inside WeChat (微工作台), which shows neither (config
+	// wecom.plain_text; see plain.go).
+	PlainText bool
 }
 
 // FileBuilder makes a file's bytes.

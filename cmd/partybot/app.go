@@ -81,7 +81,7 @@ func NewApp(cfg Config, log *slog.Logger) (*App, error) {
 		CorpID: cfg.WeCom.CorpID, AgentID: cfg.WeCom.AgentID, Secret: cfg.WeCom.Secret,
 		Cache:   a.Store.TokenCache(),
 		BaseURL: cfg.WeCom.APIBase, HTTP: &http.Client{Timeout: cfg.WeCom.APITimeout},
-		RobotKeys: cfg.Org.robotKeys(), Files: ledgerFiles{a},
+		RobotKeys: cfg.Org.robotKeys(), Files: ledgerFiles{a}, PlainText: cfg.WeCom.PlainText,
 		Log: log, Now: func() time.Time { return a.Now() },
 	})
 	var media bot.MediaFetcher
