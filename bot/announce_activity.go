@@ -189,6 +189,29 @@ func (b *Bot) cancelSignUp(ctx context.Context, req Request) (Reply, error) {
 	return Reply{Text: "你没有报名进行中的活动。"}, nil
 }
 
+// declineActivity handles "不参加": the typed twin of the activity card's
+// 不参加 button, for the newest open activity addressed to the sender (a
+// place they held goes to the first on the waiting list).
+func (b *Bot) declineActivity(ctx context.Context, req Request) (Reply, error) {
+	open, err := b.openFor(ctx, req.Member, req.Now, true, false)
+	if err != nil {
+		return Reply{}, err
+	}
+	if len(open) == 0 {
+		return Reply{Text: "现在没有需要回复的活动。"}, nil
+	}
+	a := open[0]
+	o, err := b.Announcements.Respond(ctx, a.Scope, a.No, signUpOf(req, SignUpDecline, a))
+	if err != nil {
+		return Reply{}, fmt.Errorf("bot: decline: %w", err)
+	}
+	text := "已登记：不参加《" + a.Title + "》。想参加请发“报名”。"
+	if o.Was == SignUpJoined || o.Was == SignUpWaiting {
+		text = "已取消报名，登记为不参加《" + a.Title + "》。想参加请再发“报名”。"
+	}
+	return Reply{Text: text, Notices: promotedNotice(a, o)}, nil
+}
+
 // signUpOf is the member's answer to a, named by the message it came in.
 func signUpOf(req Request, action SignUpAction, a Announcement) SignUp {
 	return SignUp{Op: req.Msg.DedupeKey(), Action: action, UserID: req.Member.UserID, At: req.Now, Capacity: a.Activity.Capacity}

@@ -295,7 +295,7 @@ func (b *Bot) deliveries(a Announcement, au audience) []Notice {
 	out := []Notice{{To: a.To, Card: card}}
 	full := a.fullText()
 	if utf8.RuneCountInString(card.Title) > cardTitleRunes || utf8.RuneCountInString(a.Body) > cardSubtitleRunes {
-		for _, part := range numberedParts(full) {
+		for _, part := range NumberedParts(full) {
 			out = append(out, Notice{To: a.To, Text: part})
 		}
 	}
@@ -304,7 +304,7 @@ func (b *Bot) deliveries(a Announcement, au audience) []Notice {
 	}
 	group := full + "\n（请在“党建助手”应用里点“" + card.Buttons[0].Text + "”）"
 	for _, br := range au.branches {
-		for _, part := range numberedParts(group) {
+		for _, part := range NumberedParts(group) {
 			// An app chat is a group the bot created; a robot sits in a group
 			// people made. With both configured they are two groups: both get it.
 			if br.ChatID != "" {
@@ -323,10 +323,10 @@ func (b *Bot) deliveries(a Announcement, au audience) []Notice {
 	return out
 }
 
-// numberedParts splits a text WeCom would cut into messages marked
+// NumberedParts splits a text WeCom would cut into messages marked
 // "（1/3）": the outbox delivers them concurrently, so they may arrive in
 // any order, and the marks let a reader put them back.
-func numberedParts(text string) []string {
+func NumberedParts(text string) []string {
 	const mark = len("（99/99）")
 	parts := SplitText(text, MaxMessageBytes-mark)
 	if len(parts) == 1 {
@@ -340,8 +340,9 @@ func numberedParts(text string) []string {
 
 // What a card shows (WeCom's limits; the adapter cuts to them too).
 const (
-	cardTitleRunes    = 36
-	cardSubtitleRunes = 112
+	cardTitleRunes       = 36
+	cardDescriptionRunes = 44
+	cardSubtitleRunes    = 112
 )
 
 func (a Announcement) cardDescription(au audience) string {

@@ -81,7 +81,7 @@ func (b *Bot) nudge(ctx context.Context, a Announcement, run JobRun, token strin
 	if err != nil {
 		return nil, err
 	}
-	for i, part := range numberedParts(fmt.Sprintf("已提醒 %d 人。\n%s", len(waiting), tally)) {
+	for i, part := range NumberedParts(fmt.Sprintf("已提醒 %d 人。\n%s", len(waiting), tally)) {
 		out = append(out, Outbound{Key: fmt.Sprintf("%s:tally:%d", key, i), Notice: Notice{To: []string{a.Author}, Text: part}})
 	}
 	return out, nil

@@ -209,6 +209,24 @@ type Card struct {
 	LegacyButtonKey  string `json:"button_key,omitempty"`
 }
 
+// PlainText is the card as a text message, for readers who see no cards
+// (WeChat's 微工作台): what the card shows, cut as the card cuts it (its
+// sender sends whatever a card cannot hold as text too), and a line naming
+// the words to type instead of each button.
+func (c Card) PlainText() string {
+	lines := []string{cutRunes(c.Title, cardTitleRunes)}
+	if c.Description != "" {
+		lines = append(lines, cutRunes(c.Description, cardDescriptionRunes))
+	}
+	if c.Subtitle != "" {
+		lines = append(lines, cutRunes(c.Subtitle, cardSubtitleRunes))
+	}
+	if hint := typedReplies(c.ButtonList()); hint != "" {
+		lines = append(lines, hint)
+	}
+	return strings.Join(lines, "\n")
+}
+
 // Button is one of a card's buttons (WeCom allows six).
 type Button struct {
 	Text string `json:"text"`

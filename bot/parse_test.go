@@ -277,12 +277,12 @@ func TestCutRunesAndNumberedParts(t *testing.T) {
 			t.Errorf("cutRunes(%q, %d) = %q, want %q", tc.in, tc.n, got, tc.want)
 		}
 	}
-	if parts := numberedParts("短消息"); len(parts) != 1 || parts[0] != "短消息" {
+	if parts := NumberedParts("短消息"); len(parts) != 1 || parts[0] != "短消息" {
 		t.Errorf("a short text was numbered: %q", parts)
 	}
 	line := strings.Repeat("党", 100) // 300 bytes
 	text := strings.TrimSuffix(strings.Repeat(line+"\n", 20), "\n")
-	parts := numberedParts(text)
+	parts := NumberedParts(text)
 	if len(parts) != 4 {
 		t.Fatalf("%d parts of 6000 bytes, want 4", len(parts))
 	}

@@ -41,6 +41,7 @@ func (b *Bot) commands() []Command {
 	forLeaders := func(_ *Bot, m Member) bool { return m.leaderOrAdmin() }
 	// Applicants see these anyway; among members only 预备党员 hand in 思想汇报.
 	forProbationers := func(_ *Bot, m Member) bool { return m.Status == StatusProbationary }
+	never := func(*Bot, Member) bool { return false }
 	return []Command{
 		// 日常
 		{
@@ -141,6 +142,13 @@ func (b *Bot) commands() []Command {
 			Name: "报名", Aliases: []string{"join", "signup"}, Group: GroupAnnounce,
 			Usage: "报名", Summary: "报名最新的活动",
 			Run: b.signUp,
+		},
+		{
+			// The typed twin of the activity card's button, named wherever an
+			// activity is (and so left out of 帮助, which must fit a phone).
+			Name: "不参加", Aliases: []string{"decline"}, Group: GroupAnnounce, Shown: never,
+			Usage: "不参加", Summary: "回复最新的活动：不参加（已报名的同时取消）",
+			Run: b.declineActivity,
 		},
 		{
 			Name: "取消报名", Aliases: []string{"unjoin"}, Group: GroupAnnounce,
@@ -245,22 +253,26 @@ type CardRoute struct {
 	Access Access
 	// Denied relabels the button of a click Access refuses; "" means 无权操作.
 	Denied string
-	Run    func(b *Bot, ctx context.Context, req Request, rest string) (Reply, error)
+	// Typed is what a member types to the same effect (members on WeChat's
+	// 微工作台 see no cards, and wecom.plain_text turns cards into text that
+	// names it), and Does what that does; "" lists the words with 或.
+	Typed, Does string
+	Run         func(b *Bot, ctx context.Context, req Request, rest string) (Reply, error)
 }
 
 // cardRoutes is the card table. A click on a key no row claims is ignored.
 var cardRoutes = []CardRoute{
-	{Prefix: signInButtonKey, Run: func(b *Bot, ctx context.Context, req Request, _ string) (Reply, error) {
+	{Prefix: signInButtonKey, Typed: "签到 签到码", Does: "签到", Run: func(b *Bot, ctx context.Context, req Request, _ string) (Reply, error) {
 		return b.signInByCard(ctx, req)
 	}},
-	{Prefix: duesButtonKey, Run: (*Bot).duesByCard},
-	{Prefix: keyAnnounceSend, Access: AccessBranch, Denied: "无权发送", Run: (*Bot).publishDraft},
-	{Prefix: keyAnnounceCancel, Access: AccessBranch, Run: (*Bot).dropDraft},
-	{Prefix: keyAnnounceAck, Run: (*Bot).ackByCard},
-	{Prefix: keyActivityJoin, Run: func(b *Bot, ctx context.Context, req Request, key string) (Reply, error) {
+	{Prefix: duesButtonKey, Typed: "党费 已交", Does: "登记", Run: (*Bot).duesByCard},
+	{Prefix: keyAnnounceSend, Access: AccessBranch, Denied: "无权发送", Typed: "发送", Does: "发出", Run: (*Bot).publishDraft},
+	{Prefix: keyAnnounceCancel, Access: AccessBranch, Typed: "取消", Does: "放弃", Run: (*Bot).dropDraft},
+	{Prefix: keyAnnounceAck, Typed: "收到", Does: "确认", Run: (*Bot).ackByCard},
+	{Prefix: keyActivityJoin, Typed: "报名", Run: func(b *Bot, ctx context.Context, req Request, key string) (Reply, error) {
 		return b.respondByCard(ctx, req, key, SignUpJoin)
 	}},
-	{Prefix: keyActivityNo, Run: func(b *Bot, ctx context.Context, req Request, key string) (Reply, error) {
+	{Prefix: keyActivityNo, Typed: "不参加", Run: func(b *Bot, ctx context.Context, req Request, key string) (Reply, error) {
 		return b.respondByCard(ctx, req, key, SignUpDecline)
 	}},
 }
@@ -283,6 +295,29 @@ func (b *Bot) cardClick(key string) HandlerFunc {
 	return nil
 }
 
+// typedReplies is the line that tells how to answer a card by typing:
+// 回复“发送”发出，“取消”放弃 / 回复“报名”或“不参加”.
+func typedReplies(buttons []Button) string {
+	var parts []string
+	plain := true // no button says what it does: list the words with 或
+	for _, b := range buttons {
+		for _, r := range cardRoutes {
+			if strings.HasPrefix(b.Key, r.Prefix) {
+				parts = append(parts, "“"+r.Typed+"”"+r.Does)
+				plain = plain && r.Does == ""
+				break
+			}
+		}
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	if plain {
+		return "回复" + strings.Join(parts, "或")
+	}
+	return "回复" + strings.Join(parts, "，")
+}
+
 // Jobs is the job table. The default schedule, the names the config
 // accepts, `jobs list` and the dispatch all derive from it.
 var Jobs = []Job{
@@ -300,8 +335,8 @@ var Jobs = []Job{
 // checkCardRoutes catches a prefix that an earlier row would shadow.
 func checkCardRoutes(routes []CardRoute) error {
 	for i, r := range routes {
-		if r.Prefix == "" || r.Run == nil {
-			return fmt.Errorf("bot: card route %d needs a prefix and a handler", i)
+		if r.Prefix == "" || r.Run == nil || r.Typed == "" {
+			return fmt.Errorf("bot: card route %d needs a prefix, a handler and the words typed instead", i)
 		}
 		for _, earlier := range routes[:i] {
 			if strings.HasPrefix(r.Prefix, earlier.Prefix) {

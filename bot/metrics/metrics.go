@@ -7,9 +7,11 @@ package metrics
 import (
 	"context"
 	"errors"
+	"maps"
 	"net"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -25,9 +27,10 @@ type Metrics struct {
 	latency        *prometheus.HistogramVec
 	dedupeHits     prometheus.Counter
 	sends          *prometheus.CounterVec
+	pauses         *prometheus.CounterVec
 	jobRuns        *prometheus.CounterVec
 	jobDuration    *prometheus.HistogramVec
-	jobLastSuccess *prometheus.GaugeVec
+	jobLastSuccess *jobSuccessCollector
 	redisErrors    prometheus.Counter
 }
 
@@ -48,6 +51,10 @@ func New() *Metrics {
 		sends: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "partybot_sends_total", Help: "Outbound sends by result: ok, or the WeCom errcode, or error (network).",
 		}, []string{"result"}),
+		pauses: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "partybot_send_pauses_total",
+			Help: "Sends paused by a WeCom configuration error, by channel (all; chat: app chats, target the chat id; robot: target the branch) and errcode.",
+		}, []string{"channel", "target", "result"}),
 		jobRuns: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "partybot_job_runs_total", Help: "Job runs by job and result (ok, error).",
 		}, []string{"job", "result"}),
@@ -55,14 +62,16 @@ func New() *Metrics {
 			Name: "partybot_job_seconds", Help: "Time a job run took to compute its messages.",
 			Buckets: prometheus.ExponentialBuckets(0.01, 4, 8),
 		}, []string{"job"}),
-		jobLastSuccess: prometheus.NewGaugeVec(prometheus.GaugeOpts{
-			Name: "partybot_job_last_success_timestamp_seconds", Help: "Unix time of each job's last successful run.",
-		}, []string{"job"}),
+		jobLastSuccess: &jobSuccessCollector{
+			desc: prometheus.NewDesc("partybot_job_last_success_timestamp_seconds",
+				"Unix time of each job's last successful run, on any replica.", []string{"job"}, nil),
+			local: map[string]time.Time{},
+		},
 		redisErrors: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "partybot_redis_errors_total", Help: "Redis commands that failed (not counting a missing key).",
 		}),
 	}
-	m.reg.MustRegister(m.callbacks, m.latency, m.dedupeHits, m.sends, m.jobRuns, m.jobDuration, m.jobLastSuccess, m.redisErrors,
+	m.reg.MustRegister(m.callbacks, m.latency, m.dedupeHits, m.sends, m.pauses, m.jobRuns, m.jobDuration, m.jobLastSuccess, m.redisErrors,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -84,13 +93,18 @@ func (m *Metrics) DedupeHit() { m.dedupeHits.Inc() }
 // Sent records one send attempt's result.
 func (m *Metrics) Sent(result string) { m.sends.WithLabelValues(result).Inc() }
 
+// Paused records a pause after a configuration error.
+func (m *Metrics) Paused(channel, target, result string) {
+	m.pauses.WithLabelValues(channel, target, result).Inc()
+}
+
 // JobRun records a job run.
 func (m *Metrics) JobRun(job string, elapsed time.Duration, err error) {
 	result := "ok"
 	if err != nil {
 		result = "error"
 	} else {
-		m.jobLastSuccess.WithLabelValues(job).SetToCurrentTime()
+		m.jobLastSuccess.ran(job, time.Now())
 	}
 	m.jobRuns.WithLabelValues(job, result).Inc()
 	m.jobDuration.WithLabelValues(job).Observe(elapsed.Seconds())
@@ -123,6 +137,73 @@ func (c *queueCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 	for state, n := range map[string]int{"pending": pending, "retry": retry, "archived": archived} {
 		ch <- prometheus.MustNewConstMetric(c.desc, prometheus.GaugeValue, float64(n), state)
+	}
+}
+
+// JobSuccesses reads each job's last success as every replica recorded it
+// (outbox.Outbox.JobSuccesses).
+type JobSuccesses func(ctx context.Context) (map[string]time.Time, error)
+
+// WatchJobs exports partybot_job_last_success_timestamp_seconds from the
+// shared record as well as this process's own runs, so that a replica that
+// just started, or never worked a job's run, still exports every job: the
+// "job stopped running" alert then fires after a restart too.
+func (m *Metrics) WatchJobs(read JobSuccesses) {
+	m.jobLastSuccess.mu.Lock()
+	defer m.jobLastSuccess.mu.Unlock()
+	m.jobLastSuccess.read = read
+}
+
+// How a scrape reads the shared record: briefly, and not on every scrape
+// (several Prometheus servers may scrape every replica).
+const (
+	jobSuccessTimeout = time.Second
+	jobSuccessCache   = 10 * time.Second
+)
+
+// jobSuccessCollector exports each job's latest success: the newer of this
+// process's own and the shared record's.
+type jobSuccessCollector struct {
+	desc *prometheus.Desc
+
+	mu     sync.Mutex
+	local  map[string]time.Time // runs this process worked
+	read   JobSuccesses         // nil: local only
+	shared map[string]time.Time // the record as last read
+	readAt time.Time
+}
+
+func (c *jobSuccessCollector) ran(job string, at time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.local[job] = at
+}
+
+func (c *jobSuccessCollector) Describe(ch chan<- *prometheus.Desc) { ch <- c.desc }
+
+// Collect reads the shared record when the cached copy is stale. If Redis
+// does not answer in time the last copy stands: a missing series would
+// hide a stopped job, a slightly old one does not.
+func (c *jobSuccessCollector) Collect(ch chan<- prometheus.Metric) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.read != nil && time.Since(c.readAt) >= jobSuccessCache {
+		ctx, cancel := context.WithTimeout(context.Background(), jobSuccessTimeout)
+		shared, err := c.read(ctx)
+		cancel()
+		if err == nil {
+			c.shared = shared
+		}
+		c.readAt = time.Now() // after a failure too: a Redis that is down is not asked on every scrape
+	}
+	latest := maps.Clone(c.local)
+	for job, at := range c.shared {
+		if at.After(latest[job]) {
+			latest[job] = at
+		}
+	}
+	for job, at := range latest {
+		ch <- prometheus.MustNewConstMetric(c.desc, prometheus.GaugeValue, float64(at.UnixNano())/1e9, job)
 	}
 }
 

@@ -284,6 +284,42 @@ func (o *Outbox) remember(ctx context.Context, key string, v any, out any) error
 	return nil
 }
 
+// jobSuccessKey is the hash of each job's last successful run (unix
+// seconds), shared by every replica and kept without expiry: a weekly job
+// must still show after a restart on Thursday.
+func (o *Outbox) jobSuccessKey() string { return o.cfg.KeyPrefix + "jobs:last_success" }
+
+// recordJobSuccess notes that job's run succeeded at at. An older time
+// never overwrites a newer one (a slow run finishing after a later one).
+func (o *Outbox) recordJobSuccess(ctx context.Context, job string, at time.Time) error {
+	if err := keepLatest.Run(ctx, o.rdb, []string{o.jobSuccessKey()}, job, at.Unix()).Err(); err != nil && !errors.Is(err, redis.Nil) {
+		return fmt.Errorf("outbox: record job success: %w", err)
+	}
+	return nil
+}
+
+// keepLatest sets a hash field to a number unless it holds a larger one.
+var keepLatest = redis.NewScript(`
+local old = tonumber(redis.call('HGET', KEYS[1], ARGV[1]) or '0') or 0
+if tonumber(ARGV[2]) > old then redis.call('HSET', KEYS[1], ARGV[1], ARGV[2]) end
+return 0`)
+
+// JobSuccesses reads when each job last ran successfully, on any replica.
+// A job that never succeeded (since this record exists) is absent.
+func (o *Outbox) JobSuccesses(ctx context.Context) (map[string]time.Time, error) {
+	raw, err := o.rdb.HGetAll(ctx, o.jobSuccessKey()).Result()
+	if err != nil {
+		return nil, fmt.Errorf("outbox: read job successes: %w", err)
+	}
+	out := make(map[string]time.Time, len(raw))
+	for job, v := range raw {
+		if sec, err := strconv.ParseInt(v, 10, 64); err == nil {
+			out[job] = time.Unix(sec, 0)
+		}
+	}
+	return out, nil
+}
+
 // Pause says why sending is paused, and for how much longer; Reason is ""
 // when it is not.
 type Pause struct {
@@ -294,7 +330,10 @@ type Pause struct {
 // Paused reports a pause set after a configuration error (see WorkerConfig.ConfigFix).
 // It is shared by every replica and ends by itself: the next send tries again.
 func (o *Outbox) Paused(ctx context.Context) (Pause, error) {
-	key := o.cfg.KeyPrefix + "paused"
+	return o.readPause(ctx, o.cfg.KeyPrefix+"paused")
+}
+
+func (o *Outbox) readPause(ctx context.Context, key string) (Pause, error) {
 	pipe := o.rdb.Pipeline()
 	reason := pipe.Get(ctx, key)
 	ttl := pipe.PTTL(ctx, key)
@@ -310,6 +349,18 @@ func (o *Outbox) Paused(ctx context.Context) (Pause, error) {
 func (o *Outbox) pause(ctx context.Context, reason string) error {
 	if err := o.rdb.Set(ctx, o.cfg.KeyPrefix+"paused", reason, o.cfg.ConfigPause).Err(); err != nil {
 		return fmt.Errorf("outbox: pause: %w", err)
+	}
+	return nil
+}
+
+// pausedChannel reports a pause of one group channel (see WorkerConfig.GroupConfigFix).
+func (o *Outbox) pausedChannel(ctx context.Context, channel string) (Pause, error) {
+	return o.readPause(ctx, o.cfg.KeyPrefix+"paused:"+channel)
+}
+
+func (o *Outbox) pauseChannel(ctx context.Context, channel, reason string) error {
+	if err := o.rdb.Set(ctx, o.cfg.KeyPrefix+"paused:"+channel, reason, o.cfg.ConfigPause).Err(); err != nil {
+		return fmt.Errorf("outbox: pause %s: %w", channel, err)
 	}
 	return nil
 }

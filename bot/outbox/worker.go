@@ -42,6 +42,12 @@ type WorkerConfig struct {
 	// wrong secret) and names the fix. Such an error pauses every send for
 	// Config.ConfigPause instead of archiving: messages wait for the fix.
 	ConfigFix func(error) (fix string, ok bool)
+	// GroupConfigFix recognises configuration errors that concern only a
+	// group channel: app chats (WeCom 48002: the app's visible range is not
+	// the root department) or one branch's group robot (93000: removed, or
+	// a wrong key). They pause that channel alone, for Config.ConfigPause:
+	// its messages are held, and every other send keeps going.
+	GroupConfigFix func(error) (fix string, ok bool)
 	// Undelivered records recipients WeCom accepted but did not reach.
 	Undelivered bot.DeliveryLog
 	// Metrics hears of every send and job run; nil hears nothing.
@@ -56,6 +62,9 @@ type WorkerConfig struct {
 type Metrics interface {
 	Sent(result string)
 	JobRun(job string, elapsed time.Duration, err error)
+	// Paused counts a pause after a configuration error: channel "all",
+	// "chat" (target: the chat id that hit it) or "robot" (target: the branch).
+	Paused(channel, target, result string)
 }
 
 // Worker sends queued messages and runs queued jobs.
@@ -86,6 +95,9 @@ func (o *Outbox) Worker(cfg WorkerConfig) *Worker {
 	}
 	if cfg.ConfigFix == nil {
 		cfg.ConfigFix = func(error) (string, bool) { return "", false }
+	}
+	if cfg.GroupConfigFix == nil {
+		cfg.GroupConfigFix = func(error) (string, bool) { return "", false }
 	}
 	w := &Worker{o: o, cfg: cfg}
 	w.srv = asynq.NewServerFromRedisClient(o.rdb, asynq.Config{
@@ -147,6 +159,14 @@ func (w *Worker) handleNotice(ctx context.Context, id string, payload []byte) er
 	} else if paused.Reason != "" {
 		return w.hold(ctx, id, nt, paused.Left)
 	}
+	channel := channelOf(n)
+	if channel.key != "" {
+		if paused, err := w.o.pausedChannel(ctx, channel.key); err != nil {
+			return err
+		} else if paused.Reason != "" {
+			return w.hold(ctx, id, nt, paused.Left)
+		}
+	}
 	if !nt.Checked && w.cfg.Limiter != nil {
 		return w.splitByLimits(ctx, id, n, log)
 	}
@@ -159,9 +179,20 @@ func (w *Worker) handleNotice(ctx context.Context, id string, payload []byte) er
 		w.recordUndelivered(ctx, d, log)
 		return nil
 	}
+	if fix, ok := w.cfg.GroupConfigFix(err); ok && channel.key != "" {
+		log.Error("WeCom refuses to post to this group: pausing "+channel.what+" until it is fixed; other sends go on",
+			slog.String("channel", channel.name), slog.String(channel.name, channel.target),
+			slog.Any("error", err), slog.String("fix", fix), slog.Duration("pause", w.o.cfg.ConfigPause))
+		w.paused(channel.name, channel.target, err)
+		if perr := w.o.pauseChannel(ctx, channel.key, channel.what+" ("+channel.target+"): "+err.Error()+" — "+fix); perr != nil {
+			return perr
+		}
+		return w.hold(ctx, id, nt, w.o.cfg.ConfigPause)
+	}
 	if fix, ok := w.cfg.ConfigFix(err); ok {
 		log.Error("WeCom refuses this install's configuration; pausing every send until it is fixed",
 			slog.Any("error", err), slog.String("fix", fix), slog.Duration("pause", w.o.cfg.ConfigPause))
+		w.paused("all", "", err)
 		if perr := w.o.pause(ctx, err.Error()+" — "+fix); perr != nil {
 			return perr
 		}
@@ -174,6 +205,34 @@ func (w *Worker) handleNotice(ctx context.Context, id string, payload []byte) er
 	}
 	log.Error("send failed permanently; archived as a dead letter", slog.Any("error", err))
 	return fmt.Errorf("outbox: send: %v: %w", err, asynq.SkipRetry)
+}
+
+func (w *Worker) paused(channel, target string, err error) {
+	if w.cfg.Metrics != nil {
+		w.cfg.Metrics.Paused(channel, target, w.cfg.ResultOf(err))
+	}
+}
+
+// channel is the group channel a notice posts to, as pauses see it.
+type channel struct {
+	key    string // its pause key; "" for a message to members
+	name   string // "chat" or "robot", for logs and metrics
+	target string // the chat id, or the branch whose robot it is
+	what   string // for people
+}
+
+// channelOf names a notice's group channel. Every app chat shares one
+// pause: 48002 means the app may not use app chats at all (its visible
+// range is not the root department), so the next chat would fail too. A
+// robot is one branch's, and its key fails alone.
+func channelOf(n bot.Notice) channel {
+	switch {
+	case n.ChatID != "":
+		return channel{key: "chats", name: "chat", target: n.ChatID, what: "every app group chat send"}
+	case n.Robot != "":
+		return channel{key: "robot:" + n.Robot, name: "robot", target: n.Robot, what: "the group robot of branch " + n.Robot}
+	}
+	return channel{}
 }
 
 // recordUndelivered keeps who WeCom did not reach, for the secretaries'
@@ -286,6 +345,12 @@ func (w *Worker) handleJob(ctx context.Context, payload []byte) error {
 		if err := w.o.Enqueue(ctx, run+":"+out.Key, out.Notice); err != nil {
 			return err
 		}
+	}
+	// Every replica's /metrics exports every job's last success from this
+	// record, not only the runs it happened to work itself. Losing one
+	// note is not worth running the job again for.
+	if err := w.o.recordJobSuccess(ctx, p.Name, time.Now()); err != nil {
+		w.cfg.Log.Warn("record job success", slog.String("job", p.Name), slog.Any("error", err))
 	}
 	w.cfg.Log.Info("job ran", slog.String("job", p.Name), slog.Time("fire", fire),
 		slog.Int("messages", len(outs)), slog.Duration("took", time.Since(start)))

@@ -228,3 +228,27 @@ func TestConfigErrorPausesInsteadOfArchiving(t *testing.T) {
 		t.Fatalf("deliveries %v, want n1, n2 and n3 once each", got)
 	}
 }
+
+// The shared record of job successes keeps each job's latest run: a slow
+// run that finishes after a later one does not move it back.
+func TestJobSuccessesKeepTheLatest(t *testing.T) {
+	o, _, _ := setup(t, nil, &jobs{})
+	ctx := t.Context()
+	t1, t2 := time.Unix(1_800_000_000, 0), time.Unix(1_800_000_600, 0)
+	for _, rec := range []struct {
+		job string
+		at  time.Time
+	}{{"weekly-summary", t2}, {"weekly-summary", t1}, {"checkin-reminder", t1}} {
+		if err := o.recordJobSuccess(ctx, rec.job, rec.at); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := o.JobSuccesses(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]time.Time{"weekly-summary": t2, "checkin-reminder": t1}
+	if len(got) != len(want) || !got["weekly-summary"].Equal(t2) || !got["checkin-reminder"].Equal(t1) {
+		t.Fatalf("job successes %v, want %v", got, want)
+	}
+}

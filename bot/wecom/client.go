@@ -129,6 +129,10 @@ type ClientConfig struct {
 	// Charts draws the weekly charts image notices carry, when they are
 	// delivered; nil refuses such notices.
 	Charts ChartDrawer
+	// PlainText sends cards and markdown as text, for members who read
+	// WeCom inside WeChat (微工作台), which shows neither (config
+	// wecom.plain_text; see plain.go).
+	PlainText bool
 }
 
 // ChartDrawer draws a weekly chart as a PNG.

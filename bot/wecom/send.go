@@ -68,6 +68,11 @@ func (c *Client) Notify(ctx context.Context, n bot.Notice) (bot.Delivery, error)
 	if n.ButtonUpdate != nil {
 		return bot.Delivery{}, c.updateButton(ctx, n.To, *n.ButtonUpdate)
 	}
+	if c.cfg.PlainText {
+		if parts, ok := asPlainText(n); ok {
+			return c.notifyEach(ctx, parts)
+		}
+	}
 	if n.Robot != "" {
 		return bot.Delivery{}, c.robotSend(ctx, n)
 	}

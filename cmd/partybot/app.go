@@ -76,6 +76,7 @@ func NewApp(cfg Config, log *slog.Logger) (*App, error) {
 	obc.Queue, obc.KeyPrefix, obc.ShutdownTimeout = cfg.Redis.KeyPrefix+"outbox", cfg.Redis.KeyPrefix+"outbox:", cfg.ShutdownTimeout/2
 	a.Outbox = outbox.New(a.Store.Client(), obc)
 	a.Metrics.WatchQueue(a.Outbox.Stats)
+	a.Metrics.WatchJobs(a.Outbox.JobSuccesses)
 
 	charts, err := weekchart.New()
 	if err != nil {
@@ -85,7 +86,7 @@ func NewApp(cfg Config, log *slog.Logger) (*App, error) {
 		CorpID: cfg.WeCom.CorpID, AgentID: cfg.WeCom.AgentID, Secret: cfg.WeCom.Secret,
 		Cache:   a.Store.TokenCache(),
 		BaseURL: cfg.WeCom.APIBase, HTTP: &http.Client{Timeout: cfg.WeCom.APITimeout},
-		RobotKeys: cfg.Org.robotKeys(), Files: ledgerFiles{a}, Charts: charts,
+		RobotKeys: cfg.Org.robotKeys(), Files: ledgerFiles{a}, Charts: charts, PlainText: cfg.WeCom.PlainText,
 		Log: log, Now: func() time.Time { return a.Now() },
 	})
 	var media bot.MediaFetcher
@@ -140,7 +141,7 @@ func NewApp(cfg Config, log *slog.Logger) (*App, error) {
 
 	a.Worker = a.Outbox.Worker(outbox.WorkerConfig{
 		Deliver: a.WeCom, Jobs: a.Bot, Limiter: a.Store.Limiter(store.DefaultLimits),
-		Transient: wecom.Transient, RateLimited: wecom.RateLimited, ConfigFix: wecom.ConfigFix,
+		Transient: wecom.Transient, RateLimited: wecom.RateLimited, ConfigFix: wecom.ConfigFix, GroupConfigFix: wecom.GroupConfigFix,
 		Undelivered: a.Store, Log: log, Metrics: a.Metrics, ResultOf: wecom.Result,
 		Now: func() time.Time { return a.Now() },
 	})

@@ -91,6 +91,9 @@ type WeComConfig struct {
 	CallbackPath    string        `yaml:"callback_path"`
 	TimestampWindow time.Duration `yaml:"timestamp_window"`
 	ReplyDeadline   time.Duration `yaml:"reply_deadline"`
+	// PlainText sends every card and markdown message as text, for members
+	// who read WeCom inside WeChat (微工作台), which shows neither.
+	PlainText bool `yaml:"plain_text"`
 }
 
 // OrgConfig seeds the organisation.

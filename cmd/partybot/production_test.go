@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -75,6 +76,36 @@ func TestMetrics(t *testing.T) {
 	}
 	if !strings.Contains(scrape(t, "http://"+e2.app.MetricsAddr()+"/metrics"), "partybot_redis_errors_total") {
 		t.Fatal("no metrics on metrics_listen")
+	}
+}
+
+// A job's last success is read from Redis: a replica that has just started
+// (or never worked that job's run) exports it from its first scrape, so the
+// "job stopped running" alert fires after a restart and sees every
+// replica's runs.
+func TestJobLastSuccessOnEveryReplica(t *testing.T) {
+	rc := redistest.Config(t)
+	before := time.Now()
+	worked := startApp(t, rc)
+	worked.fire(t, bot.JobCheckinReminder, time.Date(2026, 11, 20, 9, 30, 0, 0, cst))
+	if err := worked.app.Close(); err != nil { // the replica goes away, as in a restart
+		t.Fatal(err)
+	}
+
+	fresh := startApp(t, rc)
+	const series = `partybot_job_last_success_timestamp_seconds{job="checkin-reminder"} `
+	body := scrape(t, fresh.base+"/metrics")
+	i := strings.Index(body, series)
+	if i < 0 {
+		t.Fatalf("a fresh replica does not export the run another one did:\n%s", body)
+	}
+	value := strings.Fields(body[i+len(series):])[0]
+	at, err := strconv.ParseFloat(value, 64)
+	if err != nil || at < float64(before.Unix()) || at > float64(time.Now().Unix()+1) {
+		t.Fatalf("last success %q, want the run's time (after %d)", value, before.Unix())
+	}
+	if strings.Contains(body, `partybot_job_last_success_timestamp_seconds{job="weekly-summary"}`) {
+		t.Fatal("a job that never ran has a last success")
 	}
 }
 

@@ -1,10 +1,13 @@
 package main
 
 import (
+	"context"
 	"net/http"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/partybot/partybot/bot"
 )
@@ -121,4 +124,89 @@ func TestChatCreateCLI(t *testing.T) {
 	if code, out := cli(t, "chat", "check", "-config", writeConfig(t, cfg)); code != 1 || !strings.Contains(out, "branch tech") {
 		t.Fatalf("chat check with a pasted chat id: %d\n%s", code, out)
 	}
+}
+
+// WeCom answers 48002 to every appchat/send of an app whose visible range
+// is not the root department. That concerns app chats only: members'
+// messages keep going (no install-wide pause, /readyz stays ready), the
+// operator is told which chat, and the held group text goes out once the
+// visible range is fixed.
+func TestAppChat48002PausesOnlyChatSends(t *testing.T) {
+	e := startAnnounce(t)
+	e.fake.RefuseAppChats(true)
+	var sawGlobalPause atomic.Bool
+	stop := make(chan struct{})
+	watched := make(chan struct{})
+	go func() { // an install-wide pause, however short, stops members' messages
+		defer close(watched)
+		for {
+			select {
+			case <-stop:
+				return
+			case <-time.After(2 * time.Millisecond):
+			}
+			if p, err := e.app.Outbox.Paused(context.Background()); err == nil && p.Reason != "" {
+				sawGlobalPause.Store(true)
+			}
+		}
+	}()
+	e.run(t, []step{
+		{"zhangsan", "公告 周五下午三点党员大会", "公告预览"},
+		{"zhangsan", "发送", "已发送公告 #1"},
+	})
+	e.cardKeys(t, "lisi", "ann_ack:")
+	waitFor(t, "the robot post", func() bool { return len(e.fake.RobotTexts(testRobotKey)) == 1 })
+	waitFor(t, "the chat send refused twice (a pause and a retry)", func() bool { return e.fake.AppChatRefusals() >= 2 })
+	e.open(t, "党员大会", "") // members' messages while app chats are refused
+	waitFor(t, "the meeting card", func() bool { _, _, ok := e.fake.CardButtons("lisi", "meeting_signin"); return ok })
+	close(stop)
+	<-watched
+	if sawGlobalPause.Load() {
+		t.Fatal("48002 from appchat/send paused every send")
+	}
+	if status, body := e.getBody(t, "/readyz"); status != http.StatusOK || !strings.HasPrefix(body, "ready") {
+		t.Fatalf("/readyz %d %q while only app chats are refused", status, body)
+	}
+	metric := `partybot_send_pauses_total{channel="chat",result="errcode_48002",target="techchat"}`
+	if body := scrape(t, e.base+"/metrics"); !strings.Contains(body, metric) {
+		t.Fatalf("/metrics lacks %s", metric)
+	}
+	if dead, err := e.app.Outbox.DeadLetters(t.Context()); err != nil || len(dead) != 0 {
+		t.Fatalf("dead letters %v (%v): the chat text must wait, not be dropped", dead, err)
+	}
+
+	e.fake.RefuseAppChats(false) // the operator sets the visible range
+	waitFor(t, "the held chat text", func() bool {
+		for _, m := range e.sent("text") {
+			if m["chatid"] == "techchat" && strings.Contains(m["text"].(map[string]any)["content"].(string), "公告 #1") {
+				return true
+			}
+		}
+		return false
+	})
+}
+
+// A branch's group robot removed from its group (or a wrong robot_key)
+// answers 93000: an alert naming the branch, that robot's posts held (not
+// dead letters), everything else sent; a new robot gets the held post.
+func TestRobot93000PausesThatRobot(t *testing.T) {
+	const removedKey = "6a1b2c3d-0000-4e5f-8a9b-removed0robot"
+	e := startBranch(t, func(c *Config) { c.Org.Branches[0].RobotKey = removedKey })
+	e.run(t, []step{
+		{"zhangsan", "公告 周五下午三点党员大会", "公告预览"},
+		{"zhangsan", "发送", "已发送公告 #1"},
+	})
+	e.cardKeys(t, "lisi", "ann_ack:")
+	metric := `partybot_send_pauses_total{channel="robot",result="errcode_93000",target="tech"}`
+	waitFor(t, "the robot's pause on /metrics", func() bool { return strings.Contains(scrape(t, e.base+"/metrics"), metric) })
+	time.Sleep(time.Second) // several pauses: a dead letter would have been archived by now
+	if dead, err := e.app.Outbox.DeadLetters(t.Context()); err != nil || len(dead) != 0 {
+		t.Fatalf("dead letters %v (%v): a removed robot is a configuration alert, not a dead letter", dead, err)
+	}
+	if p, err := e.app.Outbox.Paused(t.Context()); err != nil || p.Reason != "" {
+		t.Fatalf("install-wide pause %q (%v) for one branch's robot", p.Reason, err)
+	}
+
+	e.fake.AddRobot(removedKey) // the operator puts the robot back
+	waitFor(t, "the held robot post", func() bool { return len(e.fake.RobotTexts(removedKey)) == 1 })
 }

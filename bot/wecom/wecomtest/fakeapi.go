@@ -56,6 +56,8 @@ type FakeAPI struct {
 	unreachable   map[string]bool        // userids reported in invaliduser
 	untrustedIP   bool                   // every API call answers 60020
 	chats         map[string][]string    // app chats this app created: chatid → members
+	chatsRefused  int                    // appchat/send answers 48002 while > 0 (RefuseAppChats)
+	chatRefusals  int                    // how many it gave
 	robots        map[string][]time.Time // group robot webhook keys → recent posts
 
 	// The address book: departments' users and sub-departments.
@@ -111,6 +113,7 @@ func (f *FakeAPI) Reset() {
 	f.calls, f.valid, f.failNext, f.fail5xx, f.issued, f.tokenCalls = nil, map[string]bool{}, map[string][]int{}, nil, 0, 0
 	f.deptUsers, f.deptChildren, f.media, f.mediaNames = nil, nil, nil, nil
 	f.unreachable, f.untrustedIP, f.chats, f.robots = nil, false, nil, nil
+	f.chatsRefused, f.chatRefusals = 0, 0
 	// task_ids and response codes stay used: WeCom never forgets them.
 }
 
@@ -210,6 +213,25 @@ func (f *FakeAPI) SetUntrustedIP(untrusted bool) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.untrustedIP = untrusted
+}
+
+// RefuseAppChats makes appchat/send answer 48002, as WeCom does for an app
+// whose visible range (可见范围) is not the root department, or (false)
+// accept again once the operator fixed it.
+func (f *FakeAPI) RefuseAppChats(refuse bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.chatsRefused = 0
+	if refuse {
+		f.chatsRefused = 1
+	}
+}
+
+// AppChatRefusals is how many appchat/send calls RefuseAppChats refused.
+func (f *FakeAPI) AppChatRefusals() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.chatRefusals
 }
 
 // AddAppChat records a group chat as created by this app (appchat/create).
@@ -530,6 +552,10 @@ func (f *FakeAPI) appchatSend(_ url.Values, body map[string]any) map[string]any 
 	msgType, _ := body["msgtype"].(string)
 	if chat == "" || msgType == "" {
 		return errJSON(40058, "chatid and msgtype are required")
+	}
+	if f.chatsRefused > 0 {
+		f.chatRefusals++
+		return errJSON(48002, "api forbidden")
 	}
 	if _, ok := f.chats[chat]; !ok {
 		// Only chats created through appchat/create by this app take messages.
