@@ -46,7 +46,9 @@ func TestLeaveAndEndLeave(t *testing.T) {
 		t.Fatal("a leave entered for another is not audited")
 	}
 
-	// Monday: m2 is away and not reminded to check in.
+	// Monday: m2 is away and not reminded to check in (where the
+	// reminder is on).
+	w.b.CheckinReminder.All = true
 	w.now = time.Date(2026, 11, 23, 9, 30, 0, 0, beijing)
 	var reminded []string
 	for _, o := range w.job(bot.JobCheckinReminder) {

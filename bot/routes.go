@@ -249,7 +249,7 @@ func (b *Bot) cardClick(key string) HandlerFunc {
 // Jobs is the job table. The default schedule, the names the config
 // accepts, `jobs list` and the dispatch all derive from it.
 var Jobs = []Job{
-	{JobCheckinReminder, "0 30 9 * * *", "提醒未签到的党员（仅工作日，请假者除外）", atFire((*Bot).checkinReminder)},
+	{JobCheckinReminder, "0 30 9 * * *", "提醒未签到的党员（默认关闭，支部开启后才发；仅工作日，请假者除外）", atFire((*Bot).checkinReminder)},
 	{JobStudyReminder, "0 0 16 * * FRI", "提醒本周学习未达标的党员", atFire((*Bot).studyReminder)},
 	{JobWeeklySummary, "0 0 20 * * SUN", "周报：书记与支委、支部群、党委管理员", atFire((*Bot).weeklySummary)},
 	{JobObligations, "0 0 9 * * MON", "三会一课待开与逾期提醒（书记与支委）", atFire((*Bot).obligationsReminder)},
