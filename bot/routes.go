@@ -255,7 +255,7 @@ var Jobs = []Job{
 	{JobObligations, "0 0 9 * * MON", "三会一课待开与逾期提醒（书记与支委）", atFire((*Bot).obligationsReminder)},
 	{JobMonthly, "0 0 9 1 * *", "月初：主题党日提醒；书记收到连续 2、3、5 个月未参加组织生活或未交党费的预警", atFire((*Bot).monthlyReminder)},
 	{JobDuesReminder, "0 15 9 * * *", "支部党费收缴日：提醒本月未交的党员（一次）", (*Bot).duesReminder},
-	{JobLifecycle, "0 5 9 * * *", "转正提前一月、一周提醒书记；党员政治生日问候", (*Bot).lifecycle},
+	{JobLifecycle, "0 5 9 * * *", "转正：提前一月提醒本人交申请、书记准备，期满后提醒召开党员大会；请假满 6 个月提醒书记办理组织关系；政治生日问候", (*Bot).lifecycle},
 	{JobAnnounceReminder, "0 10,40 9-17 * * *", "公告发出 4 小时后（工作日）催未确认者一次并告知发布人；活动前一天提醒报名者", (*Bot).announceReminder},
 }
 
