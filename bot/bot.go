@@ -68,6 +68,12 @@ type Deps struct {
 	Cadence      map[MeetingType]Cadence // obligations per meeting type; nil means DefaultCadence
 	Targets      StudyTargets            // weekly study goals
 	Leaderboard  bool                    // allow 排行 (off by default)
+	// CheckinReminder names the branches reminded daily to 签到; the zero
+	// value reminds none.
+	CheckinReminder CheckinReminder
+	// DuesPrepayMonths is how many months ahead 党费 may be paid (the
+	// config's rules.dues_prepay_months); 0 allows none.
+	DuesPrepayMonths int
 	// PoliticalBirthday greets members on the anniversary of joining.
 	PoliticalBirthday bool
 }

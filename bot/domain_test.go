@@ -154,23 +154,33 @@ func TestLeaveExcusesFromMeetingOnlyWhenEnteredBeforeItClosed(t *testing.T) {
 	}
 }
 
+// The daily check-in reminder is off unless the org or the branch turns
+// it on (the 2024 rules on 形式主义 reject forced 打卡); when on, it goes
+// to those not checked in and not on leave, on working days.
 func TestCheckinReminderRecipients(t *testing.T) {
 	friday := time.Date(2026, 11, 20, 9, 30, 0, 0, cst)
 	today := bot.DateOf(friday, cst)
+	on := bot.CheckinReminder{All: true}
 	tests := []struct {
 		name    string
+		setting bot.CheckinReminder
 		fire    time.Time
 		checked []string
 		onLeave []string
 		want    []string
 	}{
-		{"everyone not checked in", friday, []string{"m1"}, nil, []string{"com", "m2", "m3", "sec"}},
-		{"not those on leave", friday, []string{"m1"}, []string{"m2", "sec"}, []string{"com", "m3"}},
-		{"nobody on a Saturday", friday.AddDate(0, 0, 1), nil, nil, nil},
+		{"everyone not checked in", on, friday, []string{"m1"}, nil, []string{"com", "m2", "m3", "sec"}},
+		{"not those on leave", on, friday, []string{"m1"}, []string{"m2", "sec"}, []string{"com", "m3"}},
+		{"nobody on a Saturday", on, friday.AddDate(0, 0, 1), nil, nil, nil},
+		{"off by default", bot.CheckinReminder{}, friday, []string{"m1"}, nil, nil},
+		{"on for the branch", bot.CheckinReminder{Branches: map[string]bool{"tech": true}}, friday, []string{"m1"}, nil, []string{"com", "m2", "m3", "sec"}},
+		{"on for another branch", bot.CheckinReminder{Branches: map[string]bool{"ops": true}}, friday, nil, nil, nil},
+		{"on for all, off for the branch", bot.CheckinReminder{All: true, Branches: map[string]bool{"tech": false}}, friday, nil, nil, nil},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			b, s := newDomain(t, tc.fire)
+			b.CheckinReminder = tc.setting
 			ctx := t.Context()
 			for _, u := range tc.checked {
 				if _, _, err := s.CheckIn(ctx, bot.Checkin{BranchID: "tech", UserID: u, Day: today, At: friday, Source: "msg:" + u}); err != nil {
@@ -398,8 +408,9 @@ func TestCheckinMessageIsAtomicAndKeepsTheStreak(t *testing.T) {
 }
 
 // A 1,000-branch org: every admin gets two messages, the digest naming the
-// ten branches needing attention most (overdue meetings first, then the
-// lowest check-in rate) and the workbook with every branch.
+// (at most ten) branches owing most — meetings overdue, 转正 not discussed,
+// dues arrears; never ranked by check-in rate — and the workbook with every
+// branch.
 func TestOrgDigestIsTwoMessages(t *testing.T) {
 	fire := time.Date(2026, 11, 22, 20, 0, 0, 0, cst)
 	b, s := newDomain(t, fire)
@@ -413,7 +424,11 @@ func TestOrgDigestIsTwoMessages(t *testing.T) {
 			since = bot.Date{Year: 2024, Month: 1, Day: 1} // overdue: it existed last period
 		}
 		branches = append(branches, bot.Branch{ID: id, Name: "第" + id + "支部", Since: since})
-		members = append(members, bot.Member{UserID: "u" + id, BranchID: id, Role: bot.RoleSecretary, Active: true})
+		m := bot.Member{UserID: "u" + id, BranchID: id, Role: bot.RoleSecretary, Active: true}
+		if i == 7 { // its 预备期 ended on 1 November: the 转正 is due
+			m.Status, m.Joined = bot.StatusProbationary, bot.Date{Year: 2025, Month: 11, Day: 1}
+		}
+		members = append(members, m)
 	}
 	members = append(members, bot.Member{UserID: "admin", Role: bot.RoleAdmin, Active: true}, bot.Member{UserID: "admin2", Role: bot.RoleAdmin, Active: true})
 	if err := s.SaveBranches(ctx, branches); err != nil {
@@ -422,9 +437,16 @@ func TestOrgDigestIsTwoMessages(t *testing.T) {
 	if err := s.SaveMembers(ctx, members); err != nil {
 		t.Fatal(err)
 	}
-	// Everyone but b007's secretary checked in on Friday.
+	// tech collects dues in the bot and nobody paid September or October;
+	// b123 set an amount too, but it began in November: nothing is owed.
+	for _, a := range []struct{ branch, user string }{{"tech", "m1"}, {"b123", "ub123"}} {
+		if err := s.SetDuesAmount(ctx, a.branch, a.user, 5000); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Everyone but b007's and b008's secretaries checked in on Friday.
 	for _, m := range members[:1000] {
-		if m.BranchID != "b007" {
+		if m.BranchID != "b007" && m.BranchID != "b008" {
 			if _, _, err := s.CheckIn(ctx, bot.Checkin{BranchID: m.BranchID, UserID: m.UserID, Day: bot.Date{Year: 2026, Month: 11, Day: 20}, At: fire}); err != nil {
 				t.Fatal(err)
 			}
@@ -444,9 +466,22 @@ func TestOrgDigestIsTwoMessages(t *testing.T) {
 		t.Fatalf("%d messages to an admin, want the digest and the workbook: %+v", len(toAdmin), toAdmin)
 	}
 	digest := toAdmin[0].Markdown
-	// 技术党支部 (newDomain's) and b500 are overdue, b007 has the lowest rate.
-	if !strings.Contains(digest, "1. 技术党支部") || !strings.Contains(digest, "2. 第b500支部") || !strings.Contains(digest, "3. 第b007支部") ||
-		!strings.Contains(digest, "另有 991 个支部") || len(digest) > 2048 {
-		t.Fatalf("digest:\n%s", digest)
+	// 技术党支部 (newDomain's) is overdue and owes dues, b500 is overdue,
+	// b007 owes a 转正; b008's low check-in rate is no duty.
+	for _, want := range []string{
+		"1. 技术党支部：<font color=\"warning\">上期未开 党员大会、支委会等 6 项</font>；5 人欠缴党费 2 个月以上；本期待开",
+		"\n2. 第b500支部：<font color=\"warning\">上期未开 党员大会、支委会等 6 项</font>；本期待开",
+		"\n3. 第b007支部：转正待讨论 1 人；本期待开",
+		"\n另有 998 个支部",
+	} {
+		if !strings.Contains(digest, want) || strings.Contains(digest, "b008") || strings.Contains(digest, "b123") || len(digest) > 2048 {
+			t.Fatalf("digest lacks %q:\n%s", want, digest)
+		}
+	}
+	// The branches' own reports say the same to their leaders.
+	for key, want := range map[string]string{"summary:b007": "预备期已满、待党员大会讨论转正：</font>ub007", "summary:tech": "> 欠缴党费 2 个月以上：5 人"} {
+		if report := keyed(t, outs, key); !strings.Contains(report.Markdown, want) {
+			t.Errorf("%s lacks %q:\n%s", key, want, report.Markdown)
+		}
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -64,19 +65,41 @@ const maxBackMonths = 6
 // DefaultDuesDay is the collection day when a branch names none.
 const DefaultDuesDay = 5
 
-// duesMonth checks a month a payment is for: not in the future, at most
-// six months back.
-func duesMonth(word string, this Month) (Month, string) {
+// duesMonth checks a month a payment is for: at most six months back
+// (back-payment), and ahead only as far as the branch allows paying in
+// advance (2008 规定: with the branch's consent; rules.dues_prepay_months,
+// 0: not at all). A bare month too old to back-pay ("3月" in November) is
+// next year's when that may be prepaid.
+func duesMonth(word string, this Month, prepay int) (Month, string) {
 	m, ok := ParseMonth(word, this)
+	if ok && this.Since(m) > maxBackMonths && m.Add(12).Since(this) <= prepay && bareMonth(word) {
+		m = m.Add(12)
+	}
 	switch {
 	case !ok:
 		return m, "月份看不懂：“" + Plain(word) + "”，请写 2026-05 或 5月。"
-	case this.Before(m):
+	case this.Before(m) && prepay == 0:
 		return m, fmt.Sprintf("%s还没到，不能提前登记。", m.Label())
+	case m.Since(this) > prepay:
+		return m, fmt.Sprintf("%s还没到：最多可提前 %d 个月预交。", m.Label(), prepay)
 	case this.Since(m) > maxBackMonths:
 		return m, fmt.Sprintf("%s已超过 %d 个月，按规定不能补交，请联系书记。", m.Label(), maxBackMonths)
 	}
 	return m, ""
+}
+
+// bareMonth reports whether word names a month without its year ("5月").
+func bareMonth(word string) bool {
+	m := monthPattern.FindStringSubmatch(Normalize(word))
+	return m != nil && m[1] == ""
+}
+
+// prepaidNote marks the reply for a month paid ahead.
+func prepaidNote(month, this Month) string {
+	if this.Before(month) {
+		return "（预交）"
+	}
+	return ""
 }
 
 const duesUsage = "用法：党费（看自己的）｜党费 已交 [月份]｜书记：党费 设置 @userid 50｜党费 补交 @userid 2026-05｜党费 状态 [月份]｜党费 年度 [年]"
@@ -102,14 +125,20 @@ func (b *Bot) duesMine(ctx context.Context, req Request) (Reply, error) {
 		return Reply{}, fmt.Errorf("bot: dues amounts: %w", err)
 	}
 	months := lastMonths(this, maxBackMonths+1)
-	paid, err := b.Dues.DuesPaid(ctx, m.BranchID, months)
+	ahead := lastMonths(this.Add(b.DuesPrepayMonths), b.DuesPrepayMonths)
+	paid, err := b.Dues.DuesPaid(ctx, m.BranchID, append(slices.Clone(months), ahead...))
 	if err != nil {
 		return Reply{}, fmt.Errorf("bot: dues paid: %w", err)
 	}
-	var unpaid []string
+	var unpaid, prepaid []string
 	for _, mo := range months {
 		if _, ok := paid[mo][m.UserID]; !ok {
 			unpaid = append(unpaid, fmt.Sprintf("%d月", mo.Month))
+		}
+	}
+	for _, mo := range ahead {
+		if _, ok := paid[mo][m.UserID]; ok {
+			prepaid = append(prepaid, shortMonth(mo, this))
 		}
 	}
 	amount := "未设置（请向书记确认）"
@@ -122,7 +151,18 @@ func (b *Bot) duesMine(ctx context.Context, req Request) (Reply, error) {
 	} else {
 		text += "未登记：" + strings.Join(unpaid, "、") + "。交了请发“党费 已交 [月份]”。"
 	}
+	if len(prepaid) > 0 {
+		text += "\n已预交：" + strings.Join(prepaid, "、") + "。"
+	}
 	return Reply{Text: text}, nil
+}
+
+// shortMonth is "12月" in this month's year, "2027年1月" in another.
+func shortMonth(m, this Month) string {
+	if m.Year == this.Year {
+		return fmt.Sprintf("%d月", m.Month)
+	}
+	return m.Label()
 }
 
 // lastMonths lists the n months ending with this, oldest first.
@@ -140,7 +180,7 @@ func (b *Bot) duesPaid(ctx context.Context, req Request) (Reply, error) {
 	month := this
 	if len(req.Args) > 0 {
 		var problem string
-		if month, problem = duesMonth(req.Args[0], this); problem != "" {
+		if month, problem = duesMonth(req.Args[0], this, b.DuesPrepayMonths); problem != "" {
 			return Reply{Text: problem}, nil
 		}
 	}
@@ -159,7 +199,7 @@ func (b *Bot) duesPaid(ctx context.Context, req Request) (Reply, error) {
 	if !created {
 		return Reply{Text: fmt.Sprintf("%s的党费已登记（%s，%s）。", month.Label(), amount, p.At.In(b.Location).Format("1月2日"))}, nil
 	}
-	return Reply{Text: fmt.Sprintf("已登记 %s党费 %s ✅", month.Label(), amount)}, nil
+	return Reply{Text: fmt.Sprintf("已登记 %s党费 %s ✅%s", month.Label(), amount, prepaidNote(month, this))}, nil
 }
 
 // recordDues stores a payment at the member's set amount.
@@ -221,7 +261,7 @@ func (b *Bot) duesProxy(ctx context.Context, req Request) (Reply, error) {
 	month := this
 	if len(rest) > 0 {
 		var problem string
-		if month, problem = duesMonth(rest[0], this); problem != "" {
+		if month, problem = duesMonth(rest[0], this, b.DuesPrepayMonths); problem != "" {
 			return Reply{Text: problem}, nil
 		}
 	}
@@ -235,7 +275,11 @@ func (b *Bot) duesProxy(ctx context.Context, req Request) (Reply, error) {
 	if err := b.audit(ctx, req, "dues.proxy", target, month.String()+" "+p.Amount.String()); err != nil {
 		return Reply{}, err
 	}
-	return Reply{Text: fmt.Sprintf("已为 %s 登记 %s党费 %s 元（已记入审计）。", target.DisplayName(), month.Label(), p.Amount)}, nil
+	note := "（已记入审计）"
+	if this.Before(month) {
+		note = "（预交，已记入审计）"
+	}
+	return Reply{Text: fmt.Sprintf("已为 %s 登记 %s党费 %s 元%s。", target.DisplayName(), month.Label(), p.Amount, note)}, nil
 }
 
 // duesStatus handles "党费 状态 [月份]": paid and unpaid with totals.
@@ -335,7 +379,7 @@ const duesButtonKey = "dues_paid:"
 // duesByCard handles the reminder card's button.
 func (b *Bot) duesByCard(ctx context.Context, req Request, month string) (Reply, error) {
 	this := MonthOf(DateOf(req.Now, b.Location))
-	m, problem := duesMonth(month, this)
+	m, problem := duesMonth(month, this, b.DuesPrepayMonths)
 	if problem != "" {
 		return Reply{ReplaceButton: "已过期"}, nil
 	}

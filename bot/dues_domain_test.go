@@ -107,3 +107,49 @@ func TestDuesReminderOnCollectionDay(t *testing.T) {
 		t.Fatalf("November's last day: %v", keysOf(outs))
 	}
 }
+
+// 党费 may be paid ahead with the branch's consent (2008 规定), up to
+// rules.dues_prepay_months: typed, from a card, or recorded by the
+// secretary; the member's own view lists the prepaid months, the
+// collection day skips them, and 预警 counts them as paid.
+func TestDuesPaidInAdvance(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, friday, func(d *bot.Deps) { d.DuesPrepayMonths = 6 })
+	steps := []struct{ from, text, want string }{
+		{"sec", "党费 设置 @m1 50", "已设置 甲 的月党费：50 元。"},
+		{"sec", "党费 设置 @m2 20", "已设置 乙 的月党费：20 元。"},
+		{"m1", "党费 已交", "已登记 2026年11月党费 50 元 ✅"},
+		{"m1", "党费 已交 下月", "已登记 2026年12月党费 50 元 ✅（预交）"},
+		{"m1", "党费 已交 1月", "已登记 2027年1月党费 50 元 ✅（预交）"},
+		{"m1", "党费 已交 2027-05", "已登记 2027年5月党费 50 元 ✅（预交）"},
+		{"m1", "党费 已交 2027-06", "2027年6月还没到：最多可提前 6 个月预交。"},
+		{"m1", "党费 已交 12月", "2026年12月的党费已登记（50 元，11月20日）。"},
+		{"sec", "党费 补交 @m2 2027-02", "已为 乙 登记 2027年2月党费 20 元（预交，已记入审计）。"},
+		{"m1", "党费", "你的月党费：50 元\n未登记：5月、6月、7月、8月、9月、10月。交了请发“党费 已交 [月份]”。\n已预交：12月、2027年1月、2027年5月。"},
+	}
+	for _, s := range steps {
+		wantText(t, w.say(s.from, s.text), s.want)
+	}
+	wantButton(t, w.click("m1", "dues_paid:2027-02"), "已登记")
+	wantButton(t, w.click("m1", "dues_paid:2027-06"), "已过期")
+	for _, mo := range []string{"2027-03", "2027-04"} {
+		w.say("m1", "党费 已交 "+mo)
+	}
+
+	w.now = time.Date(2026, 12, 5, 9, 15, 0, 0, beijing) // the collection day: m1 has paid December
+	if card := keyed(t, w.job(bot.JobDuesReminder), "dues:tech:0"); slices.Contains(card.To, "m1") || !slices.Contains(card.To, "m2") {
+		t.Fatalf("December's reminder went to %v", card.To)
+	}
+	w.now = time.Date(2027, 6, 1, 9, 0, 0, 0, beijing) // December to May were paid in November
+	risks, err := w.b.Risks(t.Context(), orgBranches[0], w.now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	owed := map[string]int{}
+	for _, r := range risks {
+		owed[r.Member.UserID] = r.NoDues
+	}
+	if owed["m1"] != 0 || owed["m2"] != 3 { // m2: February paid ahead, March to May not
+		t.Fatalf("months owed %v", owed)
+	}
+}

@@ -45,8 +45,9 @@ const riskWindow = 6
 
 // Risks computes each active member's runs, over the complete months before
 // now's month (this month is not over), from the branch's meetings, their
-// records and the dues. A month with an excused absence and no attendance,
-// or spent wholly on leave, neither counts nor breaks the run.
+// records and the dues. For meetings, a month with an excused absence and
+// no attendance, or spent wholly on leave, neither counts nor breaks the
+// run; for dues, leave excuses nothing.
 func (b *Bot) Risks(ctx context.Context, br Branch, now time.Time) ([]Risk, error) {
 	today := DateOf(now, b.Location)
 	this := MonthOf(today)
@@ -130,13 +131,12 @@ func (b *Bot) Risks(ctx context.Context, br Branch, now time.Time) ([]Risk, erro
 			r.NoMeeting++
 			r.NewMeeting = r.NewMeeting || mo == last
 		}
+		// Dues are owed on leave too (paid by proxy or back-paid, 2008 规定):
+		// a month away neither excuses nor breaks a run of arrears.
 		for i := len(months) - 1; i >= 0 && !months[i].Before(since); i-- {
 			mo := months[i]
 			if _, ok := paid[mo][mem.UserID]; ok {
 				break
-			}
-			if away(mem.UserID, mo) {
-				continue
 			}
 			r.NoDues++
 			r.NewDues = r.NewDues || mo == last
@@ -152,6 +152,9 @@ func (b *Bot) Risks(ctx context.Context, br Branch, now time.Time) ([]Risk, erro
 }
 
 // warnings handles "预警": the members at risk, those on long leave apart.
+// As in the monthly job, a leader on the list never sees their own line
+// (warnings go to the leaders, never to the person): the committee and
+// admins do.
 func (b *Bot) warnings(ctx context.Context, req Request) (Reply, error) {
 	br, refusal, err := b.targetBranch(ctx, req)
 	if err != nil || refusal != "" {
@@ -165,9 +168,9 @@ func (b *Bot) warnings(ctx context.Context, req Request) (Reply, error) {
 	for _, r := range risks {
 		reason := r.Reason()
 		switch {
-		case reason == "":
+		case reason == "", r.Member.UserID == req.Member.UserID:
 		case r.LongLeave:
-			onLeave = append(onLeave, fmt.Sprintf("%s：%s（长期请假：%s）", r.Member.DisplayName(), reason, r.LeaveReason))
+			onLeave = append(onLeave, r.Member.DisplayName()+"："+reason+longLeaveNote(r.LeaveReason))
 		default:
 			atRisk = append(atRisk, fmt.Sprintf("%s：%s", r.Member.DisplayName(), reason))
 		}
@@ -185,6 +188,14 @@ func (b *Bot) warnings(ctx context.Context, req Request) (Reply, error) {
 	return Reply{Text: text}, nil
 }
 
+// longLeaveNote marks a warning's line of a member on long leave.
+func longLeaveNote(reason string) string {
+	if reason == "" {
+		return "（长期请假）"
+	}
+	return "（长期请假：" + reason + "）"
+}
+
 // earlyWarnings tells each branch's secretaries (privately) who reached 2, 3
 // or 5 months in a row this month: part of the monthly job.
 func (b *Bot) earlyWarnings(ctx context.Context, fire time.Time) ([]Outbound, error) {
@@ -198,8 +209,10 @@ func (b *Bot) earlyWarnings(ctx context.Context, fire time.Time) ([]Outbound, er
 		var warned []Risk
 		for _, r := range risks {
 			members = append(members, r.Member)
-			reached := (r.NewMeeting && slices.Contains(warnAt, r.NoMeeting)) || (r.NewDues && slices.Contains(warnAt, r.NoDues))
-			if reached && !r.LongLeave {
+			// Long leave silences the meetings warning, never the dues one.
+			meetings := r.NewMeeting && slices.Contains(warnAt, r.NoMeeting) && !r.LongLeave
+			dues := r.NewDues && slices.Contains(warnAt, r.NoDues)
+			if meetings || dues {
 				warned = append(warned, r)
 			}
 		}
@@ -209,6 +222,9 @@ func (b *Bot) earlyWarnings(ctx context.Context, fire time.Time) ([]Outbound, er
 		lines := map[string][]string{}
 		for _, r := range warned {
 			line := r.Member.DisplayName() + "：" + r.Reason()
+			if r.LongLeave {
+				line += longLeaveNote(r.LeaveReason)
+			}
 			to := recipients
 			if slices.Contains(recipients, r.Member.UserID) {
 				to = append(slices.Clone(recipients), committeeOf(members)...)
@@ -273,10 +289,10 @@ func anniversary(d Date, year int) Date {
 	return Date{year, d.Month, d.Day}
 }
 
-// lifecycle is the daily job of a member's milestones: the secretaries hear
-// a month and a week before a 预备党员's probation ends that a 党员大会 must
-// discuss the 转正 (and on the day if none was held); members get a short
-// greeting on their 政治生日 (unless rules.political_birthday is off).
+// lifecycle is the daily job of a member's milestones: a 预备党员's 转正
+// (probationNotice), the leaders told once of a member away six months or
+// more (longAbsences), and a short greeting on members' 政治生日 (unless
+// rules.political_birthday is off).
 func (b *Bot) lifecycle(ctx context.Context, run JobRun) ([]Outbound, error) {
 	today := DateOf(run.Fire, b.Location)
 	token := JobRunToken(run)
@@ -310,7 +326,9 @@ func (b *Bot) lifecycle(ctx context.Context, run JobRun) ([]Outbound, error) {
 				}
 			}
 		}
-		return nil
+		away, err := b.longAbsences(ctx, br, members, today, token)
+		out = append(out, away...)
+		return err
 	})
 	return out, err
 }
@@ -325,21 +343,43 @@ func isPoliticalBirthday(m Member, today Date) bool {
 	return !(m.Status == StatusProbationary && years == 1)
 }
 
-// probationNotice tells the secretaries of an approaching 转正, each step once.
+// probationReminders is how many weekly reminders follow the end of a
+// probation while no 党员大会 has discussed the 转正 (about three months).
+const probationReminders = 12
+
+// probationNotice walks a 预备党员 to 转正, each step once. The 预备期 must
+// end before the 党员大会 discusses it, promptly (党章 第七条; 发展党员工作细则
+// steps 22–23), so: a month ahead the member is asked (privately) for the
+// 转正申请 and the leaders to prepare (征求意见, 支委会审查); a week ahead the
+// leaders again; on the due day, and weekly after it, the leaders are asked
+// for the 党员大会 until one is held on or after the due day.
 func (b *Bot) probationNotice(ctx context.Context, br Branch, m Member, today Date, to []string, token string) ([]Outbound, error) {
 	due := probationEnd(m)
+	name := m.DisplayName()
+	meet := fmt.Sprintf("（发“会议 党员大会 %s转正”）", name)
 	var step, text string
-	switch today {
-	case due.AddDays(-30):
-		step, text = "month", fmt.Sprintf("【转正】%s 的预备期将于 %s 满一年。请在到期前召开党员大会讨论其转正（发“会议 党员大会 %s转正”）。", m.DisplayName(), fmtDay(due), m.DisplayName())
-	case due.AddDays(-7):
-		step, text = "week", fmt.Sprintf("【转正】%s 的预备期一周后（%s）满一年，党员大会请抓紧安排。", m.DisplayName(), fmtDay(due))
-	case due:
-		held, err := b.generalMeetingSince(ctx, br.ID, due.AddDays(-60), today)
+	var private []Outbound
+	days := int(today.Number() - due.Number())
+	switch {
+	case days == -30:
+		step = "month"
+		text = fmt.Sprintf("【转正】%s 的预备期将于 %s 满一年。请提前准备：督促本人提交转正申请，征求党小组和党员群众意见，支委会审查。预备期满后及时召开党员大会讨论其转正。", name, fmtDay(due))
+		private = []Outbound{{Key: "probation:" + m.UserID + ":apply", Notice: Notice{To: []string{m.UserID}, Text: fmt.Sprintf(
+			"%s，你的预备期将于 %s 满一年。请在期满前向党支部提交书面转正申请；有疑问请联系支部书记。", name, fmtDay(due))}}}
+	case days == -7:
+		step = "week"
+		text = fmt.Sprintf("【转正】%s 的预备期一周后（%s）满一年。请确认已收到转正申请、完成支委会审查；期满后及时召开党员大会讨论其转正。", name, fmtDay(due))
+	case days >= 0 && days%7 == 0 && days/7 <= probationReminders:
+		held, err := b.generalMeetingSince(ctx, br.ID, due, today)
 		if err != nil || held {
 			return nil, err
 		}
-		step, text = "day", fmt.Sprintf("【转正】%s 的预备期今天满一年，近两个月还没有召开党员大会讨论其转正，请尽快召开。", m.DisplayName())
+		step = fmt.Sprintf("after%d", days/7)
+		if days == 0 {
+			step, text = "day", fmt.Sprintf("【转正】%s 的预备期今天满一年，请及时召开党员大会讨论其转正%s。", name, meet)
+		} else {
+			text = fmt.Sprintf("【转正】%s 的预备期已于 %s 满一年，还没有召开党员大会讨论其转正，请尽快召开%s。", name, fmtDay(due), meet)
+		}
 	default:
 		return nil, nil
 	}
@@ -347,7 +387,7 @@ func (b *Bot) probationNotice(ctx context.Context, br Branch, m Member, today Da
 	if err != nil || !mine {
 		return nil, err
 	}
-	return []Outbound{{Key: "probation:" + m.UserID + ":" + step, Notice: Notice{To: to, Text: text}}}, nil
+	return append([]Outbound{{Key: "probation:" + m.UserID + ":" + step, Notice: Notice{To: to, Text: text}}}, private...), nil
 }
 
 // generalMeetingSince reports whether a 党员大会 was held (closed) in [from, to].
@@ -358,6 +398,90 @@ func (b *Bot) generalMeetingSince(ctx context.Context, branchID string, from, to
 		return false, fmt.Errorf("bot: list meetings: %w", err)
 	}
 	return slices.ContainsFunc(meetings, func(m Meeting) bool { return m.Type == MeetingGeneral && !m.ClosedAt.IsZero() }), nil
+}
+
+// awayLimitDays is six months away: a member away that long at one place
+// moves their 组织关系 there, or, moving about, registers as a 流动党员
+// (党员教育管理工作条例). Leave is self-declared and can be chained, so
+// the leaders are told to settle it.
+const awayLimitDays = 183
+
+// longAbsences tells a branch's leaders, once per absence, of each member
+// whose leave covering today, alone or with leaves back to back, spans six
+// months or more. An absence is known by its first day, so a leave added to
+// its end does not tell them again.
+func (b *Bot) longAbsences(ctx context.Context, br Branch, members []Member, today Date, token string) ([]Outbound, error) {
+	// Two years back is far enough to find where a chain of leaves began
+	// (one leave is at most maxLeaveDays).
+	leaves, err := b.Leaves.Leaves(ctx, br.ID, today.AddDays(-2*maxLeaveDays), today.AddDays(maxLeaveDays))
+	if err != nil {
+		return nil, fmt.Errorf("bot: read leaves: %w", err)
+	}
+	var out []Outbound
+	for _, m := range members {
+		away, reason, ok := absenceAround(leaves, m.UserID, today)
+		if !ok || away.Days() < awayLimitDays {
+			continue
+		}
+		to := leadersAbout(members, m.UserID)
+		if len(to) == 0 {
+			continue
+		}
+		mine, err := b.Steps.Once(ctx, br.ID, "away:"+m.UserID+":"+away.From.String(), token)
+		if err != nil {
+			return nil, err
+		}
+		if !mine {
+			continue
+		}
+		if reason != "" {
+			reason = "，原因：" + reason
+		}
+		text := fmt.Sprintf("【组织关系】%s 请假 %d年%s 至 %d年%s（共 %d 天%s），离开已满或将满 6 个月。按《党员教育管理工作条例》，外出 6 个月以上、地点相对固定的，应转移组织关系；流动的应登记为流动党员。请与本人联系，办理转出或流动党员登记。",
+			m.DisplayName(), away.From.Year, fmtDay(away.From), away.To.Year, fmtDay(away.To), away.Days(), reason)
+		out = append(out, Outbound{Key: "away:" + m.UserID, Notice: Notice{To: to, Text: text}})
+	}
+	return out, nil
+}
+
+// absenceAround is the member's absence covering today: their leaves
+// joined where one begins the day after another ends (or overlaps it), and
+// the reason of the leave covering today.
+func absenceAround(leaves []Leave, userID string, today Date) (Span, string, bool) {
+	var mine []Leave
+	for _, l := range leaves {
+		if l.UserID == userID && !l.Ended && !l.To.Before(l.From) {
+			mine = append(mine, l)
+		}
+	}
+	i := slices.IndexFunc(mine, func(l Leave) bool { return l.Covers(today) })
+	if i < 0 {
+		return Span{}, "", false
+	}
+	away, reason := Span{mine[i].From, mine[i].To}, Plain(mine[i].Reason)
+	for grown := true; grown; {
+		grown = false
+		for _, l := range mine {
+			if l.From.Before(away.From) && !away.From.AddDays(-1).Before(l.To) {
+				away.From, grown = l.From, true
+			}
+			if away.To.Before(l.To) && !away.To.AddDays(1).Before(l.From) {
+				away.To, grown = l.To, true
+			}
+		}
+	}
+	return away, reason, true
+}
+
+// leadersAbout is who hears privately about a member: the branch's
+// leaders (leadersOf), with the committee when the member is one of them,
+// and never the member.
+func leadersAbout(members []Member, userID string) []string {
+	to := leadersOf(members)
+	if slices.Contains(to, userID) {
+		to = append(slices.Clone(to), committeeOf(members)...)
+	}
+	return slices.DeleteFunc(slices.Compact(slices.Sorted(slices.Values(to))), func(id string) bool { return id == userID })
 }
 
 // upcomingProbations lists a branch's 转正 dates within the next 90 days.

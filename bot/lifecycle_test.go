@@ -100,8 +100,11 @@ func TestEarlyWarningThresholds(t *testing.T) {
 	}
 }
 
-// 转正: the secretaries hear a month and a week before a probation year
-// ends, and on the day only if no 党员大会 was held; each once.
+// 转正 after the 预备期 (党章 第七条): a month ahead the member is asked
+// privately for the 转正申请 and the secretary to prepare; a week ahead the
+// secretary again; from the due day, weekly, the secretary is asked for
+// the 党员大会 until one is held on or after the due day (one held before
+// it does not count). Each step once.
 func TestProbationReminders(t *testing.T) {
 	b, s := newDomain(t, time.Now())
 	ctx := t.Context()
@@ -112,38 +115,68 @@ func TestProbationReminders(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	run := func(day int, month time.Month, minute ...int) []string {
+	// run fires the job on a day (a second run that day when again) and
+	// returns the 转正 notices, "to: text".
+	run := func(y int, month time.Month, day int, again bool) []string {
 		t.Helper()
-		outs, err := b.RunJob(ctx, bot.JobRun{Name: bot.JobLifecycle, Fire: time.Date(2026, month, day, 9, 5+len(minute)*30, 0, 0, cst)})
+		minute := 5
+		if again {
+			minute = 35
+		}
+		outs, err := b.RunJob(ctx, bot.JobRun{Name: bot.JobLifecycle, Fire: time.Date(y, month, day, 9, minute, 0, 0, cst)})
 		if err != nil {
 			t.Fatal(err)
 		}
 		var texts []string
 		for _, o := range outs {
 			if strings.HasPrefix(o.Key, "probation:") {
-				if !slices.Equal(o.Notice.To, []string{"sec"}) {
-					t.Fatalf("转正 notice to %v, want the secretary", o.Notice.To)
-				}
-				texts = append(texts, o.Notice.Text)
+				texts = append(texts, strings.Join(o.Notice.To, "|")+": "+o.Notice.Text)
 			}
 		}
 		return texts
 	}
-	if got := run(20, time.November); len(got) != 1 || !strings.Contains(got[0], "预备一") || !strings.Contains(got[0], "12月20日") {
-		t.Fatalf("a month before: %v", got)
+	tests := []struct {
+		name  string
+		day   int
+		month time.Month
+		again bool     // a second run that day
+		want  []string // one fragment per notice, in order
+	}{
+		{"a month before: the secretary prepares", 20, time.November, false, []string{"sec: 【转正】预备一 的预备期将于 12月20日 满一年。请提前准备：督促本人提交转正申请，征求党小组和党员群众意见，支委会审查。预备期满后及时召开党员大会讨论其转正。",
+			"p1: 预备一，你的预备期将于 12月20日 满一年。请在期满前向党支部提交书面转正申请"}},
+		{"the same day again", 20, time.November, true, nil},
+		{"a week before", 13, time.December, false, []string{"sec: 【转正】预备一 的预备期一周后（12月20日）满一年。请确认已收到转正申请、完成支委会审查"}},
+		{"no day between", 14, time.December, false, nil},
+		{"on the day", 20, time.December, false, []string{"sec: 【转正】预备一 的预备期今天满一年，请及时召开党员大会讨论其转正（发“会议 党员大会 预备一转正”）。"}},
 	}
-	if got := run(20, time.November, 35); len(got) != 0 { // another run that day
-		t.Fatalf("the same day again: %v", got)
+	for _, tc := range tests {
+		got := run(2026, tc.month, tc.day, tc.again)
+		if len(got) != len(tc.want) {
+			t.Fatalf("%s: %q, want %d notices", tc.name, got, len(tc.want))
+		}
+		for i, w := range tc.want {
+			if !strings.HasPrefix(got[i], w) {
+				t.Fatalf("%s: notice %d\n%s\nwant it to start\n%s", tc.name, i, got[i], w)
+			}
+		}
 	}
-	if got := run(13, time.December); len(got) != 1 || !strings.Contains(got[0], "一周后") {
-		t.Fatalf("a week before: %v", got)
-	}
-	if got := run(20, time.December); len(got) != 1 || !strings.Contains(got[0], "今天满一年") {
-		t.Fatalf("on the day without a 党员大会: %v", got)
-	}
+	// A 党员大会 on the 22nd: after 预备一's due day, before 预备二's.
 	holdMeeting(t, s, bot.MeetingGeneral, time.Date(2026, 12, 22, 15, 0, 0, 0, cst), "sec", "m1", "m2", "p2")
-	if got := run(28, time.December); len(got) != 0 {
-		t.Fatalf("on the day after a 党员大会: %v", got)
+	if got := run(2026, time.December, 27, false); len(got) != 0 { // 预备一's first weekly reminder: the meeting counts
+		t.Fatalf("a week after 预备一's day, after a 党员大会: %q", got)
+	}
+	got := run(2026, time.December, 28, false)
+	if len(got) != 1 || !strings.Contains(got[0], "预备二 的预备期今天满一年") {
+		t.Fatalf("预备二's day after a 党员大会 held before it: %q, want the reminder", got)
+	}
+	if got := run(2027, time.January, 4, false); len(got) != 1 || !strings.HasPrefix(got[0], "sec: 【转正】预备二 的预备期已于 12月28日 满一年，还没有召开党员大会讨论其转正，请尽快召开") {
+		t.Fatalf("a week after 预备二's day: %q", got)
+	}
+	if got := run(2027, time.March, 22, false); len(got) != 1 { // twelve weeks after
+		t.Fatalf("twelve weeks after 预备二's day: %q", got)
+	}
+	if got := run(2027, time.March, 29, false); len(got) != 0 { // then the reminders stop
+		t.Fatalf("thirteen weeks after 预备二's day: %q", got)
 	}
 }
 
@@ -208,7 +241,7 @@ func TestPoliticalBirthday(t *testing.T) {
 }
 
 // The review's cases: a month on leave (one leave or two back to back)
-// skips rather than ends a dues run; an excused newest month repeats no
+// counts in a dues run — dues are owed on leave (2008 规定); an excused newest month repeats no
 // warning; months before joining do not count; a secretary at risk is told
 // of by the committee, never to themself.
 func TestEarlyWarningEdgeCases(t *testing.T) {
@@ -249,8 +282,8 @@ func TestEarlyWarningEdgeCases(t *testing.T) {
 			}
 		}
 	}
-	pay("m1", time.June, time.July)              // Aug unpaid, Sep on leave, Oct–Nov unpaid: 3
-	pay("m2", time.June, time.July, time.August) // Sep on leave (two leaves), Oct–Nov: 2
+	pay("m1", time.June, time.July, time.August) // Sep on leave, Oct–Nov unpaid: 3
+	pay("m2", time.June, time.July, time.August) // Sep on leave (two leaves), Oct–Nov: 3
 	pay("m3", time.June, time.July, time.August, time.September, time.October, time.November)
 	pay("sec", time.June, time.July, time.August, time.September) // Oct–Nov: 2
 	pay("com", time.June, time.July, time.August, time.September, time.October, time.November)
@@ -264,7 +297,7 @@ func TestEarlyWarningEdgeCases(t *testing.T) {
 			got[strings.Join(o.Notice.To, "|")] += o.Notice.Text
 		}
 	}
-	for _, w := range []string{"甲：连续 3 个月未交党费", "乙：连续 2 个月未交党费", "丁：连续 2 个月未参加组织生活，连续 2 个月未交党费"} {
+	for _, w := range []string{"甲：连续 3 个月未交党费", "乙：连续 3 个月未交党费", "丁：连续 2 个月未参加组织生活，连续 2 个月未交党费"} {
 		if !strings.Contains(got["sec"], w) {
 			t.Errorf("the secretary's warning lacks %q:\n%s", w, got["sec"])
 		}

@@ -41,13 +41,15 @@ func (m Month) Last() Date { return lastDay(m.First()) }
 
 var monthPattern = regexp.MustCompile(`^(?:(\d{4})[-/.年])?(\d{1,2})月?$`)
 
-// ParseMonth reads "2026-05", "5月", "2026年5月", 本月 or 上月 relative to this.
+// ParseMonth reads "2026-05", "5月", "2026年5月", 本月, 上月 or 下月 relative to this.
 func ParseMonth(s string, this Month) (Month, bool) {
 	switch w := Normalize(s); w {
 	case "本月", "这个月", "this-month":
 		return this, true
 	case "上月", "上个月", "last-month":
 		return this.Add(-1), true
+	case "下月", "下个月", "next-month":
+		return this.Add(1), true
 	default:
 		m := monthPattern.FindStringSubmatch(w)
 		if m == nil {

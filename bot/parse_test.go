@@ -437,18 +437,36 @@ func TestMonths(t *testing.T) {
 
 func TestDuesMonth(t *testing.T) {
 	this := Month{2026, time.November}
-	tests := []struct{ in, problem string }{
-		{"2026-11", ""},
-		{"本月", ""},
-		{"2026-05", ""}, // six months back is the limit
-		{"2026-04", "2026年4月已超过 6 个月，按规定不能补交，请联系书记。"},
-		{"12月", "2025年12月已超过 6 个月，按规定不能补交，请联系书记。"},
-		{"2026-12", "2026年12月还没到，不能提前登记。"},
-		{"<b>", "月份看不懂：“＜b＞”，请写 2026-05 或 5月。"},
+	tests := []struct {
+		in      string
+		prepay  int // months ahead allowed
+		want    Month
+		problem string
+	}{
+		{"2026-11", 0, Month{2026, 11}, ""},
+		{"本月", 0, Month{2026, 11}, ""},
+		{"2026-05", 0, Month{2026, 5}, ""}, // six months back is the limit
+		{"2026-04", 0, Month{2026, 4}, "2026年4月已超过 6 个月，按规定不能补交，请联系书记。"},
+		{"12月", 0, Month{2025, 12}, "2025年12月已超过 6 个月，按规定不能补交，请联系书记。"},
+		{"2026-12", 0, Month{2026, 12}, "2026年12月还没到，不能提前登记。"},
+		{"<b>", 0, Month{}, "月份看不懂：“＜b＞”，请写 2026-05 或 5月。"},
+		// Paying ahead, with the branch's consent (2008 规定).
+		{"2026-12", 6, Month{2026, 12}, ""},
+		{"下月", 6, Month{2026, 12}, ""},
+		{"2027-05", 6, Month{2027, 5}, ""}, // six months ahead is the limit
+		{"2027-06", 6, Month{2027, 6}, "2027年6月还没到：最多可提前 6 个月预交。"},
+		{"12月", 6, Month{2026, 12}, ""}, // too old to back-pay: next December
+		{"3月", 6, Month{2027, 3}, ""},
+		{"5月", 6, Month{2026, 5}, ""}, // back-payable: this year's
+		{"4月", 3, Month{2026, 4}, "2026年4月已超过 6 个月，按规定不能补交，请联系书记。"}, // next April is too far ahead
+		{"2027-02", 3, Month{2027, 2}, ""},
+		{"2027-03", 3, Month{2027, 3}, "2027年3月还没到：最多可提前 3 个月预交。"},
+		{"2025-12", 6, Month{2025, 12}, "2025年12月已超过 6 个月，按规定不能补交，请联系书记。"}, // a year given is meant
 	}
 	for _, tc := range tests {
-		if _, problem := duesMonth(tc.in, this); problem != tc.problem {
-			t.Errorf("duesMonth(%q) = %q, want %q", tc.in, problem, tc.problem)
+		got, problem := duesMonth(tc.in, this, tc.prepay)
+		if problem != tc.problem || (tc.want != Month{} && got != tc.want) {
+			t.Errorf("duesMonth(%q, prepay %d) = %v %q, want %v %q", tc.in, tc.prepay, got, problem, tc.want, tc.problem)
 		}
 	}
 }

@@ -9,8 +9,24 @@ import (
 
 const checkinReminderText = "今天还没签到哦 ☀️ 发送“签到”即可。请假中的同志不会收到此提醒。"
 
+// CheckinReminder says which branches get the daily check-in reminder.
+// None unless turned on: no rule asks for a daily 打卡, and the 2024 rules
+// on 形式主义 (整治形式主义为基层减负若干规定) reject forced check-ins.
+type CheckinReminder struct {
+	All      bool            // rules.checkin_reminder: every branch
+	Branches map[string]bool // org.branches[].checkin_reminder where set; wins over All
+}
+
+// For reports whether branch id is reminded.
+func (c CheckinReminder) For(id string) bool {
+	if on, set := c.Branches[id]; set {
+		return on
+	}
+	return c.All
+}
+
 // checkinReminder reminds everyone who has not checked in today, on
-// working days only.
+// working days only, in the branches that turned it on.
 func (b *Bot) checkinReminder(ctx context.Context, fire time.Time) ([]Outbound, error) {
 	day := DateOf(fire, b.Location)
 	if !b.Calendar.IsWorkday(day) {
@@ -18,6 +34,9 @@ func (b *Bot) checkinReminder(ctx context.Context, fire time.Time) ([]Outbound, 
 	}
 	var to []string
 	err := b.eachBranch(ctx, func(br Branch) error {
+		if !b.CheckinReminder.For(br.ID) {
+			return nil
+		}
 		missing, err := b.NotCheckedIn(ctx, br.ID, day)
 		for _, m := range missing {
 			to = append(to, m.UserID)

@@ -321,13 +321,13 @@ func typedReplies(buttons []Button) string {
 // Jobs is the job table. The default schedule, the names the config
 // accepts, `jobs list` and the dispatch all derive from it.
 var Jobs = []Job{
-	{JobCheckinReminder, "0 30 9 * * *", "提醒未签到的党员（仅工作日，请假者除外）", atFire((*Bot).checkinReminder)},
+	{JobCheckinReminder, "0 30 9 * * *", "提醒未签到的党员（默认关闭，支部开启后才发；仅工作日，请假者除外）", atFire((*Bot).checkinReminder)},
 	{JobStudyReminder, "0 0 16 * * FRI", "提醒本周学习未达标的党员", atFire((*Bot).studyReminder)},
 	{JobWeeklySummary, "0 0 20 * * SUN", "周报：书记与支委、支部群、党委管理员", atFire((*Bot).weeklySummary)},
 	{JobObligations, "0 0 9 * * MON", "三会一课待开与逾期提醒（书记与支委）", atFire((*Bot).obligationsReminder)},
 	{JobMonthly, "0 0 9 1 * *", "月初：主题党日提醒；书记收到连续 2、3、5 个月未参加组织生活或未交党费的预警", atFire((*Bot).monthlyReminder)},
 	{JobDuesReminder, "0 15 9 * * *", "支部党费收缴日：提醒本月未交的党员（一次）", (*Bot).duesReminder},
-	{JobLifecycle, "0 5 9 * * *", "转正提前一月、一周提醒书记；党员政治生日问候", (*Bot).lifecycle},
+	{JobLifecycle, "0 5 9 * * *", "转正：提前一月提醒本人交申请、书记准备，期满后提醒召开党员大会；请假满 6 个月提醒书记办理组织关系；政治生日问候", (*Bot).lifecycle},
 	{JobDevelopment, "0 20 9 * * *", "发展党员：谈话、考察、审批期限和季度思想汇报提醒（各一次）；手动运行列出 14 天内到期的步骤", (*Bot).developmentReminders},
 	{JobAnnounceReminder, "0 10,40 9-17 * * *", "公告发出 4 小时后（工作日）催未确认者一次并告知发布人；活动前一天提醒报名者", (*Bot).announceReminder},
 }

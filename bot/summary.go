@@ -42,6 +42,16 @@ type BranchSummary struct {
 	// The weekly chart's other series, Monday first; nil when not read (本周,
 	// the ledger) or not known: see WeekBars.
 	DailyStudyMinutes, LastDailyCheckins, LastDailyStudyMinutes []int
+	ProbationsDue                                               []string // 预备党员 past their 预备期 with no 党员大会 since
+	DuesArrears                                                 int      // members owing the last two complete months' dues
+}
+
+// Owed counts the duties a branch owes: meeting types overdue, 转正 not
+// discussed after the 预备期, members in dues arrears. The org digest
+// ranks by it: duties, never check-in rates (the 2024 rules on 形式主义
+// reject rankings of 打卡).
+func (s BranchSummary) Owed() int {
+	return len(s.Overdue) + len(s.ProbationsDue) + s.DuesArrears
 }
 
 // Rate is the check-in rate in percent (100 when nothing was expected).
@@ -197,10 +207,61 @@ func (b *Bot) summarizeData(ctx context.Context, br Branch, span Span, now time.
 	if s.Unreached, err = b.unreached(ctx, stats, from); err != nil {
 		return BranchSummary{}, err
 	}
+	if err := b.owedByMembers(ctx, &s, DateOf(now, b.Location)); err != nil {
+		return BranchSummary{}, err
+	}
 	if b.PoliticalBirthday {
 		s.Birthdays = birthdaysWithin(stats, DateOf(now, b.Location).AddDays(1))
 	}
 	return s, nil
+}
+
+// owedByMembers fills in the 转正 due and the dues arrears as they stand
+// on today.
+func (b *Bot) owedByMembers(ctx context.Context, s *BranchSummary, today Date) error {
+	br := s.Branch
+	for _, ms := range s.Members {
+		m := ms.Member
+		if m.Status != StatusProbationary || m.Joined.IsZero() || today.Before(probationEnd(m)) {
+			continue
+		}
+		held, err := b.generalMeetingSince(ctx, br.ID, probationEnd(m), today)
+		if err != nil {
+			return err
+		}
+		if !held {
+			s.ProbationsDue = append(s.ProbationsDue, m.DisplayName())
+		}
+	}
+	// A branch that has set no amounts keeps its dues outside the bot:
+	// it is not counted as owing them.
+	amounts, err := b.Dues.DuesAmounts(ctx, br.ID)
+	if err != nil {
+		return fmt.Errorf("bot: dues amounts: %w", err)
+	}
+	if len(amounts) == 0 {
+		return nil
+	}
+	this := MonthOf(today)
+	months := []Month{this.Add(-2), this.Add(-1)}
+	paid, err := b.Dues.DuesPaid(ctx, br.ID, months)
+	if err != nil {
+		return fmt.Errorf("bot: dues paid: %w", err)
+	}
+	for _, ms := range s.Members {
+		m := ms.Member
+		owes := true
+		for _, mo := range months {
+			_, ok := paid[mo][m.UserID]
+			// Nothing is owed from before the bot knew the branch or the member joined.
+			early := (!br.Since.IsZero() && mo.Before(MonthOf(br.Since))) || (!m.Joined.IsZero() && mo.Before(MonthOf(m.Joined)))
+			owes = owes && !ok && !early
+		}
+		if owes {
+			s.DuesArrears++
+		}
+	}
+	return nil
 }
 
 // unreached names the members WeCom did not deliver to since since.
@@ -252,6 +313,12 @@ func (s BranchSummary) markdown(week Date) []string {
 	}
 	if s.Pipeline != "" {
 		lines = append(lines, "> "+s.Pipeline)
+	}
+	if len(s.ProbationsDue) > 0 {
+		lines = append(lines, listLines("> <font color=\"warning\">预备期已满、待党员大会讨论转正：</font>", s.ProbationsDue)...)
+	}
+	if s.DuesArrears > 0 {
+		lines = append(lines, fmt.Sprintf("> 欠缴党费 2 个月以上：%d 人（发“预警”看名单）", s.DuesArrears))
 	}
 	if len(s.Unreached) > 0 {
 		lines = append(lines, listLines(fmt.Sprintf("> %d 人未收到，可能已离职或未激活：", len(s.Unreached)), s.Unreached)...)
@@ -348,8 +415,8 @@ func fewOf(items []string) string {
 const digestTop = 10
 
 // orgDigest is the admins' view of the org: one markdown message with the
-// totals and the branches needing attention most (overdue meetings first,
-// then the lowest check-in rate), and the full table as a workbook.
+// totals and the branches owing most (overdue meetings, 转正 not discussed,
+// dues arrears: BranchSummary.Owed), and the full table as a workbook.
 func orgDigest(summaries []BranchSummary, span Span, to []string) []Notice {
 	var total BranchSummary
 	members, meetings := 0, 0
@@ -372,28 +439,37 @@ func orgDigest(summaries []BranchSummary, span Span, to []string) []Notice {
 		fmt.Sprintf("> %d 个支部、%d 名党员；签到率 %d%%；学习 %d 分钟、%d 次；召开会议 %d 次",
 			len(summaries), members, total.Rate(), total.StudyMinutes, total.StudyReports, meetings),
 	}
-	ranked := slices.Clone(summaries)
-	slices.SortStableFunc(ranked, func(x, y BranchSummary) int {
-		if d := len(y.Overdue) - len(x.Overdue); d != 0 {
+	owing := slices.DeleteFunc(slices.Clone(summaries), func(s BranchSummary) bool { return s.Owed() == 0 })
+	slices.SortStableFunc(owing, func(x, y BranchSummary) int {
+		if d := y.Owed() - x.Owed(); d != 0 {
 			return d
 		}
-		if d := x.Rate() - y.Rate(); d != 0 {
+		if d := len(y.Overdue) - len(x.Overdue); d != 0 {
 			return d
 		}
 		return len(y.Pending) - len(x.Pending)
 	})
-	top := ranked[:min(digestTop, len(ranked))]
+	top := owing[:min(digestTop, len(owing))]
 	if len(top) > 0 {
-		lines = append(lines, "最需关注：")
+		lines = append(lines, "应办未办最多的支部：")
+	} else {
+		lines = append(lines, "各支部没有逾期未开的会议、待讨论的转正或欠缴的党费 👍")
 	}
 	for i, s := range top {
-		line := fmt.Sprintf("%d. %s：签到率 %d%%", i+1, cutRunes(Plain(s.Branch.Name), 16), s.Rate())
+		var parts []string
 		if len(s.Overdue) > 0 {
-			line += "，<font color=\"warning\">上期未开 " + fewOf(s.Overdue) + "</font>"
-		} else if len(s.Pending) > 0 {
-			line += "，本期待开 " + fewOf(s.Pending)
+			parts = append(parts, "<font color=\"warning\">上期未开 "+fewOf(s.Overdue)+"</font>")
 		}
-		lines = append(lines, line)
+		if len(s.ProbationsDue) > 0 {
+			parts = append(parts, fmt.Sprintf("转正待讨论 %d 人", len(s.ProbationsDue)))
+		}
+		if s.DuesArrears > 0 {
+			parts = append(parts, fmt.Sprintf("%d 人欠缴党费 2 个月以上", s.DuesArrears))
+		}
+		if len(s.Pending) > 0 {
+			parts = append(parts, "本期待开 "+fewOf(s.Pending))
+		}
+		lines = append(lines, fmt.Sprintf("%d. %s：%s", i+1, cutRunes(Plain(s.Branch.Name), 16), strings.Join(parts, "；")))
 	}
 	if more := len(summaries) - len(top); more > 0 {
 		lines = append(lines, fmt.Sprintf("另有 %d 个支部，见附件“支部汇总”。", more))

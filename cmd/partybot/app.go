@@ -120,6 +120,8 @@ func NewApp(cfg Config, log *slog.Logger) (*App, error) {
 		Targets:           bot.StudyTargets{WeeklyMinutes: cfg.Rules.WeeklyStudyMinutes, WeeklyReports: cfg.Rules.WeeklyStudyReports},
 		Leaderboard:       cfg.Rules.Leaderboard,
 		PoliticalBirthday: cfg.Rules.PoliticalBirthday,
+		CheckinReminder:   cfg.checkinReminder(),
+		DuesPrepayMonths:  cfg.Rules.DuesPrepayMonths,
 	})
 	if err != nil {
 		return nil, err

@@ -73,7 +73,20 @@ type RulesConfig struct {
 	WeeklyStudyReports  int           `yaml:"weekly_study_reports"`  // 0: no target
 	Leaderboard         bool          `yaml:"leaderboard"`           // allow 排行; off by default
 	PoliticalBirthday   bool          `yaml:"political_birthday"`    // greet members on their 政治生日; on by default
+	// CheckinReminder turns the daily 签到 reminder on for every branch
+	// (org.branches[].checkin_reminder overrides it per branch); off by
+	// default: no rule asks for a daily 打卡.
+	CheckinReminder bool `yaml:"checkin_reminder"`
+	// DuesPrepayMonths is how many months ahead 党费 may be paid (the 2008
+	// 规定 allows it with the branch's consent); 0–12, 0 forbids it, 6 by default.
+	DuesPrepayMonths int `yaml:"dues_prepay_months"`
 }
+
+// maxDuesPrepayMonths bounds rules.dues_prepay_months: a year ahead.
+const maxDuesPrepayMonths = 12
+
+// defaultDuesPrepayMonths is how far ahead 党费 may be paid by default.
+const defaultDuesPrepayMonths = 6
 
 // RedisConfig is the redis section: the store's own Config, which knows
 // its YAML names and its rules (store.Config.Problems).
@@ -123,6 +136,9 @@ type BranchConfig struct {
 	// committee, 党小组会 or group, …): monthly, quarterly, yearly, or none
 	// (支委会 and 党小组会 only). Unnamed types follow the branch's structure.
 	Cadence map[string]string `yaml:"cadence"`
+	// CheckinReminder, when set, turns this branch's daily 签到 reminder on
+	// or off whatever rules.checkin_reminder says.
+	CheckinReminder *bool `yaml:"checkin_reminder,omitempty"`
 }
 
 // GroupConfig is one 党小组 of a branch.
@@ -179,7 +195,7 @@ func DefaultConfig() Config {
 		Timezone: "Asia/Shanghai",
 		LogLevel: "info", LogFormat: "text", ShutdownTimeout: 20 * time.Second, ShutdownDrain: 2 * time.Second,
 		Redis:     RedisConfig{KeyPrefix: "partybot:"}, // addr: store.DefaultAddr unless addrs are given
-		Rules:     RulesConfig{MeetingSignInWindow: bot.DefaultSignInWindow, PartyLectureCadence: "quarterly", PoliticalBirthday: true},
+		Rules:     RulesConfig{MeetingSignInWindow: bot.DefaultSignInWindow, PartyLectureCadence: "quarterly", PoliticalBirthday: true, DuesPrepayMonths: defaultDuesPrepayMonths},
 		Schedule:  DefaultSchedule(),
 		Retention: RetentionConfig{LocationDays: store.DefaultLocationDays},
 		Outbox:    outbox.DefaultConfig(),
@@ -346,6 +362,9 @@ func (r RulesConfig) validate(p *problems) {
 	if _, ok := bot.ParseCadence(r.PartyLectureCadence); !ok {
 		p.add("rules.party_lecture_cadence: %q must be monthly, quarterly or yearly", r.PartyLectureCadence)
 	}
+	if r.DuesPrepayMonths < 0 || r.DuesPrepayMonths > maxDuesPrepayMonths {
+		p.add("rules.dues_prepay_months: %d must be between 0 (no paying ahead) and %d", r.DuesPrepayMonths, maxDuesPrepayMonths)
+	}
 }
 
 func validateSchedule(sched map[string]string, p *problems) {
@@ -397,6 +416,20 @@ func (o OrgConfig) domain() bot.Org {
 		org.Branches = append(org.Branches, br)
 	}
 	return org
+}
+
+// checkinReminder is which branches get the daily 签到 reminder.
+func (c Config) checkinReminder() bot.CheckinReminder {
+	out := bot.CheckinReminder{All: c.Rules.CheckinReminder}
+	for _, b := range c.Org.Branches {
+		if b.CheckinReminder != nil {
+			if out.Branches == nil {
+				out.Branches = map[string]bool{}
+			}
+			out.Branches[b.ID] = *b.CheckinReminder
+		}
+	}
+	return out
 }
 
 // cadence is the obligations table with the configured 党课 cadence.

@@ -81,6 +81,8 @@ func TestValidateNamesTheKey(t *testing.T) {
 		{"one type twice", `cadence: {}`, `cadence: {支委会: none, committee: monthly}`, "is already set as"},
 		{"a group twice", `groups: []`, `groups: [{name: 一组}, {name: 一组}]`, "org.branches[0].groups: 一组 is listed twice"},
 		{"a group member not in members", `groups: []`, `groups: [{name: 一组, members: [zhaoliu]}]`, "org.branches[0].groups[一组].members: zhaoliu is not listed in members"},
+		{"prepay too far", `dues_prepay_months: 6`, `dues_prepay_months: 13`, "rules.dues_prepay_months"},
+		{"negative prepay", `dues_prepay_months: 6`, `dues_prepay_months: -1`, "rules.dues_prepay_months"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -162,3 +164,52 @@ func TestConfigCheckRedactsRobotKeys(t *testing.T) {
 		t.Fatalf("config check: %d\n%s", code, out)
 	}
 }
+
+// A config from before rules.checkin_reminder and rules.dues_prepay_months
+// still loads: the reminder is off, paying ahead allowed for 6 months. A
+// branch's checkin_reminder wins over the org's.
+func TestCheckinReminderAndPrepayKeys(t *testing.T) {
+	base, err := os.ReadFile("../../config.example.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var old []string
+	for _, line := range strings.Split(string(base), "\n") {
+		if !strings.Contains(line, "checkin_reminder:") && !strings.Contains(line, "dues_prepay_months:") {
+			old = append(old, line)
+		}
+	}
+	tests := []struct {
+		name       string
+		raw        string
+		wantAll    bool
+		wantTech   *bool // nil: not set for the branch
+		wantPrepay int
+	}{
+		{"an older config", strings.Join(old, "\n"), false, nil, 6},
+		{"the example", string(base), false, nil, 6},
+		{"on for all, prepay off", strings.NewReplacer("checkin_reminder: false", "checkin_reminder: true", "dues_prepay_months: 6", "dues_prepay_months: 0").Replace(string(base)), true, nil, 0},
+		{"on for a branch", strings.Replace(string(base), "# checkin_reminder: true", "checkin_reminder: true", 1), false, ptr(true), 6},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if strings.Contains(tc.name, "older") && strings.Contains(tc.raw, "dues_prepay_months") {
+				t.Fatal("test setup: the keys are still there")
+			}
+			cfg, err := ParseConfig([]byte(tc.raw), noEnv)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := cfg.checkinReminder()
+			tech, set := got.Branches["tech"]
+			if got.All != tc.wantAll || set != (tc.wantTech != nil) || (set && tech != *tc.wantTech) || cfg.Rules.DuesPrepayMonths != tc.wantPrepay {
+				t.Fatalf("reminder %+v, prepay %d; want all=%v tech=%v prepay %d", got, cfg.Rules.DuesPrepayMonths, tc.wantAll, tc.wantTech, tc.wantPrepay)
+			}
+			if want := tc.wantAll || (tc.wantTech != nil && *tc.wantTech); got.For("tech") != want {
+				t.Fatalf("For(tech) = %v, want %v", got.For("tech"), want)
+			}
+		})
+	}
+}
+
+func ptr[T any](v T) *T { return &v }

@@ -25,12 +25,14 @@ func TestDuesThroughCallbacks(t *testing.T) {
 		{"lisi", "党费", "你的月党费：50 元"},
 		{"lisi", "党费 已交", "已登记 2026年11月党费 50 元"},
 		{"lisi", "党费 已交", "2026年11月的党费已登记"},
-		{"lisi", "党费 已交 2027-01", "还没到"},
+		{"lisi", "党费 已交 2027-06", "2027年6月还没到：最多可提前 6 个月预交。"},
+		{"lisi", "党费 已交 2027-01", "已登记 2027年1月党费 50 元 ✅（预交）"},
 		{"lisi", "党费 已交 2026-04", "已超过 6 个月"},
 		{"lisi", "党费 已交 5月", "已登记 2026年5月党费 50 元"},
 		{"lisi", "党费 补交 @wangwu 2026-06", "只有支部书记、支委"},
 		{"zhangsan", "党费 补交 @wangwu 2026-06", "已为 王五 登记 2026年6月党费 12.50 元（已记入审计）"},
 		{"zhangsan", "党费 补交 @wangwu 2026-03", "已超过 6 个月"},
+		{"lisi", "党费", "已预交：2027年1月。"},
 		{"zhangsan", "党费 状态", "2026年11月党费：已交 1/5 人，50/62.50 元"},
 		{"zhangsan", "党费 乱写", "用法：党费"},
 	})
@@ -76,8 +78,23 @@ func TestDuesThroughCallbacks(t *testing.T) {
 	if !strings.Contains(e.last, "李四｜3｜150") || !strings.Contains(e.last, "王五｜2｜25") {
 		t.Fatalf("year table %q", e.last)
 	}
+	// 张三 (the secretary) has paid nothing: the committee member sees it
+	// in 预警, 张三 does not see their own line.
 	e.run(t, []step{
 		{"lisi", "预警", "只有支部书记"},
-		{"zhangsan", "预警", "技术党支部"},
+		{"zhangsan", "预警", "技术党支部 预警"},
+	})
+	if strings.Contains(e.last, "张三：") || !strings.Contains(e.last, "赵六：连续 6 个月未交党费") {
+		t.Fatalf("the secretary's 预警:\n%s", e.last)
+	}
+	e.run(t, []step{{"wangwu", "预警", "张三：连续 6 个月未交党费"}})
+}
+
+// rules.dues_prepay_months: 0 forbids paying ahead, as before it existed.
+func TestDuesPrepayOff(t *testing.T) {
+	e := startBranch(t, func(c *Config) { c.Rules.DuesPrepayMonths = 0 })
+	e.run(t, []step{
+		{"lisi", "党费 已交 下月", "2026年12月还没到，不能提前登记。"},
+		{"lisi", "党费 已交", "已登记 2026年11月党费"},
 	})
 }

@@ -67,6 +67,10 @@ func testConfig(rc store.Config, apiBase string) Config {
 	for name := range cfg.Schedule {
 		cfg.Schedule[name] = ""
 	}
+	// The check-in reminder (off by default) is the job tests' vehicle for
+	// the scheduler and the outbox; TestCheckinReminderIsOffUnlessTurnedOn
+	// covers the default.
+	cfg.Rules.CheckinReminder = true
 	// Deliver and retry quickly: tests wait for the outbox.
 	cfg.Outbox.PollInterval, cfg.Outbox.RetryBase, cfg.Outbox.RateLimitWait = 20*time.Millisecond, 20*time.Millisecond, 50*time.Millisecond
 	cfg.Outbox.ConfigPause = 300 * time.Millisecond

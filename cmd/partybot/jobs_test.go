@@ -53,6 +53,92 @@ func TestCheckinReminderFollowsCalendarAndLeave(t *testing.T) {
 	}
 }
 
+// The daily check-in reminder is off unless turned on, org-wide
+// (rules.checkin_reminder) or per branch (org.branches[].checkin_reminder,
+// which wins): the 2024 rules on 形式主义 reject forced 打卡.
+func TestCheckinReminderIsOffUnlessTurnedOn(t *testing.T) {
+	on, off := true, false
+	tests := []struct {
+		name   string
+		all    bool
+		branch *bool
+		want   int // members reminded
+	}{
+		{"default", false, nil, 0},
+		{"org-wide", true, nil, 5},
+		{"this branch", false, &on, 5},
+		{"org-wide but not this branch", true, &off, 0},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			e := startBranch(t, func(c *Config) {
+				c.Rules.CheckinReminder = tc.all
+				c.Org.Branches[0].CheckinReminder = tc.branch
+			})
+			e.fake.Reset()
+			e.fire(t, bot.JobCheckinReminder, time.Date(2026, 11, 20, 9, 30, 0, 0, cst))
+			if got := e.textsTo("text"); len(got) != tc.want {
+				t.Fatalf("reminded %v, want %d members", got, tc.want)
+			}
+		})
+	}
+}
+
+// The lifecycle job through the outbox: 转正 only after the 预备期 (the
+// member privately asked for the 转正申请 a month ahead, the secretary for
+// the 党员大会 from the due day until one is held), and a leave chained past
+// six months asks the secretary about the 组织关系, once.
+func TestProbationAndLongLeaveThroughJobs(t *testing.T) {
+	e := startBranch(t) // Friday 2026-11-20
+	err := e.app.Store.SaveMembers(t.Context(), []bot.Member{
+		{UserID: "wangwu", Name: "王五", BranchID: "tech", Role: bot.RoleCommittee, Status: bot.StatusProbationary, Joined: bot.Date{Year: 2025, Month: 12, Day: 20}, Active: true},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.run(t, []step{
+		{"lisi", "请假 11-20 到 2027-03-31 外派", "已登记"},
+		{"lisi", "请假 2027-04-01 到 2027-06-30 外派", "已登记"},
+	})
+	texts := func(at time.Time) map[string][]string {
+		t.Helper()
+		e.drain(t) // what came before (the meeting's notice) is not the job's
+		e.fake.Reset()
+		e.fire(t, bot.JobLifecycle, at)
+		out := map[string][]string{}
+		for _, m := range e.sent("text") {
+			to := m["touser"].(string)
+			out[to] = append(out[to], m["text"].(map[string]any)["content"].(string))
+		}
+		return out
+	}
+	got := texts(time.Date(2026, 11, 20, 9, 5, 0, 0, cst))
+	if len(got["wangwu"]) != 1 || !strings.Contains(got["wangwu"][0], "请在期满前向党支部提交书面转正申请") {
+		t.Fatalf("the member's own reminder: %v", got)
+	}
+	if len(got["zhangsan"]) != 2 {
+		t.Fatalf("the secretary got %q, want the 转正 preparation and the 组织关系 prompt", got["zhangsan"])
+	}
+	joined := strings.Join(got["zhangsan"], "\n")
+	for _, want := range []string{"王五 的预备期将于 12月20日 满一年。请提前准备", "【组织关系】李四 请假 2026年11月20日 至 2027年6月30日（共 223 天，原因：外派）"} {
+		if !strings.Contains(joined, want) {
+			t.Fatalf("the secretary's messages lack %q:\n%s", want, joined)
+		}
+	}
+	if got := texts(time.Date(2026, 11, 21, 9, 5, 0, 0, cst)); len(got) != 0 {
+		t.Fatalf("the next day: %v", got)
+	}
+	if got := texts(time.Date(2026, 12, 20, 9, 5, 0, 0, cst)); len(got["zhangsan"]) != 1 || !strings.Contains(got["zhangsan"][0], "王五 的预备期今天满一年，请及时召开党员大会讨论其转正") {
+		t.Fatalf("on the day: %v", got)
+	}
+	e.clock.Set(time.Date(2026, 12, 22, 15, 0, 0, 0, cst))
+	e.open(t, "党员大会", "王五转正")
+	e.run(t, []step{{"zhangsan", "结束会议", "已结束"}})
+	if got := texts(time.Date(2026, 12, 27, 9, 5, 0, 0, cst)); len(got) != 0 {
+		t.Fatalf("a week on, after the 党员大会: %v", got)
+	}
+}
+
 func TestUniformReminderIsBatchedByThousand(t *testing.T) {
 	t.Parallel()
 	for _, n := range []int{1, 999, 1000, 1001, 2500} {
@@ -206,7 +292,9 @@ func TestWeeklySummary(t *testing.T) {
 			t.Errorf("branch report lacks %q:\n%s", want, branchReport)
 		}
 	}
-	if !strings.Contains(orgReport, "全组织（11月16日–22日）") || !strings.Contains(orgReport, "1. 技术党支部：签到率 5%") {
+	// Ranked by duties owed (here: meetings overdue since 2024), not by 签到率.
+	if !strings.Contains(orgReport, "全组织（11月16日–22日）") || !strings.Contains(orgReport, "1. 技术党支部：<font color=\"warning\">上期未开 ") ||
+		strings.Contains(orgReport, "技术党支部：签到率") {
 		t.Errorf("org report:\n%s", orgReport)
 	}
 	if name, data, ok := e.fake.FileSentTo("admin1"); !ok || !strings.HasPrefix(name, "全组织支部汇总") || len(data) == 0 {
