@@ -95,11 +95,17 @@ func (b *Bot) findMember(ctx context.Context, sender Member, who string) (m Memb
 	return Member{}, false, namesakes, nil
 }
 
-// audit appends an entry for an action taken on behalf of target.
+// audit appends an entry for an action taken on behalf of target, once per
+// message: a retried command finds its entry written.
 func (b *Bot) audit(ctx context.Context, req Request, action string, target Member, detail string) error {
+	msg := ""
+	if req.Msg.From != "" { // a message, not a job or a tool
+		msg = req.Msg.DedupeKey()
+	}
 	err := b.Audit.Append(ctx, AuditEntry{
 		At: req.Now, Actor: req.Member.UserID, Action: action,
 		Branch: target.BranchID, Target: target.UserID, Detail: detail,
+		Msg: msg,
 	})
 	if err != nil {
 		return fmt.Errorf("bot: audit %s: %w", action, err)

@@ -264,6 +264,10 @@ func (b *Bot) activityEve(ctx context.Context, a Announcement, token string) ([]
 	if err != nil {
 		return nil, fmt.Errorf("bot: read responses: %w", err)
 	}
+	joined, err := b.current(ctx, a.Scope, r.Joined) // not those who left since
+	if err != nil {
+		return nil, err
+	}
 	text := "明天的活动《" + a.Title + "》：" + a.Activity.describe() + "。请准时参加；不能参加请发“取消报名”。"
-	return uniform("act:"+a.key()+":eve", r.Joined, Notice{Text: text}), nil
+	return uniform("act:"+a.key()+":eve", joined, Notice{Text: text}), nil
 }

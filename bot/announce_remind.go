@@ -67,7 +67,7 @@ func (b *Bot) nudge(ctx context.Context, a Announcement, run JobRun, token strin
 	if err != nil {
 		return nil, fmt.Errorf("bot: read responses: %w", err)
 	}
-	waiting, _, err := b.pending(ctx, a, r, today)
+	waiting, _, _, err := b.pending(ctx, a, r, today)
 	if err != nil {
 		return nil, err
 	}
@@ -77,6 +77,14 @@ func (b *Bot) nudge(ctx context.Context, a Announcement, run JobRun, token strin
 		action = "点卡片上的“报名”或“不参加”，或回复“报名”"
 	}
 	out := uniform(key+":nudge", waiting, Notice{Text: fmt.Sprintf("提醒：请确认%s %s《%s》——%s。", a.noun(), a.Label(), a.short(), action)})
+	// The tally goes to the author only while they are an active member.
+	author, found, err := b.Roster.Member(ctx, a.Author)
+	if err != nil {
+		return nil, fmt.Errorf("bot: look up author: %w", err)
+	}
+	if !found || !author.Active {
+		return out, nil
+	}
 	tally, err := b.statusText(ctx, a, run.Fire)
 	if err != nil {
 		return nil, err

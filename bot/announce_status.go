@@ -92,14 +92,47 @@ func (b *Bot) scopeNames(ctx context.Context, scope string) (map[string]string, 
 	return out, nil
 }
 
-// pending lists who has not answered, and apart from them who is on leave.
-func (b *Bot) pending(ctx context.Context, a Announcement, r Responses, today Date) (waiting, away []string, err error) {
+// current lists who of ids is still among the scope's active members: the
+// recipients frozen when an announcement went out may since have left (or
+// moved branch), and are neither reminded nor counted.
+func (b *Bot) current(ctx context.Context, scope string, ids []string) ([]string, error) {
+	var members []Member
+	var err error
+	if scope == OrgScope {
+		members, err = b.Roster.AllMembers(ctx)
+	} else {
+		members, err = b.Roster.BranchMembers(ctx, scope)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("bot: list members: %w", err)
+	}
+	active := make(map[string]bool, len(members))
+	for _, m := range members {
+		if m.Active {
+			active[NormalizeUserID(m.UserID)] = true
+		}
+	}
+	out := make([]string, 0, len(ids))
+	for _, id := range ids {
+		if active[NormalizeUserID(id)] {
+			out = append(out, id)
+		}
+	}
+	return out, nil
+}
+
+// pending lists who of the recipients still active has not answered, and
+// apart from them who is on leave; to is every recipient still active.
+func (b *Bot) pending(ctx context.Context, a Announcement, r Responses, today Date) (waiting, away, to []string, err error) {
+	if to, err = b.current(ctx, a.Scope, a.To); err != nil {
+		return nil, nil, nil, err
+	}
 	leave := map[string]bool{}
 	scopes := []string{a.Scope}
 	if a.Scope == OrgScope {
 		branches, err := b.activeBranches(ctx)
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 		scopes = scopes[:0]
 		for _, br := range branches {
@@ -109,13 +142,13 @@ func (b *Bot) pending(ctx context.Context, a Announcement, r Responses, today Da
 	for _, s := range scopes {
 		on, err := b.OnLeave(ctx, s, today)
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 		for id := range on {
 			leave[id] = true
 		}
 	}
-	for _, id := range a.To {
+	for _, id := range to {
 		switch {
 		case !r.Acked[id].IsZero():
 		case leave[id]:
@@ -124,7 +157,7 @@ func (b *Bot) pending(ctx context.Context, a Announcement, r Responses, today Da
 			waiting = append(waiting, id)
 		}
 	}
-	return waiting, away, nil
+	return waiting, away, to, nil
 }
 
 // statusText is an announcement's answers, names included.
@@ -133,7 +166,7 @@ func (b *Bot) statusText(ctx context.Context, a Announcement, now time.Time) (st
 	if err != nil {
 		return "", fmt.Errorf("bot: read responses: %w", err)
 	}
-	waiting, away, err := b.pending(ctx, a, r, DateOf(now, b.Location))
+	waiting, away, to, err := b.pending(ctx, a, r, DateOf(now, b.Location))
 	if err != nil {
 		return "", err
 	}
@@ -166,7 +199,7 @@ func (b *Bot) statusText(ctx context.Context, a Announcement, now time.Time) (st
 			fmt.Fprintf(&sb, "\n候补 %d：%s", len(r.Waiting), list(r.Waiting))
 		}
 		var declined []string
-		for _, id := range a.To {
+		for _, id := range to {
 			if r.Declined[id] {
 				declined = append(declined, id)
 			}
@@ -178,7 +211,7 @@ func (b *Bot) statusText(ctx context.Context, a Announcement, now time.Time) (st
 			fmt.Fprintf(&sb, "\n未回复 %d：%s", len(waiting), list(waiting))
 		}
 	} else {
-		fmt.Fprintf(&sb, " · 已确认 %d/%d", len(a.To)-len(waiting)-len(away), len(a.To))
+		fmt.Fprintf(&sb, " · 已确认 %d/%d", len(to)-len(waiting)-len(away), len(to))
 		if len(waiting) > 0 {
 			fmt.Fprintf(&sb, "\n未确认 %d：%s", len(waiting), list(waiting))
 		} else {

@@ -470,7 +470,7 @@ func TestOrgDigestIsTwoMessages(t *testing.T) {
 	// b007 owes a 转正; b008's low check-in rate is no duty.
 	for _, want := range []string{
 		"1. 技术党支部：<font color=\"warning\">上期未开 党员大会、支委会等 5 项</font>；5 人欠缴党费 2 个月以上；本期待开",
-		"\n2. 第b500支部：<font color=\"warning\">上期未开 党员大会、支委会等 5 项</font>；本期待开",
+		"\n2. 第b500支部：<font color=\"warning\">上期未开 党员大会、党课等 4 项</font>；本期待开",
 		"\n3. 第b007支部：转正待讨论 1 人；本期待开",
 		"\n另有 998 个支部",
 	} {

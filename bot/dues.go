@@ -55,6 +55,9 @@ type DuesStore interface {
 	// RecordDues stores p unless the member's month is paid already, and
 	// returns the payment that stands.
 	RecordDues(ctx context.Context, branchID string, p DuesPayment) (stored DuesPayment, created bool, err error)
+	// RevokeDues removes a member's payment of a month and returns it
+	// (found=false when there was none).
+	RevokeDues(ctx context.Context, branchID, userID string, month Month) (removed DuesPayment, found bool, err error)
 	// DuesPaid reads the payments of the months, by month then userid.
 	DuesPaid(ctx context.Context, branchID string, months []Month) (map[Month]map[string]DuesPayment, error)
 }
@@ -280,6 +283,39 @@ func (b *Bot) duesProxy(ctx context.Context, req Request) (Reply, error) {
 		note = "（预交，已记入审计）"
 	}
 	return Reply{Text: fmt.Sprintf("已为 %s 登记 %s党费 %s 元%s。", target.DisplayName(), month.Label(), p.Amount, note)}, nil
+}
+
+// duesRevoke handles "党费 撤销 @userid 2026-05": a payment recorded by
+// mistake (or at 0 yuan, before the amount was set) is removed, audited with
+// what it was, and may then be recorded again with 补交.
+func (b *Bot) duesRevoke(ctx context.Context, req Request) (Reply, error) {
+	const usage = "用法：党费 撤销 @userid 2026-05（撤销该月的党费登记，记入审计）"
+	target, rest, refusal, err := b.namedMember(ctx, req, usage)
+	switch {
+	case err != nil:
+		return Reply{}, err
+	case refusal != "":
+		return Reply{Text: refusal}, nil
+	case len(rest) != 1:
+		return Reply{Text: usage}, nil
+	}
+	month, ok := ParseMonth(rest[0], MonthOf(DateOf(req.Now, b.Location)))
+	if !ok {
+		return Reply{Text: "月份看不懂：“" + Plain(rest[0]) + "”，请写 2026-05 或 5月。"}, nil
+	}
+	p, found, err := b.Dues.RevokeDues(ctx, target.BranchID, target.UserID, month)
+	if err != nil {
+		return Reply{}, fmt.Errorf("bot: revoke dues: %w", err)
+	}
+	if !found {
+		return Reply{Text: fmt.Sprintf("%s %s没有党费登记，无需撤销。", target.DisplayName(), month.Label())}, nil
+	}
+	detail := fmt.Sprintf("%s %s 元（%s，%s 登记）", month, p.Amount, p.Via, p.By)
+	if err := b.audit(ctx, req, "dues.revoke", target, detail); err != nil {
+		return Reply{}, err
+	}
+	return Reply{Text: fmt.Sprintf("已撤销 %s %s的党费登记（%s 元，已记入审计）。需要重新登记请发“党费 补交 @%s %s”。",
+		target.DisplayName(), month.Label(), p.Amount, target.UserID, month)}, nil
 }
 
 // duesStatus handles "党费 状态 [月份]": paid and unpaid with totals.

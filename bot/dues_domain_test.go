@@ -153,3 +153,31 @@ func TestDuesPaidInAdvance(t *testing.T) {
 		t.Fatalf("months owed %v", owed)
 	}
 }
+
+// 党费 撤销 removes a month's payment (one at 0 yuan, made before the amount
+// was set), audited with what it was; 补交 then records the right amount.
+func TestDuesRevokeCorrectsAPayment(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, friday)
+	steps := []struct{ from, text, want string }{
+		{"m1", "党费 已交", "已登记 2026年11月党费 （金额未设置，请向书记确认） ✅"},
+		{"m1", "党费 撤销 @m1 2026-11", "“党费 撤销”只有支部书记、支委或党委管理员可以使用。"},
+		{"sec", "党费 撤销 @m1", "用法：党费 撤销 @userid 2026-05（撤销该月的党费登记，记入审计）"},
+		{"sec", "党费 撤销 m1 2026-11", "用法：党费 撤销 @userid 2026-05（撤销该月的党费登记，记入审计）"},
+		{"sec", "党费 撤销 @m1 明年", "月份看不懂：“明年”，请写 2026-05 或 5月。"},
+		{"sec", "党费 撤销 @ops2 2026-11", "只有对方所在支部的书记、支委或党委管理员可以替他操作。"},
+		{"sec", "党费 撤销 @m2 2026-11", "乙 2026年11月没有党费登记，无需撤销。"},
+		{"sec", "党费 设置 @m1 50", "已设置 甲 的月党费：50 元。"},
+		{"sec", "党费 补交 @m1 2026-11", "甲 2026年11月的党费已登记过（0 元）。"},
+		{"sec", "党费 撤销 @m1 11月", "已撤销 甲 2026年11月的党费登记（0 元，已记入审计）。需要重新登记请发“党费 补交 @m1 2026-11”。"},
+		{"sec", "党费 撤销 @m1 2026-11", "甲 2026年11月没有党费登记，无需撤销。"},
+		{"sec", "党费 补交 @m1 2026-11", "已为 甲 登记 2026年11月党费 50 元（已记入审计）。"},
+		{"sec", "党费 状态", "2026年11月党费：已交 1/5 人，50/50 元\n未交：支委（金额未设）、乙（金额未设）、丙（金额未设）、书记（金额未设）"},
+	}
+	for _, s := range steps {
+		wantText(t, w.say(s.from, s.text), s.want)
+	}
+	if !w.audited("dues.revoke", "m1", "2026-11 0 元（self，m1 登记）") {
+		t.Fatal("the revocation is not audited with what was removed")
+	}
+}

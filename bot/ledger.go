@@ -2,6 +2,7 @@ package bot
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -217,6 +218,10 @@ func (b *Bot) announcementLedgers(ctx context.Context, branchID string, span Spa
 // ExportRequest asks for a ledger as a workbook: one branch, or every
 // branch ("" scope), over a span; SummaryOnly keeps just the numbers.
 type ExportRequest struct {
+	// For is who asked (导出): their rights are checked again when the
+	// file is built and sent. "" (the org digest, a job's, or a request
+	// queued by an earlier release) is not re-checked.
+	For         string `json:"for,omitempty"`
 	Branch      string `json:"branch,omitempty"`
 	From        Date   `json:"from"`
 	To          Date   `json:"to"`
@@ -272,11 +277,38 @@ func (b *Bot) export(ctx context.Context, req Request) (Reply, error) {
 		}
 		name = br.Name
 	}
-	exp := ExportRequest{Branch: branch, From: span.From, To: span.To}
+	exp := ExportRequest{For: req.Member.UserID, Branch: branch, From: span.From, To: span.To}
 	return Reply{
 		Text:    fmt.Sprintf("正在生成%s %s 的台账，稍后以 Excel 文件发给你。", name, span),
 		Notices: []Notice{{To: []string{req.Member.UserID}, File: &File{Name: exp.FileName(name), Export: &exp}}},
 	}, nil
+}
+
+// ErrExportRefused means the member who asked for a ledger may no longer
+// have it: they left, or no longer lead its branch.
+var ErrExportRefused = errors.New("bot: the requester may no longer export this ledger")
+
+// CheckExport tells whether a ledger may still go to whoever asked for it.
+// 导出 checks rights on arrival, but the file is built and sent later,
+// maybe much later (sending paused by a configuration error, or delayed by
+// the rate limit): a secretary removed meanwhile must not receive the
+// branch's records. It fails with ErrExportRefused when they may not.
+func (b *Bot) CheckExport(ctx context.Context, r ExportRequest) error {
+	if r.For == "" {
+		return nil
+	}
+	m, found, err := b.Roster.Member(ctx, r.For)
+	if err != nil {
+		return fmt.Errorf("bot: look up requester: %w", err)
+	}
+	allowed := m.Role == RoleAdmin
+	if r.Branch != "" {
+		allowed = m.Leads(r.Branch)
+	}
+	if !found || !m.Active || !allowed {
+		return ErrExportRefused
+	}
+	return nil
 }
 
 // File is a file to build when it is delivered (a ledger workbook), then

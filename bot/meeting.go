@@ -135,7 +135,8 @@ type MeetingStore interface {
 	AddWrongCode(ctx context.Context, branchID, meetingID, userID string, ttl time.Duration) (int, error)
 	// LatestMeeting returns the branch's most recently opened meeting.
 	LatestMeeting(ctx context.Context, branchID string) (m Meeting, found bool, err error)
-	// AddCorrection appends a correction to a meeting's record.
+	// AddCorrection appends a correction to a meeting's record, unless one
+	// with its ID is there already (a retried 更正).
 	AddCorrection(ctx context.Context, branchID, meetingID string, c Correction) error
 	// Corrections lists a meeting's corrections, oldest first.
 	Corrections(ctx context.Context, branchID, meetingID string) ([]Correction, error)
@@ -176,6 +177,9 @@ type MeetingOutcome struct {
 // fact. Attendance itself is never rewritten: corrections are appended,
 // applied in order when the record is read, and each is audited.
 type Correction struct {
+	// ID is the dedupe key of the 更正 message: a retry stores it once.
+	// Corrections stored before it existed have none.
+	ID     string           `json:"id,omitempty"`
 	UserID string           `json:"userid"`
 	Status AttendanceStatus `json:"status"`
 	Reason string           `json:"reason,omitempty"`
@@ -465,7 +469,7 @@ func (b *Bot) correct(ctx context.Context, req Request) (Reply, error) {
 		return Reply{Text: "本支部还没有会议记录。"}, nil
 	}
 	reason := strings.Join(rest[1:], " ")
-	c := Correction{UserID: target.UserID, Status: status, Reason: reason, By: req.Member.UserID, At: req.Now}
+	c := Correction{ID: req.Msg.DedupeKey(), UserID: target.UserID, Status: status, Reason: reason, By: req.Member.UserID, At: req.Now}
 	if err := b.Meetings.AddCorrection(ctx, m.BranchID, m.ID, c); err != nil {
 		return Reply{}, fmt.Errorf("bot: add correction: %w", err)
 	}

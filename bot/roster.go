@@ -28,6 +28,10 @@ type AuditEntry struct {
 	Branch string
 	Target string
 	Detail string
+	// Msg is the dedupe key of the message that caused the entry: the log
+	// keeps one entry per (Action, Target, Msg), so a command retried after
+	// a half-done first attempt is not audited twice. "" means always append.
+	Msg string
 }
 
 // AuditLog appends to the audit trail; entries are never edited.

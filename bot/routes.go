@@ -179,6 +179,7 @@ func (b *Bot) commands() []Command {
 				{Words: []string{"已交", "交了", "paid"}, Usage: "党费 已交 [月份]", Run: b.duesPaid},
 				{Words: []string{"设置", "set"}, Access: AccessBranch, Usage: "党费 设置 @userid 50", Summary: "设置月党费金额（记入审计）", Run: b.duesSet},
 				{Words: []string{"补交", "代交", "proxy"}, Access: AccessBranch, Usage: "党费 补交 @userid 2026-05", Summary: "代交、补交登记（记入审计）", Run: b.duesProxy},
+				{Words: []string{"撤销", "revoke"}, Access: AccessBranch, Usage: "党费 撤销 @userid 2026-05", Summary: "撤销登记错的一个月（记入审计）", Run: b.duesRevoke},
 				{Words: []string{"状态", "status"}, Access: AccessBranch, Usage: "党费 状态 [月份]", Summary: "已交、未交名单和合计", Claim: readOnly, Run: b.duesStatus},
 				{Words: []string{"年度", "year"}, Access: AccessBranch, Usage: "党费 年度 [年]", Summary: "全年每人已交月数和合计", Claim: readOnly, Run: b.duesYear},
 			},

@@ -255,6 +255,7 @@ func (s *Store) archiveMeetings(ctx context.Context, _ bot.Date, before time.Tim
 				archiveDelete{key: s.meetingKey(branch, id), zkey: index, zmem: []string{id}},
 				archiveDelete{key: s.attendanceKey(branch, id)},
 				archiveDelete{key: s.correctionsKey(branch, id)},
+				archiveDelete{key: s.correctionIDsKey(branch, id)},
 				archiveDelete{key: s.snapshotKey(branch, id)})
 		}
 	}

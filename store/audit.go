@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -14,15 +15,36 @@ var _ bot.AuditLog = (*Store)(nil)
 
 func (s *Store) auditKey() string { return s.key("audit") }
 
-// Append implements bot.AuditLog: XADD to one stream, never trimmed.
+// auditOnceKey marks that a message's entry for an action on a target is
+// written. Its hash tag is the stream's whole name, so both keys share the
+// stream's slot and one script may touch them on a Cluster.
+func (s *Store) auditOnceKey(e bot.AuditEntry) string {
+	return s.prefix + "{" + s.auditKey() + "}:once:" + e.Action + ":" + strings.ToLower(e.Target) + ":" + e.Msg
+}
+
+// auditOnceScript appends an entry unless the message's mark is there:
+// KEYS stream, mark; ARGV the mark's TTL in seconds, then field, value...
+var auditOnceScript = redis.NewScript(`
+if not redis.call('SET', KEYS[2], '1', 'NX', 'EX', ARGV[1]) then return 0 end
+redis.call('XADD', KEYS[1], '*', unpack(ARGV, 2))
+return 1
+`)
+
+// Append implements bot.AuditLog: XADD to one stream, never trimmed. An
+// entry naming its message is written once per action, target and message
+// (the mark outlives WeCom's retries: DoneTTL).
 func (s *Store) Append(ctx context.Context, e bot.AuditEntry) error {
-	err := s.rdb.XAdd(ctx, &redis.XAddArgs{
-		Stream: s.auditKey(),
-		Values: []any{
-			"at", e.At.UTC().Format(time.RFC3339), "actor", e.Actor, "action", e.Action,
-			"branch", e.Branch, "target", e.Target, "detail", e.Detail,
-		},
-	}).Err()
+	values := []any{
+		"at", e.At.UTC().Format(time.RFC3339), "actor", e.Actor, "action", e.Action,
+		"branch", e.Branch, "target", e.Target, "detail", e.Detail,
+	}
+	var err error
+	if e.Msg == "" {
+		err = s.rdb.XAdd(ctx, &redis.XAddArgs{Stream: s.auditKey(), Values: values}).Err()
+	} else {
+		args := append([]any{int64(s.DoneTTL / time.Second)}, values...)
+		err = auditOnceScript.Run(ctx, s.rdb, []string{s.auditKey(), s.auditOnceKey(e)}, args...).Err()
+	}
 	if err != nil {
 		return fmt.Errorf("store: append audit: %w", err)
 	}

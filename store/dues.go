@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
 
@@ -74,6 +75,31 @@ func (s *Store) RecordDues(ctx context.Context, branchID string, p bot.DuesPayme
 		return p, false, fmt.Errorf("store: decode dues: %w", err)
 	}
 	return out, created == 1, nil
+}
+
+// revokeDuesScript removes a member's payment of a month and returns it
+// (one key).
+var revokeDuesScript = redis.NewScript(`
+local stored = redis.call('HGET', KEYS[1], ARGV[1])
+if not stored then return false end
+redis.call('HDEL', KEYS[1], ARGV[1])
+return stored
+`)
+
+// RevokeDues implements bot.DuesStore.
+func (s *Store) RevokeDues(ctx context.Context, branchID, userID string, m bot.Month) (bot.DuesPayment, bool, error) {
+	raw, err := revokeDuesScript.Run(ctx, s.rdb, []string{s.duesMonthKey(branchID, m)}, userID).Text()
+	if errors.Is(err, redis.Nil) {
+		return bot.DuesPayment{}, false, nil
+	}
+	if err != nil {
+		return bot.DuesPayment{}, false, fmt.Errorf("store: revoke dues: %w", err)
+	}
+	var p bot.DuesPayment
+	if err := json.Unmarshal([]byte(raw), &p); err != nil {
+		return bot.DuesPayment{}, false, fmt.Errorf("store: decode dues: %w", err)
+	}
+	return p, true, nil
 }
 
 // DuesPaid implements bot.DuesStore: one pipelined read.

@@ -257,13 +257,27 @@ func (s *Store) LatestMeeting(ctx context.Context, branchID string) (bot.Meeting
 	return m, err == nil, err
 }
 
-// AddCorrection implements bot.MeetingStore: RPUSH, never rewritten.
+func (s *Store) correctionIDsKey(branchID, id string) string {
+	return s.branchKey(branchID, "meeting", id, "corrections", "ids")
+}
+
+// addCorrectionScript appends a correction once per id: KEYS list, ids set
+// (one hash tag); ARGV id ("" appends always), JSON.
+var addCorrectionScript = redis.NewScript(`
+if ARGV[1] ~= '' and redis.call('SADD', KEYS[2], ARGV[1]) == 0 then return 0 end
+redis.call('RPUSH', KEYS[1], ARGV[2])
+return 1
+`)
+
+// AddCorrection implements bot.MeetingStore: RPUSH, never rewritten, once
+// per message (a retried 更正 finds its id taken).
 func (s *Store) AddCorrection(ctx context.Context, branchID, meetingID string, c bot.Correction) error {
 	raw, err := json.Marshal(c)
 	if err != nil {
 		return fmt.Errorf("store: encode correction: %w", err)
 	}
-	if err := s.rdb.RPush(ctx, s.correctionsKey(branchID, meetingID), raw).Err(); err != nil {
+	keys := []string{s.correctionsKey(branchID, meetingID), s.correctionIDsKey(branchID, meetingID)}
+	if err := addCorrectionScript.Run(ctx, s.rdb, keys, c.ID, raw).Err(); err != nil {
 		return fmt.Errorf("store: add correction: %w", err)
 	}
 	return nil

@@ -143,7 +143,7 @@ func NewApp(cfg Config, log *slog.Logger) (*App, error) {
 
 	a.Worker = a.Outbox.Worker(outbox.WorkerConfig{
 		Deliver: a.WeCom, Jobs: a.Bot, Limiter: a.Store.Limiter(store.DefaultLimits),
-		Transient: wecom.Transient, RateLimited: wecom.RateLimited, ConfigFix: wecom.ConfigFix, GroupConfigFix: wecom.GroupConfigFix,
+		Transient: transient, RateLimited: wecom.RateLimited, ConfigFix: wecom.ConfigFix, GroupConfigFix: wecom.GroupConfigFix,
 		Undelivered: a.Store, Log: log, Metrics: a.Metrics, ResultOf: wecom.Result,
 		Now: func() time.Time { return a.Now() },
 	})
@@ -347,4 +347,10 @@ func (a *App) Close() error {
 	}
 	// The outbox shares the store's Redis client: closing the store closes both.
 	return errors.Join(err, a.Store.Close())
+}
+
+// transient is wecom.Transient, but a ledger refused to its requester is
+// final: retrying would only refuse it again.
+func transient(err error) bool {
+	return !errors.Is(err, bot.ErrExportRefused) && wecom.Transient(err)
 }

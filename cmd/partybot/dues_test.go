@@ -98,3 +98,21 @@ func TestDuesPrepayOff(t *testing.T) {
 		{"lisi", "党费 已交", "已登记 2026年11月党费"},
 	})
 }
+
+// 党费 撤销 through signed callbacks: a payment made at 0 yuan, before the
+// amount was set, is revoked and recorded again at the set amount.
+func TestDuesRevokeThroughCallbacks(t *testing.T) {
+	e := startBranch(t)
+	e.run(t, []step{
+		{"lisi", "党费 已交", "金额未设置"},
+		{"lisi", "党费 撤销 @lisi 2026-11", "只有支部书记、支委"},
+		{"zhangsan", "党费 设置 @lisi 50", "已设置"},
+		{"zhangsan", "党费 撤销 @lisi 2026-11", "已撤销 李四 2026年11月的党费登记（0 元"},
+		{"zhangsan", "党费 补交 @lisi 2026-11", "登记 2026年11月党费 50 元"},
+		{"zhangsan", "党费 状态", "已交 1/5 人，50/50 元"},
+	})
+	entries, err := e.app.Store.AuditEntries(t.Context(), 20)
+	if err != nil || !slices.ContainsFunc(entries, func(a bot.AuditEntry) bool { return a.Action == "dues.revoke" && a.Target == "lisi" }) {
+		t.Fatalf("no dues.revoke audit entry: %v %v", entries, err)
+	}
+}

@@ -2,11 +2,13 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"slices"
@@ -202,11 +204,40 @@ func writeAtomically(path string, isDir bool, write func(tmp string) error) erro
 // ledgerFiles builds the workbooks 导出 and the org digest ask for.
 type ledgerFiles struct{ app *App }
 
-// BuildFile implements wecom.FileBuilder.
+// BuildFile implements wecom.FileBuilder. The requester's rights are
+// checked before the workbook is built and again just before it is handed
+// over to be sent: a refusal sends nothing, and the log names the branch,
+// not the person.
 func (lf ledgerFiles) BuildFile(ctx context.Context, f bot.File) ([]byte, error) {
 	if f.Export == nil {
 		return nil, fmt.Errorf("file %s: nothing to build", f.Name)
 	}
+	if err := lf.check(ctx, *f.Export); err != nil {
+		return nil, err
+	}
+	data, err := lf.build(ctx, *f.Export)
+	if err != nil {
+		return nil, err
+	}
+	if err := lf.check(ctx, *f.Export); err != nil {
+		return nil, err
+	}
+	return data, nil
+}
+
+// check asks the bot whether the requester may still have the ledger.
+func (lf ledgerFiles) check(ctx context.Context, r bot.ExportRequest) error {
+	err := lf.app.Bot.CheckExport(ctx, r)
+	if errors.Is(err, bot.ErrExportRefused) {
+		lf.app.Log.WarnContext(ctx, "ledger export not sent: the member who asked may no longer have it (left, or no longer leads the branch)",
+			slog.String("branch", cmp.Or(r.Branch, "all")))
+	}
+	return err
+}
+
+// build writes the requested workbook.
+func (lf ledgerFiles) build(ctx context.Context, exp bot.ExportRequest) ([]byte, error) {
+	f := bot.File{Export: &exp}
 	branches, err := lf.app.exportBranches(ctx, f.Export.Branch)
 	if err != nil {
 		return nil, err

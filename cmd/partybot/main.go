@@ -50,6 +50,7 @@ Usage:
   partybot chat create|check -config FILE           branch group chats (see 'partybot chat')
   partybot export -config FILE [-branch ID|-all] -from D -to D -o FILE.xlsx [-format csv]   the ledger (台账)
   partybot archive -config FILE -before YYYY-01-01 -o FILE [-dry-run]   move closed years out of Redis
+  partybot member export|erase -config FILE -user ID   a member's personal data (see 'partybot member')
   partybot healthcheck [-url URL]      exit 0 if /readyz answers 200 (container health checks)
   partybot version                     print the version
 `
@@ -78,6 +79,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		err = exportCmd(ctx, args[1:], stdout, stderr, getenv)
 	case args[0] == "archive":
 		err = archiveCmd(ctx, args[1:], stdout, stderr, getenv)
+	case args[0] == "member":
+		err = memberCmd(ctx, args[1:], stdout, stderr, getenv)
 	case args[0] == "bench": // the load measurement (make load); not in the help
 		err = benchCmd(ctx, args[1:], stdout, stderr)
 	case args[0] == "healthcheck": // for container health checks (no shell, no curl)
