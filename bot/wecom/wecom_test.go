@@ -853,9 +853,9 @@ func (b fileBuilder) BuildFile(context.Context, bot.File) ([]byte, error) {
 // passing build failure is retried, and nobody is told yet.
 func TestFileThatCannotBeSentIsTold(t *testing.T) {
 	cases := []struct {
-		name     string
-		builder  fileBuilder
-		told     string
+		name      string
+		builder   fileBuilder
+		told      string
 		transient bool
 	}{
 		{"over 20 MB", fileBuilder{size: 20<<20 + 1}, bot.FileTooLargeText, false},
