@@ -311,6 +311,13 @@ func (b *Bot) CheckExport(ctx context.Context, r ExportRequest) error {
 	return nil
 }
 
+// What the adapter tells whoever asked for a file it cannot send: over
+// WeCom's 20 MB upload limit, or not buildable at all.
+const (
+	FileTooLargeText = "台账文件超过 20MB，请缩短时间范围（如 导出 本月）或让管理员用命令行 partybot export 导出。"
+	FileFailedText   = "台账文件没能生成，请稍后再试；如仍不行，请联系管理员查看日志。"
+)
+
 // File is a file to build when it is delivered (a ledger workbook), then
 // upload and send.
 type File struct {

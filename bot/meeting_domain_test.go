@@ -5,6 +5,7 @@ package bot_test
 
 import (
 	"bytes"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -162,8 +163,8 @@ func TestMinutesAndPhotos(t *testing.T) {
 	wantText(t, first, "📝 已记入 党员大会「学习会」 的纪要（第 2 条）。10 分钟内发的照片作为会议照片。")
 	wantText(t, w.must(retry), first.Text) // WeCom's retry: the same answer, nothing added
 	wantText(t, w.picture("com", "ph-2"), "📷 已存为会议照片（共 2 张）。")
-	if _, err := w.handle(bot.Message{MsgID: "ph-x", From: "com", Kind: bot.KindImage, MediaID: "expired"}); err == nil || !strings.Contains(err.Error(), "fetch photo") {
-		t.Fatalf("a picture that cannot be fetched: err %v, want the message to fail for a retry", err)
+	if _, err := w.handle(bot.Message{MsgID: "ph-x", From: "com", Kind: bot.KindImage, MediaID: "down-1"}); err == nil || !strings.Contains(err.Error(), "fetch photo") {
+		t.Fatalf("a picture that cannot be fetched now: err %v, want the message to fail for a retry", err)
 	}
 	wantText(t, w.picture("ops1", "ph-9"), "图片未保存。如需作为学习凭证，请先发“学习 内容 时长”，10 分钟内再发图片。")
 
@@ -202,4 +203,39 @@ func TestMinutesAndPhotos(t *testing.T) {
 
 	w.now = friday.Add(8 * 24 * time.Hour)
 	wantText(t, w.say("sec", "纪要 太晚了"), "没有进行中或 7 天内结束的会议。请先发“会议 类型 标题”开会，会后一周内补纪要。")
+}
+
+// A photo is stored whole or not at all: one over 10 MB, one WeCom no
+// longer holds, or one past the meeting's 30 is told to the leader and
+// stored nowhere; a passing failure still fails the message for a retry.
+func TestMeetingPhotoLimits(t *testing.T) {
+	t.Parallel()
+	lab := photoLab{"big": make([]byte, bot.MaxPhotoBytes+1), "fine": []byte("jpeg")}
+	for i := range bot.MaxMeetingPhotos + 1 {
+		lab[fmt.Sprintf("p-%d", i)] = []byte("jpeg")
+	}
+	w := newWorld(t, friday, func(d *bot.Deps) { d.Media = lab })
+	ctx := t.Context()
+	w.say("sec", "会议 党员大会 学习会")
+	m, _, _ := w.s.OpenMeetingOf(ctx, "tech")
+	cases := []struct {
+		name, mediaID, want string
+	}{
+		{"over 10 MB", "big", "这张照片超过 10MB，没有保存。请压缩后重新发送。"},
+		{"invalid media_id", "gone", "这张照片无法从企业微信取回（可能已过期），没有保存，请重新发送。"},
+		{"a photo", "fine", "📷 已存为会议照片（共 1 张）。"},
+	}
+	for _, tc := range cases {
+		if got := w.picture("sec", tc.mediaID).Text; got != tc.want {
+			t.Errorf("%s: %q, want %q", tc.name, got, tc.want)
+		}
+	}
+	for i := range bot.MaxMeetingPhotos - 1 {
+		wantText(t, w.picture("sec", fmt.Sprintf("p-%d", i)), fmt.Sprintf("📷 已存为会议照片（共 %d 张）。", i+2))
+	}
+	wantText(t, w.picture("sec", fmt.Sprintf("p-%d", bot.MaxMeetingPhotos)), "这次会议已存满 30 张照片，这张没有保存。")
+	photos, err := w.s.Photos(ctx, "tech", m.ID)
+	if err != nil || len(photos) != bot.MaxMeetingPhotos || slices.ContainsFunc(photos, func(p bot.Photo) bool { return p.MediaID == "big" || p.MediaID == "gone" }) {
+		t.Fatalf("%d photos stored (%v), want %d and none refused", len(photos), err, bot.MaxMeetingPhotos)
+	}
 }

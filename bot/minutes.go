@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
+	"slices"
 	"strings"
 	"time"
 )
@@ -54,8 +56,18 @@ type MinutesStore interface {
 
 // MediaFetcher downloads a picture members sent (WeCom media/get).
 type MediaFetcher interface {
-	FetchMedia(ctx context.Context, mediaID string) ([]byte, error)
+	// FetchMedia reads the whole file, never a truncated one: a file over
+	// maxBytes is an error wrapping ErrTooLarge, and a media_id WeCom does
+	// not hold (expired, invalid) one that IsPermanent.
+	FetchMedia(ctx context.Context, mediaID string, maxBytes int64) ([]byte, error)
 }
+
+// MaxPhotoBytes bounds a stored meeting photo: WeCom's own image limit.
+const MaxPhotoBytes = 10 << 20
+
+// MaxMeetingPhotos bounds a meeting's photos: an inspection wants a few
+// pictures of the meeting, and each is kept in Redis for years.
+const MaxMeetingPhotos = 30
 
 // minutesAfterClose is how long after closing a meeting takes minutes.
 const minutesAfterClose = 7 * 24 * time.Hour
@@ -168,11 +180,28 @@ func (b *Bot) meetingPhoto(ctx context.Context, req Request) (Reply, error) {
 		}
 		meetingID = open.ID
 	}
+	photos, err := b.Minutes.Photos(ctx, m.BranchID, meetingID)
+	if err != nil {
+		return Reply{}, fmt.Errorf("bot: read photos: %w", err)
+	}
+	// A soft cap: two pictures at the same moment may both pass it.
+	if len(photos) >= MaxMeetingPhotos && !slices.ContainsFunc(photos, func(p Photo) bool { return p.MediaID == req.Msg.MediaID }) {
+		return Reply{Text: fmt.Sprintf("这次会议已存满 %d 张照片，这张没有保存。", MaxMeetingPhotos)}, nil
+	}
 	var data []byte
 	if b.Media != nil {
 		// Fetched now: WeCom keeps a picture three days, the ledger years.
-		// A failure is the message's failure, so WeCom sends it again.
-		if data, err = b.Media.FetchMedia(ctx, req.Msg.MediaID); err != nil {
+		// A passing failure is the message's failure, so WeCom sends it
+		// again; a lasting one is told, or WeCom would retry in vain.
+		data, err = b.Media.FetchMedia(ctx, req.Msg.MediaID, MaxPhotoBytes)
+		switch {
+		case errors.Is(err, ErrTooLarge):
+			b.Log.WarnContext(ctx, "bot: meeting photo too large", slog.String("branch", m.BranchID), slog.Any("error", err))
+			return Reply{Text: fmt.Sprintf("这张照片超过 %dMB，没有保存。请压缩后重新发送。", MaxPhotoBytes>>20)}, nil
+		case IsPermanent(err):
+			b.Log.WarnContext(ctx, "bot: meeting photo refused by WeCom", slog.String("branch", m.BranchID), slog.Any("error", err))
+			return Reply{Text: "这张照片无法从企业微信取回（可能已过期），没有保存，请重新发送。"}, nil
+		case err != nil:
 			return Reply{}, fmt.Errorf("bot: fetch photo: %w", err)
 		}
 	}
@@ -180,8 +209,7 @@ func (b *Bot) meetingPhoto(ctx context.Context, req Request) (Reply, error) {
 	if _, err := b.Minutes.AddPhoto(ctx, m.BranchID, meetingID, p, data); err != nil {
 		return Reply{}, fmt.Errorf("bot: add photo: %w", err)
 	}
-	photos, err := b.Minutes.Photos(ctx, m.BranchID, meetingID)
-	if err != nil {
+	if photos, err = b.Minutes.Photos(ctx, m.BranchID, meetingID); err != nil {
 		return Reply{}, fmt.Errorf("bot: read photos: %w", err)
 	}
 	return Reply{Text: fmt.Sprintf("📷 已存为会议照片（共 %d 张）。", len(photos))}, nil

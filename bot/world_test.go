@@ -87,14 +87,22 @@ func (q *queued) withPrefix(prefix string) []bot.Notice {
 	return out
 }
 
-// photoLab is a MediaFetcher of pictures known by media id.
+// photoLab is a MediaFetcher of pictures known by media id, as strict as
+// the adapter: a picture over the limit is ErrTooLarge, an unknown id is
+// permanent (WeCom's 40007), and ids starting "down" fail for a while.
 type photoLab map[string][]byte
 
-func (p photoLab) FetchMedia(_ context.Context, mediaID string) ([]byte, error) {
-	if data, ok := p[mediaID]; ok {
-		return data, nil
+func (p photoLab) FetchMedia(_ context.Context, mediaID string, maxBytes int64) ([]byte, error) {
+	data, ok := p[mediaID]
+	switch {
+	case strings.HasPrefix(mediaID, "down"):
+		return nil, errors.New("connection reset")
+	case !ok:
+		return nil, bot.Permanent(errors.New("errcode 40007: invalid media_id"))
+	case int64(len(data)) > maxBytes:
+		return nil, fmt.Errorf("media of %d bytes: %w", len(data), bot.ErrTooLarge)
 	}
-	return nil, errors.New("media expired")
+	return data, nil
 }
 
 type world struct {

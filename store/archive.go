@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -17,7 +18,7 @@ import (
 // ArchiveLine is one record moved out of Redis: a JSON line of the archive
 // file, with the record exactly as Redis kept it.
 type ArchiveLine struct {
-	Kind   string          `json:"kind"` // checkin, study, meeting, leave, audit
+	Kind   string          `json:"kind"` // checkin, study, meeting, minutes, photo (an ArchivedPhoto), leave, audit
 	Branch string          `json:"branch,omitempty"`
 	Key    string          `json:"key"`             // where it lived, without the prefix
 	Field  string          `json:"field,omitempty"` // hash field or stream id
@@ -44,9 +45,9 @@ type archiveDelete struct {
 
 // ArchiveCollect writes every ledger record dated before `before` (check-in
 // days, study reports by the day studied, closed meetings by their opening,
-// leaves by their last day, audit entries by when they were written) to w
-// as JSON lines, and returns the plan that ArchiveDelete carries out. It
-// changes nothing in Redis.
+// with their minutes and photos, leaves by their last day, audit entries
+// by when they were written) to w as JSON lines, and returns the plan
+// that ArchiveDelete carries out. It changes nothing in Redis.
 func (s *Store) ArchiveCollect(ctx context.Context, before time.Time, loc *time.Location, w io.Writer) (*ArchivePlan, error) {
 	plan := &ArchivePlan{Counts: map[string]int{}}
 	enc := json.NewEncoder(w)
@@ -251,6 +252,9 @@ func (s *Store) archiveMeetings(ctx context.Context, _ bot.Date, before time.Tim
 			if err := emit(ArchiveLine{Kind: "meeting", Branch: branch, Key: s.meetingKey(branch, id), Record: raw}); err != nil {
 				return err
 			}
+			if err := s.archiveMeetingRecord(ctx, branch, id, emit, plan); err != nil {
+				return err
+			}
 			plan.deletes = append(plan.deletes,
 				archiveDelete{key: s.meetingKey(branch, id), zkey: index, zmem: []string{id}},
 				archiveDelete{key: s.attendanceKey(branch, id)},
@@ -260,6 +264,60 @@ func (s *Store) archiveMeetings(ctx context.Context, _ bot.Date, before time.Tim
 		}
 	}
 	return nil
+}
+
+// ArchivedPhoto is a photo's line in the archive: its description as
+// Redis kept it, and its bytes (base64 in the JSON).
+type ArchivedPhoto struct {
+	Photo json.RawMessage `json:"photo"`
+	Data  []byte          `json:"data,omitempty"`
+}
+
+// archiveMeetingRecord moves a meeting's minutes and photos (with their
+// bytes) along with it: left behind they would be unreachable, and kept
+// forever.
+func (s *Store) archiveMeetingRecord(ctx context.Context, branch, id string, emit func(ArchiveLine) error, plan *ArchivePlan) error {
+	minutesKey, photosKey := s.minutesKey(branch, id), s.photosKey(branch, id)
+	minutes, err := s.rdb.HGetAll(ctx, minutesKey).Result()
+	if err != nil {
+		return fmt.Errorf("store: archive minutes: %w", err)
+	}
+	for _, field := range sortedKeys(minutes) {
+		if err := emit(ArchiveLine{Kind: "minutes", Branch: branch, Key: minutesKey, Field: field, Record: json.RawMessage(minutes[field])}); err != nil {
+			return err
+		}
+	}
+	photos, err := s.rdb.HGetAll(ctx, photosKey).Result()
+	if err != nil {
+		return fmt.Errorf("store: archive photos: %w", err)
+	}
+	for _, mediaID := range sortedKeys(photos) {
+		// One photo's bytes at a time: a meeting may hold 30 of up to 10 MB.
+		data, err := s.PhotoData(ctx, branch, id, mediaID)
+		if err != nil {
+			return err
+		}
+		raw, err := json.Marshal(ArchivedPhoto{Photo: json.RawMessage(photos[mediaID]), Data: data})
+		if err != nil {
+			return fmt.Errorf("store: encode photo: %w", err)
+		}
+		if err := emit(ArchiveLine{Kind: "photo", Branch: branch, Key: photosKey, Field: mediaID, Record: raw}); err != nil {
+			return err
+		}
+		plan.deletes = append(plan.deletes, archiveDelete{key: s.photoKey(branch, id, mediaID)})
+	}
+	plan.deletes = append(plan.deletes, archiveDelete{key: minutesKey}, archiveDelete{key: photosKey})
+	return nil
+}
+
+// sortedKeys lists a hash's fields in order, so archives are stable.
+func sortedKeys(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
 }
 
 func (s *Store) archiveLeaves(ctx context.Context, cut bot.Date, _ time.Time, emit func(ArchiveLine) error, plan *ArchivePlan) error {

@@ -28,8 +28,9 @@ func (s *Store) photoWindowKey(branchID, userID string) string {
 	return s.branchKey(branchID, "photowindow", userID)
 }
 
-// MaxPhotoBytes bounds a stored meeting photo (WeCom's own image limit is 10 MB).
-const MaxPhotoBytes = 10 << 20
+// MaxPhotoBytes bounds a stored meeting photo (the domain's limit, WeCom's
+// own image limit).
+const MaxPhotoBytes = bot.MaxPhotoBytes
 
 // AddMinutes implements bot.MinutesStore: one hash field per message, so a
 // retried 纪要 is stored once.

@@ -198,7 +198,9 @@ func (w *Worker) handleNotice(ctx context.Context, id string, payload []byte) er
 		}
 		return w.hold(ctx, id, nt, w.o.cfg.ConfigPause)
 	}
-	if w.cfg.Transient(err) {
+	// A failure marked permanent (a file over WeCom's size limit, its
+	// requester told) is never retried, whatever Transient says.
+	if w.cfg.Transient(err) && !bot.IsPermanent(err) {
 		retried, _ := asynq.GetRetryCount(ctx)
 		log.Warn("send failed; will retry", slog.Int("attempt", retried+1), slog.Any("error", err))
 		return fmt.Errorf("outbox: send: %w", err)

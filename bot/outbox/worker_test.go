@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"maps"
@@ -13,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hibiken/asynq"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/partybot/partybot/bot"
@@ -250,5 +252,39 @@ func TestJobSuccessesKeepTheLatest(t *testing.T) {
 	want := map[string]time.Time{"weekly-summary": t2, "checkin-reminder": t1}
 	if len(got) != len(want) || !got["weekly-summary"].Equal(t2) || !got["checkin-reminder"].Equal(t1) {
 		t.Fatalf("job successes %v, want %v", got, want)
+	}
+}
+
+// failing fails every send with its error.
+type failing struct{ err error }
+
+func (f failing) Notify(context.Context, bot.Notice) (bot.Delivery, error) {
+	return bot.Delivery{}, f.err
+}
+
+// A failure marked permanent (a ledger over WeCom's 20 MB, its requester
+// already told) is archived at once, even where Transient would say retry:
+// no rebuilding the file for hours before dropping it.
+func TestPermanentFailureIsNotRetried(t *testing.T) {
+	cases := []struct {
+		name      string
+		err       error
+		skipRetry bool
+	}{
+		{"network", errors.New("connection reset"), false},
+		{"marked permanent", bot.Permanent(errors.New("no branch ops")), true},
+		{"too large", fmt.Errorf("ledger of 21 MB: %w", bot.ErrTooLarge), true},
+	}
+	cfg := redistest.Config(t)
+	rdb := redis.NewClient(cfg.Options())
+	t.Cleanup(func() { _ = rdb.Close() })
+	o := New(rdb, Config{Queue: cfg.KeyPrefix + "outbox"})
+	payload, _ := json.Marshal(noticeTask{Notice: bot.Notice{To: []string{"a"}, Text: "x"}, Checked: true})
+	for _, tc := range cases {
+		w := o.Worker(WorkerConfig{Deliver: failing{tc.err}, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+		err := w.handleNotice(t.Context(), "n-"+tc.name, payload)
+		if err == nil || errors.Is(err, asynq.SkipRetry) != tc.skipRetry {
+			t.Errorf("%s: %v, want skip retry %v", tc.name, err, tc.skipRetry)
+		}
 	}
 }

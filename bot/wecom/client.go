@@ -39,6 +39,28 @@ func (e *APIError) Error() string {
 	return fmt.Sprintf("wecom: %s: errcode %d: %s", e.API, e.Code, e.Msg)
 }
 
+// Is lets bot's failure kinds match WeCom's errcodes: a refusal no retry
+// fixes is bot.ErrPermanent (not a configuration error, which waits for
+// the fix), and a size refusal is bot.ErrTooLarge too.
+func (e *APIError) Is(target error) bool {
+	switch target {
+	case bot.ErrTooLarge:
+		return tooLargeCodes[e.Code]
+	case bot.ErrPermanent:
+		_, config := configFixes[e.Code]
+		return !transientCode(e.Code) && !config
+	}
+	return false
+}
+
+// tooLargeCodes are WeCom's answers for a file past a size limit:
+// media/upload's 40006 (file), 40009 (image) and 40011 (video), and
+// media/get's 830002 (over 20 MB without a Range header).
+var tooLargeCodes = map[int64]bool{40006: true, 40009: true, 40011: true, 830002: true}
+
+// transientCode reports WeCom busy (-1) and rate limits (45009, 45033).
+func transientCode(code int64) bool { return code == -1 || code == 45009 || code == 45033 }
+
 // configFixes are the errcodes that no retry can fix: the install is
 // misconfigured, and an operator must act. Each names the fix.
 var configFixes = map[int64]string{
@@ -64,8 +86,9 @@ func ConfigFix(err error) (fix string, ok bool) {
 
 // Transient reports whether a failed call may succeed if tried again later:
 // WeCom busy (-1), rate limits (45009, 45033), and network or HTTP-level
-// failures. Other errcodes (81013 no valid recipient, 40003 bad userid …)
-// and a missing secret are permanent. Configuration errors are neither:
+// failures. Other errcodes (81013 no valid recipient, 40003 bad userid …),
+// a missing secret and a failure marked bot.Permanent (a file over WeCom's
+// size limit, a ledger that cannot be built) are permanent. Configuration errors are neither:
 // ask ConfigFix first.
 func Transient(err error) bool {
 	var apiErr *APIError
@@ -73,8 +96,8 @@ func Transient(err error) bool {
 	case err == nil:
 		return false
 	case errors.As(err, &apiErr):
-		return apiErr.Code == -1 || apiErr.Code == 45009 || apiErr.Code == 45033
-	case errors.Is(err, ErrNoSecret):
+		return transientCode(apiErr.Code)
+	case errors.Is(err, ErrNoSecret), bot.IsPermanent(err):
 		return false
 	}
 	return true
@@ -293,7 +316,7 @@ func (c *Client) do(ctx context.Context, method, api string, query url.Values, b
 		return nil, fmt.Errorf("wecom: %s: %w", api, redacted{err})
 	}
 	defer resp.Body.Close()
-	raw, err := io.ReadAll(io.LimitReader(resp.Body, 8<<20))
+	raw, err := readAtMost(resp.Body, maxAnswerBytes)
 	if err != nil {
 		return nil, fmt.Errorf("wecom: %s: read: %w", api, err)
 	}
@@ -301,6 +324,23 @@ func (c *Client) do(ctx context.Context, method, api string, query url.Values, b
 		return nil, fmt.Errorf("wecom: %s: HTTP %d", api, resp.StatusCode)
 	}
 	return raw, nil
+}
+
+// maxAnswerBytes bounds a JSON answer (a department's user list is the
+// largest). Files have their own limits (FetchMedia).
+const maxAnswerBytes = 8 << 20
+
+// readAtMost reads r whole, or fails with bot.ErrTooLarge when it holds
+// more than limit bytes: a cut answer or picture is never taken for whole.
+func readAtMost(r io.Reader, limit int64) ([]byte, error) {
+	data, err := io.ReadAll(io.LimitReader(r, limit+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(data)) > limit {
+		return nil, fmt.Errorf("over %d bytes: %w", limit, bot.ErrTooLarge)
+	}
+	return data, nil
 }
 
 // decode reads WeCom's errcode first, then the rest into out.

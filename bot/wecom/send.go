@@ -15,8 +15,6 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"github.com/silenceper/wechat/v2/cache"
-
 	"github.com/partybot/partybot/bot"
 )
 
@@ -77,6 +75,9 @@ func (c *Client) Notify(ctx context.Context, n bot.Notice) (bot.Delivery, error)
 		return bot.Delivery{}, c.robotSend(ctx, n)
 	}
 	msgType, body, err := c.content(ctx, n)
+	if err != nil && n.File != nil && bot.IsPermanent(err) {
+		return bot.Delivery{}, c.fileRefused(ctx, n, err)
+	}
 	if err != nil {
 		return bot.Delivery{}, err
 	}
@@ -134,10 +135,14 @@ func (c *Client) content(ctx context.Context, n bot.Notice) (msgType string, bod
 		}
 		return "template_card", card, nil
 	case n.Media != nil:
-		return n.Media.Type, map[string]string{"media_id": n.Media.ID}, nil
+		id, err := c.forwardMedia(ctx, *n.Media)
+		if err != nil {
+			return "", nil, err
+		}
+		return n.Media.Type, map[string]string{"media_id": id}, nil
 	case n.File != nil:
 		if c.cfg.Files == nil {
-			return "", nil, fmt.Errorf("wecom: no file builder for %s", n.File.Name)
+			return "", nil, bot.Permanent(fmt.Errorf("wecom: no file builder for %s", n.File.Name))
 		}
 		data, err := c.cfg.Files.BuildFile(ctx, *n.File)
 		if err != nil {
@@ -168,6 +173,21 @@ func (c *Client) content(ctx context.Context, n bot.Notice) (msgType string, bod
 		return "markdown", map[string]string{"content": truncateBytes(n.Markdown, maxTextBytes)}, nil
 	}
 	return "text", map[string]string{"content": truncateBytes(n.Text, maxTextBytes)}, nil
+}
+
+// fileRefused tells whoever asked for a file that it cannot be sent (over
+// WeCom's 20 MB, or not buildable), at once, and returns why: permanent,
+// so the outbox archives the notice rather than rebuild it for hours. If
+// telling fails, that error is returned and decides the retry.
+func (c *Client) fileRefused(ctx context.Context, n bot.Notice, cause error) error {
+	text := bot.FileFailedText
+	if errors.Is(cause, bot.ErrTooLarge) {
+		text = bot.FileTooLargeText
+	}
+	if _, err := c.Notify(ctx, bot.Notice{To: n.To, ChatID: n.ChatID, Text: text}); err != nil {
+		return fmt.Errorf("wecom: tell that %s cannot be sent (%v): %w", n.File.Name, cause, err)
+	}
+	return cause
 }
 
 // withTaskID copies a card body with a fresh task_id: WeCom refuses a
@@ -213,14 +233,12 @@ func (c *Client) UploadImage(ctx context.Context, name string, data []byte) (str
 	return c.upload(ctx, "image", name, "image/png", data)
 }
 
-// maxFileBytes is media/upload's limit for a file.
-const maxFileBytes = 20 << 20
-
 // upload puts a temporary file (kept 3 days) on WeCom; the filename is
-// what members see.
+// what members see. A file over WeCom's limit for its kind is refused
+// here, permanently (bot.ErrTooLarge).
 func (c *Client) upload(ctx context.Context, kind, name, contentType string, data []byte) (string, error) {
-	if kind == "file" && len(data) > maxFileBytes {
-		return "", fmt.Errorf("wecom: media/upload: %s is %d bytes, WeCom takes at most 20 MB", name, len(data))
+	if limit := uploadLimits[kind]; limit > 0 && int64(len(data)) > limit {
+		return "", fmt.Errorf("wecom: media/upload: %s is %d bytes, WeCom takes a %s of at most %d MB: %w", name, len(data), kind, limit>>20, bot.ErrTooLarge)
 	}
 	var body bytes.Buffer
 	mw := multipart.NewWriter(&body)
@@ -270,38 +288,6 @@ func (c *Client) robotSend(ctx context.Context, n bot.Notice) error {
 		return err
 	}
 	return decode(raw, "webhook/send", nil)
-}
-
-// FetchMedia downloads a file members sent (a picture), by its media_id,
-// which WeCom keeps three days.
-// Specs: https://developer.work.weixin.qq.com/document/path/90254
-func (c *Client) FetchMedia(ctx context.Context, mediaID string) ([]byte, error) {
-	fetch := func() ([]byte, error) {
-		if c.cfg.Secret == "" {
-			return nil, fmt.Errorf("wecom: media/get: %w", ErrNoSecret)
-		}
-		token, err := c.accessToken(ctx)
-		if err != nil {
-			return nil, err
-		}
-		raw, err := c.do(ctx, http.MethodGet, "media/get", url.Values{"access_token": {token}, "media_id": {mediaID}}, nil, "")
-		if err != nil {
-			return nil, err
-		}
-		// The file itself, or a JSON error such as 40007 (invalid media_id).
-		if bytes.HasPrefix(bytes.TrimSpace(raw), []byte("{")) {
-			return nil, decode(raw, "media/get", nil)
-		}
-		return raw, nil
-	}
-	data, err := fetch()
-	if tokenExpired(err) {
-		if derr := cache.DeleteContext(ctx, c.cfg.Cache, c.tokenKey); derr != nil {
-			return nil, fmt.Errorf("wecom: media/get: drop expired token: %w", derr)
-		}
-		data, err = fetch()
-	}
-	return data, err
 }
 
 // AppChat is an app group chat as appchat/get describes it.

@@ -3,10 +3,12 @@ package wecom_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -607,10 +609,10 @@ func TestCardSubtitleButtonsAndMedia(t *testing.T) {
 	if _, err := c.Notify(t.Context(), bot.Notice{To: []string{"lisi"}, Card: card}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := c.Notify(t.Context(), bot.Notice{To: []string{"lisi"}, Media: &bot.Media{Type: "image", ID: "m-1"}}); err == nil {
-		t.Fatal("a media_id WeCom does not hold was accepted")
+	if _, err := c.Notify(t.Context(), bot.Notice{To: []string{"lisi"}, Media: &bot.Media{Type: "image", ID: "m-1"}}); err == nil || wecom.Transient(err) {
+		t.Fatalf("a media_id WeCom does not hold: %v, want a permanent error", err)
 	}
-	fake.PutMedia("m-1", []byte("a member's picture"))
+	fake.PutMedia("m-1", []byte("\xff\xd8\xff\xe0 a member's picture"))
 	if _, err := c.Notify(t.Context(), bot.Notice{To: []string{"lisi"}, Media: &bot.Media{Type: "image", ID: "m-1"}}); err != nil {
 		t.Fatal(err)
 	}
@@ -623,8 +625,9 @@ func TestCardSubtitleButtonsAndMedia(t *testing.T) {
 	if len(buttons) != 2 || buttons[1].(map[string]any)["style"].(float64) != 2 {
 		t.Fatalf("buttons %v", buttons)
 	}
-	if calls[1].Body["msgtype"] != "image" || calls[1].Body["image"].(map[string]any)["media_id"] != "m-1" {
-		t.Fatalf("media sent as %v", calls[1].Body)
+	sentID, _ := calls[1].Body["image"].(map[string]any)["media_id"].(string)
+	if data, ok := fake.Media(sentID); calls[1].Body["msgtype"] != "image" || !ok || !bytes.Contains(data, []byte("a member's picture")) {
+		t.Fatalf("media sent as %v, want the picture re-uploaded", calls[1].Body)
 	}
 }
 
@@ -690,23 +693,224 @@ func TestResponseCodeOnceWithin72Hours(t *testing.T) {
 }
 
 // media/get answers like every other call: the file, 40007 for an id WeCom
-// does not hold, 60020 from an untrusted IP (a configuration error).
+// does not hold (permanent), 60020 from an untrusted IP (a configuration
+// error).
 func TestFetchMedia(t *testing.T) {
 	fake.Reset()
 	c := newClient()
 	fake.PutMedia("pic-1", []byte("\xff\xd8\xff a picture"))
-	if data, err := c.FetchMedia(t.Context(), "pic-1"); err != nil || !bytes.Contains(data, []byte("a picture")) {
+	if data, err := c.FetchMedia(t.Context(), "pic-1", 1<<20); err != nil || !bytes.Contains(data, []byte("a picture")) {
 		t.Fatalf("fetch: %q %v", data, err)
 	}
 	var apiErr *wecom.APIError
-	if _, err := c.FetchMedia(t.Context(), "nope"); !errors.As(err, &apiErr) || apiErr.Code != 40007 {
-		t.Fatalf("unknown media: %v", err)
+	if _, err := c.FetchMedia(t.Context(), "nope", 1<<20); !errors.As(err, &apiErr) || apiErr.Code != 40007 || !errors.Is(err, bot.ErrPermanent) {
+		t.Fatalf("unknown media: %v, want a permanent 40007", err)
 	}
 	fake.SetUntrustedIP(true)
 	defer fake.SetUntrustedIP(false)
-	if _, err := c.FetchMedia(t.Context(), "pic-1"); err == nil {
+	if _, err := c.FetchMedia(t.Context(), "pic-1", 1<<20); err == nil {
 		t.Fatal("fetched from an untrusted IP")
-	} else if _, ok := wecom.ConfigFix(err); !ok {
+	} else if _, ok := wecom.ConfigFix(err); !ok || errors.Is(err, bot.ErrPermanent) {
 		t.Fatalf("untrusted IP: %v, want a configuration error", err)
+	}
+}
+
+// A file is read whole or refused, never cut: one over 8 MB but within the
+// limit comes whole, one over the limit is ErrTooLarge, and one over
+// media/get's 20 MB (830002 when asked whole) comes in Range requests,
+// refused after the first when the size it reports is over the limit.
+func TestFetchMediaWholeOrTooLarge(t *testing.T) {
+	fake.Reset()
+	c := newClient()
+	pattern := func(n int) []byte {
+		data := make([]byte, n)
+		for i := range data {
+			data[i] = byte(i * 7)
+		}
+		return data
+	}
+	files := map[string][]byte{"9MiB": pattern(9 << 20), "10MiB+1": pattern(10<<20 + 1), "21MB": pattern(21 << 20)}
+	for id, data := range files {
+		fake.PutMedia(id, data)
+	}
+	cases := []struct {
+		id       string
+		limit    int64
+		tooLarge bool
+		ranged   bool
+	}{
+		{"9MiB", 10 << 20, false, false},
+		{"10MiB+1", 10 << 20, true, false},
+		{"21MB", 10 << 20, true, true},
+		{"21MB", 30 << 20, false, true},
+	}
+	for _, tc := range cases {
+		before := len(fake.MediaGets())
+		data, err := c.FetchMedia(t.Context(), tc.id, tc.limit)
+		gets := fake.MediaGets()[before:]
+		switch {
+		case tc.tooLarge && (!errors.Is(err, bot.ErrTooLarge) || wecom.Transient(err) || data != nil):
+			t.Errorf("%s within %d: %d bytes, %v; want a permanent ErrTooLarge", tc.id, tc.limit, len(data), err)
+		case !tc.tooLarge && (err != nil || !bytes.Equal(data, files[tc.id])):
+			t.Errorf("%s within %d: %d of %d bytes, %v; want the whole file", tc.id, tc.limit, len(data), len(files[tc.id]), err)
+		case tc.ranged && (len(gets) == 0 || !strings.HasPrefix(gets[0], "bytes=0-")):
+			t.Errorf("%s: media/get requests %q, want Range requests", tc.id, gets)
+		case tc.ranged && tc.tooLarge && len(gets) != 1:
+			t.Errorf("%s over the limit: %d Range requests, want one (the size is known after it)", tc.id, len(gets))
+		}
+	}
+}
+
+// WeCom's upload limits hold in the fake as in WeCom (a file over 20 MB is
+// 40006, an image over 10 MB 40009), and the client refuses them before
+// uploading, permanently: the outbox does not retry them for hours.
+func TestUploadLimits(t *testing.T) {
+	fake.Reset()
+	cases := []struct {
+		kind string
+		size int
+		code int64
+	}{
+		{"file", 20<<20 + 1, 40006},
+		{"image", 10<<20 + 1, 40009},
+		{"video", 10<<20 + 1, 40011},
+		{"file", 20 << 20, 0},
+		{"image", 10 << 20, 0},
+	}
+	token := fakeToken(t)
+	for _, tc := range cases {
+		if got := rawUpload(t, token, tc.kind, tc.size); got != tc.code {
+			t.Errorf("the fake: %s of %d bytes answered %d, want %d", tc.kind, tc.size, got, tc.code)
+		}
+	}
+	c := newClient()
+	uploads := len(fake.Calls("media/upload"))
+	_, err := c.Notify(t.Context(), bot.Notice{To: []string{"lisi"}, Image: &bot.Image{Name: "big.png", PNG: make([]byte, 10<<20+1)}})
+	if !errors.Is(err, bot.ErrTooLarge) || wecom.Transient(err) || len(fake.Calls("media/upload")) != uploads {
+		t.Fatalf("an image over 10 MB: %v, want a permanent ErrTooLarge before any upload", err)
+	}
+}
+
+// fakeToken asks the fake for an access token.
+func fakeToken(t *testing.T) string {
+	t.Helper()
+	resp, err := http.Get(fake.URL() + "/cgi-bin/gettoken?corpid=" + wecomtest.CorpID + "&corpsecret=" + wecomtest.Secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var body struct {
+		AccessToken string `json:"access_token"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&body); err != nil {
+		t.Fatal(err)
+	}
+	return body.AccessToken
+}
+
+// rawUpload posts size bytes to the fake's media/upload and returns its errcode.
+func rawUpload(t *testing.T, token, kind string, size int) int64 {
+	t.Helper()
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	part, err := mw.CreateFormFile("media", "x."+kind)
+	if err == nil {
+		_, err = part.Write(make([]byte, size))
+	}
+	if err == nil {
+		err = mw.Close()
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.Post(fake.URL()+"/cgi-bin/media/upload?type="+kind+"&access_token="+token, mw.FormDataContentType(), &body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var answer struct {
+		ErrCode int64 `json:"errcode"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&answer); err != nil {
+		t.Fatal(err)
+	}
+	return answer.ErrCode
+}
+
+// fileBuilder builds files of a size, or fails.
+type fileBuilder struct {
+	size int
+	err  error
+}
+
+func (b fileBuilder) BuildFile(context.Context, bot.File) ([]byte, error) {
+	return make([]byte, b.size), b.err
+}
+
+// A ledger that cannot be sent is told to its requester at once: over 20
+// MB, with how to get it anyway; unbuildable for good, that it failed. The
+// error is permanent, so the outbox does not rebuild it for hours. A
+// passing build failure is retried, and nobody is told yet.
+func TestFileThatCannotBeSentIsTold(t *testing.T) {
+	cases := []struct {
+		name      string
+		builder   fileBuilder
+		told      string
+		transient bool
+	}{
+		{"over 20 MB", fileBuilder{size: 20<<20 + 1}, bot.FileTooLargeText, false},
+		{"branch gone", fileBuilder{err: bot.Permanent(errors.New("no branch ops"))}, bot.FileFailedText, false},
+		{"redis down", fileBuilder{err: errors.New("dial tcp: connection refused")}, "", true},
+	}
+	for _, tc := range cases {
+		fake.Reset()
+		c := wecom.NewClient(wecom.ClientConfig{BaseURL: fake.URL(), CorpID: wecomtest.CorpID, AgentID: wecomtest.AgentID,
+			Secret: wecomtest.Secret, Cache: &mapCache{m: map[string]any{}}, Files: tc.builder})
+		_, err := c.Notify(t.Context(), bot.Notice{To: []string{"zhangsan"}, File: &bot.File{Name: "台账.xlsx", Export: &bot.ExportRequest{Branch: "tech"}}})
+		var told []string
+		for _, text := range fake.Texts() {
+			if text[0] == "zhangsan" {
+				told = append(told, text[1])
+			}
+		}
+		switch {
+		case err == nil || wecom.Transient(err) != tc.transient:
+			t.Errorf("%s: %v, want an error transient=%v", tc.name, err, tc.transient)
+		case tc.told == "" && len(told) != 0, tc.told != "" && !slices.Equal(told, []string{tc.told}):
+			t.Errorf("%s: told %q, want %q", tc.name, told, tc.told)
+		case len(fake.Calls("media/upload")) != 0:
+			t.Errorf("%s: uploaded anyway", tc.name)
+		}
+	}
+}
+
+// An announcement's picture goes out under a media_id this app uploaded
+// (the fake, like WeCom, need not accept a member's MediaId in a message),
+// uploaded once however many messages carry it.
+func TestForwardedPictureIsReuploadedOnce(t *testing.T) {
+	fake.Reset()
+	c := newClient()
+	picture := []byte("\x89PNG\r\n\x1a\n a member's picture")
+	fake.PutMedia("inbound-1", picture)
+	for _, n := range []bot.Notice{
+		{To: []string{"lisi"}, Media: &bot.Media{Type: "image", ID: "inbound-1"}},
+		{To: []string{"wangwu"}, Media: &bot.Media{Type: "image", ID: "inbound-1"}},
+	} {
+		if _, err := c.Notify(t.Context(), n); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sends, uploads := fake.Calls("message/send"), fake.Calls("media/upload")
+	if len(sends) != 2 || len(uploads) != 1 {
+		t.Fatalf("%d sends, %d uploads; want 2 and 1", len(sends), len(uploads))
+	}
+	for _, send := range sends {
+		id, _ := send.Body["image"].(map[string]any)["media_id"].(string)
+		if data, ok := fake.Media(id); id == "inbound-1" || !ok || !bytes.Equal(data, picture) {
+			t.Fatalf("sent media_id %q, want the uploaded copy of the picture", id)
+		}
+	}
+	if name := uploads[0].Body["filename"]; name != "image.png" {
+		t.Fatalf("uploaded as %v", name)
 	}
 }

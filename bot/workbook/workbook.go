@@ -581,14 +581,15 @@ type CSV struct {
 	writers []*csv.Writer
 }
 
-// NewCSV creates dir (if missing) and a file per sheet in it.
+// NewCSV creates dir (if missing) and a file per sheet in it, readable by
+// their owner only: a ledger names members and their leave reasons.
 func NewCSV(dir string, h bot.Ledger) (*CSV, error) {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("workbook: %w", err)
 	}
 	c := &CSV{sheets: sheets(h, PhotoDir)}
 	for _, sh := range c.sheets {
-		f, err := os.Create(filepath.Join(dir, sh.name+".csv"))
+		f, err := os.OpenFile(filepath.Join(dir, sh.name+".csv"), os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
 		if err != nil {
 			return nil, c.fail(err)
 		}
@@ -620,12 +621,28 @@ func (c *CSV) emitter(i int) emitFunc {
 	return func(values ...any) error {
 		rec := make([]string, len(values))
 		for j, v := range values {
-			if v != nil {
+			switch v := v.(type) {
+			case nil:
+			case string: // members' text: never a formula
+				rec[j] = NeutralizeCSV(v)
+			default: // numbers, days and times the ledger computed
 				rec[j] = fmt.Sprint(v)
 			}
 		}
 		return c.writers[i].Write(rec)
 	}
+}
+
+// NeutralizeCSV keeps a text cell from running as a formula when a
+// spreadsheet opens the CSV ("=HYPERLINK(…)", "-2+3+cmd|…"): a cell that
+// begins with = + - @, a tab or a carriage return gets a leading single
+// quote (OWASP, CSV injection). The workbook needs none of this: its text
+// cells are strings, never formulas.
+func NeutralizeCSV(s string) string {
+	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
+		return "'" + s
+	}
+	return s
 }
 
 // Add writes a branch's rows in every file.
@@ -667,10 +684,10 @@ func WritePhotos(ctx context.Context, dir string, b bot.BranchLedger, read Photo
 			if len(data) == 0 {
 				continue
 			}
-			if err := os.MkdirAll(filepath.Join(dir, PhotoDir), 0o755); err != nil {
+			if err := os.MkdirAll(filepath.Join(dir, PhotoDir), 0o700); err != nil {
 				return n, fmt.Errorf("workbook: %w", err)
 			}
-			if err := os.WriteFile(filepath.Join(dir, PhotoDir, p.FileName(ml.Record.Meeting, i+1)), data, 0o644); err != nil {
+			if err := os.WriteFile(filepath.Join(dir, PhotoDir, p.FileName(ml.Record.Meeting, i+1)), data, 0o600); err != nil {
 				return n, fmt.Errorf("workbook: %w", err)
 			}
 			n++

@@ -15,7 +15,8 @@ const archiveUsage = `Usage:
   partybot archive -config F -before 2025-01-01 -o FILE.jsonl [-dry-run]
 
 Moves the ledger of closed years out of Redis: check-ins, study reports,
-closed meetings (attendance, record, corrections), leaves and audit entries
+closed meetings (attendance, record, corrections, minutes and photos with
+their bytes), leaves and audit entries
 dated before -before (a 1 January, at most this year's) are written to FILE
 as JSON lines, the file is synced and closed, and only then are they deleted
 from Redis. -dry-run counts them and changes nothing.
@@ -90,6 +91,6 @@ func archiveCmd(ctx context.Context, args []string, stdout, stderr io.Writer, ge
 }
 
 func countsText(counts map[string]int) string {
-	return fmt.Sprintf("%d check-ins, %d study reports, %d meetings, %d leaves, %d audit entries",
-		counts["checkin"], counts["study"], counts["meeting"], counts["leave"], counts["audit"])
+	return fmt.Sprintf("%d check-ins, %d study reports, %d meetings (%d minutes, %d photos), %d leaves, %d audit entries",
+		counts["checkin"], counts["study"], counts["meeting"], counts["minutes"], counts["photo"], counts["leave"], counts["audit"])
 }

@@ -8,6 +8,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -25,7 +26,9 @@ Writes the ledger (台账) for the days from -from to -to: sheets 汇总, 党员
 签到记录, 学习记录, 会议记录 (with minutes, attendance, quorum, corrections),
 公告与活动 and 请假记录. Meeting photos go into a 照片/ folder next to FILE.
 -format csv writes one UTF-8 CSV per sheet (with a BOM, so Excel opens it)
-into the directory -o names. Nothing is left behind if it fails.
+into the folder -o names, which must be new or empty (nothing of yours is
+ever deleted). Files are written readable by you only (0600, folders 0700).
+Nothing is left behind if it fails.
 `
 
 func exportCmd(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
@@ -54,12 +57,9 @@ func exportCmd(ctx context.Context, args []string, stdout, stderr io.Writer, get
 	case *format != "xlsx" && *format != "csv":
 		return fmt.Errorf("-format %q: xlsx or csv", *format)
 	}
-	// Fail on an unwritable place before any work.
-	dir := filepath.Dir(*out)
-	if *format == "csv" {
-		dir = *out
-	}
-	if err := checkWritable(dir); err != nil {
+	isCSV := *format == "csv"
+	// Fail on an unwritable place, or one holding the user's files, before any work.
+	if err := checkTarget(*out, isCSV); err != nil {
 		return fmt.Errorf("-o %s: %w", *out, err)
 	}
 	branches, err := app.exportBranches(ctx, *branchID)
@@ -67,26 +67,36 @@ func exportCmd(ctx context.Context, args []string, stdout, stderr io.Writer, get
 		return err
 	}
 	span := bot.Span{From: from, To: to}
-	// Photos go inside the CSV directory, or beside the workbook; either
-	// way they are written under a temporary name first.
-	photoRoot := filepath.Dir(*out)
-	if *format == "csv" {
+	// Photos travel inside the CSV folder; beside a workbook they are
+	// written under a temporary folder of this run's own first.
+	parent := filepath.Dir(filepath.Clean(*out))
+	photoRoot := parent
+	if isCSV {
 		photoRoot = *out
 	}
-	photoTmp := filepath.Join(filepath.Dir(filepath.Clean(*out)), "."+filepath.Base(*out)+".photos.partial")
-	defer os.RemoveAll(photoTmp)
+	photoTmp := ""
+	defer func() {
+		if photoTmp != "" {
+			_ = os.RemoveAll(photoTmp) // this run's temporary folder, nothing else
+		}
+	}()
 	photos := 0
-	err = writeAtomically(*out, *format == "csv", func(tmp string) error {
+	err = writeAtomically(*out, isCSV, func(tmp string) error {
 		var sink ledgerSink
 		var file *os.File
-		if *format == "csv" {
+		photoDir := tmp
+		if isCSV {
 			c, err := workbook.NewCSV(tmp, app.Bot.LedgerHeader(span, false))
 			if err != nil {
 				return err
 			}
 			sink = c
 		} else {
-			if file, err = os.Create(tmp); err != nil {
+			if photoTmp, err = os.MkdirTemp(parent, "."+filepath.Base(*out)+".photos.*.partial"); err != nil {
+				return err
+			}
+			photoDir = photoTmp
+			if file, err = os.OpenFile(tmp, os.O_WRONLY|os.O_TRUNC, 0o600); err != nil {
 				return err
 			}
 			x, err := workbook.NewXLSX(file, app.Bot.LedgerHeader(span, false))
@@ -99,7 +109,7 @@ func exportCmd(ctx context.Context, args []string, stdout, stderr io.Writer, get
 			if err := sink.Add(b); err != nil {
 				return err
 			}
-			n, err := workbook.WritePhotos(ctx, photoTmp, b, app.Store.PhotoData)
+			n, err := workbook.WritePhotos(ctx, photoDir, b, app.Store.PhotoData)
 			photos += n
 			return err
 		})
@@ -114,7 +124,7 @@ func exportCmd(ctx context.Context, args []string, stdout, stderr io.Writer, get
 	if err != nil {
 		return err
 	}
-	if photos > 0 {
+	if photos > 0 && !isCSV {
 		if err := movePhotos(filepath.Join(photoTmp, workbook.PhotoDir), filepath.Join(photoRoot, workbook.PhotoDir)); err != nil {
 			return fmt.Errorf("%s is written, but its photos are not: %w", *out, err)
 		}
@@ -150,18 +160,29 @@ func (a *App) exportBranches(ctx context.Context, id string) ([]bot.Branch, erro
 		for j, b := range branches {
 			ids[j] = b.ID
 		}
-		return nil, fmt.Errorf("no branch %q; known: %s", id, strings.Join(ids, ", "))
+		return nil, &unknownBranchError{id: id, known: ids}
 	}
 	return branches[i : i+1], nil
 }
 
-// movePhotos moves the files of from into to, creating it.
+// unknownBranchError names a branch that is not in the roster.
+type unknownBranchError struct {
+	id    string
+	known []string
+}
+
+func (e *unknownBranchError) Error() string {
+	return fmt.Sprintf("no branch %q; known: %s", e.id, strings.Join(e.known, ", "))
+}
+
+// movePhotos moves the files of from into to, creating it. A photo of an
+// earlier export of the same meeting (the same name) is replaced.
 func movePhotos(from, to string) error {
 	entries, err := os.ReadDir(from)
 	if err != nil {
 		return err
 	}
-	if err := os.MkdirAll(to, 0o755); err != nil {
+	if err := os.MkdirAll(to, 0o700); err != nil {
 		return err
 	}
 	for _, e := range entries {
@@ -172,9 +193,42 @@ func movePhotos(from, to string) error {
 	return nil
 }
 
+// checkTarget makes sure the export can be written to path without
+// deleting anything of the user's: a workbook replaces a file but not a
+// folder; CSV needs a new or empty folder (never one with files in it:
+// "-o ~" must not wipe a home folder).
+func checkTarget(path string, isDir bool) error {
+	if err := checkWritable(filepath.Dir(filepath.Clean(path))); err != nil {
+		return err
+	}
+	fi, err := os.Lstat(path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return nil
+	case err != nil:
+		return err
+	case !isDir && fi.IsDir():
+		return errors.New("is a folder; name the workbook file, e.g. -o 台账.xlsx")
+	case isDir && !fi.IsDir():
+		return errors.New("exists and is not a folder; -format csv writes a new folder")
+	case isDir:
+		entries, err := os.ReadDir(path)
+		if err != nil {
+			return err
+		}
+		if len(entries) > 0 {
+			return errNotEmpty
+		}
+	}
+	return nil
+}
+
+// errNotEmpty refuses a CSV export into a folder that holds anything.
+var errNotEmpty = errors.New("is a folder that is not empty; nothing in it was touched: name a new or empty folder")
+
 // checkWritable makes sure a file can be created in dir.
 func checkWritable(dir string) error {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return err
 	}
 	f, err := os.CreateTemp(dir, ".partybot-check-*")
@@ -184,16 +238,38 @@ func checkWritable(dir string) error {
 	return errors.Join(f.Close(), os.Remove(f.Name()))
 }
 
-// writeAtomically writes through a temporary name beside path and renames
-// it into place, so a failure leaves nothing partial behind.
+// writeAtomically writes through a temporary name of this run's own beside
+// path (os.CreateTemp, os.MkdirTemp: concurrent exports never share one,
+// and the file is 0600, the folder 0700) and renames it into place, so a
+// failure leaves nothing partial behind. It deletes nothing it did not
+// create: a folder takes the place of a missing or an empty one only.
 func writeAtomically(path string, isDir bool, write func(tmp string) error) error {
-	tmp := filepath.Join(filepath.Dir(filepath.Clean(path)), "."+filepath.Base(path)+".partial")
-	_ = os.RemoveAll(tmp)
+	parent, pattern := filepath.Dir(filepath.Clean(path)), "."+filepath.Base(path)+".*.partial"
+	var tmp string
+	if isDir {
+		dir, err := os.MkdirTemp(parent, pattern)
+		if err != nil {
+			return fmt.Errorf("export %s: %w", path, err)
+		}
+		tmp = dir
+	} else {
+		f, err := os.CreateTemp(parent, pattern)
+		if err != nil {
+			return fmt.Errorf("export %s: %w", path, err)
+		}
+		tmp = f.Name()
+		if err := f.Close(); err != nil {
+			return errors.Join(fmt.Errorf("export %s: %w", path, err), os.Remove(tmp))
+		}
+	}
 	if err := write(tmp); err != nil {
 		return errors.Join(fmt.Errorf("export %s: %w", path, err), os.RemoveAll(tmp))
 	}
 	if isDir {
-		_ = os.RemoveAll(path) // a directory is replaced whole
+		// os.Remove takes an empty folder only; anything else is the user's.
+		if fi, err := os.Lstat(path); err == nil && (!fi.IsDir() || os.Remove(path) != nil) {
+			return errors.Join(fmt.Errorf("export %s: %w", path, errNotEmpty), os.RemoveAll(tmp))
+		}
 	}
 	if err := os.Rename(tmp, path); err != nil {
 		return errors.Join(fmt.Errorf("export %s: %w", path, err), os.RemoveAll(tmp))
@@ -210,7 +286,7 @@ type ledgerFiles struct{ app *App }
 // not the person.
 func (lf ledgerFiles) BuildFile(ctx context.Context, f bot.File) ([]byte, error) {
 	if f.Export == nil {
-		return nil, fmt.Errorf("file %s: nothing to build", f.Name)
+		return nil, bot.Permanent(fmt.Errorf("file %s: nothing to build", f.Name))
 	}
 	if err := lf.check(ctx, *f.Export); err != nil {
 		return nil, err
@@ -239,6 +315,10 @@ func (lf ledgerFiles) check(ctx context.Context, r bot.ExportRequest) error {
 func (lf ledgerFiles) build(ctx context.Context, exp bot.ExportRequest) ([]byte, error) {
 	f := bot.File{Export: &exp}
 	branches, err := lf.app.exportBranches(ctx, f.Export.Branch)
+	var unknown *unknownBranchError
+	if errors.As(err, &unknown) {
+		return nil, bot.Permanent(err) // no retry brings the branch back: tell the requester
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -260,3 +260,140 @@ func TestExportCLIBadInput(t *testing.T) {
 		}
 	}
 }
+
+// export deletes nothing it did not create: a CSV export refuses a folder
+// with anything in it ("-o ~" once wiped a home folder) and a file, a
+// workbook refuses a folder; an empty folder is taken, a workbook file
+// replaced. Every file is its owner's only (0600, folders 0700).
+func TestExportNeverDeletesWhatItDidNotCreate(t *testing.T) {
+	e := startAnnounce(t)
+	ledgerRecords(t, e)
+	cfgPath := writeConfig(t, e.app.Config)
+	dir := t.TempDir()
+	home := filepath.Join(dir, "home")
+	mustWrite(t, filepath.Join(home, "论文.docx"), "years of work")
+	mustWrite(t, filepath.Join(dir, "notes.txt"), "mine")
+	mustWrite(t, filepath.Join(dir, "old.xlsx"), "last year's")
+	if err := os.Mkdir(filepath.Join(dir, "empty"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		name, format, out, want string
+		ok                      bool
+	}{
+		{"csv into a folder with files", "csv", home, "not empty", false},
+		{"csv onto a file", "csv", filepath.Join(dir, "notes.txt"), "not a folder", false},
+		{"xlsx onto a folder", "xlsx", home, "is a folder", false},
+		{"csv into an empty folder", "csv", filepath.Join(dir, "empty"), "wrote", true},
+		{"xlsx onto a file", "xlsx", filepath.Join(dir, "old.xlsx"), "wrote", true},
+	}
+	for _, tc := range cases {
+		code, out := cli(t, "export", "-config", cfgPath, "-branch", "tech", "-from", "2026-11-01", "-to", "2026-11-30", "-o", tc.out, "-format", tc.format)
+		if (code == 0) != tc.ok || !strings.Contains(out, tc.want) {
+			t.Errorf("%s: exit %d, %q; want ok=%v and %q", tc.name, code, out, tc.ok, tc.want)
+		}
+	}
+	for path, want := range map[string]string{filepath.Join(home, "论文.docx"): "years of work", filepath.Join(dir, "notes.txt"): "mine"} {
+		if got, err := os.ReadFile(path); err != nil || string(got) != want {
+			t.Errorf("%s: %q %v, want it untouched", path, got, err)
+		}
+	}
+	if entries, _ := os.ReadDir(home); len(entries) != 1 {
+		t.Errorf("the home folder holds %d entries, want its one file", len(entries))
+	}
+	if f, err := excelize.OpenFile(filepath.Join(dir, "old.xlsx")); err != nil {
+		t.Errorf("old.xlsx not replaced by the workbook: %v", err)
+	} else {
+		f.Close()
+	}
+	wantModes(t, filepath.Join(dir, "old.xlsx"), filepath.Join(dir, workbook.PhotoDir), filepath.Join(dir, "empty"))
+	assertNoPartial(t, dir)
+}
+
+// Exports to the same place at once each write under a temporary name of
+// their own: every workbook export succeeds, and of CSV exports into one
+// new folder exactly one does, the others refusing the then full folder.
+func TestConcurrentExportsDoNotCollide(t *testing.T) {
+	e := startAnnounce(t)
+	ledgerRecords(t, e)
+	cfgPath := writeConfig(t, e.app.Config)
+	dir := t.TempDir()
+	for _, format := range []string{"xlsx", "csv"} {
+		out := filepath.Join(dir, "台账."+format)
+		codes := make(chan int, 3)
+		outputs := make(chan string, 3)
+		for range 3 {
+			go func() {
+				var buf bytes.Buffer
+				code := run(t.Context(), []string{"export", "-config", cfgPath, "-all", "-from", "2026-11-01", "-to", "2026-11-30", "-o", out, "-format", format}, &buf, &buf, noEnv)
+				codes <- code
+				outputs <- buf.String()
+			}()
+		}
+		ok := 0
+		var texts []string
+		for range 3 {
+			if <-codes == 0 {
+				ok++
+			}
+			texts = append(texts, <-outputs)
+		}
+		if want := map[string]int{"xlsx": 3, "csv": 1}[format]; ok != want {
+			t.Errorf("%s: %d of 3 concurrent exports succeeded, want %d:\n%s", format, ok, want, strings.Join(texts, "\n"))
+		}
+		for _, text := range texts {
+			if strings.Contains(text, ".partial") {
+				t.Errorf("%s: an export tripped over another's temporary name: %s", format, text)
+			}
+		}
+	}
+	assertNoPartial(t, dir)
+}
+
+func mustWrite(t *testing.T, path, content string) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// wantModes checks that files are 0600 and folders 0700, all the way down.
+func wantModes(t *testing.T, roots ...string) {
+	t.Helper()
+	for _, root := range roots {
+		err := filepath.WalkDir(root, func(path string, d os.DirEntry, err error) error {
+			if err != nil {
+				return err
+			}
+			info, err := d.Info()
+			if err != nil {
+				return err
+			}
+			want := os.FileMode(0o600)
+			if d.IsDir() {
+				want = 0o700
+			}
+			if info.Mode().Perm() != want {
+				t.Errorf("%s is %v, want %v", path, info.Mode().Perm(), want)
+			}
+			return nil
+		})
+		if err != nil {
+			t.Errorf("%s: %v", root, err)
+		}
+	}
+}
+
+// assertNoPartial fails if a temporary file or folder was left in dir.
+func assertNoPartial(t *testing.T, dir string) {
+	t.Helper()
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		if strings.Contains(e.Name(), ".partial") {
+			t.Errorf("left behind: %s", e.Name())
+		}
+	}
+}

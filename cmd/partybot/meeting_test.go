@@ -278,3 +278,44 @@ func TestMeetingCommandsSurviveAHalfDoneFirstRun(t *testing.T) {
 		t.Fatalf("a new 结束会议 answered %q", other.ReplyText)
 	}
 }
+
+// A meeting photo is stored whole, or the leader is told at once why not,
+// through signed callbacks against the fake qyapi: one just over the old
+// 8 MiB read cap is kept whole (it was cut), one over 10 MB is refused, one
+// over media/get's 20 MB too (830002, then one Range request tells the
+// size), and an id WeCom does not hold (40007) is answered, not left to
+// WeCom's retries.
+func TestMeetingPhotoWholeOrTold(t *testing.T) {
+	e := startBranch(t)
+	e.open(t, "党员大会", "十一月党员大会")
+	jpeg := func(n int) []byte {
+		data := make([]byte, n)
+		copy(data, "\xff\xd8\xff\xe0")
+		data[n-1] = 0xd9 // the last byte: a cut file loses it
+		return data
+	}
+	e.fake.PutMedia("photo-8mib", jpeg(8<<20+100<<10))
+	e.fake.PutMedia("photo-11mb", jpeg(11<<20))
+	e.fake.PutMedia("photo-21mb", jpeg(21<<20))
+	cases := []struct{ mediaID, want string }{
+		{"photo-8mib", "📷 已存为会议照片（共 1 张）。"},
+		{"photo-11mb", "这张照片超过 10MB，没有保存。请压缩后重新发送。"},
+		{"photo-21mb", "这张照片超过 10MB，没有保存。请压缩后重新发送。"},
+		{"photo-never-sent", "这张照片无法从企业微信取回（可能已过期），没有保存，请重新发送。"},
+	}
+	for i, tc := range cases {
+		resp, err := e.wc.Post(e.wc.ImageXML("zhangsan", tc.mediaID, fmt.Sprint("img-", i), e.clock.Now()))
+		if err != nil || resp.Status != 200 || resp.ReplyText != tc.want {
+			t.Errorf("%s: HTTP %d %q (%v), want %q", tc.mediaID, resp.Status, resp.ReplyText, err, tc.want)
+		}
+	}
+	m, _, _ := e.app.Store.OpenMeetingOf(t.Context(), "tech")
+	photos, err := e.app.Store.Photos(t.Context(), "tech", m.ID)
+	if err != nil || len(photos) != 1 {
+		t.Fatalf("photos %+v (%v), want the one within the limit", photos, err)
+	}
+	data, err := e.app.Store.PhotoData(t.Context(), "tech", m.ID, "photo-8mib")
+	if want := jpeg(8<<20 + 100<<10); err != nil || !slices.Equal(data, want) || photos[0].Bytes != len(want) {
+		t.Fatalf("stored %d bytes (%v), want all %d", len(data), err, len(want))
+	}
+}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -195,6 +196,14 @@ func TestArchiveMovesClosedYearsOut(t *testing.T) {
 	if _, err := e.app.Store.CloseMeeting(ctx, m); err != nil {
 		t.Fatal(err)
 	}
+	// Its minutes and photo go with it: left behind they would be unreachable.
+	if _, err := e.app.Store.AddMinutes(ctx, "tech", m.ID, bot.Minutes{ID: "msg:oldminutes", By: "zhangsan", At: old, Content: "学习党章"}); err != nil {
+		t.Fatal(err)
+	}
+	photo := []byte("\xff\xd8\xff\xe0 the 2024 meeting")
+	if _, err := e.app.Store.AddPhoto(ctx, "tech", m.ID, bot.Photo{MediaID: "oldphoto", By: "zhangsan", At: old, Bytes: len(photo)}, photo); err != nil {
+		t.Fatal(err)
+	}
 	if err := e.app.Store.PutLeave(ctx, bot.Leave{ID: "msg:oldleave", BranchID: "tech", UserID: "wangwu", From: oldDay, To: oldDay.AddDays(3), At: old}); err != nil {
 		t.Fatal(err)
 	}
@@ -203,7 +212,7 @@ func TestArchiveMovesClosedYearsOut(t *testing.T) {
 
 	before := e.snapshot(t)
 	code, out := cli(t, "archive", "-config", cfgPath, "-before", "2025-01-01", "-dry-run")
-	if code != 0 || !strings.Contains(out, "would archive 1 check-ins, 1 study reports, 1 meetings, 1 leaves") {
+	if code != 0 || !strings.Contains(out, "would archive 1 check-ins, 1 study reports, 1 meetings (1 minutes, 1 photos), 1 leaves") {
 		t.Fatalf("dry run: %d\n%s", code, out)
 	}
 	e.assertUnchanged(t, before)
@@ -220,15 +229,24 @@ func TestArchiveMovesClosedYearsOut(t *testing.T) {
 		t.Fatal(err)
 	}
 	kinds := map[string]int{}
+	var archived store.ArchivedPhoto
 	for _, line := range strings.Split(strings.TrimSpace(string(raw)), "\n") {
 		var l store.ArchiveLine
 		if err := json.Unmarshal([]byte(line), &l); err != nil {
 			t.Fatalf("archive line %q: %v", line, err)
 		}
 		kinds[l.Kind]++
+		if l.Kind == "photo" {
+			if err := json.Unmarshal(l.Record, &archived); err != nil {
+				t.Fatalf("photo line %q: %v", line, err)
+			}
+		}
 	}
-	if kinds["checkin"] != 1 || kinds["study"] != 1 || kinds["meeting"] != 1 || kinds["leave"] != 1 {
+	if kinds["checkin"] != 1 || kinds["study"] != 1 || kinds["meeting"] != 1 || kinds["minutes"] != 1 || kinds["photo"] != 1 || kinds["leave"] != 1 {
 		t.Fatalf("archive holds %v", kinds)
+	}
+	if !bytes.Equal(archived.Data, photo) || !strings.Contains(string(archived.Photo), "oldphoto") {
+		t.Fatalf("archived photo %s with %q, want its description and bytes", archived.Photo, archived.Data)
 	}
 	if days, _ := e.app.Store.CheckinDays(ctx, "tech", "lisi", oldDay, oldDay); len(days) != 0 {
 		t.Fatalf("the 2024 check-in is still in Redis: %v", days)

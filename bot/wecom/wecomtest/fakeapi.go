@@ -48,8 +48,10 @@ type FakeAPI struct {
 	fail5xx    map[string]int   // api -> how many calls answer HTTP 502 next
 	tokenCalls int
 
-	media      map[string][]byte // uploaded files by media_id
+	media      map[string][]byte // uploaded files by media_id: only these can be sent
 	mediaNames map[string]string // their file names
+	inbound    map[string][]byte // files members sent: media/get serves them, sending refuses them
+	mediaGets  []string          // the Range header of every media/get that served a file
 
 	taskIDs       map[string]bool        // template-card task_ids ever sent
 	responseCodes map[string]respCode    // codes handed out in card events
@@ -111,7 +113,7 @@ func (f *FakeAPI) Reset() {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.calls, f.valid, f.failNext, f.fail5xx, f.issued, f.tokenCalls = nil, map[string]bool{}, map[string][]int{}, nil, 0, 0
-	f.deptUsers, f.deptChildren, f.media, f.mediaNames = nil, nil, nil, nil
+	f.deptUsers, f.deptChildren, f.media, f.mediaNames, f.inbound, f.mediaGets = nil, nil, nil, nil, nil, nil
 	f.unreachable, f.untrustedIP, f.chats, f.robots = nil, false, nil, nil
 	f.chatsRefused, f.chatRefusals = 0, 0
 	// task_ids and response codes stay used: WeCom never forgets them.
@@ -245,30 +247,58 @@ func (f *FakeAPI) AddAppChat(chatID string, members ...string) {
 }
 
 // PutMedia stores a file as if a member had sent it (an inbound picture's
-// MediaId): media/get returns it.
+// MediaId): media/get returns it, but a message may not name it — WeCom
+// promises only that an inbound id can be fetched, so the bot re-uploads.
 func (f *FakeAPI) PutMedia(id string, data []byte) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if f.media == nil {
-		f.media = map[string][]byte{}
+	if f.inbound == nil {
+		f.inbound = map[string][]byte{}
 	}
-	f.media[id] = data
+	f.inbound[id] = data
 }
 
-// mediaGet answers with the file itself, or a JSON error (40007).
+// MediaGets lists the Range header ("" for the whole file) of every
+// media/get the fake answered with a file or a part of one.
+func (f *FakeAPI) MediaGets() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]string(nil), f.mediaGets...)
+}
+
+// Media limits of WeCom's temporary media (doc 90253, 90254).
+const (
+	maxWholeMedia = 20 << 20 // media/get answers 830002 beyond, unless asked for a Range
+	maxUploadFile = 20 << 20 // media/upload type=file: 40006 beyond
+	maxUploadPic  = 10 << 20 // type=image: 40009 beyond; type=video: 40011
+	maxUploadVoc  = 2 << 20  // type=voice: 40006 beyond
+)
+
+// mediaGet answers with the file itself (inbound or uploaded), a part of
+// it for a Range request (206), 830002 for a file over 20 MB asked whole,
+// or 40007 for an id it does not hold.
 func (f *FakeAPI) mediaGet(w http.ResponseWriter, r *http.Request) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.refused(w, r, "media/get") {
 		return
 	}
-	data, ok := f.media[r.URL.Query().Get("media_id")]
+	id := r.URL.Query().Get("media_id")
+	data, ok := f.inbound[id]
 	if !ok {
+		data, ok = f.media[id]
+	}
+	switch {
+	case !ok:
 		writeJSON(w, errJSON(40007, "invalid media_id"))
 		return
+	case len(data) > maxWholeMedia && r.Header.Get("Range") == "":
+		writeJSON(w, errJSON(830002, "media size exceed limit, use Range to download"))
+		return
 	}
+	f.mediaGets = append(f.mediaGets, r.Header.Get("Range"))
 	w.Header().Set("Content-Type", "image/jpeg")
-	_, _ = w.Write(data)
+	http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(data)) // answers Range with 206
 }
 
 // AddRobot installs a group robot: webhook/send accepts its key.
@@ -533,6 +563,17 @@ func readUpload(r *http.Request, raw []byte) (map[string]any, error) {
 }
 
 func (f *FakeAPI) mediaUpload(_ url.Values, body map[string]any) map[string]any {
+	size, _ := body["size"].(int)
+	switch kind, _ := body["type"].(string); {
+	case kind == "file" && size > maxUploadFile, kind == "voice" && size > maxUploadVoc:
+		return errJSON(40006, fmt.Sprintf("invalid file size %d", size))
+	case kind == "image" && size > maxUploadPic:
+		return errJSON(40009, fmt.Sprintf("invalid image size %d", size))
+	case kind == "video" && size > maxUploadPic:
+		return errJSON(40011, fmt.Sprintf("invalid video size %d", size))
+	case kind != "file" && kind != "voice" && kind != "image" && kind != "video":
+		return errJSON(40004, "invalid media type "+kind)
+	}
 	id := fmt.Sprintf("media-%d", len(f.calls)+1)
 	if f.media == nil {
 		f.media = map[string][]byte{}
@@ -709,8 +750,9 @@ func (f *FakeAPI) messageSend(_ url.Values, body map[string]any) map[string]any 
 		"invaliduser": strings.Join(invalid, "|")}
 }
 
-// checkMedia refuses a media_id WeCom does not hold (40007): image, file,
-// voice and video messages name one uploaded or sent by a member.
+// checkMedia refuses a media_id this app did not upload (40007): image,
+// file, voice and video messages name one from media/upload, never the
+// MediaId of a member's message.
 func (f *FakeAPI) checkMedia(body map[string]any) map[string]any {
 	for _, kind := range []string{"image", "file", "voice", "video"} {
 		part, ok := body[kind].(map[string]any)
