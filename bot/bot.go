@@ -33,7 +33,7 @@ import (
 
 // Deps are what a Bot needs from the outside world.
 type Deps struct {
-	Roster   Roster
+	Roster   RosterStore // read by every command; written by 确认, 转出 and 转入
 	Dedupe   Deduper
 	Checkins CheckinStore
 	Leaves   LeaveStore
@@ -132,7 +132,8 @@ func (b *Bot) Handle(ctx context.Context, msg Message) (Reply, error) {
 	if err != nil {
 		return Reply{}, fmt.Errorf("bot: look up member %s: %w", msg.From, err)
 	}
-	if !found || !member.Active {
+	// Someone the address book sync found is not a member until confirmed.
+	if !found || !member.Active || member.Status == StatusPending {
 		// Only what a person typed or tapped deserves an answer: entering the
 		// app, location reports every few seconds and link views do not.
 		if msg.Kind == KindText || (msg.Kind == KindEvent && msg.Event == "click") {

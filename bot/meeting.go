@@ -550,7 +550,7 @@ func (b *Bot) liveRecord(ctx context.Context, m Meeting) (MeetingRecord, error) 
 		e := RecordEntry{UserID: mem.UserID, Name: mem.DisplayName(), Status: Absent}
 		switch m.Type {
 		case MeetingGeneral:
-			snap.QuorumApplies, e.Eligible = true, mem.Status != StatusProbationary
+			snap.QuorumApplies, e.Eligible = true, mem.Votes()
 		case MeetingCommittee:
 			snap.QuorumApplies, e.Eligible = true, mem.Role.Leads()
 		}
