@@ -63,8 +63,12 @@ type MembershipHistory interface {
 	Tenures(ctx context.Context, branchID string) ([]Tenure, error)
 }
 
-// tenureMoves are the history entries of saving writes over before.
-func tenureMoves(before map[string]Member, writes []Member, day Date) []TenureMove {
+// tenureMoves are the history entries of saving writes over before, on
+// day. A roster statement (the config, an import) says who the members
+// are, not since when: someone it brings in for the first time is
+// recorded as a member since always (zero From), so no earlier ledger
+// loses their records. A move, a return, 确认 and 转入 are events of day.
+func tenureMoves(before map[string]Member, writes []Member, day Date, statement bool) []TenureMove {
 	var out []TenureMove
 	for _, next := range writes {
 		cur, had := before[next.UserID]
@@ -73,18 +77,23 @@ func tenureMoves(before map[string]Member, writes []Member, day Date) []TenureMo
 			out = append(out, TenureMove{BranchID: cur.BranchID, UserID: next.UserID, Day: day})
 		}
 		if isIn && (!wasIn || cur.BranchID != next.BranchID) {
-			out = append(out, TenureMove{BranchID: next.BranchID, UserID: next.UserID, Day: day, Enter: true})
+			from := day
+			if statement && !had {
+				from = Date{}
+			}
+			out = append(out, TenureMove{BranchID: next.BranchID, UserID: next.UserID, Day: from, Enter: true})
 		}
 	}
 	return out
 }
 
-// saveMembers writes members and their branches' history.
-func saveMembers(ctx context.Context, rs RosterStore, before map[string]Member, writes []Member, day Date) error {
+// saveMembers writes members and their branches' history (see tenureMoves
+// for statement).
+func saveMembers(ctx context.Context, rs RosterStore, before map[string]Member, writes []Member, day Date, statement bool) error {
 	if err := rs.SaveMembers(ctx, writes); err != nil {
 		return fmt.Errorf("bot: save members: %w", err)
 	}
-	if moves := tenureMoves(before, writes, day); len(moves) > 0 {
+	if moves := tenureMoves(before, writes, day, statement); len(moves) > 0 {
 		if err := rs.RecordTenures(ctx, moves); err != nil {
 			return fmt.Errorf("bot: record membership history: %w", err)
 		}
@@ -305,7 +314,8 @@ func applyChange(ctx context.Context, rs RosterStore, audit AuditLog, entry Audi
 	if len(writes) == 0 {
 		return nil
 	}
-	if err := saveMembers(ctx, rs, before, writes, DateOf(entry.At, entry.At.Location())); err != nil {
+	statement := entry.Action != "roster.sync" // the address book's changes are events
+	if err := saveMembers(ctx, rs, before, writes, DateOf(entry.At, entry.At.Location()), statement); err != nil {
 		return err
 	}
 	entry.Detail = change.Summary()

@@ -189,6 +189,11 @@ func (b *Bot) commands() []Command {
 			Claim: readOnly, Run: b.roster,
 		},
 		{
+			Name: "预警", Aliases: []string{"warnings", "risk"}, Group: GroupBranch, Access: AccessBranch,
+			Usage: "预警", Summary: "连续 2 个月以上未参加组织生活或未交党费的党员（仅自己可见）",
+			Claim: readOnly, Run: b.warnings,
+		},
+		{
 			Name: "确认", Aliases: []string{"confirm"}, Group: GroupBranch, Access: AccessBranch,
 			Usage: "确认 @userid 正式党员|预备党员", Summary: "确认通讯录同步来的待确认人员为党员，或撤销待转出（留痕）",
 			Run: b.confirm,
@@ -205,11 +210,6 @@ func (b *Bot) commands() []Command {
 			Name: "转入", Aliases: []string{"transfer-in"}, Group: GroupBranch, Access: AccessBranch,
 			Usage: "转入 @userid 姓名 [预备党员] 来自…", Summary: "接收转入的党员，默认正式党员（留痕）",
 			Run: b.transferIn,
-		},
-		{
-			Name: "预警", Aliases: []string{"warnings", "risk"}, Group: GroupBranch, Access: AccessBranch,
-			Usage: "预警", Summary: "连续 2 个月以上未参加组织生活或未交党费的党员（仅自己可见）",
-			Claim: readOnly, Run: b.warnings,
 		},
 		{
 			Name: "支部", Aliases: []string{"branches"}, Group: GroupBranch, Access: AccessAdmin,

@@ -51,7 +51,7 @@ func (b *Bot) saveMember(ctx context.Context, before, after Member, now time.Tim
 	if before.UserID != "" {
 		known[before.UserID] = before
 	}
-	return saveMembers(ctx, b.Roster, known, []Member{after}, DateOf(now, b.Location))
+	return saveMembers(ctx, b.Roster, known, []Member{after}, DateOf(now, b.Location), false)
 }
 
 // place reads a free-text place (去向, 来自): one line, bounded, visible.

@@ -68,7 +68,11 @@ func (s *Store) RecordTenures(ctx context.Context, moves []bot.TenureMove) error
 		if m.Enter {
 			enter = "1"
 		}
-		err := tenureScript.Run(ctx, s.rdb, []string{s.tenuresKey(m.BranchID)}, strings.ToLower(m.UserID), m.Day.String(), enter).Err()
+		day := "" // since always
+		if !m.Day.IsZero() {
+			day = m.Day.String()
+		}
+		err := tenureScript.Run(ctx, s.rdb, []string{s.tenuresKey(m.BranchID)}, strings.ToLower(m.UserID), day, enter).Err()
 		if err != nil {
 			return fmt.Errorf("store: record tenure: %w", err)
 		}
