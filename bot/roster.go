@@ -365,6 +365,13 @@ func SeedOrg(ctx context.Context, rs RosterStore, audit AuditLog, now time.Time,
 		case !ok:
 			m.Name = m.UserID
 			change.Added = append(change.Added, m)
+		case cur.Active && cur.Status == StatusPending && m.BranchID != "":
+			// The config names Party members: one the sync holds as 待确认 is one.
+			cur.Status, cur.BranchID = StatusFull, m.BranchID
+			if m.Role != RoleMember {
+				cur.Role = m.Role
+			}
+			change.Updated = append(change.Updated, cur)
 		case m.Role == RoleAdmin && (cur.Role != RoleAdmin || !cur.Active):
 			cur.Role, cur.Active = RoleAdmin, true
 			change.Updated = append(change.Updated, cur)

@@ -382,3 +382,24 @@ func TestUpgradeFromAReleaseWithoutStatusesOrHistory(t *testing.T) {
 		t.Fatalf("October's headcount %d, want 8: nobody lost by the upgrade", got)
 	}
 }
+
+// The config names Party members: someone the sync holds as 待确认 whom the
+// config lists is a 正式党员 at the next start.
+func TestSeedConfirmsWhomTheConfigLists(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, friday)
+	syncTech(t, w)
+	w.sync(departments{1: people("sec", "com", "m1", "m2", "qz", "other")})
+	tech := orgBranches[0]
+	tech.DepartmentIDs, tech.Members, tech.Secretaries = []int{1}, []string{"sec", "qz"}, []string{"sec"}
+	org := bot.Org{Name: "某某党委", Admins: []string{"boss"}, Branches: []bot.Branch{tech, orgBranches[1], orgBranches[2]}}
+	if _, err := bot.SeedOrg(t.Context(), w.s, w.s, friday, org); err != nil {
+		t.Fatal(err)
+	}
+	if m := w.member("qz"); m.Status != bot.StatusFull || !m.Counts() {
+		t.Fatalf("qz, listed in the config: %+v", m)
+	}
+	if m := w.member("other"); m.Status != bot.StatusPending {
+		t.Fatalf("other, not in the config: %+v", m)
+	}
+}

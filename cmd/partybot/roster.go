@@ -140,6 +140,11 @@ func listRoster(ctx context.Context, app *App, branch string, w io.Writer) error
 	var err error
 	if branch != "" {
 		members, err = app.Store.BranchMembers(ctx, branch)
+		if err == nil { // and those who do not count yet or any more: 待确认, 待转出
+			var apart []bot.Member
+			apart, err = app.Store.BranchPending(ctx, branch)
+			members = append(members, apart...)
+		}
 	} else {
 		members, err = app.Store.AllMembers(ctx)
 	}
@@ -150,7 +155,7 @@ func listRoster(ctx context.Context, app *App, branch string, w io.Writer) error
 	fmt.Fprintln(tw, "USERID\tNAME\tBRANCH\tROLE\tSTATUS\tJOINED\tACTIVE")
 	for _, m := range members {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%v\n", m.UserID, m.DisplayName(), dash(m.BranchID),
-			m.Role, dash(string(m.Status)), dash(m.Joined.String()), m.Active)
+			m.Role, m.Status.Label(), dash(m.Joined.String()), m.Active)
 	}
 	if err := tw.Flush(); err != nil {
 		return err
