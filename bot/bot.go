@@ -33,7 +33,7 @@ import (
 
 // Deps are what a Bot needs from the outside world.
 type Deps struct {
-	Roster   Roster
+	Roster   RosterStore // read by every command; written by 确认, 转出 and 转入
 	Dedupe   Deduper
 	Checkins CheckinStore
 	Leaves   LeaveStore
@@ -142,7 +142,8 @@ func (b *Bot) Handle(ctx context.Context, msg Message) (Reply, error) {
 		return Reply{}, fmt.Errorf("bot: look up member %s: %w", msg.From, err)
 	}
 	applicant := false
-	if !found || !member.Active {
+	// Someone the address book sync found is not a member until confirmed.
+	if !found || !member.Active || member.Status == StatusPending {
 		// Someone a leader registered on the 发展 path may use a few
 		// commands; anyone else is a stranger and nothing is stored.
 		a, onPath, err := b.Development.Applicant(ctx, msg.From)

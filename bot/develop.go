@@ -210,13 +210,6 @@ func (a Applicant) nextReview(activist Date) (DevDue, bool) {
 
 func (a Applicant) dateOf(step DevStep) Date { r, _ := a.last(step); return r.Date }
 
-// addMonths moves d by n months, keeping the day where the month has it
-// (31 Jan + 1 month is 28/29 Feb).
-func addMonths(d Date, n int) Date {
-	m := MonthOf(d).Add(n)
-	return Date{m.Year, m.Month, min(d.Day, m.Last().Day)}
-}
-
 // addWorkdays is the n-th working day after d.
 func addWorkdays(d Date, n int, cal Calendar) Date {
 	for n > 0 {

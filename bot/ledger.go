@@ -115,8 +115,12 @@ func (b *Bot) EachLedger(ctx context.Context, branches []Branch, span Span, summ
 }
 
 func (b *Bot) branchLedger(ctx context.Context, br Branch, span Span, now time.Time, summaryOnly bool) (BranchLedger, error) {
+	members, err := b.ledgerMembers(ctx, br, span)
+	if err != nil {
+		return BranchLedger{}, err
+	}
 	// One read of the span serves the numbers and the records alike.
-	d, err := b.readSpan(ctx, br.ID, span, !summaryOnly)
+	d, err := b.readSpanOf(ctx, br.ID, members, span, !summaryOnly)
 	if err != nil {
 		return BranchLedger{}, err
 	}
@@ -155,6 +159,60 @@ func (b *Bot) branchLedger(ctx context.Context, br Branch, span Span, now time.T
 		return l, err
 	}
 	return l, nil
+}
+
+// ledgerMembers lists who was on the branch's books during the span,
+// ordered by userid: records belong to the branch and the time they were
+// made in, so a member who has since left or moved is listed with them.
+// Everyone whose tenure overlaps the span is, and so is a member on the
+// books now whom the history does not know (written around it: nothing is
+// lost).
+func (b *Bot) ledgerMembers(ctx context.Context, br Branch, span Span) ([]Member, error) {
+	tenures, err := b.Roster.Tenures(ctx, br.ID)
+	if err != nil {
+		return nil, fmt.Errorf("bot: membership history of %s: %w", br.ID, err)
+	}
+	current, err := b.Roster.BranchMembers(ctx, br.ID)
+	if err != nil {
+		return nil, fmt.Errorf("bot: list branch %s: %w", br.ID, err)
+	}
+	others, err := b.Roster.BranchPending(ctx, br.ID)
+	if err != nil {
+		return nil, fmt.Errorf("bot: list branch %s: %w", br.ID, err)
+	}
+	known, in := map[string]bool{}, map[string]bool{}
+	for _, t := range tenures {
+		known[t.UserID] = true
+		in[t.UserID] = in[t.UserID] || t.Overlaps(span)
+	}
+	byID := map[string]Member{}
+	for _, m := range slices.Concat(current, others) {
+		if m.Enrolled() {
+			byID[m.UserID] = m
+			in[m.UserID] = in[m.UserID] || !known[m.UserID]
+		}
+	}
+	ids := make([]string, 0, len(in))
+	for id, ok := range in {
+		if ok {
+			ids = append(ids, id)
+		}
+	}
+	slices.Sort(ids)
+	out := make([]Member, 0, len(ids))
+	for _, id := range ids {
+		m, ok := byID[id]
+		if !ok { // left, or moved: their record says where they are now
+			var found bool
+			if m, found, err = b.Roster.Member(ctx, id); err != nil {
+				return nil, fmt.Errorf("bot: look up %s: %w", id, err)
+			} else if !found {
+				continue
+			}
+		}
+		out = append(out, m)
+	}
+	return out, nil
 }
 
 func (b *Bot) meetingLedgers(ctx context.Context, branchID string, span Span) ([]MeetingLedger, error) {

@@ -70,3 +70,10 @@ func ParseMonth(s string, this Month) (Month, bool) {
 		return out, true
 	}
 }
+
+// addMonths moves d by n months, keeping the day where the month has it
+// (31 January + 1 month is 28 or 29 February).
+func addMonths(d Date, n int) Date {
+	m := MonthOf(d).Add(n)
+	return Date{m.Year, m.Month, min(d.Day, m.Last().Day)}
+}

@@ -52,12 +52,34 @@ func (r Role) Label() string {
 // Status is a member's Party standing.
 type Status string
 
-// Statuses. Unknown is allowed: the address book does not say.
+// Statuses. A member with none given (listed in the config, imported
+// without one, or written by a release before statuses mattered) is a
+// 正式党员: StatusUnknown reads as StatusFull everywhere.
+//
+// Pending and Leaving are on the branch's list but do not count: no
+// reminders, no quorum, no summaries or warnings. Pending is someone the
+// address book sync found in a department, who may well not be a Party
+// member at all (群众), until a leader confirms them. Leaving is a member
+// whose 组织关系 is being transferred out: the old branch stays responsible
+// until the other side has received it (党员教育管理工作条例).
 const (
 	StatusFull         Status = "正式党员"
 	StatusProbationary Status = "预备党员"
 	StatusUnknown      Status = ""
+	StatusPending      Status = "待确认"
+	StatusLeaving      Status = "待转出"
 )
+
+// Full reports whether the status is 正式党员 (none given counts as one).
+func (s Status) Full() bool { return s == StatusFull || s == StatusUnknown }
+
+// Label is the status as 名单 shows it.
+func (s Status) Label() string {
+	if s.Full() {
+		return string(StatusFull)
+	}
+	return string(s)
+}
 
 // ParseStatus accepts 正式党员/预备党员 (also 正式/预备, full/probationary) or empty.
 func ParseStatus(s string) (Status, bool) {
@@ -70,6 +92,24 @@ func ParseStatus(s string) (Status, bool) {
 		return StatusUnknown, true
 	}
 	return "", false
+}
+
+// Counts reports whether m is a member in good standing: active and
+// neither 待确认 nor 待转出. Only they get reminders, are expected at
+// meetings and count in quorums, summaries and warnings.
+func (m Member) Counts() bool {
+	return m.Active && m.Status != StatusPending && m.Status != StatusLeaving
+}
+
+// Votes reports whether m may vote at a 党员大会: a 正式党员 in good
+// standing; 预备党员 attend but do not vote (党章 第七条, 支部工作条例 第11条).
+func (m Member) Votes() bool { return m.Counts() && m.Status.Full() }
+
+// Enrolled reports whether m is on a branch's books: counted, or leaving
+// but not yet received elsewhere. Their records belong to the branch, and
+// the ledger lists them for the days they were enrolled.
+func (m Member) Enrolled() bool {
+	return m.Active && m.BranchID != "" && m.Status != StatusPending
 }
 
 // Org is the organisation as configured: its branches, their seed members

@@ -18,6 +18,87 @@ type RosterStore interface {
 	// SaveBranches creates or replaces branch records, keeping the earlier
 	// of the stored and the given Since.
 	SaveBranches(ctx context.Context, bs []Branch) error
+	// BranchPending lists a branch's active members who do not count
+	// (待确认, 待转出), ordered by userid. BranchMembers leaves them out.
+	BranchPending(ctx context.Context, branchID string) ([]Member, error)
+	MembershipHistory
+	TransferStore
+	// DirectoryListing is who the last sync found in a branch's
+	// departments; known is false until a sync has kept one.
+	DirectoryListing(ctx context.Context, branchID string) (ids []string, known bool, err error)
+	SaveDirectoryListing(ctx context.Context, branchID string, ids []string) error
+}
+
+// Tenure is a time a member was on a branch's books, From to To, both
+// days included. A zero From means since before the history was kept; a
+// zero To means still. Records made in a branch belong to it: the ledger
+// of a span lists everyone whose tenure overlaps it.
+type Tenure struct {
+	UserID   string
+	From, To Date
+}
+
+// Overlaps reports whether the tenure shares a day with s.
+func (t Tenure) Overlaps(s Span) bool {
+	return (t.From.IsZero() || !s.To.Before(t.From)) && (t.To.IsZero() || !t.To.Before(s.From))
+}
+
+// TenureMove is a member entering (Enter) or leaving a branch's books on Day.
+type TenureMove struct {
+	BranchID, UserID string
+	Day              Date
+	Enter            bool
+}
+
+// MembershipHistory keeps who was on each branch's books when.
+type MembershipHistory interface {
+	// RecordTenures opens and closes tenures; entering an open one, or
+	// leaving a closed one, changes nothing.
+	RecordTenures(ctx context.Context, moves []TenureMove) error
+	// Tenures lists a branch's tenures by userid. An install upgraded from
+	// a release that kept no history builds it once, before its first
+	// roster write, from the members: those on a branch's books are so
+	// since always, those who had left until the upgrade (when they left
+	// is not known; nothing is lost).
+	Tenures(ctx context.Context, branchID string) ([]Tenure, error)
+}
+
+// tenureMoves are the history entries of saving writes over before, on
+// day. A roster statement (the config, an import) says who the members
+// are, not since when: someone it brings in for the first time is
+// recorded as a member since always (zero From), so no earlier ledger
+// loses their records. A move, a return, 确认 and 转入 are events of day.
+func tenureMoves(before map[string]Member, writes []Member, day Date, statement bool) []TenureMove {
+	var out []TenureMove
+	for _, next := range writes {
+		cur, had := before[next.UserID]
+		wasIn, isIn := had && cur.Enrolled(), next.Enrolled()
+		if wasIn && (!isIn || cur.BranchID != next.BranchID) {
+			out = append(out, TenureMove{BranchID: cur.BranchID, UserID: next.UserID, Day: day})
+		}
+		if isIn && (!wasIn || cur.BranchID != next.BranchID) {
+			from := day
+			if statement && !had {
+				from = Date{}
+			}
+			out = append(out, TenureMove{BranchID: next.BranchID, UserID: next.UserID, Day: from, Enter: true})
+		}
+	}
+	return out
+}
+
+// saveMembers writes members and their branches' history (see tenureMoves
+// for statement).
+func saveMembers(ctx context.Context, rs RosterStore, before map[string]Member, writes []Member, day Date, statement bool) error {
+	if err := rs.SaveMembers(ctx, writes); err != nil {
+		return fmt.Errorf("bot: save members: %w", err)
+	}
+	if moves := tenureMoves(before, writes, day, statement); len(moves) > 0 {
+		if err := rs.RecordTenures(ctx, moves); err != nil {
+			return fmt.Errorf("bot: record membership history: %w", err)
+		}
+	}
+	return nil
 }
 
 // AuditEntry is one line of the append-only audit trail.
@@ -165,21 +246,35 @@ func buildMembers(rows []RosterRow, branches map[string]bool, groups map[string]
 	return out, nil
 }
 
-// RosterChange is what an import or sync does to the roster.
+// RosterChange is what an import or sync does to the roster. Leaving are
+// members a sync no longer finds in the address book: 待转出, not removed.
 type RosterChange struct {
-	Added, Updated, Moved, Departed []Member
-	Unchanged                       int
+	Added, Updated, Moved, Departed, Leaving []Member
+	Unchanged                                int
 }
 
 // Writes lists the records to save.
 func (c RosterChange) Writes() []Member {
-	return slices.Concat(c.Added, c.Updated, c.Moved, c.Departed)
+	return slices.Concat(c.Added, c.Updated, c.Moved, c.Departed, c.Leaving)
 }
 
 // Summary is a one-line report.
 func (c RosterChange) Summary() string {
-	return fmt.Sprintf("%d added, %d updated, %d moved, %d departed, %d unchanged",
+	pending := 0
+	for _, m := range c.Added {
+		if m.Status == StatusPending {
+			pending++
+		}
+	}
+	line := fmt.Sprintf("%d added, %d updated, %d moved, %d departed, %d unchanged",
 		len(c.Added), len(c.Updated), len(c.Moved), len(c.Departed), c.Unchanged)
+	if pending > 0 {
+		line += fmt.Sprintf("; %d to confirm (待确认)", pending)
+	}
+	if len(c.Leaving) > 0 {
+		line += fmt.Sprintf("; %d leaving (待转出)", len(c.Leaving))
+	}
+	return line
 }
 
 // classify compares one incoming record with the current one.
@@ -229,16 +324,19 @@ func ImportRoster(ctx context.Context, rs RosterStore, audit AuditLog, actor str
 		cur, ok := current[m.UserID]
 		classify(&change, cur, ok, m)
 	}
-	return change, applyChange(ctx, rs, audit, AuditEntry{At: now, Actor: actor, Action: "roster.import"}, change)
+	return change, applyChange(ctx, rs, audit, AuditEntry{At: now, Actor: actor, Action: "roster.import"}, change, current)
 }
 
-func applyChange(ctx context.Context, rs RosterStore, audit AuditLog, entry AuditEntry, change RosterChange) error {
+// applyChange saves a change made over before, with its history, and
+// audits it.
+func applyChange(ctx context.Context, rs RosterStore, audit AuditLog, entry AuditEntry, change RosterChange, before map[string]Member) error {
 	writes := change.Writes()
 	if len(writes) == 0 {
 		return nil
 	}
-	if err := rs.SaveMembers(ctx, writes); err != nil {
-		return fmt.Errorf("bot: save members: %w", err)
+	statement := entry.Action != "roster.sync" // the address book's changes are events
+	if err := saveMembers(ctx, rs, before, writes, DateOf(entry.At, entry.At.Location()), statement); err != nil {
+		return err
 	}
 	entry.Detail = change.Summary()
 	if err := audit.Append(ctx, entry); err != nil {
@@ -287,6 +385,17 @@ func SeedOrg(ctx context.Context, rs RosterStore, audit AuditLog, now time.Time,
 		case !ok:
 			m.Name = m.UserID
 			change.Added = append(change.Added, m)
+		case cur.Active && cur.Status == StatusPending && m.BranchID != "":
+			// The config names Party members: one the sync holds as 待确认 is one.
+			cur.Status, cur.BranchID = StatusFull, m.BranchID
+			if m.Role != RoleMember {
+				cur.Role = m.Role
+			}
+			if m.Group != "" {
+				cur.Group = m.Group
+			}
+			change.Updated = append(change.Updated, cur)
+			current[cur.UserID] = cur
 		default:
 			next := cur
 			if m.Role == RoleAdmin && (cur.Role != RoleAdmin || !cur.Active) {
@@ -326,7 +435,7 @@ func SeedOrg(ctx context.Context, rs RosterStore, audit AuditLog, now time.Time,
 	if len(res.Granted)+len(res.Revoked) > 0 {
 		entry.Action = "roster.seed.admins"
 	}
-	if err := applyChange(ctx, rs, audit, entry, change); err != nil {
+	if err := applyChange(ctx, rs, audit, entry, change, current); err != nil {
 		return SeedResult{}, err
 	}
 	for _, id := range res.Revoked {
@@ -375,13 +484,16 @@ func (b *Bot) roster(ctx context.Context, req Request) (Reply, error) {
 		return out
 	}
 	groups := branchGroups(branch, members)
-	if len(groups) == 0 {
-		return Reply{Text: fmt.Sprintf("%s 共 %d 人：\n%s", branch.Name, len(members), strings.Join(names(""), "、"))}, nil
-	}
 	// By 党小组, in the config's order; those in none last.
 	var sb strings.Builder
-	fmt.Fprintf(&sb, "%s 共 %d 人，%d 个党小组：", branch.Name, len(members), len(groups))
-	for _, g := range append(groups, "") {
+	if len(groups) == 0 {
+		fmt.Fprintf(&sb, "%s 共 %d 人：\n%s", branch.Name, len(members), strings.Join(names(""), "、"))
+		groups = nil // no headings
+	} else {
+		fmt.Fprintf(&sb, "%s 共 %d 人，%d 个党小组：", branch.Name, len(members), len(groups))
+		groups = append(groups, "") // those in none last
+	}
+	for _, g := range groups {
 		in := names(g)
 		if len(in) == 0 {
 			continue
@@ -392,7 +504,51 @@ func (b *Bot) roster(ctx context.Context, req Request) (Reply, error) {
 		}
 		fmt.Fprintf(&sb, "\n%s（%d 人）：%s", heading, len(in), strings.Join(in, "、"))
 	}
-	return Reply{Text: sb.String()}, nil
+	apart, err := b.rosterApart(ctx, branch.ID)
+	if err != nil {
+		return Reply{}, err
+	}
+	return Reply{Text: sb.String() + apart}, nil
+}
+
+// rosterApart is 名单's tail: who is leaving (待转出) and who waits to be
+// confirmed (待确认), each with what the leader does next.
+func (b *Bot) rosterApart(ctx context.Context, branchID string) (string, error) {
+	others, err := b.Roster.BranchPending(ctx, branchID)
+	if err != nil {
+		return "", fmt.Errorf("bot: list branch %s: %w", branchID, err)
+	}
+	transfers, err := b.Roster.Transfers(ctx, branchID)
+	if err != nil {
+		return "", fmt.Errorf("bot: transfers of %s: %w", branchID, err)
+	}
+	dest := map[string]Transfer{}
+	for _, t := range transfers {
+		dest[t.UserID] = t
+	}
+	var leaving, pending []string
+	for _, m := range others {
+		switch m.Status {
+		case StatusLeaving:
+			line := m.DisplayName() + " @" + m.UserID
+			if t, ok := dest[m.UserID]; ok {
+				line += fmt.Sprintf("（去向：%s，%s起）", Plain(t.To), fmtDay(t.Since))
+			}
+			leaving = append(leaving, line)
+		case StatusPending:
+			pending = append(pending, m.DisplayName()+" @"+m.UserID)
+		}
+	}
+	var sb strings.Builder
+	if len(leaving) > 0 {
+		fmt.Fprintf(&sb, "\n\n待转出 %d 人（不计入人数，对方接收前本支部仍负责）：\n%s\n对方接收后发“转出 完成 @userid”。",
+			len(leaving), strings.Join(leaving, "\n"))
+	}
+	if len(pending) > 0 {
+		fmt.Fprintf(&sb, "\n\n待确认 %d 人（通讯录同步而来，确认前不算党员）：\n%s\n确认：发“确认 @userid 正式党员”或“确认 @userid 预备党员”。",
+			len(pending), strings.Join(pending, "、"))
+	}
+	return sb.String(), nil
 }
 
 // branches lists every branch with its member count (admins).

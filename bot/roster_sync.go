@@ -21,10 +21,18 @@ type Directory interface {
 	DepartmentUsers(ctx context.Context, departmentID int) ([]DirectoryUser, error)
 }
 
-// SyncRoster pulls the address book for every branch with department_ids:
-// new users are added as members, users found under another branch are
-// moved, names follow WeCom, and active members of a synced branch that
-// WeCom no longer lists are marked departed (their records stay).
+// SyncRoster pulls the address book for every branch with department_ids.
+// A department holds everyone who works there, Party members or not, so
+// the address book decides who is where, never who is a member:
+//   - someone new, or back after leaving, is added as 待确认 (not counted
+//     until a leader sends 确认 or an import gives a status);
+//   - a member found under another synced branch moves there;
+//   - names follow WeCom;
+//   - a member the previous sync listed and this one does not has left:
+//     they become 待转出 (the branch stays responsible until the transfer
+//     is received, and the secretary hears of it), never removed; someone
+//     still 待确认 simply goes. Members the sync never listed (imported by
+//     hand into a synced branch) are left alone.
 func SyncRoster(ctx context.Context, rs RosterStore, dir Directory, audit AuditLog, actor string, now time.Time) (RosterChange, error) {
 	branches, err := rs.Branches(ctx)
 	if err != nil {
@@ -32,11 +40,14 @@ func SyncRoster(ctx context.Context, rs RosterStore, dir Directory, audit AuditL
 	}
 	listed := map[string]DirectoryUser{} // userid -> user
 	branchOf := map[string]string{}      // userid -> branch id
-	synced := map[string]bool{}
+	listing := map[string][]string{}     // branch id -> userids listed there
+	var synced []string
 	sort.Slice(branches, func(i, j int) bool { return branches[i].ID < branches[j].ID })
 	for _, b := range branches {
+		if len(b.DepartmentIDs) > 0 {
+			synced = append(synced, b.ID)
+		}
 		for _, dept := range b.DepartmentIDs {
-			synced[b.ID] = true
 			users, err := dir.DepartmentUsers(ctx, dept)
 			if err != nil {
 				return RosterChange{}, fmt.Errorf("bot: department %d of branch %s: %w", dept, b.ID, err)
@@ -48,6 +59,7 @@ func SyncRoster(ctx context.Context, rs RosterStore, dir Directory, audit AuditL
 				}
 				if _, dup := branchOf[u.UserID]; !dup { // first branch (by id) wins
 					branchOf[u.UserID], listed[u.UserID] = b.ID, u
+					listing[b.ID] = append(listing[b.ID], u.UserID)
 				}
 			}
 		}
@@ -60,7 +72,17 @@ func SyncRoster(ctx context.Context, rs RosterStore, dir Directory, audit AuditL
 		return RosterChange{}, fmt.Errorf("bot: read members: %w", err)
 	}
 	current := indexMembers(all)
+	day := DateOf(now, now.Location())
+	branchIDs := make([]string, len(branches))
+	for i, b := range branches {
+		branchIDs[i] = b.ID
+	}
+	transfers, err := transfersOf(ctx, rs, branchIDs)
+	if err != nil {
+		return RosterChange{}, err
+	}
 	var change RosterChange
+	var received []Transfer // transfers that end: the member is listed again
 	ids := make([]string, 0, len(listed))
 	for id := range listed {
 		ids = append(ids, id)
@@ -69,10 +91,21 @@ func SyncRoster(ctx context.Context, rs RosterStore, dir Directory, audit AuditL
 	for _, id := range ids {
 		cur, ok := current[id]
 		next := cur
-		if !ok {
-			next = Member{UserID: id, Role: RoleMember}
+		switch {
+		case !ok || !cur.Active:
+			// Someone in a department is not thereby a Party member.
+			next.UserID, next.Role, next.Status = id, RoleMember, StatusPending
+		case cur.Status == StatusLeaving:
+			// Back in the address book: their own leaving ends (not one a
+			// leader started with 转出); a move to another synced branch is
+			// the transfer received.
+			t, found := transfers[id]
+			if found && (t.BySync || cur.BranchID != branchOf[id]) {
+				next.Status = t.Prior
+				received = append(received, t)
+			}
 		}
-		if ok && next.BranchID != branchOf[id] {
+		if ok && cur.Active && next.BranchID != branchOf[id] {
 			next.Group = "" // nor does a 党小组
 			if next.Role.Leads() {
 				next.Role = RoleMember // a branch role does not move with the member
@@ -84,13 +117,73 @@ func SyncRoster(ctx context.Context, rs RosterStore, dir Directory, audit AuditL
 		if name := strings.Map(dropHidden, listed[id].Name); strings.TrimSpace(name) != "" {
 			next.Name = strings.TrimSpace(name)
 		}
+		if !ok || !cur.Active {
+			change.Added = append(change.Added, next)
+			continue
+		}
 		classify(&change, cur, ok, next)
 	}
-	for _, m := range all {
-		if _, still := listed[m.UserID]; !still && m.Active && synced[m.BranchID] {
-			m.Active = false
-			change.Departed = append(change.Departed, m)
+	var leaving []Transfer
+	for _, branchID := range synced {
+		before, known, err := rs.DirectoryListing(ctx, branchID)
+		if err != nil {
+			return RosterChange{}, fmt.Errorf("bot: last listing of %s: %w", branchID, err)
+		}
+		if !known {
+			continue // the first sync that keeps a listing sees no departures
+		}
+		for _, id := range before {
+			m, ok := current[id]
+			if _, still := listed[id]; still || !ok || !m.Active || m.BranchID != branchID {
+				continue
+			}
+			switch m.Status {
+			case StatusPending: // never a member: nothing to transfer
+				m.Active = false
+				change.Departed = append(change.Departed, m)
+			case StatusLeaving:
+			default:
+				leaving = append(leaving, Transfer{UserID: m.UserID, BranchID: branchID, To: "已不在企业通讯录中",
+					Since: day, Prior: m.Status, By: actor, BySync: true})
+				m.Status = StatusLeaving
+				change.Leaving = append(change.Leaving, m)
+			}
 		}
 	}
-	return change, applyChange(ctx, rs, audit, AuditEntry{At: now, Actor: actor, Action: "roster.sync"}, change)
+	// The transfer records go first: a run cut short before the members are
+	// saved finds the same departures again (the listing is saved last).
+	for _, t := range leaving {
+		if err := rs.SaveTransfer(ctx, t); err != nil {
+			return RosterChange{}, fmt.Errorf("bot: save transfer: %w", err)
+		}
+	}
+	if err := applyChange(ctx, rs, audit, AuditEntry{At: now, Actor: actor, Action: "roster.sync"}, change, current); err != nil {
+		return RosterChange{}, err
+	}
+	for _, t := range received {
+		if err := rs.EndTransfer(ctx, t.BranchID, t.UserID); err != nil {
+			return RosterChange{}, fmt.Errorf("bot: end transfer: %w", err)
+		}
+	}
+	for _, branchID := range synced {
+		if err := rs.SaveDirectoryListing(ctx, branchID, listing[branchID]); err != nil {
+			return RosterChange{}, fmt.Errorf("bot: save listing of %s: %w", branchID, err)
+		}
+	}
+	return change, nil
+}
+
+// transfersOf indexes the branches' open transfers by userid.
+func transfersOf(ctx context.Context, rs TransferStore, branchIDs []string) (map[string]Transfer, error) {
+	out := map[string]Transfer{}
+	for _, id := range branchIDs {
+		ts, err := rs.Transfers(ctx, id)
+		if err != nil {
+			return nil, fmt.Errorf("bot: transfers of %s: %w", id, err)
+		}
+		for _, t := range ts {
+			out[t.UserID] = t
+		}
+	}
+	return out, nil
 }

@@ -206,6 +206,24 @@ func (b *Bot) commands() []Command {
 			Claim: readOnly, Run: b.warnings,
 		},
 		{
+			Name: "确认", Aliases: []string{"confirm"}, Group: GroupBranch, Access: AccessBranch,
+			Usage: "确认 @userid 正式党员|预备党员", Summary: "确认通讯录同步来的待确认人员为党员，或撤销待转出（留痕）",
+			Run: b.confirm,
+		},
+		{
+			Name: "转出", Aliases: []string{"transfer-out"}, Group: GroupBranch, Access: AccessBranch,
+			Usage: "转出 @userid 去向", Summary: "组织关系转出：标为待转出，对方接收前仍由本支部负责（留痕）",
+			Run: b.transferOut,
+			Subcommands: []Subcommand{
+				{Words: []string{"完成", "done"}, Access: AccessBranch, Usage: "转出 完成 @userid", Summary: "对方已接收：移出本支部名单，记录保留（留痕）", Run: b.transferDone},
+			},
+		},
+		{
+			Name: "转入", Aliases: []string{"transfer-in"}, Group: GroupBranch, Access: AccessBranch,
+			Usage: "转入 @userid 姓名 [预备党员] 来自…", Summary: "接收转入的党员，默认正式党员（留痕）",
+			Run: b.transferIn,
+		},
+		{
 			Name: "支部", Aliases: []string{"branches"}, Group: GroupBranch, Access: AccessAdmin,
 			Usage: "支部", Summary: "全部支部及人数",
 			Claim: readOnly, Run: b.branches,
@@ -330,6 +348,7 @@ var Jobs = []Job{
 	{JobDuesReminder, "0 15 9 * * *", "支部党费收缴日：提醒本月未交的党员（一次）", (*Bot).duesReminder},
 	{JobLifecycle, "0 5 9 * * *", "转正：提前一月提醒本人交申请、书记准备，期满后提醒召开党员大会；请假满 6 个月提醒书记办理组织关系；政治生日问候", (*Bot).lifecycle},
 	{JobDevelopment, "0 20 9 * * *", "发展党员：谈话、考察、审批期限和季度思想汇报提醒（各一次）；手动运行列出 14 天内到期的步骤", (*Bot).developmentReminders},
+	{JobTransfers, "0 20 9 * * *", "组织关系转出：通讯录中离开的党员当天告知书记；转出 1、3、6 个月仍未接收时提醒", (*Bot).transferReminder},
 	{JobAnnounceReminder, "0 10,40 9-17 * * *", "公告发出 4 小时后（工作日）催未确认者一次并告知发布人；活动前一天提醒报名者", (*Bot).announceReminder},
 }
 

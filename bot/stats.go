@@ -115,11 +115,18 @@ type spanData struct {
 // withRecords reads each check-in's record (for the ledger) and counts the
 // days from them, instead of reading the members' day indexes.
 func (b *Bot) readSpan(ctx context.Context, branchID string, span Span, withRecords bool) (spanData, error) {
-	var out spanData
 	members, err := b.Roster.BranchMembers(ctx, branchID)
 	if err != nil {
-		return out, fmt.Errorf("bot: list branch %s: %w", branchID, err)
+		return spanData{}, fmt.Errorf("bot: list branch %s: %w", branchID, err)
 	}
+	return b.readSpanOf(ctx, branchID, members, span, withRecords)
+}
+
+// readSpanOf is readSpan for the given members (the ledger's: all who
+// were members during the span).
+func (b *Bot) readSpanOf(ctx context.Context, branchID string, members []Member, span Span, withRecords bool) (spanData, error) {
+	var out spanData
+	var err error
 	week, today := span.From, span.To
 	ids := make([]string, len(members))
 	for i, m := range members {

@@ -60,6 +60,22 @@ func (s *Store) branchMembersKey(branchID string) string {
 	return s.branchKey(branchID, "members")
 }
 
+// branchPendingKey holds the branch's active members who do not count
+// (待确认, 待转出): kept apart so that every reader of BranchMembers —
+// reminders, quorums, summaries — leaves them out without knowing of them.
+func (s *Store) branchPendingKey(branchID string) string {
+	return s.branchKey(branchID, "members", "pending")
+}
+
+// BranchPending implements bot.RosterStore.
+func (s *Store) BranchPending(ctx context.Context, branchID string) ([]bot.Member, error) {
+	ids, err := s.rdb.SMembers(ctx, s.branchPendingKey(branchID)).Result()
+	if err != nil {
+		return nil, fmt.Errorf("store: list pending members: %w", err)
+	}
+	return s.members(ctx, ids)
+}
+
 // Member implements bot.Roster.
 func (s *Store) Member(ctx context.Context, userID string) (bot.Member, bool, error) {
 	raw, err := s.rdb.Get(ctx, s.memberKey(userID)).Bytes()
@@ -246,6 +262,10 @@ func (s *Store) members(ctx context.Context, ids []string) ([]bot.Member, error)
 // Each write is idempotent, so a run cut short by an outage is completed by
 // running it again.
 func (s *Store) SaveMembers(ctx context.Context, ms []bot.Member) error {
+	// The membership history starts from the roster as it was before.
+	if _, err := s.indexTenures(ctx); err != nil {
+		return err
+	}
 	ids := make([]string, len(ms))
 	for i, m := range ms {
 		ids[i] = m.UserID
@@ -269,11 +289,24 @@ func (s *Store) SaveMembers(ctx context.Context, ms []bot.Member) error {
 				id := strings.ToLower(m.UserID)
 				p.Set(ctx, s.memberKey(id), raw, 0)
 				p.SAdd(ctx, s.allMembersKey(), id)
-				if old, ok := before[id]; ok && old.BranchID != "" && (old.BranchID != m.BranchID || !m.Active) {
+				if old, ok := before[id]; ok && old.BranchID != "" && old.BranchID != m.BranchID {
 					p.SRem(ctx, s.branchMembersKey(old.BranchID), id)
+					p.SRem(ctx, s.branchPendingKey(old.BranchID), id)
 				}
-				if m.Active && m.BranchID != "" {
-					p.SAdd(ctx, s.branchMembersKey(m.BranchID), id)
+				if m.BranchID != "" {
+					// One of the branch's two sets, or neither once they left.
+					counted, pending := s.branchMembersKey(m.BranchID), s.branchPendingKey(m.BranchID)
+					switch {
+					case m.Counts():
+						p.SRem(ctx, pending, id)
+						p.SAdd(ctx, counted, id)
+					case m.Active:
+						p.SRem(ctx, counted, id)
+						p.SAdd(ctx, pending, id)
+					default:
+						p.SRem(ctx, counted, id)
+						p.SRem(ctx, pending, id)
+					}
 				}
 				if m.Active && m.Role == bot.RoleAdmin {
 					p.SAdd(ctx, s.adminsKey(), id)

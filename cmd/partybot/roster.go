@@ -23,6 +23,7 @@ const rosterUsage = `Usage:
   partybot roster import -config F FILE   import members from CSV or YAML (all or nothing)
   partybot roster list   -config F [-branch ID]
   partybot roster sync   -config F        pull WeCom's address book for branches with department_ids
+                                          (new people are 待确认; people gone are 待转出, never removed)
 `
 
 // cliApp parses a one-shot command's flags (plus -config) wherever they
@@ -123,10 +124,14 @@ func printChanges(w io.Writer, c bot.RosterChange) {
 	for _, group := range []struct {
 		label   string
 		members []bot.Member
-	}{{"added", c.Added}, {"moved", c.Moved}, {"updated", c.Updated}, {"departed", c.Departed}} {
+	}{{"added", c.Added}, {"moved", c.Moved}, {"updated", c.Updated}, {"departed", c.Departed}, {"leaving", c.Leaving}} {
 		for _, m := range group.members {
-			fmt.Fprintf(w, "  %-8s %s %s → %s\n", group.label, m.UserID, m.DisplayName(), m.BranchID)
+			fmt.Fprintf(w, "  %-8s %s %s → %s (%s)\n", group.label, m.UserID, m.DisplayName(), m.BranchID, m.Status.Label())
 		}
+	}
+	if len(c.Added)+len(c.Leaving) > 0 {
+		fmt.Fprintln(w, "待确认 members count only once a leader sends 确认 @userid 正式党员|预备党员 (or an import gives their status);")
+		fmt.Fprintln(w, "待转出 members stay on their branch until 转出 完成 @userid; the secretary is told by the transfers job.")
 	}
 }
 
@@ -135,6 +140,11 @@ func listRoster(ctx context.Context, app *App, branch string, w io.Writer) error
 	var err error
 	if branch != "" {
 		members, err = app.Store.BranchMembers(ctx, branch)
+		if err == nil { // and those who do not count yet or any more: 待确认, 待转出
+			var apart []bot.Member
+			apart, err = app.Store.BranchPending(ctx, branch)
+			members = append(members, apart...)
+		}
 	} else {
 		members, err = app.Store.AllMembers(ctx)
 	}
@@ -145,7 +155,7 @@ func listRoster(ctx context.Context, app *App, branch string, w io.Writer) error
 	fmt.Fprintln(tw, "USERID\tNAME\tBRANCH\tGROUP\tROLE\tSTATUS\tJOINED\tACTIVE")
 	for _, m := range members {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%v\n", m.UserID, m.DisplayName(), dash(m.BranchID), dash(m.Group),
-			m.Role, dash(string(m.Status)), dash(m.Joined.String()), m.Active)
+			m.Role, m.Status.Label(), dash(m.Joined.String()), m.Active)
 	}
 	if err := tw.Flush(); err != nil {
 		return err

@@ -113,22 +113,33 @@ func TestRosterSync(t *testing.T) {
 		t.Fatalf("sync: %d\n%s", code, out)
 	}
 
-	// lisi leaves the company: marked departed, record kept.
+	// Someone new in the department is not thereby a Party member: 待确认,
+	// and the bot does not treat them as one.
+	if !strings.Contains(out, "1 to confirm (待确认)") {
+		t.Fatalf("first sync did not hold newbie for confirmation:\n%s", out)
+	}
+	if resp := e.send(t, "newbie", "签到", "699"); !strings.Contains(resp.ReplyText, "不在党建助手的党员名册中") {
+		t.Fatalf("unconfirmed newbie's check-in reply %q", resp.ReplyText)
+	}
+
+	// lisi leaves the company: 待转出, not removed (the branch stays
+	// responsible until the transfer is received), and out of the counts.
 	e.fake.SetDepartment(10, []wecomtest.DirectoryUser{{UserID: "zhangsan", Name: "张三"}}, 11)
 	code, out = cli(t, "roster", "sync", "-config", cfgPath)
-	if code != 0 || !strings.Contains(out, "0 added, 0 updated, 0 moved, 1 departed") {
+	if code != 0 || !strings.Contains(out, "0 added, 0 updated, 0 moved, 0 departed") || !strings.Contains(out, "1 leaving (待转出)") {
 		t.Fatalf("second sync: %d\n%s", code, out)
 	}
 	lisi, found, err := e.app.Store.Member(t.Context(), "lisi")
-	if err != nil || !found || lisi.Active || lisi.Name != "李四" {
+	if err != nil || !found || !lisi.Active || lisi.Status != bot.StatusLeaving || lisi.Name != "李四" {
 		t.Fatalf("lisi after leaving: %+v found=%v err=%v", lisi, found, err)
 	}
 	tech, err := e.app.Store.BranchMembers(t.Context(), "tech")
-	if err != nil || len(tech) != 2 || tech[0].UserID != "newbie" || tech[1].UserID != "zhangsan" {
+	if err != nil || len(tech) != 1 || tech[0].UserID != "zhangsan" {
 		t.Fatalf("tech members %+v %v", tech, err)
 	}
-	if resp := e.send(t, "lisi", "签到", "700"); !strings.Contains(resp.ReplyText, "不在党建助手的党员名册中") {
-		t.Fatalf("departed member's check-in reply %q", resp.ReplyText)
+	apart, err := e.app.Store.BranchPending(t.Context(), "tech")
+	if err != nil || len(apart) != 2 || apart[0].UserID != "lisi" || apart[1].UserID != "newbie" {
+		t.Fatalf("tech's 待转出 and 待确认 %+v %v", apart, err)
 	}
 	if got := len(e.fake.Calls("user/simplelist")); got != 6 {
 		t.Fatalf("%d user/simplelist calls, want 6 (3 departments × 2 syncs)", got)
