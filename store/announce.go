@@ -1,6 +1,7 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -53,7 +54,8 @@ func (s *Store) SaveDraft(ctx context.Context, a bot.Announcement, ttl time.Dura
 
 type draftMedia struct {
 	bot.Media
-	At int64 `json:"at"` // unix ms: pictures go out in the order sent
+	At  int64 `json:"at"`            // unix ms
+	Seq int   `json:"seq,omitempty"` // arrival order: two pictures in one millisecond keep theirs
 }
 
 // Draft implements bot.AnnounceStore.
@@ -81,7 +83,9 @@ func (s *Store) Draft(ctx context.Context, author string) (bot.Announcement, boo
 		}
 		media = append(media, m)
 	}
-	slices.SortFunc(media, func(x, y draftMedia) int { return int(x.At - y.At) })
+	// Pictures go out in the order sent (drafts written before seq existed
+	// have only their times).
+	slices.SortFunc(media, func(x, y draftMedia) int { return cmp.Or(cmp.Compare(x.Seq, y.Seq), cmp.Compare(x.At, y.At)) })
 	for _, m := range media {
 		a.Media = append(a.Media, m.Media)
 	}
@@ -93,7 +97,11 @@ func (s *Store) Draft(ctx context.Context, author string) (bot.Announcement, boo
 // Returns {found, media count}.
 var attachScript = redis.NewScript(`
 if redis.call('HEXISTS', KEYS[1], 'a') == 0 then return {0, 0} end
-redis.call('HSETNX', KEYS[1], ARGV[1], ARGV[2])
+if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 0 then
+  local v = cjson.decode(ARGV[2])
+  v['seq'] = redis.call('HLEN', KEYS[1]) - 1 -- arrival order, 1 for the first picture
+  redis.call('HSET', KEYS[1], ARGV[1], cjson.encode(v))
+end
 return {1, redis.call('HLEN', KEYS[1]) - 2}
 `)
 
