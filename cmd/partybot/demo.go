@@ -207,6 +207,17 @@ func (d *Demo) session(w http.ResponseWriter, r *http.Request) {
 			ms = append(ms, member{m.UserID, members[i].DisplayName(), members[i].Role.Label()})
 		}
 	}
+	// People on the 发展 path talk to the bot too (入党进度, 思想汇报).
+	applicants, err := d.App.Store.BranchApplicants(r.Context(), "demo")
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusServiceUnavailable)
+		return
+	}
+	for _, a := range applicants {
+		if a.OnPath() {
+			ms = append(ms, member{a.UserID, a.DisplayName(), string(a.Stage())})
+		}
+	}
 	writeJSON(w, map[string]any{
 		"callback": cfg.WeCom.CallbackPath, "corp_id": cfg.WeCom.CorpID, "agent_id": cfg.WeCom.AgentID,
 		"token": cfg.WeCom.Token, "aes_key": cfg.WeCom.EncodingAESKey, "members": ms, "jobs": bot.JobNames(),

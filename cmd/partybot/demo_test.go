@@ -121,6 +121,9 @@ func TestDemoHistory(t *testing.T) {
 			if m == nil || m[1] == "0" || m[1] == m[2] || !strings.Contains(status, "未确认") {
 				t.Errorf("公告状态: want the latest announcement acknowledged by some, not all, got %q", status)
 			}
+			if dev := ask("发展 进度"); !strings.Contains(dev, "积极分子 1") || !strings.Contains(dev, "刘洋｜入党积极分子") {
+				t.Errorf("发展 进度: want the sample 入党积极分子, got %q", dev)
+			}
 		}},
 		{"empty", true, func(t *testing.T, ask func(string) string) {
 			if me := ask("我的"); streak.FindStringSubmatch(me) == nil || streak.FindStringSubmatch(me)[1] != "0" {

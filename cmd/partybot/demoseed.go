@@ -124,6 +124,9 @@ func (h *demoHistory) write(ctx context.Context) error {
 	if err := h.st.SaveBranches(ctx, []bot.Branch{br}); err != nil {
 		return err
 	}
+	if err := h.applicant(ctx); err != nil {
+		return err
+	}
 	trip := bot.Leave{ID: "demo-seed:leave:zhaoqiang", BranchID: "demo", UserID: "zhaoqiang",
 		From: general.AddDays(-1), To: general.AddDays(1), Reason: "出差（外地项目验收）", By: "zhaoqiang",
 		At: h.at(general.AddDays(-3), 17*60+40)}
@@ -360,4 +363,36 @@ func (h *demoHistory) workdaysBefore(n int) bot.Date {
 // monday is the first day of d's week.
 func monday(d bot.Date) bot.Date {
 	return d.AddDays(-((int(d.Weekday()) + 6) % 7))
+}
+
+// demoApplicant is on the 发展党员 path: an 入党积极分子 for over a year with
+// two 考察, so 发展 进度 shows the next step (发展对象) and the simulator
+// can speak as someone who is not a member yet (入党进度, 思想汇报).
+const demoApplicant = "liuyang"
+
+// applicant records 刘洋's steps, dated back from today.
+func (h *demoHistory) applicant(ctx context.Context) error {
+	month := func(n int) bot.Date { // the same day n months ago (a day the month lacks: its last)
+		m := bot.MonthOf(h.today).Add(-n)
+		return bot.Date{Year: m.Year, Month: m.Month, Day: min(h.today.Day, m.Last().Day)}
+	}
+	steps := []bot.DevRecord{
+		{Step: bot.DevApplied, Date: month(16)},
+		{Step: bot.DevTalked, Date: month(16).AddDays(12), With: []string{"zhangshuji"}},
+		{Step: bot.DevActivist, Date: month(14), With: []string{"wangfang", "liming"}},
+		{Step: bot.DevReviewed, Date: month(8), Note: "学习认真，积极参加志愿服务"},
+		{Step: bot.DevReviewed, Date: month(2), Note: "思想汇报按时，群众评价好"},
+	}
+	_, err := h.st.UpdateApplicant(ctx, "demo", demoApplicant, func(a *bot.Applicant, exists bool) error {
+		if exists {
+			return nil
+		}
+		*a = bot.Applicant{UserID: demoApplicant, Name: "刘洋", BranchID: "demo"}
+		for i, r := range steps {
+			r.By, r.At, r.Op = "zhangshuji", h.at(r.Date, 10*60), fmt.Sprintf("demo-seed:dev:%d", i)
+			a.Records = append(a.Records, r)
+		}
+		return nil
+	})
+	return err
 }
