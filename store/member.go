@@ -35,6 +35,10 @@ type PersonalData struct {
 	SignUps          []AnswerData      `json:"signups"`
 	Meetings         []MeetingData     `json:"meetings"`
 	MeetingPhotos    []PhotoData       `json:"meeting_photos"`
+	// Development is the person's 发展党员 record (steps, 联系人), if any;
+	// ThoughtReports their 思想汇报.
+	Development    *bot.Applicant      `json:"development,omitempty"`
+	ThoughtReports []bot.ThoughtReport `json:"thought_reports,omitempty"`
 }
 
 // CheckinData is one day's check-in, with the location sent that day if
@@ -116,10 +120,26 @@ func (s *Store) PersonalData(ctx context.Context, userID string, now time.Time) 
 	if err != nil {
 		return PersonalData{}, err
 	}
-	if !found {
+	a, onPath, err := s.Applicant(ctx, userID)
+	if err != nil {
+		return PersonalData{}, err
+	}
+	if !found && !onPath {
 		return PersonalData{}, fmt.Errorf("%w: %s", ErrNoMember, userID)
 	}
-	d := PersonalData{UserID: m.UserID, ExportedAt: now, Member: m}
+	d := PersonalData{UserID: userID, ExportedAt: now, Member: m}
+	reportsBranch := m.BranchID
+	if onPath {
+		d.Development, reportsBranch = &a, a.BranchID
+	}
+	if reportsBranch != "" {
+		if d.ThoughtReports, err = s.ThoughtReports(ctx, reportsBranch, userID); err != nil {
+			return PersonalData{}, err
+		}
+	}
+	if !found { // on the 发展 path only: nothing else is kept about them
+		return d, nil
+	}
 	branches, err := s.memberScopes(ctx, m)
 	if err != nil {
 		return PersonalData{}, err
@@ -394,17 +414,18 @@ type EraseReport struct {
 	CorrectionReasons int    `json:"correction_reasons"` // free text of corrections about them
 	MeetingPhotos     int    `json:"meeting_photos"`     // photos they sent to meetings
 	Drafts            int    `json:"drafts"`             // an announcement draft waiting
+	ThoughtReports    int    `json:"thought_reports"`    // 思想汇报 texts and pictures
 }
 
 // Total is the number of items removed.
 func (r EraseReport) Total() int {
-	return r.StudyTexts + r.StudyEvidence + r.LeaveReasons + r.Locations + r.AttendanceReasons + r.CorrectionReasons + r.MeetingPhotos + r.Drafts
+	return r.StudyTexts + r.StudyEvidence + r.LeaveReasons + r.Locations + r.AttendanceReasons + r.CorrectionReasons + r.MeetingPhotos + r.Drafts + r.ThoughtReports
 }
 
 // Summary is the report in one line, for the CLI and the audit entry.
 func (r EraseReport) Summary() string {
-	return fmt.Sprintf("study texts %d, study photos %d, leave reasons %d, locations %d, attendance reasons %d, correction reasons %d, meeting photos %d, drafts %d",
-		r.StudyTexts, r.StudyEvidence, r.LeaveReasons, r.Locations, r.AttendanceReasons, r.CorrectionReasons, r.MeetingPhotos, r.Drafts)
+	return fmt.Sprintf("study texts %d, study photos %d, leave reasons %d, locations %d, attendance reasons %d, correction reasons %d, meeting photos %d, drafts %d, thought reports %d",
+		r.StudyTexts, r.StudyEvidence, r.LeaveReasons, r.Locations, r.AttendanceReasons, r.CorrectionReasons, r.MeetingPhotos, r.Drafts, r.ThoughtReports)
 }
 
 // EraseMember removes the personal content of a member who has left and
@@ -418,11 +439,14 @@ func (s *Store) EraseMember(ctx context.Context, userID, actor string, now time.
 	if err != nil {
 		return EraseReport{}, err
 	}
-	if d.Member.Active {
-		return EraseReport{}, fmt.Errorf("%w: %s", ErrActiveMember, d.Member.UserID)
+	if d.Member.Active || (d.Development != nil && d.Development.OnPath()) {
+		return EraseReport{}, fmt.Errorf("%w: %s", ErrActiveMember, d.UserID)
 	}
-	u := d.Member.UserID
+	u := d.UserID
 	rep := EraseReport{UserID: u, Branch: d.Member.BranchID}
+	if err := s.eraseThoughtReports(ctx, d, &rep, dry); err != nil {
+		return rep, err
+	}
 	for _, r := range d.Study {
 		texts, evidence := (r.Content != "" && r.Content != ErasedText) || r.Reflection != "", len(r.Evidence) > 0
 		if !texts && !evidence {
@@ -590,6 +614,33 @@ func (s *Store) eraseSnapshotReason(ctx context.Context, branchID, meetingID, u 
 	}
 	if err := s.rdb.Set(ctx, key, out, redis.KeepTTL).Err(); err != nil {
 		return fmt.Errorf("store: erase snapshot reason: %w", err)
+	}
+	return nil
+}
+
+// eraseThoughtReports blanks the text and pictures of a person's 思想汇报,
+// keeping their dates (the 发展党员 register shows they were handed in).
+func (s *Store) eraseThoughtReports(ctx context.Context, d PersonalData, rep *EraseReport, dry bool) error {
+	branchID := d.Member.BranchID
+	if d.Development != nil {
+		branchID = d.Development.BranchID
+	}
+	for i, r := range d.ThoughtReports {
+		if r.Text == ErasedText && len(r.Media) == 0 {
+			continue
+		}
+		rep.ThoughtReports++
+		if dry {
+			continue
+		}
+		r.Text, r.Media = ErasedText, nil
+		enc, err := json.Marshal(r)
+		if err != nil {
+			return fmt.Errorf("store: encode thought report: %w", err)
+		}
+		if err := s.rdb.LSet(ctx, s.devReportsKey(branchID, d.UserID), int64(i), enc).Err(); err != nil {
+			return fmt.Errorf("store: erase thought report: %w", err)
+		}
 	}
 	return nil
 }
