@@ -73,8 +73,9 @@ func (b *Bot) statusTarget(ctx context.Context, req Request) (scope string, no i
 	return scope, no, "", nil
 }
 
-// names maps userids to display names for the members of the scope.
-func (b *Bot) scopeNames(ctx context.Context, scope string) (map[string]string, error) {
+// scopeMembers are the members of an announcement's scope: the org's (all,
+// active or not) or a branch's.
+func (b *Bot) scopeMembers(ctx context.Context, scope string) ([]Member, error) {
 	var members []Member
 	var err error
 	if scope == OrgScope {
@@ -84,6 +85,15 @@ func (b *Bot) scopeNames(ctx context.Context, scope string) (map[string]string, 
 	}
 	if err != nil {
 		return nil, fmt.Errorf("bot: list members: %w", err)
+	}
+	return members, nil
+}
+
+// scopeNames maps userids to display names for the members of the scope.
+func (b *Bot) scopeNames(ctx context.Context, scope string) (map[string]string, error) {
+	members, err := b.scopeMembers(ctx, scope)
+	if err != nil {
+		return nil, err
 	}
 	out := make(map[string]string, len(members))
 	for _, m := range members {
@@ -96,15 +106,9 @@ func (b *Bot) scopeNames(ctx context.Context, scope string) (map[string]string, 
 // recipients frozen when an announcement went out may since have left (or
 // moved branch), and are neither reminded nor counted.
 func (b *Bot) current(ctx context.Context, scope string, ids []string) ([]string, error) {
-	var members []Member
-	var err error
-	if scope == OrgScope {
-		members, err = b.Roster.AllMembers(ctx)
-	} else {
-		members, err = b.Roster.BranchMembers(ctx, scope)
-	}
+	members, err := b.scopeMembers(ctx, scope)
 	if err != nil {
-		return nil, fmt.Errorf("bot: list members: %w", err)
+		return nil, err
 	}
 	active := make(map[string]bool, len(members))
 	for _, m := range members {
