@@ -36,12 +36,18 @@ func TestDemoWithRedis(t *testing.T) {
 		Members                 []struct{ UserID, Name, Role string }
 	}
 	getJSON(t, base+"/demo/api/session", &session)
-	if len(session.Members) != 5 || session.Members[0].Name != "张书记" || session.Members[0].Role != "书记" {
-		t.Fatalf("members %+v, want five with the secretary first", session.Members)
+	// The five members, the secretary first, then the sample 入党积极分子.
+	if len(session.Members) != 6 || session.Members[0].Name != "张书记" || session.Members[0].Role != "书记" ||
+		session.Members[5] != (struct{ UserID, Name, Role string }{"liuyang", "刘洋", "入党积极分子"}) {
+		t.Fatalf("members %+v, want five with the secretary first, then the applicant", session.Members)
 	}
 	wc, err := wecomtest.NewWeCom(base+session.Callback, session.Token, session.AESKey, d.App.Config.WeCom.CorpID, session.AgentID)
 	if err != nil {
 		t.Fatal(err)
+	}
+	// The applicant speaks through the same signed callback: their own stage only.
+	if resp, err := wc.SendText("liuyang", "入党进度", "0"); err != nil || !strings.Contains(resp.ReplyText, "你目前是：入党积极分子") {
+		t.Fatalf("入党进度 as the applicant: %v %q", err, resp.ReplyText)
 	}
 	resp, err := wc.SendText("zhangshuji", "会议 支委会 十一月支委会", "1")
 	if err != nil || !strings.Contains(resp.ReplyText, "已通知本支部 4 名党员") {
