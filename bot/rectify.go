@@ -55,6 +55,9 @@ const rectifyRemindDays = 3
 func (b *Bot) rectifyAdd(kind string) HandlerFunc {
 	usage := "用法：" + kind + " @userid 事项 截止 日期，例如：" + kind + " @lisi 完善学习台账 截止 12-31"
 	return func(ctx context.Context, req Request) (Reply, error) {
+		if refusal := AccessBranch.refusal(req.Member, "登记"+kind); refusal != "" {
+			return Reply{Text: refusal + "发“整改”查看你的事项。"}, nil
+		}
 		if len(req.Args) < 4 || !strings.HasPrefix(Normalize(req.Args[0]), "@") {
 			return Reply{Text: usage}, nil
 		}
