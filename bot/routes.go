@@ -30,11 +30,10 @@ const (
 	GroupLedger   HelpGroup = "台账与党费"
 	GroupBranch   HelpGroup = "支部管理"
 	GroupDevelop  HelpGroup = "发展党员"
-	GroupYear     HelpGroup = "年度工作"
 )
 
 // helpGroups is the order of 帮助's headings.
-var helpGroups = []HelpGroup{GroupDaily, GroupMeeting, GroupAnnounce, GroupLedger, GroupBranch, GroupDevelop, GroupYear}
+var helpGroups = []HelpGroup{GroupDaily, GroupMeeting, GroupAnnounce, GroupLedger, GroupBranch, GroupDevelop}
 
 // commands is the command table.
 func (b *Bot) commands() []Command {
@@ -251,9 +250,11 @@ func (b *Bot) commands() []Command {
 				{Words: []string{"撤销", "withdraw"}, Access: AccessBranch, Usage: "发展 撤销 @userid 原因", Summary: "退出发展流程（留痕）", Run: b.recordStep(DevWithdrawn, "用法：发展 撤销 @userid 原因", stepWithdrawn)},
 			},
 		},
-		// 年度工作: 谈心谈话 (支部工作条例 第十八条) and 整改/议定 items.
+		// 支部管理, the year's cycle (帮助 has room for no ninth line): 谈心谈话 (支部工作条例 第十八条) and 整改/议定 items.
+		// Every member may type them, but a member's 帮助 is at its flat
+		// limit (helpFlatMax): only leaders see them listed.
 		{
-			Name: "谈心", Aliases: []string{"talk"}, Group: GroupYear,
+			Name: "谈心", Aliases: []string{"talk"}, Group: GroupBranch, Shown: forLeaders,
 			Usage: "谈心 @userid [要点]", Summary: "记录一次谈心谈话（要点仅双方和书记可见）",
 			Run: b.talk,
 			Subcommands: []Subcommand{
@@ -261,12 +262,12 @@ func (b *Bot) commands() []Command {
 			},
 		},
 		{
-			Name: "约谈心", Aliases: []string{"asktalk"}, Group: GroupYear,
+			Name: "约谈心", Aliases: []string{"asktalk"}, Group: GroupBranch, Shown: never,
 			Usage: "约谈心 [@支委]", Summary: "请书记或某位支委找你谈心",
 			Run: b.requestTalk,
 		},
 		{
-			Name: "整改", Aliases: []string{"rectify", "todo"}, Group: GroupYear,
+			Name: "整改", Aliases: []string{"rectify", "todo"}, Group: GroupBranch, Shown: forLeaders,
 			Usage: "整改 [@userid 事项 截止 日期]", Summary: "未完成的整改事项；书记、支委登记新事项",
 			Run: b.rectifyList,
 			Subcommands: []Subcommand{
@@ -274,7 +275,7 @@ func (b *Bot) commands() []Command {
 			},
 		},
 		{
-			Name: "议定", Aliases: []string{"decide"}, Group: GroupYear, Access: AccessBranch,
+			Name: "议定", Aliases: []string{"decide"}, Group: GroupBranch, Access: AccessBranch,
 			Usage: "议定 @userid 事项 截止 日期", Summary: "登记主题党日等议定的事项（与整改同一清单）",
 			Run: b.rectifyAdd(KindDecision),
 		},
