@@ -250,7 +250,8 @@ func (b *Bot) commands() []Command {
 				{Words: []string{"撤销", "withdraw"}, Access: AccessBranch, Usage: "发展 撤销 @userid 原因", Summary: "退出发展流程（留痕）", Run: b.recordStep(DevWithdrawn, "用法：发展 撤销 @userid 原因", stepWithdrawn)},
 			},
 		},
-		// 支部管理, the year's cycle (帮助 has room for no ninth line): 谈心谈话 (支部工作条例 第十八条) and 整改/议定 items.
+		// The year's cycle, under 支部管理 (帮助 has no room for a ninth
+		// line): 谈心谈话 (支部工作条例 第十八条) and 整改/议定 items.
 		// Every member may type them, but a member's 帮助 is at its flat
 		// limit (helpFlatMax): only leaders see them listed.
 		{
