@@ -19,6 +19,7 @@ const (
 	JobDuesReminder     = "dues-reminder"
 	JobLifecycle        = "lifecycle"
 	JobDevelopment      = "development"
+	JobYearCycle        = "year-cycle"
 )
 
 // JobRun is one run of a job: when it was scheduled for, and whether a

@@ -34,6 +34,10 @@ type BranchLedger struct {
 	// Development is the branch's 发展党员 register up to the span's end:
 	// everyone with a step recorded by then, with those steps.
 	Development []Applicant
+	// Talks are the span's 谈心谈话, notes included: only leaders export.
+	Talks []Talk
+	// Rectify are the 整改 and 议定 items open during the span.
+	Rectify []RectifyItem
 }
 
 // MeetingLedger is a meeting's record with its minutes and photos.
@@ -156,6 +160,12 @@ func (b *Bot) branchLedger(ctx context.Context, br Branch, span Span, now time.T
 		return l, fmt.Errorf("bot: dues of %s: %w", br.ID, err)
 	}
 	if l.Development, err = b.developmentRegister(ctx, br.ID, span.To); err != nil {
+		return l, err
+	}
+	if l.Talks, err = b.talksIn(ctx, br.ID, span); err != nil {
+		return l, err
+	}
+	if l.Rectify, err = b.rectifyIn(ctx, br.ID, span); err != nil {
 		return l, err
 	}
 	return l, nil

@@ -250,6 +250,36 @@ func (b *Bot) commands() []Command {
 				{Words: []string{"撤销", "withdraw"}, Access: AccessBranch, Usage: "发展 撤销 @userid 原因", Summary: "退出发展流程（留痕）", Run: b.recordStep(DevWithdrawn, "用法：发展 撤销 @userid 原因", stepWithdrawn)},
 			},
 		},
+		// The year's cycle, under 支部管理 (帮助 has no room for a ninth
+		// line): 谈心谈话 (支部工作条例 第十八条) and 整改/议定 items.
+		// Every member may type them, but a member's 帮助 is at its flat
+		// limit (helpFlatMax): only leaders see them listed.
+		{
+			Name: "谈心", Aliases: []string{"talk"}, Group: GroupBranch, Shown: forLeaders,
+			Usage: "谈心 @userid [要点]", Summary: "记录一次谈心谈话（要点仅双方和书记可见）",
+			Run: b.talk,
+			Subcommands: []Subcommand{
+				{Words: []string{"覆盖", "coverage"}, Access: AccessBranch, Usage: "谈心 覆盖", Summary: "今年支委谈到了谁、还差谁", Claim: readOnly, Run: b.talkCoverageReply},
+			},
+		},
+		{
+			Name: "约谈心", Aliases: []string{"asktalk"}, Group: GroupBranch, Shown: never,
+			Usage: "约谈心 [@支委]", Summary: "请书记或某位支委找你谈心",
+			Run: b.requestTalk,
+		},
+		{
+			Name: "整改", Aliases: []string{"rectify", "todo"}, Group: GroupBranch, Shown: forLeaders,
+			Usage: "整改 [@userid 事项 截止 日期]", Summary: "未完成的整改事项；书记、支委登记新事项",
+			Run: b.rectifyList,
+			Subcommands: []Subcommand{
+				{Words: []string{"完成", "done"}, Usage: "整改 完成 #编号 [说明]", Summary: "责任人或书记、支委标记完成", Run: b.rectifyDone},
+			},
+		},
+		{
+			Name: "议定", Aliases: []string{"decide"}, Group: GroupBranch, Access: AccessBranch,
+			Usage: "议定 @userid 事项 截止 日期", Summary: "登记主题党日等议定的事项（与整改同一清单）",
+			Run: b.rectifyAdd(KindDecision),
+		},
 		{
 			Name: "入党进度", Aliases: []string{"mystage"}, Group: GroupDaily, Applicants: true,
 			Shown: forProbationers,
@@ -349,6 +379,7 @@ var Jobs = []Job{
 	{JobLifecycle, "0 5 9 * * *", "转正：提前一月提醒本人交申请、书记准备，期满后提醒召开党员大会；请假满 6 个月提醒书记办理组织关系；政治生日问候", (*Bot).lifecycle},
 	{JobDevelopment, "0 20 9 * * *", "发展党员：谈话、考察、审批期限和季度思想汇报提醒（各一次）；手动运行列出 14 天内到期的步骤", (*Bot).developmentReminders},
 	{JobTransfers, "0 20 9 * * *", "组织关系转出：通讯录中离开的党员当天告知书记；转出 1、3、6 个月仍未接收时提醒", (*Bot).transferReminder},
+	{JobYearCycle, "0 25 9 * * *", "年度工作：整改、议定事项截止前 3 天和当天提醒责任人（各一次）；每月一次向书记建议谈心谈话人选", (*Bot).yearCycle},
 	{JobAnnounceReminder, "0 10,40 9-17 * * *", "公告发出 4 小时后（工作日）催未确认者一次并告知发布人；活动前一天提醒报名者", (*Bot).announceReminder},
 }
 

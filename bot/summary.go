@@ -39,6 +39,7 @@ type BranchSummary struct {
 	Unreached     []string // names WeCom did not deliver to this week
 	Birthdays     []string // 政治生日 in the coming week
 	Pipeline      string   // 发展党员 in one line (the weekly report only)
+	Rectify       string   // overdue 整改/议定 items in one line (the weekly report only)
 	// The weekly chart's other series, Monday first; nil when not read (本周,
 	// the ledger) or not known: see WeekBars.
 	DailyStudyMinutes, LastDailyCheckins, LastDailyStudyMinutes []int
@@ -79,6 +80,9 @@ func (b *Bot) summarize(ctx context.Context, br Branch, fire time.Time) (BranchS
 		return BranchSummary{}, err
 	}
 	if s.Pipeline, err = b.pipelineLine(ctx, br.ID, today); err != nil {
+		return BranchSummary{}, err
+	}
+	if s.Rectify, err = b.rectifyLine(ctx, br.ID, today); err != nil {
 		return BranchSummary{}, err
 	}
 	return s, nil
@@ -313,6 +317,9 @@ func (s BranchSummary) markdown(week Date) []string {
 	}
 	if s.Pipeline != "" {
 		lines = append(lines, "> "+s.Pipeline)
+	}
+	if s.Rectify != "" {
+		lines = append(lines, "> <font color=\"warning\">"+s.Rectify+"</font>")
 	}
 	if len(s.ProbationsDue) > 0 {
 		lines = append(lines, listLines("> <font color=\"warning\">预备期已满、待党员大会讨论转正：</font>", s.ProbationsDue)...)

@@ -30,6 +30,8 @@ const (
 	SheetLeave    = "请假记录"
 	SheetDues     = "党费"
 	SheetDevelop  = "发展党员"
+	SheetTalks    = "谈心谈话"
+	SheetRectify  = "整改"
 )
 
 // Photos reads a meeting photo's bytes (store.PhotoData).
@@ -179,7 +181,7 @@ func sheets(h bot.Ledger, photoDir string) []sheet {
 				return nil
 			}},
 	)
-	out = append(out, duesSheet(h), developSheet(when))
+	out = append(out, duesSheet(h), developSheet(when), talkSheet(when, nameIn), rectifySheet(when, nameIn))
 	return out
 }
 
