@@ -107,6 +107,8 @@ func NewApp(cfg Config, log *slog.Logger) (*App, error) {
 		Dues:          a.Store,
 		Steps:         a.Store,
 		Development:   a.Store,
+		Reviews:       a.Store,
+		LifeMeetings:  a.Store,
 		Media:         media,
 		Outbox:        a.Outbox,
 		Deliveries:    a.Store,
