@@ -34,6 +34,11 @@ type BranchLedger struct {
 	// Development is the branch's 发展党员 register up to the span's end:
 	// everyone with a step recorded by then, with those steps.
 	Development []Applicant
+	// Review is the 民主评议 of the span's last year (nil: none): tallies,
+	// 自评 received and 评定, never a ballot.
+	Review *ReviewLedger
+	// Life is the 组织生活会 checklist of the span's last year (nil: no 方案).
+	Life *LifeLedger
 }
 
 // MeetingLedger is a meeting's record with its minutes and photos.
@@ -156,6 +161,12 @@ func (b *Bot) branchLedger(ctx context.Context, br Branch, span Span, now time.T
 		return l, fmt.Errorf("bot: dues of %s: %w", br.ID, err)
 	}
 	if l.Development, err = b.developmentRegister(ctx, br.ID, span.To); err != nil {
+		return l, err
+	}
+	if l.Review, err = b.reviewLedger(ctx, br.ID, span.To.Year); err != nil {
+		return l, err
+	}
+	if l.Life, err = b.lifeLedger(ctx, br.ID, span.To.Year); err != nil {
 		return l, err
 	}
 	return l, nil

@@ -192,10 +192,10 @@ type LifeChecklist struct {
 	Planned           bool
 	Studied           bool // a 党课 closed this year, or a study note
 	Opinions          int
-	Talked, TalkOf    int // TalkCoverage
-	Materials, Of     int // 检查材料 handed in, of the members counted
-	Raters, RatersOf  int // 民主评议: members who rated everyone, of the round
-	Rectified, RectOf int // RectifyProgress
+	Talked, TalkOf    int  // TalkCoverage
+	Materials, Of     int  // 检查材料 handed in, of the members counted
+	Raters, RatersOf  int  // 民主评议: members who rated everyone, of the round
+	Rectified, RectOf int  // RectifyProgress
 	Held              bool // a 组织生活会 meeting closed this year
 }
 
