@@ -178,7 +178,7 @@ func (b *Bot) reviewOpen(ctx context.Context, req Request) (Reply, error) {
 	if !deadline.IsZero() {
 		due = "，" + deadline.String() + " 前完成"
 	}
-	text := fmt.Sprintf("%d 年民主评议开始了%s：\n1. 发“自评 内容”提交自我评价；\n2. 对其他每位党员发“测评 @userid 优秀|合格|基本合格|不合格”。\n测评匿名，只统计票数，提交后不能修改。", today.Year, due)
+	text := fmt.Sprintf("%d 年民主评议开始了%s：\n1. 发“自评 内容”提交自我评价；\n2. 对其他每位党员发“测评 @userid 优秀|合格|基本合格|不合格”。\n测评匿名，只统计票数，提交后不能修改。发“我的评议”看自己的进度。", today.Year, due)
 	return Reply{
 		Text:    fmt.Sprintf("已开始 %d 年民主评议，已私信通知 %d 人%s。", today.Year, len(ids), due),
 		Notices: []Notice{{To: ids, Text: text}},
@@ -431,6 +431,7 @@ func (b *Bot) myReview(ctx context.Context, req Request) (Reply, error) {
 	if v, ok := st.verdict[id]; ok {
 		lines = append(lines, "支部评定："+string(v.Grade))
 	}
+	lines = append(lines, "发“自评 内容”交自评，“测评 @userid 优秀|合格|基本合格|不合格”测评（匿名，不能修改）。")
 	return Reply{Text: strings.Join(lines, "\n")}, nil
 }
 

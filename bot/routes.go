@@ -264,7 +264,9 @@ func (b *Bot) commands() []Command {
 			Run: b.thoughtReport,
 		},
 		// 年度工作: 民主评议党员 (党员教育管理工作条例) and the 组织生活会
-		// checklist (支部工作条例 第17条).
+		// checklist (支部工作条例 第17条). A member's 帮助 must fit a phone:
+		// 自评, 测评, 我的评议, 意见 and 检查材料 are named by the notices
+		// that open the round and the plan and by the reminder, not in 帮助.
 		{
 			Name: "民主评议", Aliases: []string{"review"}, Group: GroupYear, Access: AccessBranch,
 			Usage: "民主评议 开始|进度|结果|评定", Summary: "民主评议党员：自评、互评、民主测评（匿名）、评定",
@@ -277,17 +279,17 @@ func (b *Bot) commands() []Command {
 			},
 		},
 		{
-			Name: "自评", Aliases: []string{"self-review"}, Group: GroupYear,
+			Name: "自评", Aliases: []string{"self-review"}, Group: GroupYear, Shown: never,
 			Usage: "自评 内容", Summary: "提交民主评议的自我评价",
 			Run: b.selfAssess,
 		},
 		{
-			Name: "测评", Aliases: []string{"rate"}, Group: GroupYear,
+			Name: "测评", Aliases: []string{"rate"}, Group: GroupYear, Shown: never,
 			Usage: "测评 @userid 优秀|合格|基本合格|不合格", Summary: "民主测评其他党员（匿名，提交后不能修改）",
 			Run: b.rate,
 		},
 		{
-			Name: "我的评议", Aliases: []string{"myreview"}, Group: GroupYear,
+			Name: "我的评议", Aliases: []string{"myreview"}, Group: GroupYear, Shown: never,
 			Usage: "我的评议", Summary: "我的自评、测评进度和得票（仅自己可见）",
 			Claim: readOnly, Run: b.myReview,
 		},
@@ -302,12 +304,12 @@ func (b *Bot) commands() []Command {
 			},
 		},
 		{
-			Name: "意见", Aliases: []string{"opinion"}, Group: GroupYear,
+			Name: "意见", Aliases: []string{"opinion"}, Group: GroupYear, Shown: never,
 			Usage: "意见 内容", Summary: "对支部和支委提意见建议（匿名）",
 			Run: b.opinion,
 		},
 		{
-			Name: "检查材料", Aliases: []string{"selfcheck"}, Group: GroupYear,
+			Name: "检查材料", Aliases: []string{"selfcheck"}, Group: GroupYear, Shown: never,
 			Usage: "检查材料 内容", Summary: "提交组织生活会个人检查材料（文字）",
 			Run: b.material,
 		},
