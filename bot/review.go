@@ -387,11 +387,15 @@ func (b *Bot) reviewVerdict(ctx context.Context, req Request) (Reply, error) {
 	if !ok {
 		return Reply{Text: usage}, nil
 	}
-	round, none, err := b.currentReview(ctx, req)
-	if err != nil || none != "" {
-		return Reply{Text: none}, err
+	// The target's branch: an admin records a 评定 for any branch.
+	round, found, err := b.Reviews.Review(ctx, target.BranchID, b.year(req))
+	if err != nil {
+		return Reply{}, fmt.Errorf("bot: read review: %w", err)
 	}
-	if !round.has(target.UserID) || target.BranchID != round.BranchID {
+	if !found {
+		return Reply{Text: fmt.Sprintf("%s 所在支部 %d 年的民主评议还没有开始。", target.DisplayName(), b.year(req))}, nil
+	}
+	if !round.has(target.UserID) {
 		return Reply{Text: target.DisplayName() + " 不在本次民主评议的名单中。"}, nil
 	}
 	v := Verdict{UserID: target.UserID, Grade: grade, By: req.Member.UserID, Date: DateOf(req.Now, b.Location)}

@@ -219,3 +219,12 @@ func TestBallotsAreAnonymous(t *testing.T) {
 		}
 	}
 }
+
+func TestReviewVerdictByAdmin(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, friday)
+	wantIn(t, "no round", w.say("boss", "民主评议 评定 @ops2 合格"), "所在支部 2026 年的民主评议还没有开始")
+	w.say("ops1", "民主评议 开始")
+	wantIn(t, "admin records", w.say("boss", "民主评议 评定 @ops2 合格"), "已记录 丁 的评定：合格")
+	wantIn(t, "the member sees it", w.say("ops2", "我的评议"), "支部评定：合格")
+}
