@@ -53,6 +53,10 @@ type Deps struct {
 	// Talks keeps 谈心谈话; Rectify keeps 整改 and 议定 items.
 	Talks   TalkStore
 	Rectify RectifyStore
+	// Reviews keeps 民主评议 rounds: tallies, never a grade with its rater.
+	Reviews ReviewStore
+	// LifeMeetings keeps the 组织生活会 checklist: 方案, 意见, 检查材料.
+	LifeMeetings LifeMeetingStore
 	// Media fetches meeting photos from WeCom; nil keeps only their ids.
 	Media  MediaFetcher
 	Outbox Outbox
@@ -92,8 +96,8 @@ const streakLookback = 400
 
 // New wires a Bot and its command table.
 func New(d Deps) (*Bot, error) {
-	if d.Roster == nil || d.Dedupe == nil || d.Checkins == nil || d.Leaves == nil || d.Audit == nil || d.Meetings == nil || d.Studies == nil || d.Announcements == nil || d.Minutes == nil || d.Dues == nil || d.Steps == nil || d.Development == nil || d.Talks == nil || d.Rectify == nil || d.Outbox == nil || d.Location == nil {
-		return nil, errors.New("bot: Roster, Dedupe, Checkins, Leaves, Audit, Meetings, Studies, Announcements, Minutes, Dues, Steps, Development, Talks, Rectify, Outbox and Location are required")
+	if d.Roster == nil || d.Dedupe == nil || d.Checkins == nil || d.Leaves == nil || d.Audit == nil || d.Meetings == nil || d.Studies == nil || d.Announcements == nil || d.Minutes == nil || d.Dues == nil || d.Steps == nil || d.Development == nil || d.Talks == nil || d.Reviews == nil || d.LifeMeetings == nil || d.Rectify == nil || d.Outbox == nil || d.Location == nil {
+		return nil, errors.New("bot: Roster, Dedupe, Checkins, Leaves, Audit, Meetings, Studies, Announcements, Minutes, Dues, Steps, Development, Talks, Rectify, Reviews, LifeMeetings, Outbox and Location are required")
 	}
 	if d.SignInWindow <= 0 {
 		d.SignInWindow = DefaultSignInWindow

@@ -38,6 +38,12 @@ type BranchLedger struct {
 	Talks []Talk
 	// Rectify are the 整改 and 议定 items open during the span.
 	Rectify []RectifyItem
+
+	// Review is the 民主评议 of the span's last year (nil: none): tallies,
+	// 自评 received and 评定, never a ballot.
+	Review *ReviewLedger
+	// Life is the 组织生活会 checklist of the span's last year (nil: no 方案).
+	Life *LifeLedger
 }
 
 // MeetingLedger is a meeting's record with its minutes and photos.
@@ -166,6 +172,12 @@ func (b *Bot) branchLedger(ctx context.Context, br Branch, span Span, now time.T
 		return l, err
 	}
 	if l.Rectify, err = b.rectifyIn(ctx, br.ID, span); err != nil {
+		return l, err
+	}
+	if l.Review, err = b.reviewLedger(ctx, br.ID, span.To.Year); err != nil {
+		return l, err
+	}
+	if l.Life, err = b.lifeLedger(ctx, br.ID, span.To.Year); err != nil {
 		return l, err
 	}
 	return l, nil

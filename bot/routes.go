@@ -30,10 +30,11 @@ const (
 	GroupLedger   HelpGroup = "台账与党费"
 	GroupBranch   HelpGroup = "支部管理"
 	GroupDevelop  HelpGroup = "发展党员"
+	GroupYear     HelpGroup = "年度工作"
 )
 
 // helpGroups is the order of 帮助's headings.
-var helpGroups = []HelpGroup{GroupDaily, GroupMeeting, GroupAnnounce, GroupLedger, GroupBranch, GroupDevelop}
+var helpGroups = []HelpGroup{GroupDaily, GroupMeeting, GroupAnnounce, GroupLedger, GroupBranch, GroupDevelop, GroupYear}
 
 // commands is the command table.
 func (b *Bot) commands() []Command {
@@ -292,6 +293,56 @@ func (b *Bot) commands() []Command {
 			Usage: "思想汇报 内容", Summary: "提交思想汇报（只送培养联系人和书记）",
 			Run: b.thoughtReport,
 		},
+		// 年度工作: 民主评议党员 (党员教育管理工作条例) and the 组织生活会
+		// checklist (支部工作条例 第17条). A member's 帮助 must fit a phone:
+		// 自评, 测评, 我的评议, 意见 and 检查材料 are named by the notices
+		// that open the round and the plan and by the reminder, not in 帮助.
+		{
+			Name: "民主评议", Aliases: []string{"review"}, Group: GroupYear, Access: AccessBranch,
+			Usage: "民主评议 开始|进度|结果|评定", Summary: "民主评议党员：自评、互评、民主测评（匿名）、评定",
+			Claim: readOnly, Run: b.review,
+			Subcommands: []Subcommand{
+				{Words: []string{"开始", "open"}, Access: AccessBranch, Usage: "民主评议 开始 [截止 12-20]", Summary: "开始本年民主评议，私信通知每位党员", Run: b.reviewOpen},
+				{Words: []string{"进度", "progress"}, Access: AccessBranch, Usage: "民主评议 进度", Summary: "谁未交自评、谁未测评完（不含票数）", Claim: readOnly, Run: b.reviewProgress},
+				{Words: []string{"结果", "result"}, Access: AccessBranch, Usage: "民主评议 结果", Summary: "每人各等次票数、自评和评定", Claim: readOnly, Run: b.reviewResults},
+				{Words: []string{"评定", "verdict"}, Access: AccessBranch, Usage: "民主评议 评定 @userid 等次", Summary: "记录支委会或党员大会的评定（留痕）", Run: b.reviewVerdict},
+			},
+		},
+		{
+			Name: "自评", Aliases: []string{"self-review"}, Group: GroupYear, Shown: never,
+			Usage: "自评 内容", Summary: "提交民主评议的自我评价",
+			Run: b.selfAssess,
+		},
+		{
+			Name: "测评", Aliases: []string{"rate"}, Group: GroupYear, Shown: never,
+			Usage: "测评 @userid 优秀|合格|基本合格|不合格", Summary: "民主测评其他党员（匿名，提交后不能修改）",
+			Run: b.rate,
+		},
+		{
+			Name: "我的评议", Aliases: []string{"myreview"}, Group: GroupYear, Shown: never,
+			Usage: "我的评议", Summary: "我的自评、测评进度和得票（仅自己可见）",
+			Claim: readOnly, Run: b.myReview,
+		},
+		{
+			Name: "组织生活会", Aliases: []string{"lifemeeting"}, Group: GroupYear, Access: AccessBranch,
+			Usage: "组织生活会 方案|学习|进度", Summary: "组织生活会：方案、会前学习、准备进度",
+			Claim: readOnly, Run: b.lifeMeeting,
+			Subcommands: []Subcommand{
+				{Words: []string{"方案", "plan"}, Access: AccessBranch, Usage: "组织生活会 方案 主题 [12-25]", Summary: "制定本年方案并通知党员", Run: b.lifePlanOpen},
+				{Words: []string{"学习", "study"}, Access: AccessBranch, Usage: "组织生活会 学习 内容", Summary: "记录会前集中学习", Run: b.lifeStudy},
+				{Words: []string{"进度", "progress"}, Access: AccessBranch, Usage: "组织生活会 进度", Summary: "学习、征求意见、谈心、检查材料、测评、会议、整改清单", Claim: readOnly, Run: b.lifeProgress},
+			},
+		},
+		{
+			Name: "意见", Aliases: []string{"opinion"}, Group: GroupYear, Shown: never,
+			Usage: "意见 内容", Summary: "对支部和支委提意见建议（匿名）",
+			Run: b.opinion,
+		},
+		{
+			Name: "检查材料", Aliases: []string{"selfcheck"}, Group: GroupYear, Shown: never,
+			Usage: "检查材料 内容", Summary: "提交组织生活会个人检查材料（文字）",
+			Run: b.material,
+		},
 	}
 }
 
@@ -380,6 +431,7 @@ var Jobs = []Job{
 	{JobDevelopment, "0 20 9 * * *", "发展党员：谈话、考察、审批期限和季度思想汇报提醒（各一次）；手动运行列出 14 天内到期的步骤", (*Bot).developmentReminders},
 	{JobTransfers, "0 20 9 * * *", "组织关系转出：通讯录中离开的党员当天告知书记；转出 1、3、6 个月仍未接收时提醒", (*Bot).transferReminder},
 	{JobYearCycle, "0 25 9 * * *", "年度工作：整改、议定事项截止前 3 天和当天提醒责任人（各一次）；每月一次向书记建议谈心谈话人选", (*Bot).yearCycle},
+	{JobReview, "0 25 9 * * *", "民主评议：截止前 3 天提醒未交自评或未测评完的党员（一次）", (*Bot).reviewReminder},
 	{JobAnnounceReminder, "0 10,40 9-17 * * *", "公告发出 4 小时后（工作日）催未确认者一次并告知发布人；活动前一天提醒报名者", (*Bot).announceReminder},
 }
 

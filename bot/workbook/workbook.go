@@ -4,6 +4,7 @@
 package workbook
 
 import (
+	"cmp"
 	"context"
 	"encoding/csv"
 	"errors"
@@ -32,6 +33,8 @@ const (
 	SheetDevelop  = "发展党员"
 	SheetTalks    = "谈心谈话"
 	SheetRectify  = "整改"
+	SheetReview   = "民主评议"
+	SheetLife     = "组织生活会"
 )
 
 // Photos reads a meeting photo's bytes (store.PhotoData).
@@ -181,7 +184,7 @@ func sheets(h bot.Ledger, photoDir string) []sheet {
 				return nil
 			}},
 	)
-	out = append(out, duesSheet(h), developSheet(when), talkSheet(when, nameIn), rectifySheet(when, nameIn))
+	out = append(out, duesSheet(h), developSheet(when), talkSheet(when, nameIn), rectifySheet(when, nameIn), reviewSheet(), lifeSheet())
 	return out
 }
 
@@ -195,6 +198,65 @@ func developSheet(when func(time.Time) any) sheet {
 				if err := emit(b.Branch.Name, a.DisplayName(), a.UserID, string(a.StageAt()), string(r.Step), r.Date, r.RecordNote(), r.By, when(r.At)); err != nil {
 					return err
 				}
+			}
+		}
+		return nil
+	}}
+}
+
+// reviewSheet is the 民主评议 of the span's last year: per member the
+// tally, 自评 and 评定. Ballots are anonymous and never exported.
+func reviewSheet() sheet {
+	cols := []column{{"支部", 14}, {"年度", 8}, {"姓名", 10}, {"userid", 14}}
+	for _, g := range bot.Grades {
+		cols = append(cols, column{string(g), 9})
+	}
+	cols = append(cols, column{"票数", 8}, column{"自评", 8}, column{"评定", 10})
+	return sheet{name: SheetReview, cols: cols, branch: func(b bot.BranchLedger, emit emitFunc) error {
+		if b.Review == nil {
+			return nil
+		}
+		for _, r := range b.Review.Rows {
+			row := []any{b.Branch.Name, b.Review.Round.Year, r.Name, r.UserID}
+			for _, g := range bot.Grades {
+				row = append(row, r.Tally[g])
+			}
+			self := "未交"
+			if r.SelfAssessed {
+				self = "已交"
+			}
+			row = append(row, r.Tally.Total(), self, string(r.Verdict))
+			if err := emit(row...); err != nil {
+				return err
+			}
+		}
+		return nil
+	}}
+}
+
+// lifeSheet is the 组织生活会 of the span's last year: the checklist, then
+// each 检查材料, then the 意见 (without authors).
+func lifeSheet() sheet {
+	cols := []column{{"支部", 14}, {"年度", 8}, {"项目", 10}, {"姓名", 10}, {"日期", 12}, {"内容", 60}}
+	return sheet{name: SheetLife, cols: cols, branch: func(b bot.BranchLedger, emit emitFunc) error {
+		l := b.Life
+		if l == nil {
+			return nil
+		}
+		year := l.Checklist.Plan.Year
+		for _, line := range l.Checklist.Lines() {
+			if err := emit(b.Branch.Name, year, line[0], "", "", line[1]); err != nil {
+				return err
+			}
+		}
+		for _, m := range l.Materials {
+			if err := emit(b.Branch.Name, year, "检查材料", cmp.Or(l.Names[m.UserID], m.UserID), m.Date, m.Text); err != nil {
+				return err
+			}
+		}
+		for _, o := range l.Opinions {
+			if err := emit(b.Branch.Name, year, "意见", "", o.Date, o.Text); err != nil {
+				return err
 			}
 		}
 		return nil
