@@ -43,6 +43,15 @@ func TestLifeMeetingChecklist(t *testing.T) {
 	}
 	wantIn(t, "raters", w.say("sec", "组织生活会 进度"), "民主评议：✗ 1/5")
 
+	// 谈心谈话 coverage and 整改 come from their own records (talk.go,
+	// rectify.go): two of the five talked with by a 支委, one item of two done.
+	w.say("sec", "谈心 @m1 聊聊学习计划")
+	w.say("com", "谈心 @m2")
+	w.say("sec", "整改 @m1 补齐学习笔记 截止 12-20")
+	w.say("sec", "整改 @m2 联系年轻党员 截止 12-20")
+	w.say("m1", "整改 完成 #1 已补齐")
+	wantIn(t, "talks and 整改", w.say("sec", "组织生活会 进度"), "谈心谈话：✗ 2/5", "整改：✗ 1/2")
+
 	// Study by note, then the meeting itself, held and closed.
 	wantIn(t, "study", w.say("sec", "组织生活会 学习 集中学习党章"), "已记录会前学习")
 	w.say("sec", "会议 组织生活会")
