@@ -102,6 +102,13 @@ func startApp(t testing.TB, rc store.Config, adjust ...func(*Config)) *e2e {
 // the start, or to run two replicas against one WeCom.
 func startAppWith(t testing.TB, fake *wecomtest.FakeAPI, rc store.Config, adjust ...func(*Config)) *e2e {
 	t.Helper()
+	return startAppLogged(t, fake, rc, nil, adjust...)
+}
+
+// startAppLogged is startAppWith with the app's whole log, at debug level
+// as JSON, written to logTo (nil: the test's output).
+func startAppLogged(t testing.TB, fake *wecomtest.FakeAPI, rc store.Config, logTo io.Writer, adjust ...func(*Config)) *e2e {
+	t.Helper()
 	cfg := testConfig(rc, fake.URL())
 	for _, fn := range adjust {
 		fn(&cfg)
@@ -112,6 +119,9 @@ func startAppWith(t testing.TB, fake *wecomtest.FakeAPI, rc store.Config, adjust
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	if tt, ok := t.(*testing.T); ok {
 		log = slog.New(slog.NewTextHandler(tt.Output(), nil))
+	}
+	if logTo != nil { // a test that reads the log (privacy)
+		log = slog.New(slog.NewJSONHandler(logTo, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
 	app, err := NewApp(cfg, log)
 	if err != nil {
@@ -141,7 +151,12 @@ func startBranch(t *testing.T, adjust ...func(*Config)) *e2e {
 
 func startBranchWith(t *testing.T, fake *wecomtest.FakeAPI, adjust ...func(*Config)) *e2e {
 	t.Helper()
-	e := startAppWith(t, fake, redistest.Config(t), adjust...)
+	return seedBranch(t, startAppWith(t, fake, redistest.Config(t), adjust...))
+}
+
+// seedBranch writes startBranch's five members and dates the branch back.
+func seedBranch(t *testing.T, e *e2e) *e2e {
+	t.Helper()
 	err := e.app.Store.SaveMembers(t.Context(), []bot.Member{
 		{UserID: "zhangsan", Name: "张三", BranchID: "tech", Role: bot.RoleSecretary, Status: bot.StatusFull, Active: true},
 		{UserID: "lisi", Name: "李四", BranchID: "tech", Role: bot.RoleMember, Status: bot.StatusFull, Active: true},
