@@ -322,6 +322,9 @@ func (b *Bot) image(ctx context.Context, req Request) (Reply, error) {
 			return reply, err
 		}
 	}
+	if reply, attached, err := b.attachToMaterial(ctx, req); err != nil || attached {
+		return reply, err
+	}
 	if reply, err := b.meetingPhoto(ctx, req); !errors.Is(err, errNoPhoto) {
 		return reply, err
 	}

@@ -3,6 +3,7 @@ package bot
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 )
@@ -12,9 +13,9 @@ import (
 // criticism (a 会议 组织生活会); after it: 整改. The checklist follows a
 // branch's year through those steps.
 //
-// 意见 are anonymous: the text is stored without its author. 检查材料 are
-// text only (a picture would need the photo-window machinery of 纪要; a
-// member may paste the text or hand the paper in).
+// 意见 are anonymous: the text is stored without its author. A picture a
+// member sends within 10 minutes of their 检查材料 goes with it (a photo of a
+// handwritten page).
 
 // LifePlan is a branch's 组织生活会 of one year: its 方案.
 type LifePlan struct {
@@ -34,10 +35,15 @@ type Opinion struct {
 
 // Material is a member's 检查材料.
 type Material struct {
-	UserID string `json:"userid"`
-	Text   string `json:"text"`
-	Date   Date   `json:"date"`
+	UserID string    `json:"userid"`
+	Text   string    `json:"text"`
+	Date   Date      `json:"date"`
+	At     time.Time `json:"at,omitzero"`     // when handed in (zero in older records: no pictures join them)
+	Media  []Media   `json:"media,omitempty"` // pictures sent within 10 minutes
 }
+
+// materialPictureWindow is how long after 检查材料 a picture joins it.
+const materialPictureWindow = 10 * time.Minute
 
 // LifeMeetingStore keeps the 组织生活会 checklist.
 type LifeMeetingStore interface {
@@ -170,7 +176,7 @@ func cmpText(none, tail string) string {
 func (b *Bot) material(ctx context.Context, req Request) (Reply, error) {
 	content := Plain(argText(req.Msg.Text))
 	if content == "" {
-		return Reply{Text: "用法：检查材料 内容（可以多行，仅支持文字）"}, nil
+		return Reply{Text: "用法：检查材料 内容（可以多行；10 分钟内发的图片一并收下）"}, nil
 	}
 	if len([]rune(content)) > maxAnnounceRunes {
 		return Reply{Text: fmt.Sprintf("检查材料最多 %d 字，可分段概括。", maxAnnounceRunes)}, nil
@@ -179,11 +185,36 @@ func (b *Bot) material(ctx context.Context, req Request) (Reply, error) {
 	if _, none, err := b.currentLifePlan(ctx, req.Member.BranchID, year); err != nil || none != "" {
 		return Reply{Text: none}, err
 	}
-	m := Material{UserID: req.Member.UserID, Text: content, Date: DateOf(req.Now, b.Location)}
+	m := Material{UserID: req.Member.UserID, Text: content, Date: DateOf(req.Now, b.Location), At: req.Now}
 	if err := b.LifeMeetings.SaveMaterial(ctx, req.Member.BranchID, year, m); err != nil {
 		return Reply{}, fmt.Errorf("bot: save material: %w", err)
 	}
-	return Reply{Text: "已收到你的检查材料（再发一次会替换）。"}, nil
+	return Reply{Text: "已收到你的检查材料（再发一次会替换）。10 分钟内发的图片会附在后面。"}, nil
+}
+
+// attachToMaterial adds a picture sent within 10 minutes of the sender's
+// 检查材料 to it (once per media id).
+func (b *Bot) attachToMaterial(ctx context.Context, req Request) (reply Reply, attached bool, err error) {
+	if req.Member.BranchID == "" {
+		return Reply{}, false, nil
+	}
+	year := b.year(req)
+	all, err := b.LifeMeetings.Materials(ctx, req.Member.BranchID, year)
+	if err != nil {
+		return Reply{}, false, fmt.Errorf("bot: read materials: %w", err)
+	}
+	m, ok := all[req.Member.UserID]
+	if !ok || m.At.IsZero() || req.Now.Sub(m.At) > materialPictureWindow {
+		return Reply{}, false, nil
+	}
+	media := Media{Type: "image", ID: req.Msg.MediaID}
+	if !slices.Contains(m.Media, media) {
+		m.Media = append(m.Media, media)
+		if err := b.LifeMeetings.SaveMaterial(ctx, req.Member.BranchID, year, m); err != nil {
+			return Reply{}, false, fmt.Errorf("bot: save material: %w", err)
+		}
+	}
+	return Reply{Text: fmt.Sprintf("📎 图片已附在你的检查材料后（共 %d 张）。", len(m.Media))}, true, nil
 }
 
 // LifeChecklist is the 组织生活会 checklist of a branch's year.

@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/partybot/partybot/bot"
 	"github.com/partybot/partybot/bot/workbook"
@@ -33,6 +34,19 @@ func TestLifeMeetingChecklist(t *testing.T) {
 	}
 	for _, tt := range tests {
 		wantIn(t, tt.from+" "+tt.text, w.say(tt.from, tt.text), tt.want)
+	}
+	// A picture within 10 minutes goes with the 检查材料 (a handwritten page);
+	// later it does not.
+	wantIn(t, "picture", w.picture("m1", "page-1"), "图片已附在你的检查材料后（共 1 张）")
+	wantIn(t, "the same picture again", w.picture("m1", "page-1"), "共 1 张")
+	w.now = w.now.Add(11 * time.Minute)
+	if r := w.picture("m1", "page-2"); strings.Contains(r.Text, "检查材料") {
+		t.Errorf("a picture 11 minutes later joined the 检查材料: %q", r.Text)
+	}
+	w.now = w.now.Add(-11 * time.Minute)
+	mats, err := w.s.Materials(t.Context(), "tech", 2026)
+	if err != nil || len(mats["m1"].Media) != 1 || mats["m1"].Media[0].ID != "page-1" {
+		t.Fatalf("m1's 检查材料 %+v (%v)", mats["m1"], err)
 	}
 	wantIn(t, "prepared", w.say("com", "组织生活会 进度"), "方案：✓ 对照党章党规找差距（2026-12-25）", "学习：✗", "征求意见：✓ 2 条", "检查材料：✗ 2/5", "民主评议：✗ 0/0", "召开会议：✗ 未召开")
 
