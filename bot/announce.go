@@ -24,6 +24,9 @@ type Announcement struct {
 	To     []string  `json:"to,omitempty"` // recipients when sent, sorted
 	// Activity is set for an activity (报名 / 不参加 instead of 收到).
 	Activity *ActivityPlan `json:"activity,omitempty"`
+	// Action is set on a draft that is a command waiting for 发送
+	// (broadcast.go); such a draft is never published.
+	Action *DraftAction `json:"action,omitempty"`
 }
 
 // ActivityPlan is what an activity adds: when, where, how many may come.

@@ -234,6 +234,9 @@ func (b *Bot) publishDraft(ctx context.Context, req Request, draftID string) (Re
 	if !found || (draftID != "" && draft.ID != draftID) {
 		return byCard(draftID, "没有待发送的公告或活动（草稿 10 分钟内有效），请重新编写。", "已失效"), nil
 	}
+	if draft.Action != nil {
+		return b.runDraftAction(ctx, req, draft, draftID)
+	}
 	au, err := b.audience(ctx, draft.Scope, req.Member.UserID, DateOf(req.Now, b.Location))
 	if err != nil {
 		return Reply{}, err

@@ -97,16 +97,6 @@ func (b *Bot) lifePlanOpen(ctx context.Context, req Request) (Reply, error) {
 		return Reply{Text: usage}, nil
 	}
 	p := LifePlan{BranchID: req.Member.BranchID, Year: today.Year, Theme: cutRunes(theme, 100), Date: day, OpenedBy: req.Member.UserID}
-	stored, opened, err := b.LifeMeetings.OpenLifeMeeting(ctx, p)
-	if err != nil {
-		return Reply{}, fmt.Errorf("bot: open life meeting: %w", err)
-	}
-	if !opened {
-		return Reply{Text: fmt.Sprintf("本支部 %d 年的组织生活会方案已有：%s。", stored.Year, stored.Theme)}, nil
-	}
-	if err := b.audit(ctx, req, "life.plan", req.Member, p.Theme); err != nil {
-		return Reply{}, err
-	}
 	members, err := b.Roster.BranchMembers(ctx, req.Member.BranchID)
 	if err != nil {
 		return Reply{}, fmt.Errorf("bot: list branch %s: %w", req.Member.BranchID, err)
@@ -122,6 +112,24 @@ func (b *Bot) lifePlanOpen(ctx context.Context, req Request) (Reply, error) {
 		when = "（" + day.String() + "）"
 	}
 	text := fmt.Sprintf("%d 年组织生活会%s，主题：%s。\n会前请发“检查材料 内容”提交个人检查材料；对支部和支委有意见建议可发“意见 内容”（匿名）。", today.Year, when, p.Theme)
+	if !req.Confirmed {
+		if stored, found, err := b.LifeMeetings.LifeMeeting(ctx, p.BranchID, p.Year); err != nil {
+			return Reply{}, fmt.Errorf("bot: read life meeting: %w", err)
+		} else if found {
+			return Reply{Text: fmt.Sprintf("本支部 %d 年的组织生活会方案已有：%s。", stored.Year, stored.Theme)}, nil
+		}
+		return b.previewBroadcast(ctx, req, fmt.Sprintf("制定 %d 年组织生活会方案：%s%s", today.Year, p.Theme, when), to, text)
+	}
+	stored, opened, err := b.LifeMeetings.OpenLifeMeeting(ctx, p)
+	if err != nil {
+		return Reply{}, fmt.Errorf("bot: open life meeting: %w", err)
+	}
+	if !opened {
+		return Reply{Text: fmt.Sprintf("本支部 %d 年的组织生活会方案已有：%s。", stored.Year, stored.Theme)}, nil
+	}
+	if err := b.audit(ctx, req, "life.plan", req.Member, p.Theme); err != nil {
+		return Reply{}, err
+	}
 	return Reply{
 		Text:    fmt.Sprintf("已制定 %d 年组织生活会方案：%s%s，已通知 %d 人。", today.Year, p.Theme, when, len(to)),
 		Notices: []Notice{{To: to, Text: text}},

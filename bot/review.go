@@ -163,6 +163,19 @@ func (b *Bot) reviewOpen(ctx context.Context, req Request) (Reply, error) {
 			ids = append(ids, m.UserID)
 		}
 	}
+	due := ""
+	if !deadline.IsZero() {
+		due = "，" + deadline.String() + " 前完成"
+	}
+	text := fmt.Sprintf("%d 年民主评议开始了%s：\n1. 发“自评 内容”提交自我评价；\n2. 对其他每位党员发“测评 @userid 优秀|合格|基本合格|不合格”。\n测评匿名，只统计票数，提交后不能修改。发“我的评议”看自己的进度。", today.Year, due)
+	if !req.Confirmed {
+		if r, found, err := b.Reviews.Review(ctx, req.Member.BranchID, today.Year); err != nil {
+			return Reply{}, fmt.Errorf("bot: read review: %w", err)
+		} else if found {
+			return Reply{Text: fmt.Sprintf("本支部 %d 年的民主评议已经开始（%d 人）。", r.Year, len(r.Members))}, nil
+		}
+		return b.previewBroadcast(ctx, req, fmt.Sprintf("开始 %d 年民主评议%s", today.Year, due), ids, text)
+	}
 	round := ReviewRound{BranchID: req.Member.BranchID, Year: today.Year, Deadline: deadline, OpenedBy: req.Member.UserID, Members: ids}
 	stored, opened, err := b.Reviews.OpenReview(ctx, round)
 	if err != nil {
@@ -174,11 +187,6 @@ func (b *Bot) reviewOpen(ctx context.Context, req Request) (Reply, error) {
 	if err := b.audit(ctx, req, "review.open", req.Member, deadline.String()); err != nil {
 		return Reply{}, err
 	}
-	due := ""
-	if !deadline.IsZero() {
-		due = "，" + deadline.String() + " 前完成"
-	}
-	text := fmt.Sprintf("%d 年民主评议开始了%s：\n1. 发“自评 内容”提交自我评价；\n2. 对其他每位党员发“测评 @userid 优秀|合格|基本合格|不合格”。\n测评匿名，只统计票数，提交后不能修改。发“我的评议”看自己的进度。", today.Year, due)
 	return Reply{
 		Text:    fmt.Sprintf("已开始 %d 年民主评议，已私信通知 %d 人%s。", today.Year, len(ids), due),
 		Notices: []Notice{{To: ids, Text: text}},

@@ -21,7 +21,13 @@ func TestReviewOpenAndRules(t *testing.T) {
 	wantIn(t, "before opening", w.say("m1", "测评 @m2 优秀"), "还没有开始")
 	wantIn(t, "a member may not open", w.say("m1", "民主评议 开始"), "书记")
 	wantIn(t, "bad deadline", w.say("sec", "民主评议 开始 截止 昨天"), "截止日期")
-	wantIn(t, "open", w.say("sec", "民主评议 开始 截止 12-10"), "2026 年民主评议", "5 人", "2026-12-10")
+	// Sent to the whole branch: a preview first (nothing sent, nothing
+	// stored), then 发送.
+	wantIn(t, "preview", w.say("sec", "民主评议 开始 截止 12-10"), "预览：开始 2026 年民主评议", "将私信 5 人", "2026-12-10", "回复“发送”确认")
+	if n := len(w.box.withPrefix("cmd:")); n != 0 {
+		t.Fatalf("the preview sent %d messages", n)
+	}
+	wantIn(t, "open", w.say("sec", "发送"), "已开始 2026 年民主评议", "5 人", "2026-12-10")
 	var invited []string
 	for _, n := range w.box.withPrefix("cmd:") {
 		if strings.Contains(n.Text, "民主评议开始了") {
@@ -77,6 +83,7 @@ func TestReviewReminderOnceBeforeDeadline(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t, friday)
 	w.say("sec", "民主评议 开始 截止 12-10")
+	w.say("sec", "发送")
 	for _, id := range techRound {
 		w.say(id, "自评 已完成")
 	}
@@ -115,6 +122,7 @@ func TestBallotsAreAnonymous(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t, friday)
 	w.say("sec", "民主评议 开始")
+	w.say("sec", "发送")
 	var replies []bot.Reply
 	ballots := []struct{ from, text string }{
 		{"m1", "测评 @m2 不合格"}, // the only 不合格
@@ -225,6 +233,21 @@ func TestReviewVerdictByAdmin(t *testing.T) {
 	w := newWorld(t, friday)
 	wantIn(t, "no round", w.say("boss", "民主评议 评定 @ops2 合格"), "所在支部 2026 年的民主评议还没有开始")
 	w.say("ops1", "民主评议 开始")
+	w.say("ops1", "发送")
 	wantIn(t, "admin records", w.say("boss", "民主评议 评定 @ops2 合格"), "已记录 丁 的评定：合格")
 	wantIn(t, "the member sees it", w.say("ops2", "我的评议"), "支部评定：合格")
+}
+
+// A previewed broadcast is dropped by 取消 and expires with the draft;
+// nothing was sent or stored.
+func TestReviewPreviewCancelled(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, friday)
+	wantIn(t, "preview", w.say("sec", "民主评议 开始"), "预览：开始 2026 年民主评议")
+	wantIn(t, "cancel", w.say("sec", "取消"), "已取消，未发送")
+	wantIn(t, "nothing opened", w.say("sec", "发送"), "没有待发送")
+	wantIn(t, "still not open", w.say("m1", "测评 @m2 优秀"), "还没有开始")
+	if n := len(w.box.withPrefix("cmd:")); n != 0 {
+		t.Fatalf("%d messages went out", n)
+	}
 }

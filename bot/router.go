@@ -20,6 +20,8 @@ type Request struct {
 	// Applicant: the sender is on the 发展 path, not a member; Member is
 	// then applicantMember.
 	Applicant bool
+	// Confirmed: 发送 runs a previewed command (broadcast.go).
+	Confirmed bool
 }
 
 // HandlerFunc runs a command. Handlers return the reply and never send it

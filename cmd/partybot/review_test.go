@@ -37,7 +37,8 @@ func TestReviewBallotsAreAnonymousEndToEnd(t *testing.T) {
 	var log lockedBuffer
 	e := seedBranch(t, startAppLogged(t, newFake(t), redistest.Config(t), &log))
 	e.run(t, []step{
-		{"zhangsan", "民主评议 开始 截止 12-10", "民主评议"},
+		{"zhangsan", "民主评议 开始 截止 12-10", "预览"},
+		{"zhangsan", "发送", "已开始"},
 		{"lisi", "测评 @lisi 优秀", "自己"},
 		{"lisi", "测评 @zhaoliu 不合格", "已"},
 		{"lisi", "测评 @zhaoliu 优秀", "已测评过"},
