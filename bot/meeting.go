@@ -440,11 +440,8 @@ func (b *Bot) closeMeeting(ctx context.Context, req Request) (Reply, error) {
 	if err != nil {
 		return Reply{}, err
 	}
-	text := record.Text(b.Location)
-	if len(notices) > 0 {
-		text += fmt.Sprintf("\n已私信 %d 名未到会的党员补学。", len(notices))
-	}
-	return Reply{Text: text, Notices: notices}, nil
+	// The absent and excused learn privately what to 补学 (see makeup.go).
+	return Reply{Text: record.Text(b.Location), Notices: notices}, nil
 }
 
 // correctionWords map what a secretary types to a status.
