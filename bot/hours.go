@@ -172,3 +172,19 @@ func (b *Bot) learningLines(ctx context.Context, s *BranchSummary, now time.Time
 	}
 	return nil
 }
+
+// ledgerHours fills the 汇总's 学时 column: who is below the pace at the
+// span's end (or now, for a span running to today).
+func (b *Bot) ledgerHours(ctx context.Context, s *BranchSummary, span Span, now time.Time) error {
+	at := now
+	if end := span.End(b.Location); end.Before(now) {
+		at = end.Add(-time.Second)
+	}
+	members := make([]Member, len(s.Members))
+	for i, m := range s.Members {
+		members[i] = m.Member
+	}
+	var err error
+	s.HoursBehind, err = b.hoursBehind(ctx, s.Branch.ID, members, at)
+	return err
+}
