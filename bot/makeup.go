@@ -289,3 +289,24 @@ func (b *Bot) makeupJob(ctx context.Context, run JobRun) ([]Outbound, error) {
 	})
 	return out, err
 }
+
+// latestMakeupLine is 进度's 补学 line for the latest closed meeting that
+// had anyone to make it up: "补学 3/5（党课「…」）".
+func (b *Bot) latestMakeupLine(ctx context.Context, branchID string) (string, error) {
+	ms, err := b.Makeups.Makeups(ctx, branchID)
+	if err != nil {
+		return "", fmt.Errorf("bot: read makeups: %w", err)
+	}
+	if len(ms) == 0 {
+		return "", nil
+	}
+	sortMakeups(ms)
+	last := ms[len(ms)-1].Meeting
+	line := makeupLine(ms, last.ID)
+	head, names, _ := strings.Cut(line, "：")
+	line = head + "（" + last.Label() + "）"
+	if names != "" {
+		line += "：" + names
+	}
+	return line, nil
+}

@@ -119,6 +119,21 @@ func TestMakeupSeveralPendingByNumber(t *testing.T) {
 	wantText(t, w.say("m1", "补学 #2 很好"), "✅ 已记录补学：党员大会「例会」，计 60 分钟学习。10 分钟内发的图片作为凭证。\n还有 1 项待补学，发“补学”查看。")
 	wantText(t, w.say("m1", "补学"), "✅ 已记录补学：党课「第一课」，计 60 分钟学习。10 分钟内发的图片作为凭证。")
 	wantHas(t, w.say("m1", "我的"), "本年学时 2.6/32（集中 2.6、自学 0")
+	wantHas(t, w.say("sec", "进度"), "\n补学 1/4（党员大会「例会」）：甲")
+
+	// The ledger: each meeting's 补学, and 汇总's pace names.
+	l, err := w.b.Ledger(t.Context(), orgBranches[:1], bot.Span{From: bot.DateOf(friday, beijing), To: bot.DateOf(friday, beijing)}, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ms := l.Branches[0].Meetings
+	if len(ms) != 2 || len(ms[1].Makeups) != 4 || ms[1].Makeups[1].UserID != "m1" || ms[1].Makeups[1].Done == nil ||
+		ms[1].Makeups[1].Done.Reflection != "很好" || ms[0].Makeups[1].Done == nil {
+		t.Fatalf("ledger makeups %+v", ms)
+	}
+	if behind := l.Branches[0].Summary.HoursBehind; len(behind) != 5 || behind[0] != "支委（0/49.6）" {
+		t.Fatalf("汇总 pace %v", behind)
+	}
 }
 
 func TestWeeklySummaryShowsMakeupAndPaceToLeadersOnly(t *testing.T) {
