@@ -153,8 +153,9 @@ func (b *Bot) hoursBehind(ctx context.Context, branchID string, members []Member
 // learningLines fills the weekly report's 补学 and 学时 lines.
 func (b *Bot) learningLines(ctx context.Context, s *BranchSummary, now time.Time) error {
 	members := make([]Member, len(s.Members))
+	current := map[string]bool{}
 	for i, m := range s.Members {
-		members[i] = m.Member
+		members[i], current[m.Member.UserID] = m.Member, true
 	}
 	var err error
 	if s.HoursBehind, err = b.hoursBehind(ctx, s.Branch.ID, members, now); err != nil {
@@ -166,7 +167,7 @@ func (b *Bot) learningLines(ctx context.Context, s *BranchSummary, now time.Time
 	}
 	sortMakeups(ms)
 	for _, mk := range ms {
-		if mk.Done == nil {
+		if mk.Done == nil && current[mk.UserID] { // those who left owe nothing here
 			s.MakeupPending = append(s.MakeupPending, mk.Name+"·"+string(mk.Meeting.Type))
 		}
 	}

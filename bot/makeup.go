@@ -244,12 +244,20 @@ func (b *Bot) makeupJob(ctx context.Context, run JobRun) ([]Outbound, error) {
 			return fmt.Errorf("bot: read makeups: %w", err)
 		}
 		sortMakeups(ms)
+		members, err := b.Roster.BranchMembers(ctx, br.ID)
+		if err != nil {
+			return fmt.Errorf("bot: list branch %s: %w", br.ID, err)
+		}
+		current := map[string]bool{}
+		for _, m := range members {
+			current[m.UserID] = true
+		}
 		leaves, err := b.Leaves.Leaves(ctx, br.ID, today, today)
 		if err != nil {
 			return fmt.Errorf("bot: read leaves: %w", err)
 		}
 		for _, mk := range ms {
-			if mk.Done != nil || slices.ContainsFunc(leaves, func(l Leave) bool { return l.UserID == mk.UserID && l.Covers(today) }) {
+			if mk.Done != nil || !current[mk.UserID] || slices.ContainsFunc(leaves, func(l Leave) bool { return l.UserID == mk.UserID && l.Covers(today) }) {
 				continue
 			}
 			step, text := "", ""
