@@ -20,6 +20,7 @@ const (
 	JobLifecycle        = "lifecycle"
 	JobDevelopment      = "development"
 	JobYearCycle        = "year-cycle"
+	JobMakeup           = "makeup"
 )
 
 // JobRun is one run of a job: when it was scheduled for, and whether a

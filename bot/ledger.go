@@ -52,6 +52,7 @@ type MeetingLedger struct {
 	Corrections []Correction
 	Minutes     []Minutes
 	Photos      []Photo
+	Makeups     []Makeup // its 补学, done or not, oldest userid first
 }
 
 // AnnouncementLedger is an announcement with its answers.
@@ -136,6 +137,9 @@ func (b *Bot) branchLedger(ctx context.Context, br Branch, span Span, now time.T
 	}
 	s, err := b.summarizeData(ctx, br, span, now, d.stats)
 	if err != nil {
+		return BranchLedger{}, err
+	}
+	if err := b.ledgerHours(ctx, &s, span, now); err != nil {
 		return BranchLedger{}, err
 	}
 	l := BranchLedger{Branch: br, Summary: s, Members: s.Members}
@@ -250,6 +254,11 @@ func (b *Bot) meetingLedgers(ctx context.Context, branchID string, span Span) ([
 	if err != nil {
 		return nil, fmt.Errorf("bot: meeting records of %s: %w", branchID, err)
 	}
+	makeups, err := b.Makeups.Makeups(ctx, branchID)
+	if err != nil {
+		return nil, fmt.Errorf("bot: makeups of %s: %w", branchID, err)
+	}
+	sortMakeups(makeups)
 	out := make([]MeetingLedger, 0, len(meetings))
 	for _, m := range meetings {
 		o := outcomes[m.ID]
@@ -263,6 +272,11 @@ func (b *Bot) meetingLedgers(ctx context.Context, branchID string, span Span) ([
 			return nil, err
 		}
 		ml := MeetingLedger{Record: rec, Corrections: o.Corrections}
+		for _, mk := range makeups {
+			if mk.Meeting.ID == m.ID {
+				ml.Makeups = append(ml.Makeups, mk)
+			}
+		}
 		if ml.Minutes, err = b.Minutes.Minutes(ctx, branchID, m.ID); err != nil {
 			return nil, fmt.Errorf("bot: minutes: %w", err)
 		}

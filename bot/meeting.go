@@ -436,7 +436,12 @@ func (b *Bot) closeMeeting(ctx context.Context, req Request) (Reply, error) {
 	if err != nil {
 		return Reply{}, err
 	}
-	return Reply{Text: record.Text(b.Location)}, nil
+	notices, err := b.makeupsAtClose(ctx, record, req.Now)
+	if err != nil {
+		return Reply{}, err
+	}
+	// The absent and excused learn privately what to 补学 (see makeup.go).
+	return Reply{Text: record.Text(b.Location), Notices: notices}, nil
 }
 
 // correctionWords map what a secretary types to a status.

@@ -298,5 +298,12 @@ func (b *Bot) progress(ctx context.Context, req Request) (Reply, error) {
 	if due := upcomingProbations(members, DateOf(req.Now, b.Location)); len(due) > 0 {
 		fmt.Fprintf(&sb, "\n转正（预备期满）：%s", strings.Join(due, "、"))
 	}
+	line, err := b.latestMakeupLine(ctx, branch.ID)
+	if err != nil {
+		return Reply{}, err
+	}
+	if line != "" {
+		sb.WriteString("\n" + line)
+	}
 	return Reply{Text: sb.String()}, nil
 }

@@ -85,6 +85,12 @@ func (b *Bot) commands() []Command {
 			Usage: "销假", Summary: "提前结束请假",
 			Run: b.endLeave,
 		},
+		{
+			// Not in 帮助's full list: the 补学 message itself says how.
+			Name: "补学", Aliases: []string{"makeup"}, Group: GroupDaily, Shown: never,
+			Usage: "补学 [#序号] [心得]", Summary: "确认补学未参加的会议（计入学时）",
+			Run: b.makeup,
+		},
 		// 会议
 		{
 			Name: "会议", Aliases: []string{"meeting"}, Group: GroupMeeting, Access: AccessBranch,
@@ -432,6 +438,7 @@ var Jobs = []Job{
 	{JobTransfers, "0 20 9 * * *", "组织关系转出：通讯录中离开的党员当天告知书记；转出 1、3、6 个月仍未接收时提醒", (*Bot).transferReminder},
 	{JobYearCycle, "0 25 9 * * *", "年度工作：整改、议定事项截止前 3 天和当天提醒责任人（各一次）；每月一次向书记建议谈心谈话人选", (*Bot).yearCycle},
 	{JobReview, "0 25 9 * * *", "民主评议：截止前 3 天提醒未交自评或未测评完的党员（一次）", (*Bot).reviewReminder},
+	{JobMakeup, "0 30 9 * * *", "补学：请假结束后私信告知所缺会议；结束一周后提醒仍未补学者（各一次）", (*Bot).makeupJob},
 	{JobAnnounceReminder, "0 10,40 9-17 * * *", "公告发出 4 小时后（工作日）催未确认者一次并告知发布人；活动前一天提醒报名者", (*Bot).announceReminder},
 }
 

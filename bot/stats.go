@@ -201,6 +201,16 @@ func (b *Bot) me(ctx context.Context, req Request) (Reply, error) {
 	text := fmt.Sprintf("%s · 本周（%s）\n签到 %d 天 · %s\n%d月：签到 %d 天 · 学习 %d 分钟 / %d 次\n已连续签到 %d 天（仅你可见）",
 		req.Member.DisplayName(), fmtWeek(s.WeekFrom), s.Week.Checkins, b.weekProgress(s),
 		now.Month(), s.Month.Checkins, s.Month.StudyMinutes, s.Month.StudyReports, s.Streak)
+	hours, err := b.YearHours(ctx, req.Member.BranchID, []Member{req.Member}, req.Now)
+	if err != nil {
+		return Reply{}, err
+	}
+	text += "\n" + hours[0].line()
+	if pending, err := b.pendingMakeups(ctx, req.Member.BranchID, req.Member.UserID); err != nil {
+		return Reply{}, err
+	} else if len(pending) > 0 {
+		text += fmt.Sprintf("\n待补学 %d 项，发“补学”查看", len(pending))
+	}
 	return Reply{Text: text}, nil
 }
 

@@ -45,6 +45,9 @@ type BranchSummary struct {
 	DailyStudyMinutes, LastDailyCheckins, LastDailyStudyMinutes []int
 	ProbationsDue                                               []string // 预备党员 past their 预备期 with no 党员大会 since
 	DuesArrears                                                 int      // members owing the last two complete months' dues
+	// HoursBehind names members below the year's 学时 pace and
+	// MakeupPending the 补学 not done (the leaders' report only).
+	HoursBehind, MakeupPending []string
 }
 
 // Owed counts the duties a branch owes: meeting types overdue, 转正 not
@@ -83,6 +86,9 @@ func (b *Bot) summarize(ctx context.Context, br Branch, fire time.Time) (BranchS
 		return BranchSummary{}, err
 	}
 	if s.Rectify, err = b.rectifyLine(ctx, br.ID, today); err != nil {
+		return BranchSummary{}, err
+	}
+	if err := b.learningLines(ctx, &s, fire); err != nil {
 		return BranchSummary{}, err
 	}
 	return s, nil
@@ -333,6 +339,12 @@ func (s BranchSummary) markdown(week Date) []string {
 	if len(s.Birthdays) > 0 {
 		lines = append(lines, listLines("> 未来一周政治生日：", s.Birthdays)...)
 	}
+	if len(s.MakeupPending) > 0 {
+		lines = append(lines, listLines(fmt.Sprintf("> 待补学（%d 项）：", len(s.MakeupPending)), s.MakeupPending)...)
+	}
+	if len(s.HoursBehind) > 0 {
+		lines = append(lines, listLines("> 本年学时低于进度（已学/应达）：", s.HoursBehind)...)
+	}
 	if len(s.Behind) > 0 {
 		lines = append(lines, listLines(fmt.Sprintf("学习未达标（%d 人）：", len(s.Behind)), s.Behind)...)
 	}
@@ -528,7 +540,7 @@ func (s BranchSummary) report(week Date) branchReport {
 	if len(s.Pending) > 0 {
 		line += "，<font color=\"warning\">未开 " + strings.Join(s.Pending, "、") + "</font>"
 	}
-	s.Members, s.Behind, s.Unreached, s.Birthdays = nil, nil, nil, nil
+	s.Members, s.Behind, s.Unreached, s.Birthdays, s.HoursBehind, s.MakeupPending = nil, nil, nil, nil, nil, nil
 	return branchReport{summary: s, outs: out, orgLine: line}
 }
 

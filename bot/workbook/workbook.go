@@ -354,10 +354,10 @@ func mapKeys(m map[string]bool) []string {
 }
 
 // SummaryColumns are the 汇总 sheet's headers: one row per branch, then 合计.
-var SummaryColumns = []string{"支部", "党员数", "应签到（人·工作日）", "已签到", "签到率%", "学习分钟", "学习次数", "学习达标人数", "召开会议", "三会一课应开未开", "未收到消息"}
+var SummaryColumns = []string{"支部", "党员数", "应签到（人·工作日）", "已签到", "签到率%", "学习分钟", "学习次数", "学习达标人数", "召开会议", "三会一课应开未开", "未收到消息", "本年学时低于进度"}
 
 func summarySheet() sheet {
-	widths := []float64{16, 8, 18, 8, 8, 10, 10, 12, 30, 24, 12}
+	widths := []float64{16, 8, 18, 8, 8, 10, 10, 12, 30, 24, 12, 30}
 	cols := make([]column, len(SummaryColumns))
 	for i, n := range SummaryColumns {
 		cols[i] = column{n, widths[i]}
@@ -374,16 +374,16 @@ func summarySheet() sheet {
 			total.StudyMinutes += s.StudyMinutes
 			total.StudyReports += s.StudyReports
 			return emit(b.Branch.Name, s.Headcount, s.Expected, s.Checkins, s.Rate(), s.StudyMinutes, s.StudyReports, s.OnTarget,
-				s.MeetingsText(), strings.Join(s.Pending, "、"), len(s.Unreached))
+				s.MeetingsText(), strings.Join(s.Pending, "、"), len(s.Unreached), strings.Join(s.HoursBehind, "、"))
 		},
 		end: func(emit emitFunc) error {
-			return emit("合计", members, total.Expected, total.Checkins, total.Rate(), total.StudyMinutes, total.StudyReports, onTarget, "", "", "")
+			return emit("合计", members, total.Expected, total.Checkins, total.Rate(), total.StudyMinutes, total.StudyReports, onTarget, "", "", "", "")
 		}}
 }
 
 func meetingSheet(at func(time.Time) string, when func(time.Time) any, nameIn func(bot.BranchLedger) func(string) string, photoDir string) sheet {
 	cols := []column{{"支部", 14}, {"类型", 10}, {"标题", 20}, {"开始", 18}, {"结束", 18}, {"主持人", 10}, {"地点", 14}, {"记录人", 10}, {"议题", 24},
-		{"纪要", 40}, {"应到", 6}, {"到会", 6}, {"到会名单", 30}, {"请假名单", 24}, {"缺席名单", 24}, {"法定人数", 14}, {"更正", 30}, {"照片", 30}}
+		{"纪要", 40}, {"应到", 6}, {"到会", 6}, {"到会名单", 30}, {"请假名单", 24}, {"缺席名单", 24}, {"法定人数", 14}, {"更正", 30}, {"照片", 30}, {"补学", 30}}
 	return sheet{name: SheetMeetings, cols: cols, branch: func(b bot.BranchLedger, emit emitFunc) error {
 		name := nameIn(b)
 		{
@@ -440,6 +440,16 @@ func meetingSheet(at func(time.Time) string, when func(time.Time) any, nameIn fu
 				for i, p := range ml.Photos {
 					photos = append(photos, filepath.ToSlash(filepath.Join(photoDir, p.FileName(m, i+1))))
 				}
+				// 补学: who made the meeting up, when, and their 心得.
+				var makeups []string
+				for _, mk := range ml.Makeups {
+					if mk.Done != nil {
+						makeups = append(makeups, fmt.Sprintf("%s %s %s", bot.Plain(mk.Name), at(mk.Done.At), bot.Plain(mk.Done.Reflection)))
+					}
+				}
+				if len(ml.Makeups) > 0 {
+					makeups = append([]string{fmt.Sprintf("%d/%d", len(makeups), len(ml.Makeups))}, makeups...)
+				}
 				total := len(r.Present) + len(r.Excused) + len(r.Absent)
 				kind := string(m.Type)
 				if m.Group != "" {
@@ -447,7 +457,8 @@ func meetingSheet(at func(time.Time) string, when func(time.Time) any, nameIn fu
 				}
 				if err := emit(b.Branch.Name, kind, bot.Plain(m.Title), when(m.OpenedAt), when(m.ClosedAt), strings.Join(host, "；"), strings.Join(place, "；"),
 					strings.Join(recorder, "；"), strings.Join(topics, "；"), strings.Join(content, "\n"), total, len(r.Present),
-					names(r.Present), names(r.Excused), names(r.Absent), quorum, strings.Join(fixes, "\n"), strings.Join(photos, "\n")); err != nil {
+					names(r.Present), names(r.Excused), names(r.Absent), quorum, strings.Join(fixes, "\n"), strings.Join(photos, "\n"),
+					strings.Join(makeups, "\n")); err != nil {
 					return err
 				}
 			}

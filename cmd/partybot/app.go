@@ -112,6 +112,7 @@ func NewApp(cfg Config, log *slog.Logger) (*App, error) {
 
 		Reviews:      a.Store,
 		LifeMeetings: a.Store,
+		Makeups:      a.Store,
 		Media:        media,
 		Outbox:       a.Outbox,
 		Deliveries:   a.Store,
