@@ -144,9 +144,13 @@ func TestWeeklySummaryShowsMakeupAndPaceToLeadersOnly(t *testing.T) {
 	w.now = friday.Add(time.Hour)
 	w.say("sec", "结束会议")
 	w.now = time.Date(2026, 11, 22, 20, 0, 0, 0, beijing)
+	if report := keyed(t, w.job(bot.JobWeeklySummary), "summary:tech").Markdown; strings.Contains(report, "本年学时") || !strings.Contains(report, "待补学（3 项）") {
+		t.Fatalf("a mid-month report: 补学 weekly, 学时 only in a month's first report:\n%s", report)
+	}
+	w.now = time.Date(2026, 12, 6, 20, 0, 0, 0, beijing) // the first weekly report of December
 	outs := w.job(bot.JobWeeklySummary)
 	report := keyed(t, outs, "summary:tech").Markdown
-	for _, part := range []string{"待补学（3 项）：支委·党课、乙·党课、丙·党课", "本年学时低于进度（已学/应达）", "甲（1.3/28.5）", "书记（1.3/50）"} {
+	for _, part := range []string{"待补学（3 项）：支委·党课、乙·党课、丙·党课", "本年学时低于进度（已学/应达）", "甲（1.3/29.8）", "书记（1.3/52.1）"} {
 		if !strings.Contains(report, part) {
 			t.Fatalf("leaders' report lacks %q:\n%s", part, report)
 		}
