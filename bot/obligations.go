@@ -153,6 +153,17 @@ func (b *Bot) Obligations(ctx context.Context, branchID string, now time.Time) (
 // standing is Obligations, and the meeting types the branch does not owe
 // with why.
 func (b *Bot) standing(ctx context.Context, branchID string, now time.Time) ([]Obligation, []duty, error) {
+	members, err := b.Roster.BranchMembers(ctx, branchID)
+	if err != nil {
+		return nil, nil, fmt.Errorf("bot: list branch %s: %w", branchID, err)
+	}
+	return b.standingOf(ctx, branchID, members, now)
+}
+
+// standingOf is standing with the branch's members already read: the
+// weekly summary has them, and a second read of a large branch's roster is
+// one command per member.
+func (b *Bot) standingOf(ctx context.Context, branchID string, members []Member, now time.Time) ([]Obligation, []duty, error) {
 	now = now.In(b.Location)
 	var since time.Time // periods that ended before the bot knew the branch are not overdue
 	br, found, err := b.Roster.Branch(ctx, branchID)
@@ -160,10 +171,6 @@ func (b *Bot) standing(ctx context.Context, branchID string, now time.Time) ([]O
 		return nil, nil, fmt.Errorf("bot: read branch: %w", err)
 	} else if found && !br.Since.IsZero() {
 		since = time.Date(br.Since.Year, br.Since.Month, br.Since.Day, 0, 0, 0, 0, b.Location)
-	}
-	members, err := b.Roster.BranchMembers(ctx, branchID)
-	if err != nil {
-		return nil, nil, fmt.Errorf("bot: list branch %s: %w", branchID, err)
 	}
 	earliest := periodOf(Yearly, now).Start.AddDate(-1, 0, 0)
 	meetings, err := b.Meetings.Meetings(ctx, branchID, earliest, now.Add(time.Second))

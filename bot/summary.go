@@ -202,7 +202,11 @@ func (b *Bot) summarizeData(ctx context.Context, br Branch, span Span, now time.
 			s.MeetingsHeld[m.Type]++
 		}
 	}
-	obs, err := b.Obligations(ctx, br.ID, now)
+	members := make([]Member, len(stats))
+	for i, m := range stats {
+		members[i] = m.Member
+	}
+	obs, _, err := b.standingOf(ctx, br.ID, members, now)
 	if err != nil {
 		return BranchSummary{}, err
 	}
