@@ -24,6 +24,8 @@ type Announcement struct {
 	To     []string  `json:"to,omitempty"` // recipients when sent, sorted
 	// Activity is set for an activity (报名 / 不参加 instead of 收到).
 	Activity *ActivityPlan `json:"activity,omitempty"`
+	// Material is set for a 学习材料 (已学 instead of 收到).
+	Material *MaterialPlan `json:"material,omitempty"`
 }
 
 // ActivityPlan is what an activity adds: when, where, how many may come.
@@ -50,6 +52,9 @@ func (a Announcement) short() string { return cutRunes(a.Title, 30) }
 func (a Announcement) noun() string {
 	if a.Activity != nil {
 		return "活动"
+	}
+	if a.Material != nil {
+		return "学习材料"
 	}
 	return "公告"
 }

@@ -112,6 +112,8 @@ func NewApp(cfg Config, log *slog.Logger) (*App, error) {
 
 		Reviews:      a.Store,
 		LifeMeetings: a.Store,
+		Materials:    a.Store,
+		ThemeDays:    a.Store,
 		Media:        media,
 		Outbox:       a.Outbox,
 		Deliveries:   a.Store,
