@@ -157,7 +157,7 @@ func (b *Bot) commands() []Command {
 			Run: b.cancelSignUp,
 		},
 		{
-			Name: "学习材料", Aliases: []string{"material"}, Group: GroupAnnounce, Access: AccessBranch,
+			Name: "学习材料", Aliases: []string{"material"}, Group: GroupDaily, Access: AccessBranch,
 			Usage: "学习材料 标题 链接 [必学] [截止 日期] [学时 N]", Summary: "发学习材料（党员点“已学”记学时）；状态、列表",
 			Run: b.studyMaterial,
 			Subcommands: []Subcommand{

@@ -45,6 +45,9 @@ func (b *Bot) themePlanSet(ctx context.Context, req Request) (Reply, error) {
 	month := MonthOf(today)
 	if first, rest, ok := strings.Cut(text, " "); ok {
 		if m, ok := ParseMonth(Normalize(first), month); ok {
+			if m.Before(month) && !strings.Contains(first, "-") { // "1" in December is next January
+				m = m.Add(12)
+			}
 			month, text = m, strings.TrimSpace(rest)
 		}
 	}
