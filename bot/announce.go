@@ -27,6 +27,8 @@ type Announcement struct {
 	// Action is set on a draft that is a command waiting for 发送
 	// (broadcast.go); such a draft is never published.
 	Action *DraftAction `json:"action,omitempty"`
+	// Material is set for a 学习材料 (已学 instead of 收到).
+	Material *MaterialPlan `json:"material,omitempty"`
 }
 
 // ActivityPlan is what an activity adds: when, where, how many may come.
@@ -53,6 +55,9 @@ func (a Announcement) short() string { return cutRunes(a.Title, 30) }
 func (a Announcement) noun() string {
 	if a.Activity != nil {
 		return "活动"
+	}
+	if a.Material != nil {
+		return "学习材料"
 	}
 	return "公告"
 }

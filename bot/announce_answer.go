@@ -36,7 +36,7 @@ func (b *Bot) openFor(ctx context.Context, m Member, now time.Time, activities, 
 			if cancel {
 				open = a.Cancellable(now, b.Location)
 			}
-			if (a.Activity != nil) == activities && open && slices.Contains(a.To, m.UserID) {
+			if a.Material == nil && (a.Activity != nil) == activities && open && slices.Contains(a.To, m.UserID) {
 				out = append(out, a)
 			}
 		}

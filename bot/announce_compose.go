@@ -183,6 +183,9 @@ func (b *Bot) previewDraft(ctx context.Context, req Request, draft Announcement)
 	if act := draft.Activity; act != nil {
 		sb.WriteString("\n" + act.describe())
 	}
+	if m := draft.Material; m != nil {
+		sb.WriteString("\n" + m.describe())
+	}
 	if draft.Body != "" {
 		sb.WriteString("\n" + cutRunes(draft.Body, 60))
 	}
@@ -292,6 +295,9 @@ func (b *Bot) deliveries(a Announcement, au audience) []Notice {
 	if act := a.Activity; act != nil {
 		card.Title, card.Subtitle = "活动："+a.Title, act.describe() // the details fit 112 characters, not 44
 		card.Buttons = []Button{{Text: "报名", Key: keyActivityJoin + a.key()}, {Text: "不参加", Key: keyActivityNo + a.key(), Secondary: true}}
+	} else if m := a.Material; m != nil {
+		card.Title, card.Subtitle = "学习材料："+a.Title, a.Body+"\n"+m.describe()
+		card.Buttons = []Button{{Text: "已学", Key: keyMaterialDone + a.key()}}
 	} else {
 		card.Buttons = []Button{{Text: "收到", Key: keyAnnounceAck + a.key()}}
 	}
@@ -352,6 +358,9 @@ func (a Announcement) cardDescription(au audience) string {
 	if a.Activity != nil {
 		return "活动 " + a.Label() + "，点“报名”参加"
 	}
+	if a.Material != nil {
+		return "学习材料 " + a.Label() + "，" + materialHint
+	}
 	if a.Scope == OrgScope {
 		return "党委公告 " + a.Label()
 	}
@@ -366,6 +375,9 @@ func (a Announcement) fullText() string {
 	text := "【" + a.noun() + " " + a.Label() + "】" + a.Title
 	if act := a.Activity; act != nil {
 		text += "\n" + act.describe()
+	}
+	if m := a.Material; m != nil && m.describe() != "" {
+		text += "\n" + m.describe()
 	}
 	if a.Body != "" {
 		text += "\n" + a.Body

@@ -37,6 +37,14 @@ func (b *Bot) announceReminder(ctx context.Context, run JobRun) ([]Outbound, err
 				}
 				out = append(out, msgs...)
 			}
+			if a.Material != nil { // reminded before its deadline, not nudged
+				msgs, err := b.materialReminder(ctx, a, run, token, today)
+				if err != nil {
+					return nil, err
+				}
+				out = append(out, msgs...)
+				continue
+			}
 			if !a.Open(run.Fire, b.Location) {
 				continue
 			}

@@ -59,6 +59,9 @@ type Deps struct {
 	LifeMeetings LifeMeetingStore
 	// Makeups keeps 补学: who missed a meeting and whether they made it up.
 	Makeups MakeupStore
+	// Materials keeps who studied which 学习材料; ThemeDays the 主题党日 plans.
+	Materials MaterialStore
+	ThemeDays ThemeDayStore
 	// Media fetches meeting photos from WeCom; nil keeps only their ids.
 	Media  MediaFetcher
 	Outbox Outbox
@@ -98,8 +101,8 @@ const streakLookback = 400
 
 // New wires a Bot and its command table.
 func New(d Deps) (*Bot, error) {
-	if d.Roster == nil || d.Dedupe == nil || d.Checkins == nil || d.Leaves == nil || d.Audit == nil || d.Meetings == nil || d.Studies == nil || d.Announcements == nil || d.Minutes == nil || d.Dues == nil || d.Steps == nil || d.Development == nil || d.Talks == nil || d.Reviews == nil || d.LifeMeetings == nil || d.Makeups == nil || d.Rectify == nil || d.Outbox == nil || d.Location == nil {
-		return nil, errors.New("bot: Roster, Dedupe, Checkins, Leaves, Audit, Meetings, Studies, Announcements, Minutes, Dues, Steps, Development, Talks, Rectify, Reviews, LifeMeetings, Makeups, Outbox and Location are required")
+	if d.Roster == nil || d.Dedupe == nil || d.Checkins == nil || d.Leaves == nil || d.Audit == nil || d.Meetings == nil || d.Studies == nil || d.Announcements == nil || d.Minutes == nil || d.Dues == nil || d.Steps == nil || d.Development == nil || d.Talks == nil || d.Reviews == nil || d.LifeMeetings == nil || d.Makeups == nil || d.Materials == nil || d.ThemeDays == nil || d.Rectify == nil || d.Outbox == nil || d.Location == nil {
+		return nil, errors.New("bot: Roster, Dedupe, Checkins, Leaves, Audit, Meetings, Studies, Announcements, Minutes, Dues, Steps, Development, Talks, Rectify, Reviews, LifeMeetings, Makeups, Materials, ThemeDays, Outbox and Location are required")
 	}
 	if d.SignInWindow <= 0 {
 		d.SignInWindow = DefaultSignInWindow

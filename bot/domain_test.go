@@ -57,7 +57,7 @@ func newDomain(t *testing.T, now time.Time) (*bot.Bot, *store.Store) {
 		t.Fatal(err)
 	}
 	b, err := bot.New(bot.Deps{
-		Roster: s, Dedupe: s, Checkins: s, Leaves: s, Audit: s, Meetings: s, Studies: s, Announcements: s, Minutes: s, Dues: s, Steps: s, Development: s, Talks: s, Rectify: s, Reviews: s, LifeMeetings: s, Makeups: s,
+		Roster: s, Dedupe: s, Checkins: s, Leaves: s, Audit: s, Meetings: s, Studies: s, Announcements: s, Minutes: s, Dues: s, Steps: s, Development: s, Talks: s, Rectify: s, Reviews: s, LifeMeetings: s, Makeups: s, Materials: s, ThemeDays: s,
 		Outbox: &outboxRecorder{notices: map[string]bot.Notice{}}, Location: cst,
 		Now: func() time.Time { return now },
 	})
@@ -263,7 +263,7 @@ func TestPanicReleasesTheClaim(t *testing.T) {
 	_, s := newDomain(t, now)
 	checkins := &panicky{Store: s, panics: true}
 	b, err := bot.New(bot.Deps{
-		Roster: s, Dedupe: s, Checkins: checkins, Leaves: s, Audit: s, Meetings: s, Studies: s, Announcements: s, Minutes: s, Dues: s, Steps: s, Development: s, Talks: s, Rectify: s, Reviews: s, LifeMeetings: s, Makeups: s,
+		Roster: s, Dedupe: s, Checkins: checkins, Leaves: s, Audit: s, Meetings: s, Studies: s, Announcements: s, Minutes: s, Dues: s, Steps: s, Development: s, Talks: s, Rectify: s, Reviews: s, LifeMeetings: s, Makeups: s, Materials: s, ThemeDays: s,
 		Outbox: &outboxRecorder{notices: map[string]bot.Notice{}}, Location: cst,
 		Now: func() time.Time { return now }, Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
 	})
@@ -321,7 +321,7 @@ func TestWeeklySummaryListsEveryoneBehind(t *testing.T) {
 		t.Fatal(err)
 	}
 	b, err := bot.New(bot.Deps{
-		Roster: s, Dedupe: s, Checkins: s, Leaves: s, Audit: s, Meetings: s, Studies: s, Announcements: s, Minutes: s, Dues: s, Steps: s, Development: s, Talks: s, Rectify: s, Reviews: s, LifeMeetings: s, Makeups: s,
+		Roster: s, Dedupe: s, Checkins: s, Leaves: s, Audit: s, Meetings: s, Studies: s, Announcements: s, Minutes: s, Dues: s, Steps: s, Development: s, Talks: s, Rectify: s, Reviews: s, LifeMeetings: s, Makeups: s, Materials: s, ThemeDays: s,
 		Outbox: &outboxRecorder{notices: map[string]bot.Notice{}}, Location: cst,
 		Now: func() time.Time { return fire }, Targets: bot.StudyTargets{WeeklyMinutes: 60},
 	})

@@ -59,6 +59,8 @@ type MeetingLedger struct {
 type AnnouncementLedger struct {
 	Announcement Announcement
 	Responses    Responses
+	// Studied is a 学习材料's 已学 records by userid (nil for others).
+	Studied map[string]MaterialStudy
 }
 
 // LedgerHeader is a ledger without its branches: what a writer needs to
@@ -304,7 +306,13 @@ func (b *Bot) announcementLedgers(ctx context.Context, branchID string, span Spa
 		if err != nil {
 			return nil, fmt.Errorf("bot: answers: %w", err)
 		}
-		out = append(out, AnnouncementLedger{Announcement: a, Responses: r})
+		al := AnnouncementLedger{Announcement: a, Responses: r}
+		if a.Material != nil {
+			if al.Studied, err = b.Materials.MaterialStudies(ctx, a.Scope, a.No); err != nil {
+				return nil, fmt.Errorf("bot: material studies: %w", err)
+			}
+		}
+		out = append(out, al)
 	}
 	return out, nil
 }

@@ -288,6 +288,13 @@ func (b *Bot) progress(ctx context.Context, req Request) (Reply, error) {
 	if len(missed) > 0 {
 		fmt.Fprintf(&sb, "\n⚠️ 逾期未开：%s", strings.Join(missed, "、"))
 	}
+	theme, err := b.themeLine(ctx, branch.ID, MonthOf(DateOf(req.Now, b.Location)))
+	if err != nil {
+		return Reply{}, err
+	}
+	if theme != "" {
+		sb.WriteString("\n" + theme)
+	}
 	for _, d := range exempt {
 		fmt.Fprintf(&sb, "\n%s：%s", d.Type, d.Exempt)
 	}

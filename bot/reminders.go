@@ -153,8 +153,25 @@ const monthlyMemberText = "新的一月开始了：请留意支部本月主题�
 func (b *Bot) monthlyReminder(ctx context.Context, fire time.Time) ([]Outbound, error) {
 	day := DateOf(fire, b.Location)
 	var everyone, leadersTo []string
+	var planned []Outbound // branches with a 主题党日 plan: its theme to all
 	err := b.eachBranch(ctx, func(br Branch) error {
 		present, err := b.notOnLeave(ctx, br.ID, day)
+		if err != nil {
+			return err
+		}
+		theme, err := b.themeLine(ctx, br.ID, MonthOf(day))
+		if err != nil {
+			return err
+		}
+		if theme != "" {
+			var to []string
+			for _, m := range present {
+				everyone = append(everyone, m.UserID)
+				to = append(to, m.UserID)
+			}
+			planned = append(planned, uniform("themeday:"+br.ID, to, Notice{Text: theme + "。请留意支部安排，按时参加。"})...)
+			return nil
+		}
 		for _, m := range present {
 			everyone = append(everyone, m.UserID)
 			if m.Role.Leads() {
@@ -169,7 +186,8 @@ func (b *Bot) monthlyReminder(ctx context.Context, fire time.Time) ([]Outbound, 
 	month := fire.In(b.Location).Month()
 	out := uniform("dues", everyone, Notice{Text: monthlyMemberText})
 	out = append(out, uniform("themeday", leadersTo, Notice{Text: fmt.Sprintf(
-		"%d月主题党日请提前安排：开展时发送“会议 主题党日 标题”，结束后发送“结束会议”留痕。", month)})...)
+		"%d月主题党日请提前安排：发“主题党日 计划 主题”定主题，开展时发送“会议 主题党日 标题”，结束后发送“结束会议”留痕。", month)})...)
+	out = append(out, planned...)
 	warnings, err := b.earlyWarnings(ctx, fire)
 	if err != nil {
 		return nil, err

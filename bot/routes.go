@@ -163,6 +163,20 @@ func (b *Bot) commands() []Command {
 			Run: b.cancelSignUp,
 		},
 		{
+			Name: "学习材料", Aliases: []string{"material"}, Group: GroupDaily, Access: AccessBranch,
+			Usage: "学习材料 标题 链接 [必学] [截止 日期] [学时 N]", Summary: "发学习材料（党员点“已学”记学时）；状态、列表",
+			Run: b.studyMaterial,
+			Subcommands: []Subcommand{
+				{Words: []string{"状态", "status"}, Access: AccessBranch, Usage: "学习材料 状态 [#编号]", Summary: "已学人数和未学名单（请假者除外）", Claim: readOnly, Run: b.materialStatus},
+				{Words: []string{"列表", "list"}, Access: AccessBranch, Usage: "学习材料 列表", Summary: "最近的学习材料", Claim: readOnly, Run: b.materialList},
+			},
+		},
+		{
+			Name: "已学", Aliases: []string{"studied"}, Group: GroupAnnounce, Shown: never,
+			Usage: "已学 [#编号] [心得]", Summary: "学完学习材料后登记（计学时）",
+			Run: b.studied,
+		},
+		{
 			Name: "公告状态", Aliases: []string{"ackstatus"}, Group: GroupAnnounce, Access: AccessBranch,
 			Usage: "公告状态 [#编号]", Summary: "谁已确认、谁未确认",
 			Claim: readOnly, Run: b.announceStatus,
@@ -330,6 +344,14 @@ func (b *Bot) commands() []Command {
 			Claim: readOnly, Run: b.myReview,
 		},
 		{
+			Name: "主题党日", Aliases: []string{"themeday"}, Group: GroupYear, Access: AccessBranch,
+			Usage: "主题党日 计划 [月份] 主题 [议定：…]", Summary: "主题党日计划：主题和议定事项（月初提醒、进度引用）",
+			Claim: readOnly, Run: b.themePlanShow,
+			Subcommands: []Subcommand{
+				{Words: []string{"计划", "plan"}, Access: AccessBranch, Usage: "主题党日 计划 [月份] 主题 [议定：@userid 事项 截止 日期；…]", Summary: "制定本月（或某月）主题党日计划", Run: b.themePlanSet},
+			},
+		},
+		{
 			Name: "组织生活会", Aliases: []string{"lifemeeting"}, Group: GroupYear, Access: AccessBranch,
 			Usage: "组织生活会 方案|学习|进度", Summary: "组织生活会：方案、会前学习、准备进度",
 			Claim: readOnly, Run: b.lifeMeeting,
@@ -375,6 +397,7 @@ var cardRoutes = []CardRoute{
 	{Prefix: keyAnnounceSend, Access: AccessBranch, Denied: "无权发送", Typed: "发送", Does: "发出", Run: (*Bot).publishDraft},
 	{Prefix: keyAnnounceCancel, Access: AccessBranch, Typed: "取消", Does: "放弃", Run: (*Bot).dropDraft},
 	{Prefix: keyAnnounceAck, Typed: "收到", Does: "确认", Run: (*Bot).ackByCard},
+	{Prefix: keyMaterialDone, Typed: "已学", Does: "登记学习", Run: (*Bot).studiedByCard},
 	{Prefix: keyActivityJoin, Typed: "报名", Run: func(b *Bot, ctx context.Context, req Request, key string) (Reply, error) {
 		return b.respondByCard(ctx, req, key, SignUpJoin)
 	}},

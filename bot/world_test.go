@@ -127,7 +127,7 @@ func newWorld(t *testing.T, now time.Time, options ...func(*bot.Deps)) *world {
 	}
 	w := &world{t: t, s: s, box: &queued{by: map[string]bot.Notice{}}, now: now}
 	d := bot.Deps{
-		Roster: s, Dedupe: s, Checkins: s, Leaves: s, Audit: s, Meetings: s, Studies: s, Announcements: s, Minutes: s, Dues: s, Steps: s, Development: s, Talks: s, Rectify: s, Reviews: s, LifeMeetings: s, Makeups: s,
+		Roster: s, Dedupe: s, Checkins: s, Leaves: s, Audit: s, Meetings: s, Studies: s, Announcements: s, Minutes: s, Dues: s, Steps: s, Development: s, Talks: s, Rectify: s, Reviews: s, LifeMeetings: s, Makeups: s, Materials: s, ThemeDays: s,
 		Outbox: w.box, Location: beijing, Now: func() time.Time { return w.now },
 		NewCode: func() string { return "2468" },
 	}

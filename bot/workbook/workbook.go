@@ -31,6 +31,7 @@ const (
 	SheetLeave    = "请假记录"
 	SheetDues     = "党费"
 	SheetDevelop  = "发展党员"
+	SheetMaterial = "学习材料"
 	SheetTalks    = "谈心谈话"
 	SheetRectify  = "整改"
 	SheetReview   = "民主评议"
@@ -184,8 +185,38 @@ func sheets(h bot.Ledger, photoDir string) []sheet {
 				return nil
 			}},
 	)
-	out = append(out, duesSheet(h), developSheet(when), talkSheet(when, nameIn), rectifySheet(when, nameIn), reviewSheet(), lifeSheet())
+	out = append(out, duesSheet(h), developSheet(when), materialSheet(when, nameIn), talkSheet(when, nameIn), rectifySheet(when, nameIn), reviewSheet(), lifeSheet())
 	return out
+}
+
+// materialSheet is who studied each 学习材料 and when, with their 心得: a
+// row per member it went to (未学 rows too, for the inspection).
+func materialSheet(when func(time.Time) any, nameIn func(bot.BranchLedger) func(string) string) sheet {
+	cols := []column{{"支部", 14}, {"编号", 8}, {"标题", 30}, {"链接", 36}, {"必学", 6}, {"学时", 6}, {"姓名", 10}, {"userid", 14}, {"已学时间", 18}, {"心得", 30}}
+	return sheet{name: SheetMaterial, cols: cols, branch: func(b bot.BranchLedger, emit emitFunc) error {
+		name := nameIn(b)
+		for _, al := range b.Announcements {
+			a := al.Announcement
+			if a.Material == nil {
+				continue
+			}
+			required := ""
+			if a.Material.Required {
+				required = "是"
+			}
+			for _, id := range a.To {
+				var at any = "未学"
+				note := ""
+				if st, ok := al.Studied[id]; ok {
+					at, note = when(st.At), bot.Plain(st.Note)
+				}
+				if err := emit(b.Branch.Name, a.Label(), bot.Plain(a.Title), a.Material.Link, required, a.Material.Hours, name(id), id, at, note); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	}}
 }
 
 // developSheet is the 发展党员 register: a row per person per step, in the

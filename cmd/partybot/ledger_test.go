@@ -108,7 +108,7 @@ func TestLedgerExportInChat(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	want := []string{workbook.SheetSummary, workbook.SheetRoster, workbook.SheetCheckins, workbook.SheetStudy, workbook.SheetMeetings, workbook.SheetAnnounce, workbook.SheetLeave, workbook.SheetDues, workbook.SheetDevelop, workbook.SheetTalks, workbook.SheetRectify, workbook.SheetReview, workbook.SheetLife}
+	want := []string{workbook.SheetSummary, workbook.SheetRoster, workbook.SheetCheckins, workbook.SheetStudy, workbook.SheetMeetings, workbook.SheetAnnounce, workbook.SheetLeave, workbook.SheetDues, workbook.SheetDevelop, workbook.SheetMaterial, workbook.SheetTalks, workbook.SheetRectify, workbook.SheetReview, workbook.SheetLife}
 	if got := f.GetSheetList(); !slices.Equal(got, want) {
 		t.Fatalf("sheets %v, want %v", got, want)
 	}

@@ -1,0 +1,60 @@
+package bot_test
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/partybot/partybot/bot"
+	"github.com/partybot/partybot/bot/workbook"
+)
+
+// The ledger's 学习材料 sheet: a row per member a material went to, with
+// when they studied it and their 心得, or 未学.
+func TestMaterialSheetInTheLedger(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, friday)
+	ctx := t.Context()
+	w.say("sec", "学习材料 纪律处分条例 https://example.cn/rules 必学 学时 2")
+	w.say("sec", "发送")
+	w.say("m1", "已学 条例很重要")
+	span := bot.Span{From: bot.Date{Year: 2026, Month: 11, Day: 1}, To: bot.Date{Year: 2026, Month: 11, Day: 30}}
+	l, err := w.b.Ledger(ctx, []bot.Branch{orgBranches[0]}, span, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	c, err := workbook.NewCSV(dir, w.b.LedgerHeader(span, false))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, b := range l.Branches {
+		if err := c.Add(b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := c.Close(); err != nil {
+		t.Fatal(err)
+	}
+	raw, err := os.ReadFile(filepath.Join(dir, workbook.SheetMaterial+".csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := strings.Split(strings.TrimSpace(string(raw)), "\n")
+	if len(rows) != 1+len(techTo) {
+		t.Fatalf("%d rows, want a header and one per member it went to:\n%s", len(rows), raw)
+	}
+	var studied, notYet int
+	for _, r := range rows[1:] {
+		switch {
+		case strings.Contains(r, ",m1,") && strings.Contains(r, "条例很重要") && strings.Contains(r, "https://example.cn/rules"):
+			studied++
+		case strings.Contains(r, "未学"):
+			notYet++
+		}
+	}
+	if studied != 1 || notYet != len(techTo)-1 {
+		t.Fatalf("studied %d, not yet %d:\n%s", studied, notYet, raw)
+	}
+}
