@@ -269,6 +269,17 @@ func (b *Bot) openMeeting(ctx context.Context, req Request) (Reply, error) {
 	until := m.ExpiresAt.In(b.Location).Format("15:04")
 	reply := Reply{Text: fmt.Sprintf("已开启 %s\n签到码：%s（%s 前有效）\n已通知%s %d 名党员。会后发送“结束会议”查看到会情况。",
 		m.Label(), m.Code, until, audience, len(to))}
+	theme := ""
+	if m.Type == MeetingThemeDay { // the month's 主题党日 计划, set beforehand (支部工作条例 第十六条)
+		line, err := b.themeLine(ctx, branchID, MonthOf(DateOf(req.Now, b.Location)))
+		if err != nil {
+			return Reply{}, err
+		}
+		if line != "" {
+			theme = "\n" + line
+			reply.Text += theme
+		}
+	}
 	if len(to) > 0 {
 		// Members on the WeChat plugin (微工作台) see no cards: the code
 		// also goes out as text, which every client shows.
@@ -278,8 +289,8 @@ func (b *Bot) openMeeting(ctx context.Context, req Request) (Reply, error) {
 				Description: fmt.Sprintf("签到码 %s，%s 前有效", m.Code, until),
 				Buttons:     []Button{{Text: "签到", Key: m.SignInKey()}},
 			}},
-			{To: to, Text: fmt.Sprintf("【会议签到】%s\n签到码：%s（%s 前有效）\n点卡片上的“签到”，或发送“签到 %s”。不能参加请发送“请假 原因”。",
-				m.Label(), m.Code, until, m.Code)},
+			{To: to, Text: fmt.Sprintf("【会议签到】%s\n签到码：%s（%s 前有效）\n点卡片上的“签到”，或发送“签到 %s”。不能参加请发送“请假 原因”。%s",
+				m.Label(), m.Code, until, m.Code, theme)},
 		}
 	}
 	return reply, nil

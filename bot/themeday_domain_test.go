@@ -42,3 +42,26 @@ func TestThemePlanQuoted(t *testing.T) {
 		t.Fatalf("show: %q", r.Text)
 	}
 }
+
+// The 主题党日 opened in a month with a plan carries its theme: the leader's
+// reply and the members' sign-in text quote it.
+func TestThemeDayMeetingQuotesThePlan(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, friday)
+	w.say("sec", "主题党日 计划 学习纪律处分条例")
+	r := w.say("sec", "会议 主题党日 十一月主题党日")
+	if !strings.Contains(r.Text, "11月主题党日主题：学习纪律处分条例") {
+		t.Fatalf("open reply %q", r.Text)
+	}
+	var quoted bool
+	for _, n := range r.Notices {
+		quoted = quoted || (n.Text != "" && strings.Contains(n.Text, "学习纪律处分条例"))
+	}
+	if !quoted {
+		t.Fatalf("the members' sign-in text lacks the theme: %+v", r.Notices)
+	}
+	w.say("sec", "结束会议")
+	if r := w.say("sec", "会议 党课 不是主题党日"); strings.Contains(r.Text, "主题党日主题") {
+		t.Fatalf("another meeting type quotes the theme: %q", r.Text)
+	}
+}
