@@ -228,19 +228,28 @@ func (b *Bot) namedMember(ctx context.Context, req Request, usage string) (targe
 	return b.resolveTarget(ctx, req)
 }
 
+// namedMemberAnd reads "@userid WORD": the member the command names and the
+// one word after it; refusal is the usage line, or why that member is not
+// the sender's to act for.
+func (b *Bot) namedMemberAnd(ctx context.Context, req Request, usage string) (target Member, word, refusal string, err error) {
+	target, rest, refusal, err := b.namedMember(ctx, req, usage)
+	switch {
+	case err != nil || refusal != "":
+		return Member{}, "", refusal, err
+	case len(rest) != 1:
+		return Member{}, "", usage, nil
+	}
+	return target, rest[0], "", nil
+}
+
 // duesSet handles "党费 设置 @userid 50".
 func (b *Bot) duesSet(ctx context.Context, req Request) (Reply, error) {
 	const usage = "用法：党费 设置 @userid 50（金额为正数，最多两位小数）"
-	target, rest, refusal, err := b.namedMember(ctx, req, usage)
-	switch {
-	case err != nil:
-		return Reply{}, err
-	case refusal != "":
-		return Reply{Text: refusal}, nil
-	case len(rest) != 1:
-		return Reply{Text: usage}, nil
+	target, word, refusal, err := b.namedMemberAnd(ctx, req, usage)
+	if err != nil || refusal != "" {
+		return Reply{Text: refusal}, err
 	}
-	amount, ok := ParseAmount(rest[0])
+	amount, ok := ParseAmount(word)
 	if !ok {
 		return Reply{Text: "金额要是正数，最多两位小数，例如 50 或 12.5。"}, nil
 	}
@@ -290,18 +299,13 @@ func (b *Bot) duesProxy(ctx context.Context, req Request) (Reply, error) {
 // what it was, and may then be recorded again with 补交.
 func (b *Bot) duesRevoke(ctx context.Context, req Request) (Reply, error) {
 	const usage = "用法：党费 撤销 @userid 2026-05（撤销该月的党费登记，记入审计）"
-	target, rest, refusal, err := b.namedMember(ctx, req, usage)
-	switch {
-	case err != nil:
-		return Reply{}, err
-	case refusal != "":
-		return Reply{Text: refusal}, nil
-	case len(rest) != 1:
-		return Reply{Text: usage}, nil
+	target, word, refusal, err := b.namedMemberAnd(ctx, req, usage)
+	if err != nil || refusal != "" {
+		return Reply{Text: refusal}, err
 	}
-	month, ok := ParseMonth(rest[0], MonthOf(DateOf(req.Now, b.Location)))
+	month, ok := ParseMonth(word, MonthOf(DateOf(req.Now, b.Location)))
 	if !ok {
-		return Reply{Text: "月份看不懂：“" + Plain(rest[0]) + "”，请写 2026-05 或 5月。"}, nil
+		return Reply{Text: "月份看不懂：“" + Plain(word) + "”，请写 2026-05 或 5月。"}, nil
 	}
 	p, found, err := b.Dues.RevokeDues(ctx, target.BranchID, target.UserID, month)
 	if err != nil {

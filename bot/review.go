@@ -382,16 +382,11 @@ func (b *Bot) reviewResults(ctx context.Context, req Request) (Reply, error) {
 // (by the 支委会 or 党员大会), recorded by a leader and audited.
 func (b *Bot) reviewVerdict(ctx context.Context, req Request) (Reply, error) {
 	const usage = "用法：民主评议 评定 @userid 优秀|合格|基本合格|不合格"
-	target, rest, refusal, err := b.namedMember(ctx, req, usage)
-	switch {
-	case err != nil:
-		return Reply{}, err
-	case refusal != "":
-		return Reply{Text: refusal}, nil
-	case len(rest) != 1:
-		return Reply{Text: usage}, nil
+	target, word, refusal, err := b.namedMemberAnd(ctx, req, usage)
+	if err != nil || refusal != "" {
+		return Reply{Text: refusal}, err
 	}
-	grade, ok := ParseGrade(rest[0])
+	grade, ok := ParseGrade(word)
 	if !ok {
 		return Reply{Text: usage}, nil
 	}
