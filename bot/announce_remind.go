@@ -64,19 +64,8 @@ func (b *Bot) announceReminder(ctx context.Context, run JobRun) ([]Outbound, err
 // nudge reminds an announcement's unanswered members once (a manual run
 // again), and tells its author the tally.
 func (b *Bot) nudge(ctx context.Context, a Announcement, run JobRun, token string, today Date) ([]Outbound, error) {
-	mine, err := b.Steps.Once(ctx, a.Scope, AnnouncementStep(a.No, "nudge"), token)
-	if err != nil {
-		return nil, fmt.Errorf("bot: mark nudge: %w", err)
-	}
-	if !mine && !run.Manual {
-		return nil, nil
-	}
-	r, err := b.Announcements.Responses(ctx, a.Scope, a.No)
-	if err != nil {
-		return nil, fmt.Errorf("bot: read responses: %w", err)
-	}
-	waiting, _, _, err := b.pending(ctx, a, r, today)
-	if err != nil {
+	waiting, due, err := b.stepWaiting(ctx, a, "nudge", run, token, today)
+	if err != nil || !due {
 		return nil, err
 	}
 	key := "ann:" + a.key()
@@ -101,4 +90,25 @@ func (b *Bot) nudge(ctx context.Context, a Announcement, run JobRun, token strin
 		out = append(out, Outbound{Key: fmt.Sprintf("%s:tally:%d", key, i), Notice: Notice{To: []string{a.Author}, Text: part}})
 	}
 	return out, nil
+}
+
+// stepWaiting takes an announcement's one-time step for this run (a manual
+// run takes it again) and, when it is this run's, reads who has still not
+// answered (those on leave apart).
+func (b *Bot) stepWaiting(ctx context.Context, a Announcement, step string, run JobRun, token string, today Date) (waiting []string, due bool, err error) {
+	mine, err := b.Steps.Once(ctx, a.Scope, AnnouncementStep(a.No, step), token)
+	if err != nil {
+		return nil, false, fmt.Errorf("bot: mark %s: %w", step, err)
+	}
+	if !mine && !run.Manual {
+		return nil, false, nil
+	}
+	r, err := b.Announcements.Responses(ctx, a.Scope, a.No)
+	if err != nil {
+		return nil, false, fmt.Errorf("bot: read responses: %w", err)
+	}
+	if waiting, _, _, err = b.pending(ctx, a, r, today); err != nil {
+		return nil, false, err
+	}
+	return waiting, true, nil
 }

@@ -1,8 +1,6 @@
 package bot_test
 
 import (
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -88,27 +86,7 @@ func TestLifeMeetingChecklist(t *testing.T) {
 
 	// The ledger's sheet: checklist, 检查材料 by member, 意见 without author.
 	span := bot.Span{From: bot.Date{Year: 2026, Month: 11, Day: 1}, To: bot.Date{Year: 2026, Month: 11, Day: 30}}
-	l, err := w.b.Ledger(ctx, []bot.Branch{{ID: "tech", Name: "技术党支部"}}, span, false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	c, err := workbook.NewCSV(dir, w.b.LedgerHeader(span, false))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, b := range l.Branches {
-		if err := c.Add(b); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := c.Close(); err != nil {
-		t.Fatal(err)
-	}
-	raw, err := os.ReadFile(filepath.Join(dir, workbook.SheetLife+".csv"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	raw := w.ledgerCSV([]bot.Branch{{ID: "tech", Name: "技术党支部"}}, span, workbook.SheetLife)
 	for _, want := range []string{
 		"技术党支部,2026,方案,,,✓ 对照党章党规找差距（2026-12-25）",
 		"技术党支部,2026,检查材料,,,✗ 2/5",
@@ -117,7 +95,7 @@ func TestLifeMeetingChecklist(t *testing.T) {
 		"技术党支部,2026,意见,,2026-11-20,支委要多联系年轻党员",
 		"技术党支部,2026,召开会议,,,✓ 已召开",
 	} {
-		if !strings.Contains(string(raw), want+"\n") {
+		if !strings.Contains(raw, want+"\n") {
 			t.Fatalf("sheet lacks %q:\n%s", want, raw)
 		}
 	}

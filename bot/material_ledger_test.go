@@ -1,8 +1,6 @@
 package bot_test
 
 import (
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -15,33 +13,12 @@ import (
 func TestMaterialSheetInTheLedger(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t, friday)
-	ctx := t.Context()
 	w.say("sec", "学习材料 纪律处分条例 https://example.cn/rules 必学 学时 2")
 	w.say("sec", "发送")
 	w.say("m1", "已学 条例很重要")
 	span := bot.Span{From: bot.Date{Year: 2026, Month: 11, Day: 1}, To: bot.Date{Year: 2026, Month: 11, Day: 30}}
-	l, err := w.b.Ledger(ctx, []bot.Branch{orgBranches[0]}, span, false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	c, err := workbook.NewCSV(dir, w.b.LedgerHeader(span, false))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, b := range l.Branches {
-		if err := c.Add(b); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := c.Close(); err != nil {
-		t.Fatal(err)
-	}
-	raw, err := os.ReadFile(filepath.Join(dir, workbook.SheetMaterial+".csv"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	rows := strings.Split(strings.TrimSpace(string(raw)), "\n")
+	raw := w.ledgerCSV([]bot.Branch{orgBranches[0]}, span, workbook.SheetMaterial)
+	rows := strings.Split(strings.TrimSpace(raw), "\n")
 	if len(rows) != 1+len(techTo) {
 		t.Fatalf("%d rows, want a header and one per member it went to:\n%s", len(rows), raw)
 	}

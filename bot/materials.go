@@ -361,19 +361,8 @@ func (b *Bot) materialReminder(ctx context.Context, a Announcement, run JobRun, 
 	if m == nil || !m.Required || m.Deadline.IsZero() || (!run.Manual && today != m.Deadline.AddDays(-materialRemindDays)) || m.Deadline.Before(today) {
 		return nil, nil
 	}
-	mine, err := b.Steps.Once(ctx, a.Scope, AnnouncementStep(a.No, "material"), token)
-	if err != nil {
-		return nil, fmt.Errorf("bot: mark material reminder: %w", err)
-	}
-	if !mine && !run.Manual {
-		return nil, nil
-	}
-	r, err := b.Announcements.Responses(ctx, a.Scope, a.No)
-	if err != nil {
-		return nil, fmt.Errorf("bot: read responses: %w", err)
-	}
-	waiting, _, _, err := b.pending(ctx, a, r, today)
-	if err != nil {
+	waiting, due, err := b.stepWaiting(ctx, a, "material", run, token, today)
+	if err != nil || !due {
 		return nil, err
 	}
 	return uniform("ann:"+a.key()+":material", waiting, Notice{Text: fmt.Sprintf(

@@ -1,8 +1,6 @@
 package bot_test
 
 import (
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -190,28 +188,8 @@ func TestBallotsAreAnonymous(t *testing.T) {
 	// The export: per rated member only.
 	tech := []bot.Branch{{ID: "tech", Name: "技术党支部"}}
 	span := bot.Span{From: bot.Date{Year: 2026, Month: 11, Day: 1}, To: bot.Date{Year: 2026, Month: 11, Day: 30}}
-	l, err := w.b.Ledger(ctx, tech, span, false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	c, err := workbook.NewCSV(dir, w.b.LedgerHeader(span, false))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, b := range l.Branches {
-		if err := c.Add(b); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := c.Close(); err != nil {
-		t.Fatal(err)
-	}
-	raw, err := os.ReadFile(filepath.Join(dir, workbook.SheetReview+".csv"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	lines := strings.Split(strings.TrimSpace(string(raw)), "\n")
+	raw := w.ledgerCSV(tech, span, workbook.SheetReview)
+	lines := strings.Split(strings.TrimSpace(raw), "\n")
 	want := map[string]string{
 		"m1": "技术党支部,2026,甲,m1,0,1,0,0,1,未交,",
 		"m2": "技术党支部,2026,乙,m2,0,1,1,1,3,未交,合格",

@@ -10,6 +10,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -17,6 +19,7 @@ import (
 	"time"
 
 	"github.com/partybot/partybot/bot"
+	"github.com/partybot/partybot/bot/workbook"
 	"github.com/partybot/partybot/store"
 	"github.com/partybot/partybot/store/redistest"
 )
@@ -261,4 +264,32 @@ func keysOf(outs []bot.Outbound) []string {
 		keys[i] = o.Key
 	}
 	return keys
+}
+
+// ledgerCSV exports branches' ledger over span as CSV and returns one
+// sheet's text.
+func (w *world) ledgerCSV(branches []bot.Branch, span bot.Span, sheet string) string {
+	w.t.Helper()
+	l, err := w.b.Ledger(w.t.Context(), branches, span, false)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	dir := w.t.TempDir()
+	c, err := workbook.NewCSV(dir, w.b.LedgerHeader(span, false))
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	for _, b := range l.Branches {
+		if err := c.Add(b); err != nil {
+			w.t.Fatal(err)
+		}
+	}
+	if err := c.Close(); err != nil {
+		w.t.Fatal(err)
+	}
+	raw, err := os.ReadFile(filepath.Join(dir, sheet+".csv"))
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	return string(raw)
 }

@@ -61,37 +61,10 @@ func TestReviewBallotsAreAnonymousEndToEnd(t *testing.T) {
 	for _, c := range e.fake.Calls("") {
 		linked("a message to WeCom ("+c.API+")", fmt.Sprint(c.Body))
 	}
-	ctx := t.Context()
-	rdb := e.app.Store.Client()
-	keys, err := rdb.Keys(ctx, e.app.Store.Prefix()+"*").Result()
-	if err != nil {
-		t.Fatal(err)
-	}
 	tallied := false
-	for _, k := range keys {
-		dump := k
-		switch rdb.Type(ctx, k).Val() {
-		case "string":
-			dump += " " + rdb.Get(ctx, k).Val()
-		case "hash":
-			for f, v := range rdb.HGetAll(ctx, k).Val() {
-				dump += " " + f + "=" + v
-			}
-		case "set":
-			dump += " " + strings.Join(rdb.SMembers(ctx, k).Val(), " ")
-		case "list":
-			dump += " " + strings.Join(rdb.LRange(ctx, k, 0, -1).Val(), " ")
-		case "zset":
-			dump += " " + strings.Join(rdb.ZRange(ctx, k, 0, -1).Val(), " ")
-		case "stream":
-			for _, m := range rdb.XRange(ctx, k, "-", "+").Val() {
-				for f, v := range m.Values {
-					dump += " " + f + "=" + v.(string)
-				}
-			}
-		}
-		linked("Redis key "+k, strings.ReplaceAll(dump, "\n", " "))
-		tallied = tallied || strings.Contains(dump, "不合格")
+	for k, v := range redisDump(t, e) {
+		linked("Redis key "+k, strings.ReplaceAll(k+" "+v, "\n", " "))
+		tallied = tallied || strings.Contains(v, "不合格")
 	}
 	if !tallied {
 		t.Fatal("no Redis key holds the 不合格 tally: the scan read nothing")
