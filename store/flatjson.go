@@ -171,6 +171,8 @@ func decodeMember(raw []byte) (bot.Member, error) {
 			m.Status = bot.Status(value)
 		case "joined":
 			return m.Joined.UnmarshalText([]byte(value)) == nil
+		case "group":
+			m.Group = value
 		case "active":
 			var ok bool
 			m.Active, ok = flatBool(value, quoted)
