@@ -153,6 +153,10 @@ type CheckinStore interface {
 	// CheckinCounts counts, for each day in [from, to], how many of the
 	// branch checked in that day (the weekly chart's last week).
 	CheckinCounts(ctx context.Context, branchID string, from, to Date) ([]int, error)
+	// CheckinDaysAndCounts is CheckinDaysOfBranch over days and
+	// CheckinCounts over counted in one round trip (the weekly summary's
+	// this week and last).
+	CheckinDaysAndCounts(ctx context.Context, branchID string, days, counted Span) (map[string][]Date, []int, error)
 	// CheckinRecords lists a branch's check-ins on the days in [from, to].
 	CheckinRecords(ctx context.Context, branchID string, from, to Date) ([]Checkin, error)
 	// CheckedIn lists who in a branch checked in on day d.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -50,10 +51,10 @@ func tally(days []Date, reports []StudyReport, from, to Date) Tally {
 func (s MemberStats) Behind(t StudyTargets) string {
 	var parts []string
 	if t.WeeklyMinutes > 0 && s.Week.StudyMinutes < t.WeeklyMinutes {
-		parts = append(parts, fmt.Sprintf("差%d分钟", t.WeeklyMinutes-s.Week.StudyMinutes))
+		parts = append(parts, "差"+strconv.Itoa(t.WeeklyMinutes-s.Week.StudyMinutes)+"分钟")
 	}
 	if t.WeeklyReports > 0 && s.Week.StudyReports < t.WeeklyReports {
-		parts = append(parts, fmt.Sprintf("差%d次", t.WeeklyReports-s.Week.StudyReports))
+		parts = append(parts, "差"+strconv.Itoa(t.WeeklyReports-s.Week.StudyReports)+"次")
 	}
 	return strings.Join(parts, "、")
 }
@@ -167,18 +168,24 @@ func (b *Bot) readSpanOf(ctx context.Context, branchID string, members []Member,
 		return out, fmt.Errorf("bot: study reports of %s: %w", branchID, err)
 	}
 	out.reports = reports
+	out.stats = countSpan(members, span, days, reports, sums, sumsOK)
+	return out, nil
+}
+
+// countSpan tallies each member's span from their check-in days and study
+// reports, or from the study sums when sumsOK.
+func countSpan(members []Member, span Span, days map[string][]Date, reports map[string][]StudyReport, sums map[string]StudySum, sumsOK bool) []MemberStats {
 	stats := make([]MemberStats, len(members))
 	for i, m := range members {
-		t := tally(days[m.UserID], reports[m.UserID], week, today)
+		t := tally(days[m.UserID], reports[m.UserID], span.From, span.To)
 		if sumsOK {
 			t.StudyReports, t.StudyMinutes = sums[m.UserID].Reports, sums[m.UserID].Minutes
 		}
-		s := MemberStats{Member: m, WeekFrom: week, Week: t}
+		s := MemberStats{Member: m, WeekFrom: span.From, Week: t}
 		s.checkinDays = days[m.UserID]
 		stats[i] = s
 	}
-	out.stats = stats
-	return out, nil
+	return stats
 }
 
 func fmtWeek(from Date) string {

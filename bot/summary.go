@@ -71,17 +71,15 @@ func (s BranchSummary) Rate() int {
 func (b *Bot) summarize(ctx context.Context, br Branch, fire time.Time) (BranchSummary, error) {
 	today := DateOf(fire, b.Location)
 	span := Span{weekStart(today), today}
-	d, err := b.readSpan(ctx, br.ID, span, false)
+	stats, trend, err := b.readWeek(ctx, br.ID, span)
 	if err != nil {
 		return BranchSummary{}, err
 	}
-	s, err := b.summarizeData(ctx, br, span, fire, d.stats)
+	s, err := b.summarizeData(ctx, br, true, span, fire, stats)
 	if err != nil {
 		return BranchSummary{}, err
 	}
-	if err := b.readWeekTrend(ctx, &s, span, d.reports); err != nil {
-		return BranchSummary{}, err
-	}
+	s.LastDailyCheckins, s.DailyStudyMinutes, s.LastDailyStudyMinutes = trend.lastCheckins, trend.study, trend.lastStudy
 	if s.Pipeline, err = b.pipelineLine(ctx, br.ID, today); err != nil {
 		return BranchSummary{}, err
 	}
@@ -94,46 +92,70 @@ func (b *Bot) summarize(ctx context.Context, br Branch, fire time.Time) (BranchS
 	return s, nil
 }
 
-// readWeekTrend fills the chart's series besides this week's check-ins:
-// two pipelined reads, last week's check-in counts (7 HLEN) and both weeks'
-// study day sums (15 commands); a third only in the week or two after the
-// sums began. reports are this week's, when readSpan read them.
-func (b *Bot) readWeekTrend(ctx context.Context, s *BranchSummary, span Span, reports map[string][]StudyReport) error {
+// weekTrend is the weekly chart's series besides this week's check-ins,
+// Monday first; nil when not known (see WeekBars).
+type weekTrend struct {
+	lastCheckins, study, lastStudy []int
+}
+
+// readWeek tallies a branch's members over the week so far and reads the
+// chart's other series, in three round trips however large the branch: the
+// roster (one command), both weeks' check-ins (this week's by member, last
+// week's counted by day) and both weeks' study day sums. Only in the week
+// after the sums began are this week's reports read instead.
+func (b *Bot) readWeek(ctx context.Context, branchID string, span Span) ([]MemberStats, weekTrend, error) {
+	var trend weekTrend
+	members, err := b.Roster.BranchMembers(ctx, branchID)
+	if err != nil {
+		return nil, trend, fmt.Errorf("bot: list branch %s: %w", branchID, err)
+	}
+	ids := make([]string, len(members))
+	for i, m := range members {
+		ids[i] = m.UserID
+	}
 	lastWeek := Span{span.From.AddDays(-7), span.From.AddDays(-1)}
-	last, err := b.Checkins.CheckinCounts(ctx, s.Branch.ID, lastWeek.From, lastWeek.To)
-	if err != nil {
-		return fmt.Errorf("bot: last week's check-ins of %s: %w", s.Branch.ID, err)
-	}
-	s.LastDailyCheckins = last
-	minutes, ok, err := b.Studies.StudyDayMinutes(ctx, s.Branch.ID, lastWeek.From, span.To)
-	if err != nil {
-		return fmt.Errorf("bot: study days of %s: %w", s.Branch.ID, err)
-	}
-	if ok {
-		s.LastDailyStudyMinutes, s.DailyStudyMinutes = minutes[:7], weekOf(minutes[7:])
-		return nil
-	}
-	// The sums begin after last Monday: last week stays unknown, this
-	// week comes from the reports readSpan read, or else from the sums.
-	if reports == nil {
-		if minutes, ok, err = b.Studies.StudyDayMinutes(ctx, s.Branch.ID, span.From, span.To); err != nil {
-			return fmt.Errorf("bot: study days of %s: %w", s.Branch.ID, err)
+	var days map[string][]Date
+	if span.Days() < len(ids) { // fewer days than members: read by day
+		if days, trend.lastCheckins, err = b.Checkins.CheckinDaysAndCounts(ctx, branchID, span, lastWeek); err != nil {
+			return nil, trend, fmt.Errorf("bot: check-ins of %s: %w", branchID, err)
 		}
-		if ok {
-			s.DailyStudyMinutes = weekOf(minutes)
+	} else {
+		if days, err = b.Checkins.CheckinDaysMany(ctx, branchID, ids, span.From, span.To); err != nil {
+			return nil, trend, fmt.Errorf("bot: check-in days of %s: %w", branchID, err)
 		}
-		return nil
+		if trend.lastCheckins, err = b.Checkins.CheckinCounts(ctx, branchID, lastWeek.From, lastWeek.To); err != nil {
+			return nil, trend, fmt.Errorf("bot: last week's check-ins of %s: %w", branchID, err)
+		}
 	}
-	daily := make([]int, 7)
-	for _, rs := range reports {
-		for _, r := range rs {
-			if i := r.Day.Number() - span.From.Number(); !r.Withdrawn && i >= 0 && i < 7 && !span.To.Before(r.Day) {
-				daily[i] += r.Minutes
+	studyDays, first, err := b.Studies.StudyDaySums(ctx, branchID, lastWeek.From, span.To)
+	if err != nil {
+		return nil, trend, fmt.Errorf("bot: study days of %s: %w", branchID, err)
+	}
+	var sums map[string]StudySum
+	var reports map[string][]StudyReport
+	sumsOK := !first.IsZero() && !span.From.Before(first)
+	switch {
+	case sumsOK:
+		thisWeek := studyDays[span.From.Number()-lastWeek.From.Number():]
+		sums, trend.study = AddStudySums(thisWeek), weekOf(StudyDayTotals(thisWeek))
+		if !lastWeek.From.Before(first) {
+			trend.lastStudy = StudyDayTotals(studyDays[:7])
+		}
+	default: // the sums begin after Monday: count this week's reports
+		if reports, err = b.Studies.StudyReportsBrief(ctx, branchID, ids, span.From, span.To); err != nil {
+			return nil, trend, fmt.Errorf("bot: study reports of %s: %w", branchID, err)
+		}
+		daily := make([]int, 7)
+		for _, rs := range reports {
+			for _, r := range rs {
+				if i := r.Day.Number() - span.From.Number(); !r.Withdrawn && i >= 0 && i < 7 && !span.To.Before(r.Day) {
+					daily[i] += r.Minutes
+				}
 			}
 		}
+		trend.study = daily
 	}
-	s.DailyStudyMinutes = daily
-	return nil
+	return countSpan(members, span, days, reports, sums, sumsOK), trend, nil
 }
 
 // weekOf pads the days of a week so far to seven.
@@ -150,32 +172,48 @@ func (b *Bot) summarizeSpan(ctx context.Context, br Branch, span Span, now time.
 	if err != nil {
 		return BranchSummary{}, err
 	}
-	return b.summarizeData(ctx, br, span, now, d.stats)
+	return b.summarizeData(ctx, br, false, span, now, d.stats)
 }
 
-// summarizeData computes the summary from a span's members' tallies.
-func (b *Bot) summarizeData(ctx context.Context, br Branch, span Span, now time.Time, stats []MemberStats) (BranchSummary, error) {
+// summarizeData computes the summary from a span's members' tallies. stored
+// says br was read from the roster just now (the weekly summary's), so the
+// obligations need not read it again.
+func (b *Bot) summarizeData(ctx context.Context, br Branch, stored bool, span Span, now time.Time, stats []MemberStats) (BranchSummary, error) {
 	week, today := span.From, span.To
 	leaves, err := b.Leaves.Leaves(ctx, br.ID, week, today)
 	if err != nil {
 		return BranchSummary{}, fmt.Errorf("bot: read leaves: %w", err)
 	}
 	s := BranchSummary{Branch: br, Headcount: len(stats), Members: stats, MeetingsHeld: map[MeetingType]int{}}
+	// The span's days and which are workdays, once for the branch, not
+	// once per member.
+	first := week.Number()
+	n := max(int(today.Number()-first+1), 0)
+	days, workday, checked := make([]Date, n), make([]bool, n), make([]bool, n)
+	for i := range n {
+		days[i] = week.AddDays(i)
+		workday[i] = b.Calendar.IsWorkday(days[i])
+	}
+	leavesOf := map[string][]Leave{}
+	for _, l := range leaves {
+		leavesOf[l.UserID] = append(leavesOf[l.UserID], l)
+	}
 	for _, m := range stats {
-		excused := func(d Date) bool {
-			return slices.ContainsFunc(leaves, func(l Leave) bool { return l.UserID == m.Member.UserID && l.Covers(d) })
-		}
-		checked := map[Date]bool{}
+		clear(checked)
 		for _, d := range m.checkinDays {
-			checked[d] = true
-			if i := d.Number() - week.Number(); i < int64(len(s.DailyCheckins)) {
+			i := d.Number() - first
+			if i >= 0 && i < int64(n) {
+				checked[i] = true
+			}
+			if i >= 0 && i < int64(len(s.DailyCheckins)) {
 				s.DailyCheckins[i]++
 			}
 		}
-		for d := week; d.Number() <= today.Number(); d = d.AddDays(1) {
-			if b.Calendar.IsWorkday(d) && !excused(d) {
+		own := leavesOf[m.Member.UserID]
+		for i := range n {
+			if workday[i] && !slices.ContainsFunc(own, func(l Leave) bool { return l.Covers(days[i]) }) {
 				s.Expected++
-				if checked[d] {
+				if checked[i] {
 					s.Checkins++
 				}
 			}
@@ -193,12 +231,15 @@ func (b *Bot) summarizeData(ctx context.Context, br Branch, span Span, now time.
 	if now.Add(time.Second).Before(until) {
 		until = now.Add(time.Second)
 	}
-	meetings, err := b.Meetings.Meetings(ctx, br.ID, from, until)
+	// One read of the meetings for the span's and the obligations' (from a
+	// year before this year's start up to now).
+	earliest, latest := standingSince(now.In(b.Location)), now.Add(time.Second)
+	meetings, err := b.Meetings.Meetings(ctx, br.ID, minTime(from, earliest), maxTime(until, latest))
 	if err != nil {
 		return BranchSummary{}, fmt.Errorf("bot: list meetings: %w", err)
 	}
 	for _, m := range meetings {
-		if !m.ClosedAt.IsZero() {
+		if at := m.OpenedAt.Unix(); !m.ClosedAt.IsZero() && at >= from.Unix() && at < until.Unix() {
 			s.MeetingsHeld[m.Type]++
 		}
 	}
@@ -206,7 +247,19 @@ func (b *Bot) summarizeData(ctx context.Context, br Branch, span Span, now time.
 	for i, m := range stats {
 		members[i] = m.Member
 	}
-	obs, _, err := b.standingOf(ctx, br.ID, members, now)
+	if !stored {
+		var found bool
+		if br, found, err = b.Roster.Branch(ctx, br.ID); err != nil {
+			return BranchSummary{}, fmt.Errorf("bot: read branch: %w", err)
+		} else if !found {
+			br = Branch{ID: s.Branch.ID}
+		}
+	}
+	year := slices.DeleteFunc(meetings, func(m Meeting) bool {
+		at := m.OpenedAt.Unix()
+		return at < earliest.Unix() || at >= latest.Unix()
+	})
+	obs, _, err := b.standingWith(ctx, br, members, now, year)
 	if err != nil {
 		return BranchSummary{}, err
 	}
@@ -228,6 +281,20 @@ func (b *Bot) summarizeData(ctx context.Context, br Branch, span Span, now time.
 		s.Birthdays = birthdaysWithin(stats, DateOf(now, b.Location).AddDays(1))
 	}
 	return s, nil
+}
+
+func minTime(a, b time.Time) time.Time {
+	if b.Before(a) {
+		return b
+	}
+	return a
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
 }
 
 // owedByMembers fills in the 转正 due and the dues arrears as they stand
@@ -284,13 +351,19 @@ func (b *Bot) unreached(ctx context.Context, stats []MemberStats, since time.Tim
 		return nil, nil
 	}
 	ids := make([]string, len(stats))
-	names := make(map[string]string, len(stats))
 	for i, m := range stats {
-		ids[i], names[m.Member.UserID] = m.Member.UserID, m.Member.DisplayName()
+		ids[i] = m.Member.UserID
 	}
 	missed, err := b.Deliveries.Undelivered(ctx, ids, since)
 	if err != nil {
 		return nil, fmt.Errorf("bot: read undelivered: %w", err)
+	}
+	if len(missed) == 0 {
+		return nil, nil
+	}
+	names := make(map[string]string, len(stats))
+	for _, m := range stats {
+		names[m.Member.UserID] = m.Member.DisplayName()
 	}
 	out := make([]string, len(missed))
 	for i, id := range missed {

@@ -4,7 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -44,6 +44,7 @@ import (
 // letters, digits and _-@. and a corp id is a short config id.
 const (
 	rosterBuiltField  = "#built"
+	rosterBuiltPrefix = "built:" // the value of rosterBuiltField: built:<count>
 	rosterWritesField = "#writes"
 	// rosterHashedStep is what a roster write of this release adds to
 	// roster:version (the member caches only compare it).
@@ -100,14 +101,25 @@ func (s *Store) branchRoster(ctx context.Context, branchID string) ([]bot.Member
 		return nil, err
 	}
 	for range rosterBuildTries {
-		all, err := s.rdb.HGetAll(ctx, s.branchRosterKey(branchID)).Result()
+		// HVALS, not HGETALL: the values tell themselves apart (a record
+		// is a JSON object, the built mark starts with rosterBuiltPrefix,
+		// the write count is a number) and no map is made.
+		vals, err := s.rdb.HVals(ctx, s.branchRosterKey(branchID)).Result()
 		if err != nil {
 			return nil, fmt.Errorf("store: read branch roster: %w", err)
 		}
-		if built, err := strconv.ParseInt(all[rosterBuiltField], 10, 64); err == nil && built >= legacy {
-			return decodeRoster(all)
+		out, built, err := decodeRoster(vals)
+		if err != nil {
+			return nil, err
 		}
-		if legacy, err = s.buildBranchRoster(ctx, branchID, all[rosterWritesField]); err != nil {
+		if built >= legacy {
+			return out, nil
+		}
+		writes, err := s.rdb.HGet(ctx, s.branchRosterKey(branchID), rosterWritesField).Result()
+		if err != nil && !errors.Is(err, redis.Nil) {
+			return nil, fmt.Errorf("store: read branch roster: %w", err)
+		}
+		if legacy, err = s.buildBranchRoster(ctx, branchID, writes); err != nil {
 			return nil, err
 		}
 	}
@@ -121,21 +133,37 @@ func (s *Store) branchRoster(ctx context.Context, branchID string) ([]bot.Member
 	return s.members(ctx, append(counted.Val(), pending.Val()...))
 }
 
-// decodeRoster decodes a roster hash's records, ordered by userid.
-func decodeRoster(all map[string]string) ([]bot.Member, error) {
-	out := make([]bot.Member, 0, len(all))
-	for id, raw := range all {
-		if strings.HasPrefix(id, "#") {
+// decodeRoster decodes a roster hash's values: the records, ordered by
+// userid, and the count the hash was built at (-1: not built).
+func decodeRoster(vals []string) ([]bot.Member, int64, error) {
+	// Records start {"userid":"<id>" (json.Marshal writes the fields in
+	// order, and '"' sorts below every character of an id), so sorting the
+	// strings sorts the members, without moving the decoded structs; the
+	// odd record written otherwise is caught below.
+	slices.Sort(vals)
+	out := make([]bot.Member, 0, len(vals))
+	built := int64(-1)
+	for _, raw := range vals {
+		if n, ok := strings.CutPrefix(raw, rosterBuiltPrefix); ok {
+			if v, err := strconv.ParseInt(n, 10, 64); err == nil {
+				built = v
+			}
 			continue
 		}
-		m, err := decodeMember([]byte(raw))
+		if !strings.HasPrefix(raw, "{") {
+			continue // the write count
+		}
+		m, err := decodeMemberString(raw)
 		if err != nil {
-			return nil, fmt.Errorf("%w (%s)", err, id)
+			return nil, 0, err
 		}
 		out = append(out, m)
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].UserID < out[j].UserID })
-	return out, nil
+	byID := func(a, b bot.Member) int { return strings.Compare(a.UserID, b.UserID) }
+	if !slices.IsSortedFunc(out, byID) {
+		slices.SortFunc(out, byID)
+	}
+	return out, built, nil
 }
 
 // buildRosterScript replaces a branch's roster hash with the records given
@@ -151,7 +179,7 @@ for i = 3, #ARGV, 2 do
     redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1])
   end
 end
-redis.call('HSET', KEYS[1], '` + rosterBuiltField + `', ARGV[2])
+redis.call('HSET', KEYS[1], '` + rosterBuiltField + `', '` + rosterBuiltPrefix + `' .. ARGV[2])
 if writes ~= '' then redis.call('HSET', KEYS[1], '` + rosterWritesField + `', writes) end
 return 1
 `)

@@ -287,7 +287,7 @@ func TestBranchRosterBuildsRaceWritesSafely(t *testing.T) {
 	}
 	for _, b := range branches {
 		raw, err := rdb.HGetAll(ctx, prefix+"{"+b+"}:roster").Result()
-		if err != nil || raw["#built"] == "" {
+		if err != nil || !strings.HasPrefix(raw["#built"], "built:") {
 			t.Fatalf("branch %s's hash was not built: %v %v", b, raw, err)
 		}
 		for id, rec := range raw {

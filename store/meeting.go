@@ -229,9 +229,23 @@ func (s *Store) Meetings(ctx context.Context, branchID string, from, to time.Tim
 	if err != nil {
 		return nil, fmt.Errorf("store: list meetings: %w", err)
 	}
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	// One pipeline, not a round trip per meeting: a year of a branch's
+	// meetings is what the weekly summary's obligations read.
+	cmds := make([]*redis.StringCmd, len(ids))
+	if _, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for i, id := range ids {
+			cmds[i] = p.Get(ctx, s.meetingKey(branchID, id))
+		}
+		return nil
+	}); err != nil {
+		return nil, fmt.Errorf("store: read meetings: %w", err)
+	}
 	out := make([]bot.Meeting, 0, len(ids))
-	for _, id := range ids {
-		m, err := s.meeting(ctx, branchID, id)
+	for _, c := range cmds {
+		m, err := decodeMeeting(c.Val())
 		if err != nil {
 			return nil, err
 		}

@@ -246,6 +246,15 @@ func benchWeeklySummary(b *testing.B, branches, perBranch int) {
 	rdb := e.app.Store.Client()
 	work := startRedisWork(b, rdb)
 	peak := sampleHeap()
+	// PARTYBOT_BENCH_CPUPROFILE=file profiles the timed runs only
+	// (-cpuprofile would include the seeding).
+	if path := os.Getenv("PARTYBOT_BENCH_CPUPROFILE"); path != "" {
+		stop, err := startCPUProfile(path)
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer stop()
+	}
 	b.ResetTimer()
 	var outs []bot.Outbound
 	for b.Loop() {
