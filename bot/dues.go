@@ -52,6 +52,8 @@ type DuesPayment struct {
 type DuesStore interface {
 	SetDuesAmount(ctx context.Context, branchID, userID string, amount Cents) error
 	DuesAmounts(ctx context.Context, branchID string) (map[string]Cents, error)
+	// DuesAmountsMany is DuesAmounts of several branches in one round trip.
+	DuesAmountsMany(ctx context.Context, branchIDs []string) (map[string]map[string]Cents, error)
 	// RecordDues stores p unless the member's month is paid already, and
 	// returns the payment that stands.
 	RecordDues(ctx context.Context, branchID string, p DuesPayment) (stored DuesPayment, created bool, err error)

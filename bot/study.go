@@ -79,6 +79,14 @@ type StudyStore interface {
 	// (zero: none kept); earlier days' maps are not to be trusted. The
 	// weekly summary reads both weeks' in one round trip.
 	StudyDaySums(ctx context.Context, branchID string, from, to Date) (days []map[string]StudySum, first Date, err error)
+	// StudyDaySumsMany is StudyDaySums of several branches in one round trip.
+	StudyDaySumsMany(ctx context.Context, branchIDs []string, from, to Date) (map[string]StudyDays, error)
+}
+
+// StudyDays is StudyDaySums's answer for one branch.
+type StudyDays struct {
+	Days  []map[string]StudySum
+	First Date
 }
 
 // AddStudySums adds day sums up per member.

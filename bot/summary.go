@@ -66,27 +66,24 @@ func (s BranchSummary) Rate() int {
 	return s.Checkins * 100 / s.Expected
 }
 
-// summarize computes a branch's week up to fire, with last week's days for
-// the chart.
-func (b *Bot) summarize(ctx context.Context, br Branch, fire time.Time) (BranchSummary, error) {
+// summarize computes a branch's week up to fire from its chunk's records,
+// with last week's days for the chart.
+func (b *Bot) summarize(ctx context.Context, br Branch, fire time.Time, r *weekReads) (BranchSummary, error) {
 	today := DateOf(fire, b.Location)
 	span := Span{weekStart(today), today}
-	stats, trend, err := b.readWeek(ctx, br.ID, span)
+	stats, trend, err := b.weekStats(ctx, br.ID, span, r.members[br.ID], r.checkins[br.ID], r.study[br.ID])
 	if err != nil {
 		return BranchSummary{}, err
 	}
-	s, err := b.summarizeData(ctx, br, true, span, fire, stats)
+	in := summaryInputs{leaves: r.leaves[br.ID], meetings: r.meetings[br.ID], missed: r.missed, amounts: r.amounts[br.ID]}
+	s, err := b.summarizeWith(ctx, br, true, span, fire, stats, in)
 	if err != nil {
 		return BranchSummary{}, err
 	}
 	s.LastDailyCheckins, s.DailyStudyMinutes, s.LastDailyStudyMinutes = trend.lastCheckins, trend.study, trend.lastStudy
-	if s.Pipeline, err = b.pipelineLine(ctx, br.ID, today); err != nil {
-		return BranchSummary{}, err
-	}
-	if s.Rectify, err = b.rectifyLine(ctx, br.ID, today); err != nil {
-		return BranchSummary{}, err
-	}
-	if err := b.learningLines(ctx, &s, fire); err != nil {
+	s.Pipeline = b.pipelineLine(r.applicants[br.ID], today)
+	s.Rectify = rectifyLine(r.rectify[br.ID], today)
+	if err := b.learningLines(ctx, &s, fire, r.makeups[br.ID]); err != nil {
 		return BranchSummary{}, err
 	}
 	return s, nil
@@ -98,50 +95,101 @@ type weekTrend struct {
 	lastCheckins, study, lastStudy []int
 }
 
-// readWeek tallies a branch's members over the week so far and reads the
-// chart's other series, in three round trips however large the branch: the
-// roster (one command), both weeks' check-ins (this week's by member, last
-// week's counted by day) and both weeks' study day sums. Only in the week
-// after the sums began are this week's reports read instead.
-func (b *Bot) readWeek(ctx context.Context, branchID string, span Span) ([]MemberStats, weekTrend, error) {
-	var trend weekTrend
-	members, err := b.Roster.BranchMembers(ctx, branchID)
-	if err != nil {
-		return nil, trend, fmt.Errorf("bot: list branch %s: %w", branchID, err)
-	}
-	ids := make([]string, len(members))
-	for i, m := range members {
-		ids[i] = m.UserID
-	}
+// weekReads are the records the weekly summary reads of a chunk of
+// branches, each kind for the whole chunk in one round trip (a dozen for
+// the chunk, where reading branch by branch took a dozen per branch).
+type weekReads struct {
+	members    map[string][]Member
+	checkins   map[string]CheckinWeek // this week's days by member, last week's counts by day
+	study      map[string]StudyDays   // both weeks' day sums
+	leaves     map[string][]Leave
+	meetings   map[string][]Meeting // summaryMeetingsRange
+	missed     map[string]bool      // nil without a delivery log
+	amounts    map[string]map[string]Cents
+	applicants map[string][]Applicant
+	rectify    map[string][]RectifyItem
+	makeups    map[string][]Makeup
+}
+
+// readWeeks reads a chunk of branches' weeks up to fire.
+func (b *Bot) readWeeks(ctx context.Context, branches []Branch, fire time.Time) (*weekReads, error) {
+	today := DateOf(fire, b.Location)
+	span := Span{weekStart(today), today}
 	lastWeek := Span{span.From.AddDays(-7), span.From.AddDays(-1)}
-	var days map[string][]Date
-	if span.Days() < len(ids) { // fewer days than members: read by day
-		if days, trend.lastCheckins, err = b.Checkins.CheckinDaysAndCounts(ctx, branchID, span, lastWeek); err != nil {
-			return nil, trend, fmt.Errorf("bot: check-ins of %s: %w", branchID, err)
+	ids := make([]string, len(branches))
+	for i, br := range branches {
+		ids[i] = br.ID
+	}
+	var r weekReads
+	var err error
+	if r.members, err = b.Roster.BranchMembersMany(ctx, ids); err != nil {
+		return nil, fmt.Errorf("bot: list branches: %w", err)
+	}
+	if r.checkins, err = b.Checkins.CheckinDaysAndCountsMany(ctx, ids, span, lastWeek); err != nil {
+		return nil, fmt.Errorf("bot: check-ins: %w", err)
+	}
+	if r.study, err = b.Studies.StudyDaySumsMany(ctx, ids, lastWeek.From, span.To); err != nil {
+		return nil, fmt.Errorf("bot: study days: %w", err)
+	}
+	if r.leaves, err = b.Leaves.LeavesMany(ctx, ids, span.From, span.To); err != nil {
+		return nil, fmt.Errorf("bot: read leaves: %w", err)
+	}
+	from, to := b.summaryMeetingsRange(span, fire)
+	if r.meetings, err = b.Meetings.MeetingsMany(ctx, ids, from, to); err != nil {
+		return nil, fmt.Errorf("bot: list meetings: %w", err)
+	}
+	if b.Deliveries != nil {
+		var all []string
+		for _, id := range ids {
+			for _, m := range r.members[id] {
+				all = append(all, m.UserID)
+			}
 		}
-	} else {
-		if days, err = b.Checkins.CheckinDaysMany(ctx, branchID, ids, span.From, span.To); err != nil {
-			return nil, trend, fmt.Errorf("bot: check-in days of %s: %w", branchID, err)
-		}
-		if trend.lastCheckins, err = b.Checkins.CheckinCounts(ctx, branchID, lastWeek.From, lastWeek.To); err != nil {
-			return nil, trend, fmt.Errorf("bot: last week's check-ins of %s: %w", branchID, err)
+		r.missed = map[string]bool{}
+		if len(all) > 0 {
+			if r.missed, err = b.undeliveredSet(ctx, all, span.Start(b.Location)); err != nil {
+				return nil, err
+			}
 		}
 	}
-	studyDays, first, err := b.Studies.StudyDaySums(ctx, branchID, lastWeek.From, span.To)
-	if err != nil {
-		return nil, trend, fmt.Errorf("bot: study days of %s: %w", branchID, err)
+	if r.amounts, err = b.Dues.DuesAmountsMany(ctx, ids); err != nil {
+		return nil, fmt.Errorf("bot: dues amounts: %w", err)
 	}
+	if r.applicants, err = b.Development.BranchApplicantsMany(ctx, ids); err != nil {
+		return nil, fmt.Errorf("bot: list applicants: %w", err)
+	}
+	if r.rectify, err = b.Rectify.RectifyItemsMany(ctx, ids); err != nil {
+		return nil, fmt.Errorf("bot: rectify items: %w", err)
+	}
+	if r.makeups, err = b.Makeups.MakeupsMany(ctx, ids); err != nil {
+		return nil, fmt.Errorf("bot: read makeups: %w", err)
+	}
+	return &r, nil
+}
+
+// weekStats tallies a branch's members over the week so far from its
+// check-ins and study day sums, and the chart's other series. Only in the
+// week after the sums began are this week's reports read instead.
+func (b *Bot) weekStats(ctx context.Context, branchID string, span Span, members []Member, cw CheckinWeek, study StudyDays) ([]MemberStats, weekTrend, error) {
+	trend := weekTrend{lastCheckins: cw.Counts}
+	lastWeek := Span{span.From.AddDays(-7), span.From.AddDays(-1)}
 	var sums map[string]StudySum
 	var reports map[string][]StudyReport
+	first := study.First
 	sumsOK := !first.IsZero() && !span.From.Before(first)
 	switch {
 	case sumsOK:
-		thisWeek := studyDays[span.From.Number()-lastWeek.From.Number():]
+		thisWeek := study.Days[span.From.Number()-lastWeek.From.Number():]
 		sums, trend.study = AddStudySums(thisWeek), weekOf(StudyDayTotals(thisWeek))
 		if !lastWeek.From.Before(first) {
-			trend.lastStudy = StudyDayTotals(studyDays[:7])
+			trend.lastStudy = StudyDayTotals(study.Days[:7])
 		}
 	default: // the sums begin after Monday: count this week's reports
+		ids := make([]string, len(members))
+		for i, m := range members {
+			ids[i] = m.UserID
+		}
+		var err error
 		if reports, err = b.Studies.StudyReportsBrief(ctx, branchID, ids, span.From, span.To); err != nil {
 			return nil, trend, fmt.Errorf("bot: study reports of %s: %w", branchID, err)
 		}
@@ -155,7 +203,7 @@ func (b *Bot) readWeek(ctx context.Context, branchID string, span Span) ([]Membe
 		}
 		trend.study = daily
 	}
-	return countSpan(members, span, days, reports, sums, sumsOK), trend, nil
+	return countSpan(members, span, cw.Days, reports, sums, sumsOK), trend, nil
 }
 
 // weekOf pads the days of a week so far to seven.
@@ -179,11 +227,64 @@ func (b *Bot) summarizeSpan(ctx context.Context, br Branch, span Span, now time.
 // says br was read from the roster just now (the weekly summary's), so the
 // obligations need not read it again.
 func (b *Bot) summarizeData(ctx context.Context, br Branch, stored bool, span Span, now time.Time, stats []MemberStats) (BranchSummary, error) {
-	week, today := span.From, span.To
-	leaves, err := b.Leaves.Leaves(ctx, br.ID, week, today)
-	if err != nil {
+	in := summaryInputs{}
+	var err error
+	if in.leaves, err = b.Leaves.Leaves(ctx, br.ID, span.From, span.To); err != nil {
 		return BranchSummary{}, fmt.Errorf("bot: read leaves: %w", err)
 	}
+	from, to := b.summaryMeetingsRange(span, now)
+	if in.meetings, err = b.Meetings.Meetings(ctx, br.ID, from, to); err != nil {
+		return BranchSummary{}, fmt.Errorf("bot: list meetings: %w", err)
+	}
+	if b.Deliveries != nil && len(stats) > 0 {
+		ids := make([]string, len(stats))
+		for i, m := range stats {
+			ids[i] = m.Member.UserID
+		}
+		if in.missed, err = b.undeliveredSet(ctx, ids, span.Start(b.Location)); err != nil {
+			return BranchSummary{}, err
+		}
+	}
+	if in.amounts, err = b.Dues.DuesAmounts(ctx, br.ID); err != nil {
+		return BranchSummary{}, fmt.Errorf("bot: dues amounts: %w", err)
+	}
+	return b.summarizeWith(ctx, br, stored, span, now, stats, in)
+}
+
+// summaryInputs are a branch's records that a summary reads besides its
+// members' tallies: read by summarizeData for one branch, or for a chunk of
+// branches at once by the weekly summary.
+type summaryInputs struct {
+	leaves   []Leave         // overlapping the span
+	meetings []Meeting       // opened in summaryMeetingsRange
+	missed   map[string]bool // userids WeCom did not reach since the span's start; nil: not known
+	amounts  map[string]Cents
+}
+
+// summaryMeetingsRange is the meetings a summary reads, once: the span's and
+// the obligations' (from a year before this year's start up to now).
+func (b *Bot) summaryMeetingsRange(span Span, now time.Time) (from, to time.Time) {
+	return minTime(span.Start(b.Location), standingSince(now.In(b.Location))), maxTime(span.End(b.Location), now.Add(time.Second))
+}
+
+// undeliveredSet is the members among ids WeCom did not reach since since.
+func (b *Bot) undeliveredSet(ctx context.Context, ids []string, since time.Time) (map[string]bool, error) {
+	missed, err := b.Deliveries.Undelivered(ctx, ids, since)
+	if err != nil {
+		return nil, fmt.Errorf("bot: read undelivered: %w", err)
+	}
+	out := make(map[string]bool, len(missed))
+	for _, id := range missed {
+		out[id] = true
+	}
+	return out, nil
+}
+
+// summarizeWith is summarizeData with the branch's records read.
+func (b *Bot) summarizeWith(ctx context.Context, br Branch, stored bool, span Span, now time.Time, stats []MemberStats, in summaryInputs) (BranchSummary, error) {
+	week, today := span.From, span.To
+	leaves := in.leaves
+	var err error
 	s := BranchSummary{Branch: br, Headcount: len(stats), Members: stats, MeetingsHeld: map[MeetingType]int{}}
 	// The span's days and which are workdays, once for the branch, not
 	// once per member.
@@ -231,13 +332,8 @@ func (b *Bot) summarizeData(ctx context.Context, br Branch, stored bool, span Sp
 	if now.Add(time.Second).Before(until) {
 		until = now.Add(time.Second)
 	}
-	// One read of the meetings for the span's and the obligations' (from a
-	// year before this year's start up to now).
 	earliest, latest := standingSince(now.In(b.Location)), now.Add(time.Second)
-	meetings, err := b.Meetings.Meetings(ctx, br.ID, minTime(from, earliest), maxTime(until, latest))
-	if err != nil {
-		return BranchSummary{}, fmt.Errorf("bot: list meetings: %w", err)
-	}
+	meetings := slices.Clone(in.meetings)
 	for _, m := range meetings {
 		if at := m.OpenedAt.Unix(); !m.ClosedAt.IsZero() && at >= from.Unix() && at < until.Unix() {
 			s.MeetingsHeld[m.Type]++
@@ -271,10 +367,12 @@ func (b *Bot) summarizeData(ctx context.Context, br Branch, stored bool, span Sp
 			s.Overdue = append(s.Overdue, o.Label())
 		}
 	}
-	if s.Unreached, err = b.unreached(ctx, stats, from); err != nil {
-		return BranchSummary{}, err
+	for _, m := range stats {
+		if in.missed[m.Member.UserID] {
+			s.Unreached = append(s.Unreached, m.Member.DisplayName())
+		}
 	}
-	if err := b.owedByMembers(ctx, &s, DateOf(now, b.Location)); err != nil {
+	if err := b.owedByMembers(ctx, &s, DateOf(now, b.Location), in.amounts); err != nil {
 		return BranchSummary{}, err
 	}
 	if b.PoliticalBirthday {
@@ -299,7 +397,7 @@ func maxTime(a, b time.Time) time.Time {
 
 // owedByMembers fills in the 转正 due and the dues arrears as they stand
 // on today.
-func (b *Bot) owedByMembers(ctx context.Context, s *BranchSummary, today Date) error {
+func (b *Bot) owedByMembers(ctx context.Context, s *BranchSummary, today Date, amounts map[string]Cents) error {
 	br := s.Branch
 	for _, ms := range s.Members {
 		m := ms.Member
@@ -316,10 +414,6 @@ func (b *Bot) owedByMembers(ctx context.Context, s *BranchSummary, today Date) e
 	}
 	// A branch that has set no amounts keeps its dues outside the bot:
 	// it is not counted as owing them.
-	amounts, err := b.Dues.DuesAmounts(ctx, br.ID)
-	if err != nil {
-		return fmt.Errorf("bot: dues amounts: %w", err)
-	}
 	if len(amounts) == 0 {
 		return nil
 	}
@@ -343,33 +437,6 @@ func (b *Bot) owedByMembers(ctx context.Context, s *BranchSummary, today Date) e
 		}
 	}
 	return nil
-}
-
-// unreached names the members WeCom did not deliver to since since.
-func (b *Bot) unreached(ctx context.Context, stats []MemberStats, since time.Time) ([]string, error) {
-	if b.Deliveries == nil || len(stats) == 0 {
-		return nil, nil
-	}
-	ids := make([]string, len(stats))
-	for i, m := range stats {
-		ids[i] = m.Member.UserID
-	}
-	missed, err := b.Deliveries.Undelivered(ctx, ids, since)
-	if err != nil {
-		return nil, fmt.Errorf("bot: read undelivered: %w", err)
-	}
-	if len(missed) == 0 {
-		return nil, nil
-	}
-	names := make(map[string]string, len(stats))
-	for _, m := range stats {
-		names[m.Member.UserID] = m.Member.DisplayName()
-	}
-	out := make([]string, len(missed))
-	for i, id := range missed {
-		out[i] = names[id]
-	}
-	return out, nil
 }
 
 // MeetingsText lists the meetings held, by type.
@@ -621,27 +688,52 @@ func (s BranchSummary) report(week Date) branchReport {
 	return branchReport{summary: s, outs: out, orgLine: line}
 }
 
-// summaryConcurrency bounds the branches summarized at once: each is a few
-// round trips, and Redis answers many clients at a time.
-const summaryConcurrency = 16
+// summaryChunk is how many branches the weekly summary reads together (each
+// kind of record of a chunk in one round trip), and summaryConcurrency how
+// many chunks are in flight: one chunk's reads overlap another's counting.
+const (
+	summaryChunk       = 25
+	summaryConcurrency = 4
+)
 
-// summarizeAll reports every branch, several at a time, in order.
+// summarizeAll reports every branch, a chunk of branches at a time, in order.
 func (b *Bot) summarizeAll(ctx context.Context, branches []Branch, fire time.Time, week Date) ([]branchReport, error) {
 	out := make([]branchReport, len(branches))
-	errs := make([]error, len(branches))
+	var errs []error
+	var mu sync.Mutex
 	sem := make(chan struct{}, summaryConcurrency)
 	var wg sync.WaitGroup
-	for i, br := range branches {
+	for start := 0; start < len(branches); start += summaryChunk {
+		chunk := branches[start:min(start+summaryChunk, len(branches))]
 		wg.Add(1)
 		sem <- struct{}{}
 		go func() {
 			defer func() { <-sem; wg.Done() }()
-			s, err := b.summarize(ctx, br, fire)
-			out[i], errs[i] = s.report(week), err
+			err := b.summarizeChunk(ctx, chunk, fire, week, out[start:start+len(chunk)])
+			if err != nil {
+				mu.Lock()
+				errs = append(errs, err)
+				mu.Unlock()
+			}
 		}()
 	}
 	wg.Wait()
 	return out, errors.Join(errs...)
+}
+
+// summarizeChunk reads a chunk of branches and reports each into out.
+func (b *Bot) summarizeChunk(ctx context.Context, chunk []Branch, fire time.Time, week Date, out []branchReport) error {
+	r, err := b.readWeeks(ctx, chunk, fire)
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for i, br := range chunk {
+		s, err := b.summarize(ctx, br, fire, r)
+		out[i] = s.report(week)
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
 }
 
 // admins lists the org's active admins.

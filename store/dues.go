@@ -37,6 +37,15 @@ func (s *Store) DuesAmounts(ctx context.Context, branchID string) (map[string]bo
 	if err != nil {
 		return nil, fmt.Errorf("store: read dues amounts: %w", err)
 	}
+	return decodeDuesAmounts(all)
+}
+
+// DuesAmountsMany implements bot.DuesStore.
+func (s *Store) DuesAmountsMany(ctx context.Context, branchIDs []string) (map[string]map[string]bot.Cents, error) {
+	return hashesMany(ctx, s, branchIDs, s.duesAmountKey, decodeDuesAmounts)
+}
+
+func decodeDuesAmounts(all map[string]string) (map[string]bot.Cents, error) {
 	out := make(map[string]bot.Cents, len(all))
 	for id, v := range all {
 		n, err := strconv.ParseInt(v, 10, 64)

@@ -220,12 +220,15 @@ func (s *Store) Outcomes(ctx context.Context, branchID string, meetingIDs []stri
 	return out, nil
 }
 
+// meetingsRange is the ids of the meetings opened in [from, to).
+func meetingsRange(key string, from, to time.Time) redis.ZRangeArgs {
+	return redis.ZRangeArgs{Key: key, ByScore: true,
+		Start: strconv.FormatInt(from.Unix(), 10), Stop: "(" + strconv.FormatInt(to.Unix(), 10)}
+}
+
 // Meetings implements bot.MeetingStore.
 func (s *Store) Meetings(ctx context.Context, branchID string, from, to time.Time) ([]bot.Meeting, error) {
-	ids, err := s.rdb.ZRangeArgs(ctx, redis.ZRangeArgs{
-		Key: s.meetingsKey(branchID), ByScore: true,
-		Start: strconv.FormatInt(from.Unix(), 10), Stop: "(" + strconv.FormatInt(to.Unix(), 10),
-	}).Result()
+	ids, err := s.rdb.ZRangeArgs(ctx, meetingsRange(s.meetingsKey(branchID), from, to)).Result()
 	if err != nil {
 		return nil, fmt.Errorf("store: list meetings: %w", err)
 	}

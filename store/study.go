@@ -192,6 +192,16 @@ func (s *Store) StudyDaySums(ctx context.Context, branchID string, from, to bot.
 	if err != nil || first.IsZero() {
 		return nil, bot.Date{}, err
 	}
+	out, ok := decodeStudyDays(days)
+	if !ok {
+		return nil, bot.Date{}, nil // not readable: see studySumDays
+	}
+	return out, first, nil
+}
+
+// decodeStudyDays decodes day sum hashes (n:<userid> reports, m:<userid>
+// minutes); false when one cannot be read.
+func decodeStudyDays(days []map[string]string) ([]map[string]bot.StudySum, bool) {
 	out := make([]map[string]bot.StudySum, len(days))
 	for i, day := range days {
 		sums := make(map[string]bot.StudySum, len(day)/2)
@@ -199,7 +209,7 @@ func (s *Store) StudyDaySums(ctx context.Context, branchID string, from, to bot.
 			kind, userID, ok := strings.Cut(field, ":")
 			n, err := strconv.Atoi(v)
 			if !ok || err != nil {
-				return nil, bot.Date{}, nil // not readable: see studySumDays
+				return nil, false
 			}
 			sum := sums[userID]
 			switch kind {
@@ -212,7 +222,7 @@ func (s *Store) StudyDaySums(ctx context.Context, branchID string, from, to bot.
 		}
 		out[i] = sums
 	}
-	return out, first, nil
+	return out, true
 }
 
 // studySumDays reads the study day sums of [from, to], one hash a day, and
