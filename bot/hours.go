@@ -1,9 +1,9 @@
 package bot
 
 import (
-	"slices"
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
 	"time"
 )
