@@ -263,7 +263,7 @@ func (a *App) Start(ctx context.Context) error {
 		return err
 	}
 	if a.Config.WeCom.Secret != "" {
-		branches := a.Config.Org.domain().Branches
+		branches := a.Config.org().Branches
 		go func() { _ = a.CheckChats(ctx, branches) }() // logged; WeCom may be slow, start does not wait
 	}
 	a.Scheduler.Start()
@@ -282,7 +282,7 @@ func (a *App) Start(ctx context.Context) error {
 func (a *App) Seed(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	res, err := bot.SeedOrg(ctx, a.Store, a.Store, a.Now(), a.Config.Org.domain())
+	res, err := bot.SeedOrg(ctx, a.Store, a.Store, a.Now(), a.Config.org())
 	if err != nil {
 		return err
 	}

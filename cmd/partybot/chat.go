@@ -35,7 +35,7 @@ func chatCmd(ctx context.Context, args []string, stdout, stderr io.Writer, geten
 	case sub == "create" && len(pos) == 0 && *branchID != "" && *owner != "":
 		return createChat(ctx, app, *branchID, bot.NormalizeUserID(*owner), stdout)
 	case sub == "check" && len(pos) == 0:
-		if err := app.CheckChats(ctx, app.Config.Org.domain().Branches); err != nil {
+		if err := app.CheckChats(ctx, app.Config.org().Branches); err != nil {
 			return err
 		}
 		fmt.Fprintln(stdout, "every configured chat_id is an app chat of this app")
