@@ -126,17 +126,17 @@ type Org struct {
 
 // Branch is one Party branch (党支部).
 type Branch struct {
-	ID            string // short, stable; used inside Redis hash tags
-	Name          string
-	ChatID        string // optional app group chat ("corp/chatid" for a chat of another corp's app)
+	ID     string // short, stable; used inside Redis hash tags
+	Name   string
+	ChatID string // optional app group chat ("corp/chatid" for a chat of another corp's app)
 	// Company is the corps entry a single-company branch belongs to ("" the
 	// home corp, or a joint branch whose members come from several).
-	Company string
-	Robot         bool   // a group robot webhook is configured (the key stays in the config)
-	DuesDay       int    // the day of the month 党费 is collected; 0 means DefaultDuesDay
-	DepartmentIDs []int  // WeCom departments whose users belong here (roster sync)
-	Since         Date   // the day the bot first knew the branch; nothing before is "overdue"
-	Retired       bool   // removed from the config: no jobs, records kept
+	Company       string
+	Robot         bool  // a group robot webhook is configured (the key stays in the config)
+	DuesDay       int   // the day of the month 党费 is collected; 0 means DefaultDuesDay
+	DepartmentIDs []int // WeCom departments whose users belong here (roster sync)
+	Since         Date  // the day the bot first knew the branch; nothing before is "overdue"
+	Retired       bool  // removed from the config: no jobs, records kept
 	// Groups names the branch's 党小组 in the config's order; members say
 	// which one they belong to (Member.Group). Empty: groups, if any, come
 	// from the roster import alone.
