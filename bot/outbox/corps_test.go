@@ -31,7 +31,9 @@ type calls struct {
 // corpErr is a configuration error of one corp's app.
 type corpErr struct{ corp string }
 
-func (e corpErr) Error() string { return "corp " + e.corp + ": errcode 60020: not allow to access from your ip" }
+func (e corpErr) Error() string {
+	return "corp " + e.corp + ": errcode 60020: not allow to access from your ip"
+}
 
 func (c *calls) Notify(_ context.Context, n bot.Notice) (bot.Delivery, error) {
 	c.mu.Lock()
@@ -242,7 +244,9 @@ func TestChatRefusalPausesThatCorpsChats(t *testing.T) {
 // delivererFunc adapts a function to Deliverer.
 type delivererFunc func(ctx context.Context, n bot.Notice) (bot.Delivery, error)
 
-func (f delivererFunc) Notify(ctx context.Context, n bot.Notice) (bot.Delivery, error) { return f(ctx, n) }
+func (f delivererFunc) Notify(ctx context.Context, n bot.Notice) (bot.Delivery, error) {
+	return f(ctx, n)
+}
 
 func waitUntil(t *testing.T, what string, cond func() bool) {
 	t.Helper()

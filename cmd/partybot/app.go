@@ -171,7 +171,7 @@ func NewApp(cfg Config, log *slog.Logger) (*App, error) {
 	a.Worker = a.Outbox.Worker(outbox.WorkerConfig{
 		Deliver: a.Corps, Jobs: a.Bot, Limiter: a.Store.Limiter(store.DefaultLimits),
 		Transient: transient, RateLimited: wecom.RateLimited, ConfigFix: wecom.ConfigFix, GroupConfigFix: wecom.GroupConfigFix,
-		ErrorCorp: wecom.ErrorCorp,
+		ErrorCorp:   wecom.ErrorCorp,
 		Undelivered: a.Store, Log: log, Metrics: a.Metrics, ResultOf: wecom.Result,
 		Now: func() time.Time { return a.Now() },
 	})
@@ -239,6 +239,7 @@ func (a *App) ready(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header().Set("X-Partybot-Degraded", "wecom-config")
+	var body strings.Builder
 	var names []string
 	for _, app := range apps {
 		p, ok := paused[app.ID]
@@ -246,7 +247,7 @@ func (a *App) ready(w http.ResponseWriter, r *http.Request) {
 			continue
 		}
 		if len(apps) == 1 { // a single corp's install reads as it always did
-			fmt.Fprintf(w, "degraded: sending paused for %s more: %s\n", p.Left.Round(time.Second), p.Reason)
+			fmt.Fprintf(&body, "degraded: sending paused for %s more: %s\n", p.Left.Round(time.Second), p.Reason)
 			continue
 		}
 		name := cmp.Or(app.ID, bot.HomeCorp)
@@ -254,14 +255,15 @@ func (a *App) ready(w http.ResponseWriter, r *http.Request) {
 		if app.WeCom.Name != "" {
 			name += " (" + app.WeCom.Name + ")"
 		}
-		fmt.Fprintf(w, "degraded: sending through corp %s paused for %s more: %s\n", name, p.Left.Round(time.Second), p.Reason)
+		fmt.Fprintf(&body, "degraded: sending through corp %s paused for %s more: %s\n", name, p.Left.Round(time.Second), p.Reason)
 	}
 	if len(names) > 0 {
 		w.Header().Set("X-Partybot-Paused-Corps", strings.Join(names, ","))
+		if len(names) < len(apps) {
+			body.WriteString("the other corps keep sending\n")
+		}
 	}
-	if len(names) < len(apps) && len(apps) > 1 {
-		fmt.Fprintf(w, "the other corps keep sending\n")
-	}
+	_, _ = w.Write([]byte(body.String()))
 }
 
 // CheckChats asks WeCom about every branch's chat_id: appchat/send takes
