@@ -268,3 +268,38 @@ func TestFiftyCorpsStartWithoutATokenFetch(t *testing.T) {
 		t.Fatal("another corp's API was called")
 	}
 }
+
+// A single-company branch's app chat is created in its company's corp,
+// with that corp's members; the printed chat_id goes in the config, which
+// names the company, and checks out against partner's app.
+func TestChatCreateInTheBranchsCompany(t *testing.T) {
+	t.Parallel()
+	partner := wecomtest.NewFakeAPI(partnerCorpID, partnerSecret)
+	t.Cleanup(partner.Close)
+	e := startAppWith(t, newFake(t), redistest.Config(t), withCorp("partner", "合作网络公司", partner), func(c *Config) {
+		c.Org.Branches[0].Company = "partner"
+		c.Org.Branches[0].Secretaries = []string{"partner/m1"}
+		c.Org.Branches[0].Members = []string{"partner/m1", "partner/b1", "partner/c1"}
+	})
+	cfgPath := writeConfig(t, e.app.Config)
+	code, out := cli(t, "chat", "create", "-config", cfgPath, "-branch", "tech", "-owner", "m1")
+	if code != 0 || !strings.Contains(out, "chat_id: wrchat") {
+		t.Fatalf("chat create: %d\n%s", code, out)
+	}
+	created := partner.Calls("appchat/create")
+	if len(created) != 1 || created[0].Body["owner"] != "m1" || len(created[0].Body["userlist"].([]any)) != 3 {
+		t.Fatalf("partner's appchat/create %v, want one of partner's three members, owned by m1", created)
+	}
+	if n := len(e.fake.Calls("")); n != 0 {
+		t.Fatalf("the home corp's API got %d calls for partner's chat", n)
+	}
+	chatID := strings.TrimSpace(out[strings.Index(out, "chat_id: ")+len("chat_id: "):])
+	cfg := e.app.Config
+	cfg.Org.Branches[0].ChatID = chatID
+	if code, out := cli(t, "chat", "check", "-config", writeConfig(t, cfg)); code != 0 {
+		t.Fatalf("chat check of partner's chat: %d\n%s", code, out)
+	}
+	if sends := partner.Calls("appchat/send"); len(sends) != 1 || sends[0].Body["chatid"] != chatID {
+		t.Fatalf("partner's appchat/send %v, want the first message in %s", sends, chatID)
+	}
+}
