@@ -664,8 +664,12 @@ func (sc Scorecard) Text() string {
 	var body []string
 	for _, c := range sc.Companies {
 		title := "【" + cutRunes(c.Company.Name, 20) + "】"
+		if c.NoBranch() { // nothing to count: one line says so
+			body = append(body, title+"⚠️无支部：本企业党员尚未编入任何支部")
+			continue
+		}
 		if a := c.Attention(); a != "" {
-			title += "⚠️" + a + " "
+			title += "⚠️" + a + "；"
 		}
 		title += fmt.Sprintf("支部 %d", c.Branches)
 		if c.JointBranches > 0 {
@@ -723,6 +727,10 @@ func (sc Scorecard) digestLines(max int) []string {
 			break
 		}
 		line := "> " + cutRunes(c.Company.Name, 16) + "："
+		if c.NoBranch() {
+			lines = append(lines, line+"<font color=\"warning\">无支部</font>")
+			continue
+		}
 		if a := c.Attention(); a != "" {
 			line += "<font color=\"warning\">" + a + "</font>；"
 		}
