@@ -273,6 +273,16 @@ type scoreInput struct {
 	// obligations), spare reading the meetings: owed, held.
 	duties *[2]int
 	hours  bool // tally the year's 学时 (a read per member)
+	reads  scoreReads
+}
+
+// scoreReads are a branch's records the weekly report has read already:
+// its 成绩单 row counts from them rather than read them again.
+type scoreReads struct {
+	amounts                                  map[string]Cents
+	applicants                               []Applicant
+	makeups                                  []Makeup
+	amountsRead, applicantsRead, makeupsRead bool
 }
 
 // scoreBranch counts one branch's row and its people by corp.
@@ -301,9 +311,11 @@ func (b *Bot) scoreBranch(ctx context.Context, in scoreInput) (BranchScore, erro
 			}
 		})
 	}
-	applicants, err := b.Development.BranchApplicants(ctx, br.ID)
-	if err != nil {
-		return s, fmt.Errorf("bot: applicants of %s: %w", br.ID, err)
+	applicants, err := in.reads.applicants, error(nil)
+	if !in.reads.applicantsRead {
+		if applicants, err = b.Development.BranchApplicants(ctx, br.ID); err != nil {
+			return s, fmt.Errorf("bot: applicants of %s: %w", br.ID, err)
+		}
 	}
 	for _, a := range applicants {
 		if st := a.Stage(); a.OnPath() {
@@ -331,7 +343,7 @@ func (b *Bot) scoreBranch(ctx context.Context, in scoreInput) (BranchScore, erro
 			})
 		}
 	}
-	if err := b.scoreDues(ctx, br, members, in.span, in.now, person); err != nil {
+	if err := b.scoreDues(ctx, br, members, in, person); err != nil {
 		return s, err
 	}
 	if err := b.scoreAnnouncements(ctx, br.ID, in.span, in.now, person); err != nil {
@@ -343,9 +355,11 @@ func (b *Bot) scoreBranch(ctx context.Context, in scoreInput) (BranchScore, erro
 	} else if branch, err = b.scoreMeetings(ctx, br, members, in.span, in.now); err != nil {
 		return s, err
 	}
-	makeups, err := b.Makeups.Makeups(ctx, br.ID)
-	if err != nil {
-		return s, fmt.Errorf("bot: makeups of %s: %w", br.ID, err)
+	makeups := in.reads.makeups
+	if !in.reads.makeupsRead {
+		if makeups, err = b.Makeups.Makeups(ctx, br.ID); err != nil {
+			return s, fmt.Errorf("bot: makeups of %s: %w", br.ID, err)
+		}
 	}
 	start := in.span.Start(b.Location)
 	for _, mk := range makeups {
@@ -442,13 +456,16 @@ func (b *Bot) scoreMeetings(ctx context.Context, br Branch, members []Member, sp
 // members (not before the branch was known or they joined) and paid, by
 // the member's corp. A branch with no amounts set and no payment keeps its
 // dues outside the bot and owes nothing here.
-func (b *Bot) scoreDues(ctx context.Context, br Branch, members []Member, span Span, now time.Time, person func(string, func(*ScoreCounts))) error {
-	amounts, err := b.Dues.DuesAmounts(ctx, br.ID)
-	if err != nil {
-		return fmt.Errorf("bot: dues amounts of %s: %w", br.ID, err)
+func (b *Bot) scoreDues(ctx context.Context, br Branch, members []Member, in scoreInput, person func(string, func(*ScoreCounts))) error {
+	amounts := in.reads.amounts
+	if !in.reads.amountsRead {
+		var err error
+		if amounts, err = b.Dues.DuesAmounts(ctx, br.ID); err != nil {
+			return fmt.Errorf("bot: dues amounts of %s: %w", br.ID, err)
+		}
 	}
-	this := MonthOf(DateOf(now, b.Location))
-	months := slices.DeleteFunc(span.Months(), func(m Month) bool { return this.Before(m) })
+	this := MonthOf(DateOf(in.now, b.Location))
+	months := slices.DeleteFunc(in.span.Months(), func(m Month) bool { return this.Before(m) })
 	paid, err := b.Dues.DuesPaid(ctx, br.ID, months)
 	if err != nil {
 		return fmt.Errorf("bot: dues of %s: %w", br.ID, err)

@@ -49,6 +49,9 @@ type BranchSummary struct {
 	// HoursBehind names members below the year's 学时 pace and
 	// MakeupPending the 补学 not done (the leaders' report only).
 	HoursBehind, MakeupPending []string
+
+	// reads are what the weekly report read that its 成绩单 row counts too.
+	reads scoreReads
 }
 
 // Owed counts the duties a branch owes: meeting types overdue, 转正 not
@@ -83,9 +86,10 @@ func (b *Bot) summarize(ctx context.Context, br Branch, fire time.Time) (BranchS
 	if err := b.readWeekTrend(ctx, &s, span, d.reports); err != nil {
 		return BranchSummary{}, err
 	}
-	if s.Pipeline, err = b.pipelineLine(ctx, br.ID, today); err != nil {
+	if s.Pipeline, s.reads.applicants, err = b.pipelineLine(ctx, br.ID, today); err != nil {
 		return BranchSummary{}, err
 	}
+	s.reads.applicantsRead = true
 	if s.Rectify, err = b.rectifyLine(ctx, br.ID, today); err != nil {
 		return BranchSummary{}, err
 	}
@@ -255,6 +259,7 @@ func (b *Bot) owedByMembers(ctx context.Context, s *BranchSummary, today Date) e
 	if err != nil {
 		return fmt.Errorf("bot: dues amounts: %w", err)
 	}
+	s.reads.amounts, s.reads.amountsRead = amounts, true
 	if len(amounts) == 0 {
 		return nil
 	}
@@ -575,6 +580,7 @@ func (s BranchSummary) report(week Date) branchReport {
 		line += "，<font color=\"warning\">未开 " + strings.Join(s.Pending, "、") + "</font>"
 	}
 	s.Members, s.Behind, s.Unreached, s.Birthdays, s.HoursBehind, s.MakeupPending = nil, nil, nil, nil, nil, nil
+	s.reads = scoreReads{}
 	return branchReport{summary: s, outs: out, orgLine: line}
 }
 
@@ -602,7 +608,7 @@ func (b *Bot) summarizeAll(ctx context.Context, branches []Branch, fire time.Tim
 					members[j] = m.Member
 				}
 				sc, err = b.scoreBranch(ctx, scoreInput{branch: br, members: members, span: *score, now: fire,
-					duties: &[2]int{s.Duties, s.Duties - len(s.Pending)}})
+					duties: &[2]int{s.Duties, s.Duties - len(s.Pending)}, reads: s.reads})
 			}
 			out[i], errs[i] = s.report(week), err
 			out[i].score = sc
