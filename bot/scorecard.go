@@ -725,7 +725,14 @@ func fitMessages(head, body, foot []string, parts int) string {
 		}
 		return strings.Join(append(lines, foot...), "\n")
 	}
-	for n := len(body); n > 0; n-- {
+	// No text over parts × the limit fits: start below it (a large org
+	// has thousands of branch lines), then back off a line at a time.
+	n, size := 0, len(strings.Join(slices.Concat(head, foot), "\n"))
+	for n < len(body) && size+1+len(body[n]) <= parts*MaxMessageBytes {
+		size += 1 + len(body[n])
+		n++
+	}
+	for ; n > 0; n-- {
 		if text := join(n); len(SplitText(text, MaxMessageBytes)) <= parts {
 			return text
 		}
