@@ -203,10 +203,10 @@ func dueWithin(people []Applicant, today Date, days int, cal Calendar) string {
 
 // pipelineLine is the weekly summary's line: "发展：申请人 2，积极分子 3，
 // 发展对象 1；逾期 1", or "" when nobody is on the path.
-func (b *Bot) pipelineLine(ctx context.Context, branchID string, today Date) (string, error) {
+func (b *Bot) pipelineLine(ctx context.Context, branchID string, today Date) (string, []Applicant, error) {
 	people, err := b.Development.BranchApplicants(ctx, branchID)
 	if err != nil {
-		return "", fmt.Errorf("bot: list applicants: %w", err)
+		return "", nil, fmt.Errorf("bot: list applicants: %w", err)
 	}
 	counts, overdue, any := map[DevStage]int{}, 0, false
 	for _, a := range people {
@@ -220,7 +220,7 @@ func (b *Bot) pipelineLine(ctx context.Context, branchID string, today Date) (st
 		}
 	}
 	if !any {
-		return "", nil
+		return "", people, nil
 	}
-	return "发展：" + pipelineCounts(counts, overdue), nil
+	return "发展：" + pipelineCounts(counts, overdue), people, nil
 }

@@ -171,6 +171,7 @@ func (b *Bot) learningLines(ctx context.Context, s *BranchSummary, now time.Time
 		return fmt.Errorf("bot: read makeups: %w", err)
 	}
 	sortMakeups(ms)
+	s.reads.makeups, s.reads.makeupsRead = ms, true
 	for _, mk := range ms {
 		if mk.Done == nil && current[mk.UserID] { // those who left owe nothing here
 			s.MakeupPending = append(s.MakeupPending, mk.Name+"·"+string(mk.Meeting.Type))

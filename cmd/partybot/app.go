@@ -146,6 +146,7 @@ func NewApp(cfg Config, log *slog.Logger) (*App, error) {
 		Cadence:           cfg.cadence(),
 		Targets:           bot.StudyTargets{WeeklyMinutes: cfg.Rules.WeeklyStudyMinutes, WeeklyReports: cfg.Rules.WeeklyStudyReports},
 		Leaderboard:       cfg.Rules.Leaderboard,
+		Companies:         cfg.org().Companies,
 		PoliticalBirthday: cfg.Rules.PoliticalBirthday,
 		CheckinReminder:   cfg.checkinReminder(),
 		DuesPrepayMonths:  cfg.Rules.DuesPrepayMonths,
