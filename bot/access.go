@@ -45,7 +45,7 @@ func (b *Bot) resolveTarget(ctx context.Context, req Request) (target Member, re
 	if len(req.Args) == 0 || !strings.HasPrefix(Normalize(req.Args[0]), "@") {
 		return req.Member, req.Args, "", nil
 	}
-	who := NormalizeUserID(strings.TrimPrefix(Normalize(req.Args[0]), "@"))
+	who := mentionOf(req, req.Args[0])
 	if who == "" {
 		return Member{}, nil, "请在 @ 后写上对方的 userid，例如 @lisi。", nil
 	}
@@ -84,8 +84,9 @@ func (b *Bot) findMember(ctx context.Context, sender Member, who string) (m Memb
 	if err != nil {
 		return Member{}, false, nil, fmt.Errorf("bot: list branch %s: %w", sender.BranchID, err)
 	}
+	_, name := SplitMemberID(who) // a name, not a userid: the sender's corp was put before it
 	for _, m := range members {
-		if m.Name != "" && Normalize(m.Name) == who {
+		if m.Name != "" && Normalize(m.Name) == name {
 			namesakes = append(namesakes, m)
 		}
 	}

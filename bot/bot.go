@@ -88,6 +88,9 @@ type Deps struct {
 	DuesPrepayMonths int
 	// PoliticalBirthday greets members on the anniversary of joining.
 	PoliticalBirthday bool
+	// Companies are the corps the org spans, the home corp (ID "") first,
+	// named for the 成绩单; none means one home company (本企业).
+	Companies []Company
 }
 
 // Bot answers members' messages.

@@ -272,11 +272,12 @@ func (b *Bot) develop(context.Context, Request) (Reply, error) {
 
 // devTarget reads "@userid" (a WeCom user, not a member) and the date
 // after it from the arguments.
-func devTarget(args []string, usage string) (userID string, rest []string, problem string) {
+func devTarget(req Request, usage string) (userID string, rest []string, problem string) {
+	args := req.Args
 	if len(args) == 0 || !strings.HasPrefix(Normalize(args[0]), "@") {
 		return "", nil, usage
 	}
-	id := NormalizeUserID(strings.TrimPrefix(Normalize(args[0]), "@"))
+	id := mentionOf(req, args[0])
 	if !ValidUserID(id) {
 		return "", nil, "“" + cutRunes(args[0], 20) + "”不是有效的 userid。" + usage
 	}
@@ -302,7 +303,7 @@ type devStepRun func(b *Bot, ctx context.Context, req Request, a *Applicant, exi
 // date, the branch, the rule check (run), the stored record, the audit.
 func (b *Bot) recordStep(step DevStep, usage string, run devStepRun) HandlerFunc {
 	return func(ctx context.Context, req Request) (Reply, error) {
-		userID, rest, problem := devTarget(req.Args, usage)
+		userID, rest, problem := devTarget(req, usage)
 		if problem != "" {
 			return Reply{Text: problem}, nil
 		}
@@ -448,7 +449,7 @@ func stepApplied(*Bot, context.Context, Request, *Applicant, bool, *DevRecord, [
 
 func stepTalked(b *Bot, ctx context.Context, req Request, a *Applicant, _ bool, rec *DevRecord, rest []string) error {
 	if len(rest) >= 2 && Normalize(rest[0]) == "谈话人" {
-		rec.With = []string{strings.TrimPrefix(NormalizeUserID(Normalize(rest[1])), "@")}
+		rec.With = []string{mentionOf(req, rest[1])}
 	} else {
 		rec.With = []string{req.Member.UserID}
 	}
@@ -466,7 +467,7 @@ func stepActivist(b *Bot, ctx context.Context, req Request, a *Applicant, _ bool
 		return devRefusal("请指定两名培养联系人（正式党员）：发展 积极分子 @userid 日期 联系人 @a @b")
 	}
 	for _, w := range rest {
-		id := NormalizeUserID(strings.TrimPrefix(Normalize(w), "@"))
+		id := mentionOf(req, w)
 		m, found, err := b.Roster.Member(ctx, id)
 		if err != nil {
 			return fmt.Errorf("look up %s: %w", id, err)

@@ -25,7 +25,7 @@ func (b *Bot) developProgress(ctx context.Context, req Request) (Reply, error) {
 	}
 	today := DateOf(req.Now, b.Location)
 	if len(req.Args) > 0 && strings.HasPrefix(Normalize(req.Args[len(req.Args)-1]), "@") {
-		id := NormalizeUserID(strings.TrimPrefix(Normalize(req.Args[len(req.Args)-1]), "@"))
+		id := mentionOf(req, req.Args[len(req.Args)-1])
 		i := slices.IndexFunc(people, func(a Applicant) bool { return a.UserID == id })
 		if i < 0 {
 			return Reply{Text: "@" + id + " 不在本支部的发展名单中。"}, nil

@@ -169,6 +169,7 @@ func (b *Bot) learningLines(ctx context.Context, s *BranchSummary, now time.Time
 	}
 	ms = slices.Clone(ms)
 	sortMakeups(ms)
+	s.reads.makeups, s.reads.makeupsRead = ms, true
 	for _, mk := range ms {
 		if mk.Done == nil && current[mk.UserID] { // those who left owe nothing here
 			s.MakeupPending = append(s.MakeupPending, mk.Name+"·"+string(mk.Meeting.Type))

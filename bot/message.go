@@ -23,7 +23,7 @@ const (
 // by an adapter. It carries no wire tags: adapters translate into it.
 type Message struct {
 	MsgID    string // WeCom MsgId; empty for events
-	From     string // member userid
+	From     string // member id: the userid, "corp/userid" outside the home corp (corp.go)
 	Kind     Kind
 	Text     string
 	Time     time.Time // CreateTime
@@ -50,8 +50,14 @@ type Location struct {
 // DedupeKey identifies a delivery so that WeCom's retries of it can be
 // recognised: the MsgId when there is one, otherwise the event's sender,
 // time and keys (two different clicks in the same second stay apart).
+//
+// MsgIds are unique within one corp only: another corp's carry the corp
+// (a home corp's key is what it always was).
 func (m Message) DedupeKey() string {
 	if m.MsgID != "" && m.MsgID != "0" {
+		if corp := CorpOf(m.From); corp != "" {
+			return "msg:" + corp + corpSep + m.MsgID
+		}
 		return "msg:" + m.MsgID
 	}
 	return "evt:" + m.From + "|" + strconv.FormatInt(m.Time.Unix(), 10) + "|" + m.Event + "|" + m.EventKey + "|" + m.TaskID

@@ -6,6 +6,7 @@ import (
 	"maps"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"unicode"
 )
@@ -118,18 +119,24 @@ type Org struct {
 	Name     string
 	Admins   []string
 	Branches []Branch
+	// Companies are the corps the org spans, the home corp (ID "") first;
+	// one entry for a single-corp install. Names are for the 成绩单.
+	Companies []Company
 }
 
 // Branch is one Party branch (党支部).
 type Branch struct {
-	ID            string // short, stable; used inside Redis hash tags
-	Name          string
-	ChatID        string // optional app group chat
-	Robot         bool   // a group robot webhook is configured (the key stays in the config)
-	DuesDay       int    // the day of the month 党费 is collected; 0 means DefaultDuesDay
-	DepartmentIDs []int  // WeCom departments whose users belong here (roster sync)
-	Since         Date   // the day the bot first knew the branch; nothing before is "overdue"
-	Retired       bool   // removed from the config: no jobs, records kept
+	ID     string // short, stable; used inside Redis hash tags
+	Name   string
+	ChatID string // optional app group chat ("corp/chatid" for a chat of another corp's app)
+	// Company is the corps entry a single-company branch belongs to ("" the
+	// home corp, or a joint branch whose members come from several).
+	Company       string
+	Robot         bool  // a group robot webhook is configured (the key stays in the config)
+	DuesDay       int   // the day of the month 党费 is collected; 0 means DefaultDuesDay
+	DepartmentIDs []int // WeCom departments whose users belong here (roster sync)
+	Since         Date  // the day the bot first knew the branch; nothing before is "overdue"
+	Retired       bool  // removed from the config: no jobs, records kept
 	// Groups names the branch's 党小组 in the config's order; members say
 	// which one they belong to (Member.Group). Empty: groups, if any, come
 	// from the roster import alone.
@@ -207,9 +214,19 @@ func (o Org) Validate() error {
 			return fmt.Errorf("org.admins: %q is not a WeCom userid (letters, digits, _ . - @, not starting with @)", u)
 		}
 	}
+	companies := map[string]bool{"": true}
+	for _, c := range o.Companies {
+		companies[c.ID] = true
+	}
+	knownCorp := func(id string) bool { return len(o.Companies) == 0 || companies[CorpOf(NormalizeUserID(id))] }
+	for _, u := range o.Admins {
+		if !knownCorp(u) {
+			return fmt.Errorf("org.admins: %q names a corp that is not in corps", u)
+		}
+	}
 	seenBranch := map[string]bool{}
 	memberOf := map[string]string{}
-	deptOf := map[int]string{}
+	deptOf := map[string]string{} // departments are numbered per corp
 	for i, b := range o.Branches {
 		field := fmt.Sprintf("org.branches[%d]", i)
 		if !ValidBranchID(b.ID) {
@@ -225,6 +242,9 @@ func (o Org) Validate() error {
 		for _, u := range b.Members {
 			if !ValidUserID(NormalizeUserID(u)) {
 				return fmt.Errorf("%s.members: %q is not a WeCom userid (letters, digits, _ . - @, not starting with @)", field, u)
+			}
+			if !knownCorp(u) {
+				return fmt.Errorf("%s.members: %q names a corp that is not in corps", field, u)
 			}
 			if other, dup := memberOf[NormalizeUserID(u)]; dup {
 				return fmt.Errorf("%s.members: %s is already a member of branch %s", field, u, other)
@@ -244,11 +264,15 @@ func (o Org) Validate() error {
 		if err := b.validateGroups(field); err != nil {
 			return err
 		}
+		if b.Company != "" && !companies[b.Company] {
+			return fmt.Errorf("%s.company: %q is not the id of a corps entry", field, b.Company)
+		}
 		for _, d := range b.DepartmentIDs {
-			if other, dup := deptOf[d]; dup {
+			key := b.Company + corpSep + strconv.Itoa(d)
+			if other, dup := deptOf[key]; dup {
 				return fmt.Errorf("%s.department_ids: department %d already maps to branch %s", field, d, other)
 			}
-			deptOf[d] = b.ID
+			deptOf[key] = b.ID
 		}
 	}
 	return nil

@@ -72,7 +72,7 @@ func (b *Bot) rectifyAdd(kind string) HandlerFunc {
 		if !ok {
 			return Reply{Text: "截止日期看不懂：" + req.Args[cut+1] + "。" + usage}, nil
 		}
-		who := NormalizeUserID(strings.TrimPrefix(Normalize(req.Args[0]), "@"))
+		who := mentionOf(req, req.Args[0])
 		owner, found, _, err := b.findMember(ctx, req.Member, who)
 		if err != nil {
 			return Reply{}, err

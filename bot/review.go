@@ -231,7 +231,7 @@ func (b *Bot) rate(ctx context.Context, req Request) (Reply, error) {
 	if err != nil || none != "" {
 		return Reply{Text: none}, err
 	}
-	who := NormalizeUserID(strings.TrimPrefix(Normalize(req.Args[0]), "@"))
+	who := mentionOf(req, req.Args[0])
 	target, found, _, err := b.findMember(ctx, req.Member, who)
 	if err != nil {
 		return Reply{}, err

@@ -127,6 +127,7 @@ type RosterRow struct {
 	Active                                     string // empty or 是/yes: active; 否/no/离开: retired
 	Dues                                       string // the monthly 党费 amount, optional (never a salary)
 	Group                                      string // the 党小组, optional
+	Corp                                       string // the corps entry the userid belongs to; "" the home corp
 }
 
 // ParseActive reads an import's active column: empty means active.
@@ -160,10 +161,13 @@ func (e *ImportError) Error() string {
 
 // userIDPattern is what WeCom allows in a userid, less a leading "@": "@all"
 // means everyone to message/send.
-var userIDPattern = regexp.MustCompile(`^[A-Za-z0-9_.-][A-Za-z0-9_.@-]{0,63}$`)
+// A member of another corp is "corp/userid" (corp.go).
+var userIDPattern = regexp.MustCompile(`^([a-z0-9][a-z0-9_-]{0,31}/)?[A-Za-z0-9_.-][A-Za-z0-9_.@-]{0,63}$`)
 
 // ValidUserID reports whether id may name a member.
-func ValidUserID(id string) bool { return userIDPattern.MatchString(id) }
+func ValidUserID(id string) bool {
+	return userIDPattern.MatchString(id) && CorpOf(id) != HomeCorp
+}
 
 // BuildMembers turns rows into members, checking every row; it returns an
 // *ImportError naming each bad line, or the members.
@@ -180,8 +184,8 @@ func buildMembers(rows []RosterRow, branches map[string]bool, groups map[string]
 	out := make([]Member, 0, len(rows))
 	for _, r := range rows {
 		var reasons []string
-		userID := NormalizeUserID(r.UserID)
-		if !userIDPattern.MatchString(userID) {
+		userID := Qualify(NormalizeUserID(r.Corp), r.UserID)
+		if !ValidUserID(userID) {
 			reasons = append(reasons, fmt.Sprintf("userid %q is not a WeCom userid", r.UserID))
 		} else if first, dup := seen[userID]; dup {
 			reasons = append(reasons, fmt.Sprintf("userid %s already on line %d", userID, first))

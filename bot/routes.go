@@ -249,6 +249,11 @@ func (b *Bot) commands() []Command {
 			Usage: "支部", Summary: "全部支部及人数",
 			Claim: readOnly, Run: b.branches,
 		},
+		{
+			Name: "成绩单", Aliases: []string{"scorecard"}, Group: GroupBranch, Access: AccessAdmin,
+			Usage: "成绩单 [本月|本季度|本年]", Summary: "联合党委：各企业、各支部的党员、发展、会议、学时、党费、公告（只计人数，附 Excel）",
+			Claim: readOnly, Run: b.scorecard,
+		},
 		// 发展党员 (发展党员工作细则 2014): leaders record the steps; the person
 		// on the path may ask for their own stage and hand in 思想汇报.
 		{

@@ -263,7 +263,7 @@ func (b *Bot) orgWeek(ctx context.Context, req Request) (Reply, error) {
 	}
 	today := DateOf(req.Now, b.Location)
 	span := Span{weekStart(today), today}
-	parts, err := b.summarizeAll(ctx, branches, req.Now, span.From)
+	parts, err := b.summarizeAll(ctx, branches, req.Now, span.From, nil)
 	if err != nil {
 		return Reply{}, err
 	}
@@ -271,7 +271,7 @@ func (b *Bot) orgWeek(ctx context.Context, req Request) (Reply, error) {
 	for i, p := range parts {
 		summaries[i] = p.summary
 	}
-	digest := orgDigest(summaries, span, []string{req.Member.UserID})
+	digest := orgDigest(summaries, span, []string{req.Member.UserID}, nil)
 	return Reply{Text: strings.NewReplacer("**", "", "<font color=\"warning\">", "", "</font>", "", "> ", "").Replace(digest[0].Markdown),
 		Notices: digest[1:]}, nil
 }

@@ -33,6 +33,7 @@ type BranchSummary struct {
 	OnTarget      int
 	Behind        []string // "name（差…）"
 	MeetingsHeld  map[MeetingType]int
+	Duties        int      // obligations in their current period (the 成绩单's 应开)
 	Pending       []string // meeting types due this period and not yet held
 	Overdue       []string // meeting types none of which was held last period
 	DailyCheckins [7]int   // Monday to Sunday
@@ -48,6 +49,9 @@ type BranchSummary struct {
 	// HoursBehind names members below the year's 学时 pace and
 	// MakeupPending the 补学 not done (the leaders' report only).
 	HoursBehind, MakeupPending []string
+
+	// reads are what the weekly report read that its 成绩单 row counts too.
+	reads scoreReads
 }
 
 // Owed counts the duties a branch owes: meeting types overdue, 转正 not
@@ -82,6 +86,7 @@ func (b *Bot) summarize(ctx context.Context, br Branch, fire time.Time, r *weekR
 	}
 	s.LastDailyCheckins, s.DailyStudyMinutes, s.LastDailyStudyMinutes = trend.lastCheckins, trend.study, trend.lastStudy
 	s.Pipeline = b.pipelineLine(r.applicants[br.ID], today)
+	s.reads.applicants, s.reads.applicantsRead = r.applicants[br.ID], true
 	s.Rectify = rectifyLine(r.rectify[br.ID], today)
 	if err := b.learningLines(ctx, &s, fire, r.makeups[br.ID]); err != nil {
 		return BranchSummary{}, err
@@ -359,6 +364,7 @@ func (b *Bot) summarizeWith(ctx context.Context, br Branch, stored bool, span Sp
 	if err != nil {
 		return BranchSummary{}, err
 	}
+	s.Duties = len(obs)
 	for _, o := range obs {
 		if o.Done == 0 {
 			s.Pending = append(s.Pending, o.Label())
@@ -414,6 +420,7 @@ func (b *Bot) owedByMembers(ctx context.Context, s *BranchSummary, today Date, a
 	}
 	// A branch that has set no amounts keeps its dues outside the bot:
 	// it is not counted as owing them.
+	s.reads.amounts, s.reads.amountsRead = amounts, true
 	if len(amounts) == 0 {
 		return nil
 	}
@@ -541,25 +548,38 @@ func (b *Bot) weeklySummary(ctx context.Context, fire time.Time) ([]Outbound, er
 		return nil, err
 	}
 	week := weekStart(DateOf(fire, b.Location))
-	parts, err := b.summarizeAll(ctx, branches, fire, week)
+	admins, err := b.admins(ctx)
+	if err != nil {
+		return nil, err
+	}
+	// The admins' digest carries this month's 成绩单 so far, counted from
+	// what the branches' reports read, plus a few reads a branch.
+	month, _, _ := ScorecardSpan(nil, DateOf(fire, b.Location))
+	var scoreSpan *Span
+	if len(admins) > 0 {
+		scoreSpan = &month
+	}
+	parts, err := b.summarizeAll(ctx, branches, fire, week, scoreSpan)
 	if err != nil {
 		return nil, err
 	}
 	var out []Outbound
 	summaries := make([]BranchSummary, len(parts))
+	scores := make([]BranchScore, len(parts))
 	for i, p := range parts {
 		out = append(out, p.outs...)
-		summaries[i] = p.summary
-	}
-	admins, err := b.admins(ctx)
-	if err != nil {
-		return nil, err
+		summaries[i], scores[i] = p.summary, p.score
 	}
 	if len(admins) > 0 {
+		sc, err := b.assembleScorecard(ctx, month, fire, scores)
+		if err != nil {
+			return nil, err
+		}
+		sc.Label = "本月"
 		// Two messages, however large the org: the digest, and every
 		// branch's row in a workbook built when it is delivered.
 		span := Span{week, DateOf(fire, b.Location)}
-		for i, n := range orgDigest(summaries, span, admins) {
+		for i, n := range orgDigest(summaries, span, admins, sc.digestLines(digestCompanies)) {
 			out = append(out, Outbound{Key: fmt.Sprintf("org:%d", i), Notice: n})
 		}
 	}
@@ -577,10 +597,14 @@ func fewOf(items []string) string {
 // digestTop is how many branches the org digest names.
 const digestTop = 10
 
+// digestCompanies is how many companies the digest's 成绩单 block names.
+const digestCompanies = 8
+
 // orgDigest is the admins' view of the org: one markdown message with the
-// totals and the branches owing most (overdue meetings, 转正 not discussed,
-// dues arrears: BranchSummary.Owed), and the full table as a workbook.
-func orgDigest(summaries []BranchSummary, span Span, to []string) []Notice {
+// totals, the 成绩单 block (score) and the branches owing most (overdue
+// meetings, 转正 not discussed, dues arrears: BranchSummary.Owed), and the
+// full table as a workbook.
+func orgDigest(summaries []BranchSummary, span Span, to []string, score []string) []Notice {
 	var total BranchSummary
 	members, meetings := 0, 0
 	for _, s := range summaries {
@@ -602,6 +626,7 @@ func orgDigest(summaries []BranchSummary, span Span, to []string) []Notice {
 		fmt.Sprintf("> %d 个支部、%d 名党员；签到率 %d%%；学习 %d 分钟、%d 次；召开会议 %d 次",
 			len(summaries), members, total.Rate(), total.StudyMinutes, total.StudyReports, meetings),
 	}
+	lines = append(lines, score...)
 	owing := slices.DeleteFunc(slices.Clone(summaries), func(s BranchSummary) bool { return s.Owed() == 0 })
 	slices.SortStableFunc(owing, func(x, y BranchSummary) int {
 		if d := y.Owed() - x.Owed(); d != 0 {
@@ -618,6 +643,7 @@ func orgDigest(summaries []BranchSummary, span Span, to []string) []Notice {
 	} else {
 		lines = append(lines, "各支部没有逾期未开的会议、待讨论的转正或欠缴的党费 👍")
 	}
+	var rows []string
 	for i, s := range top {
 		var parts []string
 		if len(s.Overdue) > 0 {
@@ -632,13 +658,21 @@ func orgDigest(summaries []BranchSummary, span Span, to []string) []Notice {
 		if len(s.Pending) > 0 {
 			parts = append(parts, "本期待开 "+fewOf(s.Pending))
 		}
-		lines = append(lines, fmt.Sprintf("%d. %s：%s", i+1, cutRunes(Plain(s.Branch.Name), 16), strings.Join(parts, "；")))
+		rows = append(rows, fmt.Sprintf("%d. %s：%s", i+1, cutRunes(Plain(s.Branch.Name), 16), strings.Join(parts, "；")))
 	}
-	if more := len(summaries) - len(top); more > 0 {
-		lines = append(lines, fmt.Sprintf("另有 %d 个支部，见附件“支部汇总”。", more))
-	} else {
-		lines = append(lines, "各支部明细见附件“支部汇总”。")
+	// As many branches as the one message holds, the 成绩单 block taking
+	// its share: never a third message.
+	tail := func(shown int) string {
+		if more := len(summaries) - shown; more > 0 {
+			return fmt.Sprintf("另有 %d 个支部，见附件“支部汇总”。", more)
+		}
+		return "各支部明细见附件“支部汇总”。"
 	}
+	shown := len(rows)
+	for shown > 0 && len(strings.Join(slices.Concat(lines, rows[:shown], []string{tail(shown)}), "\n")) > MaxMessageBytes {
+		shown--
+	}
+	lines = append(append(lines, rows[:shown]...), tail(shown))
 	digest := strings.Join(lines, "\n")
 	if len(digest) > MaxMessageBytes { // never a third message
 		digest = SplitText(digest, MaxMessageBytes)[0]
@@ -657,6 +691,7 @@ type branchReport struct {
 	summary BranchSummary
 	outs    []Outbound
 	orgLine string
+	score   BranchScore // this month's 成绩单 row, when the admins get a digest
 }
 
 // report turns a branch's summary into its messages.
@@ -685,6 +720,7 @@ func (s BranchSummary) report(week Date) branchReport {
 		line += "，<font color=\"warning\">未开 " + strings.Join(s.Pending, "、") + "</font>"
 	}
 	s.Members, s.Behind, s.Unreached, s.Birthdays, s.HoursBehind, s.MakeupPending = nil, nil, nil, nil, nil, nil
+	s.reads = scoreReads{}
 	return branchReport{summary: s, outs: out, orgLine: line}
 }
 
@@ -696,8 +732,9 @@ const (
 	summaryConcurrency = 4
 )
 
-// summarizeAll reports every branch, a chunk of branches at a time, in order.
-func (b *Bot) summarizeAll(ctx context.Context, branches []Branch, fire time.Time, week Date) ([]branchReport, error) {
+// summarizeAll reports every branch, a chunk of branches at a time, in
+// order, with its 成绩单 row over score when that is given.
+func (b *Bot) summarizeAll(ctx context.Context, branches []Branch, fire time.Time, week Date, score *Span) ([]branchReport, error) {
 	out := make([]branchReport, len(branches))
 	var errs []error
 	var mu sync.Mutex
@@ -709,7 +746,7 @@ func (b *Bot) summarizeAll(ctx context.Context, branches []Branch, fire time.Tim
 		sem <- struct{}{}
 		go func() {
 			defer func() { <-sem; wg.Done() }()
-			err := b.summarizeChunk(ctx, chunk, fire, week, out[start:start+len(chunk)])
+			err := b.summarizeChunk(ctx, chunk, fire, week, score, out[start:start+len(chunk)])
 			if err != nil {
 				mu.Lock()
 				errs = append(errs, err)
@@ -721,8 +758,9 @@ func (b *Bot) summarizeAll(ctx context.Context, branches []Branch, fire time.Tim
 	return out, errors.Join(errs...)
 }
 
-// summarizeChunk reads a chunk of branches and reports each into out.
-func (b *Bot) summarizeChunk(ctx context.Context, chunk []Branch, fire time.Time, week Date, out []branchReport) error {
+// summarizeChunk reads a chunk of branches and reports each into out, with
+// its 成绩单 row over score when that is given.
+func (b *Bot) summarizeChunk(ctx context.Context, chunk []Branch, fire time.Time, week Date, score *Span, out []branchReport) error {
 	r, err := b.readWeeks(ctx, chunk, fire)
 	if err != nil {
 		return err
@@ -730,7 +768,17 @@ func (b *Bot) summarizeChunk(ctx context.Context, chunk []Branch, fire time.Time
 	var errs []error
 	for i, br := range chunk {
 		s, err := b.summarize(ctx, br, fire, r)
+		var sc BranchScore
+		if err == nil && score != nil {
+			members := make([]Member, len(s.Members))
+			for j, m := range s.Members {
+				members[j] = m.Member
+			}
+			sc, err = b.scoreBranch(ctx, scoreInput{branch: br, members: members, span: *score, now: fire,
+				duties: &[2]int{s.Duties, s.Duties - len(s.Pending)}, reads: s.reads})
+		}
 		out[i] = s.report(week)
+		out[i].score = sc
 		errs = append(errs, err)
 	}
 	return errors.Join(errs...)

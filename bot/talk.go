@@ -54,7 +54,7 @@ func (b *Bot) talk(ctx context.Context, req Request) (Reply, error) {
 	if len(req.Args) == 0 || !strings.HasPrefix(Normalize(req.Args[0]), "@") {
 		return Reply{Text: talkUsage}, nil
 	}
-	who := NormalizeUserID(strings.TrimPrefix(Normalize(req.Args[0]), "@"))
+	who := mentionOf(req, req.Args[0])
 	other, found, namesakes, err := b.findMember(ctx, req.Member, who)
 	if err != nil {
 		return Reply{}, err
@@ -96,7 +96,7 @@ func (b *Bot) requestTalk(ctx context.Context, req Request) (Reply, error) {
 	}
 	var to []string
 	if len(req.Args) > 0 && strings.HasPrefix(Normalize(req.Args[0]), "@") {
-		who := NormalizeUserID(strings.TrimPrefix(Normalize(req.Args[0]), "@"))
+		who := mentionOf(req, req.Args[0])
 		for _, m := range members {
 			if m.Role.Leads() && (m.UserID == who || Normalize(m.Name) == who) && m.UserID != req.Member.UserID {
 				to = append(to, m.UserID)

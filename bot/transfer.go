@@ -164,7 +164,7 @@ func (b *Bot) transferIn(ctx context.Context, req Request) (Reply, error) {
 	if branchID == "" {
 		return Reply{Text: "请由接收支部的书记或支委发送“转入”。"}, nil
 	}
-	userID := NormalizeUserID(strings.TrimPrefix(Normalize(args[0]), "@"))
+	userID := mentionOf(req, args[0])
 	name := strings.TrimSpace(args[1])
 	if !ValidUserID(userID) || name == "" || HasHiddenRunes(name) || strings.HasPrefix(name, "来自") {
 		return Reply{Text: transferInUsage}, nil

@@ -40,3 +40,26 @@ func TestLimiter(t *testing.T) {
 		}
 	}
 }
+
+// WeCom counts an app's messages to a member per corp: the home corp's m1
+// and partner's m1 are two people with two budgets, and a chat of partner's
+// app is not the home corp's chat of the same id.
+func TestLimiterCountsEachCorpsMembersApart(t *testing.T) {
+	s, _ := open(t)
+	l := s.Limiter(store.Limits{Member: store.RateLimit{PerMinute: 1}, Chat: store.RateLimit{PerMinute: 1}})
+	ctx := t.Context()
+	now := time.Date(2026, 11, 20, 9, 30, 10, 0, time.UTC)
+	allowed, deferred, _, err := l.AllowRecipients(ctx, []string{"m1", "partner/m1"}, now)
+	if err != nil || len(allowed) != 2 || len(deferred) != 0 {
+		t.Fatalf("m1 and partner/m1: allowed %v deferred %v (%v), want both", allowed, deferred, err)
+	}
+	allowed, deferred, _, err = l.AllowRecipients(ctx, []string{"partner/m1", "third/m1"}, now)
+	if err != nil || len(allowed) != 1 || allowed[0] != "third/m1" || len(deferred) != 1 {
+		t.Fatalf("second to partner/m1: allowed %v deferred %v (%v), want partner/m1 deferred alone", allowed, deferred, err)
+	}
+	for _, chat := range []string{"wrX", "partner/wrX"} {
+		if ok, _, err := l.AllowChat(ctx, chat, now); err != nil || !ok {
+			t.Fatalf("chat %s: %v (%v), want its own budget", chat, ok, err)
+		}
+	}
+}

@@ -123,6 +123,7 @@ type branchRecord struct {
 	Since         bot.Date `json:"since,omitzero"`
 	Retired       bool     `json:"retired,omitempty"`
 	Groups        []string `json:"groups,omitempty"`
+	Company       string   `json:"company,omitempty"` // the corps entry of a single-company branch
 	// Cadence is the branch's override: meeting type → monthly, quarterly,
 	// yearly or none.
 	Cadence map[string]string `json:"cadence,omitempty"`
@@ -133,7 +134,7 @@ func decodeBranch(raw []byte) (bot.Branch, error) {
 	if err := json.Unmarshal(raw, &r); err != nil {
 		return bot.Branch{}, fmt.Errorf("store: decode branch: %w", err)
 	}
-	b := bot.Branch{ID: r.ID, Name: r.Name, ChatID: r.ChatID, Robot: r.Robot, DuesDay: r.DuesDay, DepartmentIDs: r.DepartmentIDs, Since: r.Since, Retired: r.Retired, Groups: r.Groups}
+	b := bot.Branch{ID: r.ID, Name: r.Name, ChatID: r.ChatID, Robot: r.Robot, DuesDay: r.DuesDay, DepartmentIDs: r.DepartmentIDs, Since: r.Since, Retired: r.Retired, Groups: r.Groups, Company: r.Company}
 	for typ, word := range r.Cadence {
 		t, okType := bot.ParseMeetingType(typ)
 		c, okCadence := bot.ParseBranchCadence(word)
@@ -149,7 +150,7 @@ func decodeBranch(raw []byte) (bot.Branch, error) {
 }
 
 func encodeBranch(b bot.Branch) ([]byte, error) {
-	r := branchRecord{ID: b.ID, Name: b.Name, ChatID: b.ChatID, Robot: b.Robot, DuesDay: b.DuesDay, DepartmentIDs: b.DepartmentIDs, Since: b.Since, Retired: b.Retired, Groups: b.Groups}
+	r := branchRecord{ID: b.ID, Name: b.Name, ChatID: b.ChatID, Robot: b.Robot, DuesDay: b.DuesDay, DepartmentIDs: b.DepartmentIDs, Since: b.Since, Retired: b.Retired, Groups: b.Groups, Company: b.Company}
 	for t, c := range b.Cadence {
 		if r.Cadence == nil {
 			r.Cadence = map[string]string{}

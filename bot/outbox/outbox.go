@@ -327,10 +327,48 @@ type Pause struct {
 	Left   time.Duration
 }
 
-// Paused reports a pause set after a configuration error (see WorkerConfig.ConfigFix).
-// It is shared by every replica and ends by itself: the next send tries again.
+// Paused reports the home corp's pause set after a configuration error
+// (see WorkerConfig.ConfigFix). It is shared by every replica and ends by
+// itself: the next send tries again.
 func (o *Outbox) Paused(ctx context.Context) (Pause, error) {
-	return o.readPause(ctx, o.cfg.KeyPrefix+"paused")
+	return o.readPause(ctx, o.pauseKey(""))
+}
+
+// PausedCorp is Paused for one corp ("" for the home corp).
+func (o *Outbox) PausedCorp(ctx context.Context, corp string) (Pause, error) {
+	return o.readPause(ctx, o.pauseKey(corp))
+}
+
+// PausedCorps reports which of corps ("" for the home corp) are paused,
+// in one round trip: each corp's app has its own trusted IPs and secret,
+// so one corp's configuration error stops only that corp's sends.
+func (o *Outbox) PausedCorps(ctx context.Context, corps []string) (map[string]Pause, error) {
+	pipe := o.rdb.Pipeline()
+	reasons := make([]*redis.StringCmd, len(corps))
+	ttls := make([]*redis.DurationCmd, len(corps))
+	for i, corp := range corps {
+		reasons[i] = pipe.Get(ctx, o.pauseKey(corp))
+		ttls[i] = pipe.PTTL(ctx, o.pauseKey(corp))
+	}
+	if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
+		return nil, fmt.Errorf("outbox: read pauses: %w", err)
+	}
+	out := map[string]Pause{}
+	for i, corp := range corps {
+		if r := reasons[i].Val(); r != "" {
+			out[corp] = Pause{Reason: r, Left: max(ttls[i].Val(), 0)}
+		}
+	}
+	return out, nil
+}
+
+// pauseKey is a corp's pause: the home corp keeps the key of releases
+// before corps (a pause they wrote still holds), others have their own.
+func (o *Outbox) pauseKey(corp string) string {
+	if corp == "" {
+		return o.cfg.KeyPrefix + "paused"
+	}
+	return o.cfg.KeyPrefix + "paused:corp:" + corp
 }
 
 func (o *Outbox) readPause(ctx context.Context, key string) (Pause, error) {
@@ -346,8 +384,8 @@ func (o *Outbox) readPause(ctx context.Context, key string) (Pause, error) {
 	return Pause{Reason: reason.Val(), Left: max(ttl.Val(), 0)}, nil
 }
 
-func (o *Outbox) pause(ctx context.Context, reason string) error {
-	if err := o.rdb.Set(ctx, o.cfg.KeyPrefix+"paused", reason, o.cfg.ConfigPause).Err(); err != nil {
+func (o *Outbox) pause(ctx context.Context, corp, reason string) error {
+	if err := o.rdb.Set(ctx, o.pauseKey(corp), reason, o.cfg.ConfigPause).Err(); err != nil {
 		return fmt.Errorf("outbox: pause: %w", err)
 	}
 	return nil

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"slices"
 	"time"
 
 	"github.com/hibiken/asynq"
@@ -48,6 +49,10 @@ type WorkerConfig struct {
 	// a wrong key). They pause that channel alone, for Config.ConfigPause:
 	// its messages are held, and every other send keeps going.
 	GroupConfigFix func(error) (fix string, ok bool)
+	// ErrorCorp names the corp whose app failed ("" the home corp), so a
+	// configuration error pauses that corp alone; nil, or not ok: the corp
+	// of the notice's recipients.
+	ErrorCorp func(error) (corp string, ok bool)
 	// Undelivered records recipients WeCom accepted but did not reach.
 	Undelivered bot.DeliveryLog
 	// Metrics hears of every send and job run; nil hears nothing.
@@ -62,8 +67,9 @@ type WorkerConfig struct {
 type Metrics interface {
 	Sent(result string)
 	JobRun(job string, elapsed time.Duration, err error)
-	// Paused counts a pause after a configuration error: channel "all",
-	// "chat" (target: the chat id that hit it) or "robot" (target: the branch).
+	// Paused counts a pause after a configuration error: channel "all"
+	// (target: the corp, "" for the home corp), "chat" (target: the chat id
+	// that hit it) or "robot" (target: the branch).
 	Paused(channel, target, result string)
 }
 
@@ -154,7 +160,14 @@ func (w *Worker) handleNotice(ctx context.Context, id string, payload []byte) er
 	}
 	n := nt.Notice
 	log := w.cfg.Log.With(slog.String("task", id), slog.Int("recipients", len(n.To)), slog.String("chat", n.ChatID))
-	if paused, err := w.o.Paused(ctx); err != nil {
+	if corps := corpsOf(n); len(corps) > 1 {
+		return w.splitByCorp(ctx, id, nt, corps)
+	}
+	corp := corpOf(n)
+	if corp != "" {
+		log = log.With(slog.String("corp", corp))
+	}
+	if paused, err := w.o.PausedCorp(ctx, corp); err != nil {
 		return err
 	} else if paused.Reason != "" {
 		return w.hold(ctx, id, nt, paused.Left)
@@ -190,10 +203,21 @@ func (w *Worker) handleNotice(ctx context.Context, id string, payload []byte) er
 		return w.hold(ctx, id, nt, w.o.cfg.ConfigPause)
 	}
 	if fix, ok := w.cfg.ConfigFix(err); ok {
-		log.Error("WeCom refuses this install's configuration; pausing every send until it is fixed",
-			slog.Any("error", err), slog.String("fix", fix), slog.Duration("pause", w.o.cfg.ConfigPause))
-		w.paused("all", "", err)
-		if perr := w.o.pause(ctx, err.Error()+" — "+fix); perr != nil {
+		failed := corp
+		if w.cfg.ErrorCorp != nil {
+			if c, ok := w.cfg.ErrorCorp(err); ok {
+				failed = c // another corp's app, whose file this notice forwards
+			}
+		}
+		if failed == "" {
+			log.Error("WeCom refuses this install's configuration; pausing every send until it is fixed",
+				slog.Any("error", err), slog.String("fix", fix), slog.Duration("pause", w.o.cfg.ConfigPause))
+		} else {
+			log.Error("WeCom refuses the configuration of corp "+failed+"'s app; pausing that corp's sends until it is fixed; other corps go on",
+				slog.String("failed_corp", failed), slog.Any("error", err), slog.String("fix", fix), slog.Duration("pause", w.o.cfg.ConfigPause))
+		}
+		w.paused("all", failed, err)
+		if perr := w.o.pause(ctx, failed, err.Error()+" — "+fix); perr != nil {
 			return perr
 		}
 		return w.hold(ctx, id, nt, w.o.cfg.ConfigPause)
@@ -223,18 +247,75 @@ type channel struct {
 	what   string // for people
 }
 
-// channelOf names a notice's group channel. Every app chat shares one
-// pause: 48002 means the app may not use app chats at all (its visible
-// range is not the root department), so the next chat would fail too. A
-// robot is one branch's, and its key fails alone.
+// channelOf names a notice's group channel. Every app chat of a corp
+// shares one pause: 48002 means that corp's app may not use app chats at
+// all (its visible range is not the root department), so the next chat
+// would fail too; another corp's app has its own visible range. A robot is
+// one branch's, and its key fails alone.
 func channelOf(n bot.Notice) channel {
 	switch {
 	case n.ChatID != "":
+		if corp := bot.CorpOf(n.ChatID); corp != "" {
+			return channel{key: "corp:" + corp + ":chats", name: "chat", target: n.ChatID, what: "every app group chat send of corp " + corp}
+		}
 		return channel{key: "chats", name: "chat", target: n.ChatID, what: "every app group chat send"}
 	case n.Robot != "":
 		return channel{key: "robot:" + n.Robot, name: "robot", target: n.Robot, what: "the group robot of branch " + n.Robot}
 	}
 	return channel{}
+}
+
+// corpsOf lists the corps a notice's members belong to ("" the home
+// corp), in order; a group notice goes to one channel and needs no split.
+func corpsOf(n bot.Notice) []string {
+	if n.ChatID != "" || n.Robot != "" {
+		return nil
+	}
+	var out []string
+	for _, id := range n.To {
+		if corp := bot.CorpOf(id); !slices.Contains(out, corp) {
+			out = append(out, corp)
+		}
+	}
+	return out
+}
+
+// corpOf is the corp whose app sends a notice: an app chat's, or its
+// members'. A group robot needs no app; it follows the home corp's pause,
+// as before there were corps.
+func corpOf(n bot.Notice) string {
+	switch {
+	case n.ChatID != "":
+		return bot.CorpOf(n.ChatID)
+	case n.Robot != "" || len(n.To) == 0:
+		return ""
+	}
+	return bot.CorpOf(n.To[0])
+}
+
+// splitByCorp makes one child per corp of a notice to members of several
+// corps (a joint branch's meeting): each goes through its own corp's app,
+// pause and limits, and a retry of one corp's send repeats nobody else's.
+// A child's id depends only on the task and the corp, so a retried split
+// makes the same children.
+func (w *Worker) splitByCorp(ctx context.Context, id string, nt noticeTask, corps []string) error {
+	for _, corp := range corps {
+		part := nt.Notice
+		part.To = nil
+		for _, m := range nt.Notice.To {
+			if bot.CorpOf(m) == corp {
+				part.To = append(part.To, m)
+			}
+		}
+		label := corp
+		if label == "" {
+			label = bot.HomeCorp
+		}
+		if err := w.o.enqueueTask(ctx, id+":corp:"+label, noticeTask{Notice: part, Checked: nt.Checked}, 0); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // recordUndelivered keeps who WeCom did not reach, for the secretaries'

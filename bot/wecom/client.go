@@ -81,6 +81,10 @@ func ConfigFix(err error) (fix string, ok bool) {
 		return "", false
 	}
 	fix, ok = configFixes[apiErr.Code]
+	if corp, _ := ErrorCorp(err); ok && corp != "" {
+		// Another corp's app: its settings are its corps entry's.
+		fix = strings.ReplaceAll(fix, "wecom.", "corps["+corp+"].")
+	}
 	return fix, ok
 }
 
@@ -177,6 +181,10 @@ type Client struct {
 	tokenMu      sync.Mutex
 	tokenBlocked time.Time // no gettoken before this
 	tokenErr     error     // why
+
+	// Set by NewCorps for a client among several corps' clients.
+	corp    string           // its corps id; "" for the home corp or a lone client
+	fetcher bot.MediaFetcher // where a forwarded file comes from (another corp's, perhaps); nil: this client
 }
 
 // NewClient returns a client whose access token is cached in cfg.Cache,

@@ -173,7 +173,12 @@ const forwardTTL = 48 * time.Hour
 // be fetched, not that it can be sent on). The new id is cached, so an
 // announcement's picture is uploaded once for all its messages.
 func (c *Client) forwardMedia(ctx context.Context, m bot.Media) (string, error) {
+	// The uploaded id is this app's: another corp's app (its agent id may
+	// be the same number) keeps its own.
 	key := fmt.Sprintf("partybot_forward_%d_%s", c.cfg.AgentID, m.ID)
+	if c.corp != "" {
+		key = fmt.Sprintf("partybot_forward_%s_%d_%s", c.corp, c.cfg.AgentID, m.ID)
+	}
 	if c.cfg.Cache != nil {
 		if id, ok := cache.GetContext(ctx, c.cfg.Cache, key).(string); ok && id != "" {
 			return id, nil
@@ -183,7 +188,11 @@ func (c *Client) forwardMedia(ctx context.Context, m bot.Media) (string, error) 
 	if !ok {
 		return "", bot.Permanent(fmt.Errorf("wecom: forward media %s: unknown type %q", m.ID, m.Type))
 	}
-	data, err := c.FetchMedia(ctx, m.ID, limit)
+	var from bot.MediaFetcher = c
+	if c.fetcher != nil {
+		from = c.fetcher // a member of another corp sent it: "partner/MEDIAID"
+	}
+	data, err := from.FetchMedia(ctx, m.ID, limit)
 	if err != nil {
 		return "", err
 	}

@@ -132,6 +132,11 @@ func headerText(s string) string { return strings.ReplaceAll(s, "&", "&&") }
 // headerFooter names the branch, the sheet (&A) and the period at the top
 // of each page, and the page number and the export's time at the bottom.
 func headerFooter(owner string, h bot.Ledger) *excelize.HeaderFooterOptions {
+	return titledHeaderFooter(owner+" 台账", h)
+}
+
+// titledHeaderFooter is headerFooter with the page header's title given.
+func titledHeaderFooter(title string, h bot.Ledger) *excelize.HeaderFooterOptions {
 	footer := "&C第 &P 页，共 &N 页"
 	if !h.Made.IsZero() {
 		made := h.Made
@@ -141,7 +146,7 @@ func headerFooter(owner string, h bot.Ledger) *excelize.HeaderFooterOptions {
 		footer = "&L" + headerText("导出于 "+made.Format("2006-01-02 15:04")) + footer
 	}
 	return &excelize.HeaderFooterOptions{
-		OddHeader: "&L" + headerText(owner+" 台账") + "&C&A&R" + headerText(h.Span.String()),
+		OddHeader: "&L" + headerText(title) + "&C&A&R" + headerText(h.Span.String()),
 		OddFooter: footer,
 	}
 }
@@ -149,9 +154,14 @@ func headerFooter(owner string, h bot.Ledger) *excelize.HeaderFooterOptions {
 // setDocProps replaces excelize's defaults (author "xuri", created 2006)
 // with the ledger's title, partybot, and the time it was made.
 func setDocProps(f *excelize.File, owner string, h bot.Ledger) error {
+	return setTitledDocProps(f, owner+" 台账", "台账", h)
+}
+
+// setTitledDocProps is setDocProps with the title and subject given.
+func setTitledDocProps(f *excelize.File, title, subject string, h bot.Ledger) error {
 	props := &excelize.DocProperties{
-		Title:          owner + " 台账 " + h.Span.String(),
-		Subject:        "台账",
+		Title:          title + " " + h.Span.String(),
+		Subject:        subject,
 		Creator:        printCreator,
 		LastModifiedBy: printCreator,
 		Language:       "zh-CN",

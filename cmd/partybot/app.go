@@ -1,12 +1,14 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -28,7 +30,8 @@ type App struct {
 
 	Store     *store.Store
 	Bot       *bot.Bot
-	WeCom     *wecom.Client
+	WeCom     *wecom.Client // the home corp's app (Corps.Home())
+	Corps     *wecom.Corps  // every corp's app: sends, media and app chats go through their corp's
 	Callback  *wecom.Callback
 	Outbox    *outbox.Outbox
 	Worker    *outbox.Worker
@@ -82,16 +85,33 @@ func NewApp(cfg Config, log *slog.Logger) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
-	a.WeCom = wecom.NewClient(wecom.ClientConfig{
-		CorpID: cfg.WeCom.CorpID, AgentID: cfg.WeCom.AgentID, Secret: cfg.WeCom.Secret,
-		Cache:   a.Store.TokenCache(),
-		BaseURL: cfg.WeCom.APIBase, HTTP: &http.Client{Timeout: cfg.WeCom.APITimeout},
-		RobotKeys: cfg.Org.robotKeys(), Files: ledgerFiles{a}, Charts: charts, PlainText: cfg.WeCom.PlainText,
-		Log: log, Now: func() time.Time { return a.Now() },
-	})
+	// One client per corp, each with its own token (cached under its corp
+	// id) and gettoken pause; none is fetched before a corp first sends.
+	apps := map[string]wecom.ClientConfig{}
+	httpClient := &http.Client{Timeout: cfg.WeCom.APITimeout}
+	for _, app := range cfg.apps() {
+		clog := log
+		if app.ID != "" {
+			clog = log.With(slog.String("corp", app.ID))
+		}
+		apps[app.ID] = wecom.ClientConfig{
+			CorpID: app.WeCom.CorpID, AgentID: app.WeCom.AgentID, Secret: app.WeCom.Secret,
+			Cache:   a.Store.TokenCache(),
+			BaseURL: app.WeCom.APIBase, HTTP: httpClient,
+			Files: ledgerFiles{a}, Charts: charts, PlainText: app.WeCom.PlainText,
+			Log: clog, Now: func() time.Time { return a.Now() },
+		}
+	}
+	home := apps[""]
+	home.RobotKeys = cfg.Org.robotKeys() // a robot is a branch's, whatever its members' corps
+	apps[""] = home
+	if a.Corps, err = wecom.NewCorps(apps); err != nil {
+		return nil, err
+	}
+	a.WeCom = a.Corps.Home()
 	var media bot.MediaFetcher
 	if cfg.WeCom.Secret != "" { // without it no API call works: photos keep their ids only
-		media = a.WeCom
+		media = a.Corps
 	}
 	a.Bot, err = bot.New(bot.Deps{
 		Roster:        a.Members,
@@ -126,6 +146,7 @@ func NewApp(cfg Config, log *slog.Logger) (*App, error) {
 		Cadence:           cfg.cadence(),
 		Targets:           bot.StudyTargets{WeeklyMinutes: cfg.Rules.WeeklyStudyMinutes, WeeklyReports: cfg.Rules.WeeklyStudyReports},
 		Leaderboard:       cfg.Rules.Leaderboard,
+		Companies:         cfg.org().Companies,
 		PoliticalBirthday: cfg.Rules.PoliticalBirthday,
 		CheckinReminder:   cfg.checkinReminder(),
 		DuesPrepayMonths:  cfg.Rules.DuesPrepayMonths,
@@ -149,8 +170,9 @@ func NewApp(cfg Config, log *slog.Logger) (*App, error) {
 	}
 
 	a.Worker = a.Outbox.Worker(outbox.WorkerConfig{
-		Deliver: a.WeCom, Jobs: a.Bot, Limiter: a.Store.Limiter(store.DefaultLimits),
+		Deliver: a.Corps, Jobs: a.Bot, Limiter: a.Store.Limiter(store.DefaultLimits),
 		Transient: transient, RateLimited: wecom.RateLimited, ConfigFix: wecom.ConfigFix, GroupConfigFix: wecom.GroupConfigFix,
+		ErrorCorp:   wecom.ErrorCorp,
 		Undelivered: a.Store, Log: log, Metrics: a.Metrics, ResultOf: wecom.Result,
 		Now: func() time.Time { return a.Now() },
 	})
@@ -190,7 +212,8 @@ func newServer(h http.Handler) *http.Server {
 // ready reports whether Redis answers: without it no message can be
 // stored (503). Sending paused by a WeCom configuration error is
 // "degraded": still 200, since callbacks are answered and must keep
-// coming, but the body says what to fix.
+// coming, but the body says what to fix. Each corp's app pauses alone (its
+// own trusted IPs, its own secret): the body names every paused corp.
 func (a *App) ready(w http.ResponseWriter, r *http.Request) {
 	if a.draining.Load() {
 		http.Error(w, "stopping", http.StatusServiceUnavailable)
@@ -202,17 +225,46 @@ func (a *App) ready(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "redis unavailable", http.StatusServiceUnavailable)
 		return
 	}
-	paused, err := a.Outbox.Paused(ctx)
+	apps := a.Config.apps()
+	ids := make([]string, len(apps))
+	for i, app := range apps {
+		ids[i] = app.ID
+	}
+	paused, err := a.Outbox.PausedCorps(ctx, ids)
 	if err != nil {
 		http.Error(w, "redis unavailable", http.StatusServiceUnavailable)
 		return
 	}
-	if paused.Reason != "" {
-		w.Header().Set("X-Partybot-Degraded", "wecom-config")
-		fmt.Fprintf(w, "degraded: sending paused for %s more: %s\n", paused.Left.Round(time.Second), paused.Reason)
+	if len(paused) == 0 {
+		_, _ = w.Write([]byte("ready\n"))
 		return
 	}
-	_, _ = w.Write([]byte("ready\n"))
+	w.Header().Set("X-Partybot-Degraded", "wecom-config")
+	var body strings.Builder
+	var names []string
+	for _, app := range apps {
+		p, ok := paused[app.ID]
+		if !ok {
+			continue
+		}
+		if len(apps) == 1 { // a single corp's install reads as it always did
+			fmt.Fprintf(&body, "degraded: sending paused for %s more: %s\n", p.Left.Round(time.Second), p.Reason)
+			continue
+		}
+		name := cmp.Or(app.ID, bot.HomeCorp)
+		names = append(names, name)
+		if app.WeCom.Name != "" {
+			name += " (" + app.WeCom.Name + ")"
+		}
+		fmt.Fprintf(&body, "degraded: sending through corp %s paused for %s more: %s\n", name, p.Left.Round(time.Second), p.Reason)
+	}
+	if len(names) > 0 {
+		w.Header().Set("X-Partybot-Paused-Corps", strings.Join(names, ","))
+		if len(names) < len(apps) {
+			body.WriteString("the other corps keep sending\n")
+		}
+	}
+	_, _ = w.Write([]byte(body.String()))
 }
 
 // CheckChats asks WeCom about every branch's chat_id: appchat/send takes
@@ -224,7 +276,7 @@ func (a *App) CheckChats(ctx context.Context, branches []bot.Branch) error {
 		if br.ChatID == "" {
 			continue
 		}
-		if _, err := a.WeCom.AppChat(ctx, br.ChatID); err != nil {
+		if _, err := a.Corps.AppChat(ctx, br.ChatID); err != nil {
 			a.Log.ErrorContext(ctx, "branch chat_id is not an app chat of this app; its group messages will fail. Create one with: partybot chat create -config F -branch "+br.ID+" -owner USERID",
 				slog.String("branch", br.ID), slog.String("chat_id", br.ChatID), slog.Any("error", err))
 			errs = append(errs, fmt.Errorf("branch %s: chat_id %s: %w", br.ID, br.ChatID, err))
@@ -263,7 +315,7 @@ func (a *App) Start(ctx context.Context) error {
 		return err
 	}
 	if a.Config.WeCom.Secret != "" {
-		branches := a.Config.Org.domain().Branches
+		branches := a.Config.org().Branches
 		go func() { _ = a.CheckChats(ctx, branches) }() // logged; WeCom may be slow, start does not wait
 	}
 	a.Scheduler.Start()
@@ -282,7 +334,7 @@ func (a *App) Start(ctx context.Context) error {
 func (a *App) Seed(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	res, err := bot.SeedOrg(ctx, a.Store, a.Store, a.Now(), a.Config.Org.domain())
+	res, err := bot.SeedOrg(ctx, a.Store, a.Store, a.Now(), a.Config.org())
 	if err != nil {
 		return err
 	}

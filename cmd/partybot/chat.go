@@ -35,7 +35,7 @@ func chatCmd(ctx context.Context, args []string, stdout, stderr io.Writer, geten
 	case sub == "create" && len(pos) == 0 && *branchID != "" && *owner != "":
 		return createChat(ctx, app, *branchID, bot.NormalizeUserID(*owner), stdout)
 	case sub == "check" && len(pos) == 0:
-		if err := app.CheckChats(ctx, app.Config.Org.domain().Branches); err != nil {
+		if err := app.CheckChats(ctx, app.Config.org().Branches); err != nil {
 			return err
 		}
 		fmt.Fprintln(stdout, "every configured chat_id is an app chat of this app")
@@ -59,20 +59,32 @@ func createChat(ctx context.Context, app *App, branchID, owner string, stdout io
 	if err != nil {
 		return err
 	}
+	// An app chat is one corp's app's and holds only that corp's members:
+	// the branch's company's (the home corp's when it has none).
+	owner = bot.Qualify(br.Company, owner)
 	ids := make([]string, 0, len(members))
+	others := 0
 	for _, m := range members {
+		if bot.CorpOf(m.UserID) != br.Company {
+			others++
+			continue
+		}
 		ids = append(ids, m.UserID)
 	}
 	if !slices.Contains(ids, owner) {
 		return fmt.Errorf("owner %q is not an active member of %s", owner, branchID)
 	}
-	chatID, err := app.WeCom.CreateAppChat(ctx, br.Name, owner, ids)
+	chatID, err := app.Corps.CreateAppChat(ctx, br.Name, owner, ids)
 	if err != nil {
 		return err
 	}
-	if _, err := app.WeCom.Notify(ctx, bot.Notice{ChatID: chatID, Text: br.Name + "群已由党建助手创建，用于支部通知和周报。"}); err != nil {
-		return fmt.Errorf("chat %s created, but its first message failed (WeCom shows it only after one): %w", chatID, err)
+	_, wecomID := bot.SplitMemberID(chatID)
+	if _, err := app.Corps.Notify(ctx, bot.Notice{ChatID: chatID, Text: br.Name + "群已由党建助手创建，用于支部通知和周报。"}); err != nil {
+		return fmt.Errorf("chat %s created, but its first message failed (WeCom shows it only after one): %w", wecomID, err)
 	}
-	fmt.Fprintf(stdout, "created %s with %d members\nput this in the config under branch %s:\n  chat_id: %s\n", chatID, len(ids), branchID, chatID)
+	fmt.Fprintf(stdout, "created %s with %d members\nput this in the config under branch %s:\n  chat_id: %s\n", wecomID, len(ids), branchID, wecomID)
+	if others > 0 {
+		fmt.Fprintf(stdout, "%d members of other companies cannot join another corp's app chat: give the branch a robot_key (a group robot's group takes anyone)\n", others)
+	}
 	return nil
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"errors"
 	"fmt"
 	"io"
@@ -34,16 +35,19 @@ type Config struct {
 	// ShutdownTimeout bounds a graceful stop; ShutdownDrain is how long
 	// /readyz answers 503 before the listener closes, so a load balancer
 	// stops sending first.
-	ShutdownTimeout time.Duration     `yaml:"shutdown_timeout"`
-	ShutdownDrain   time.Duration     `yaml:"shutdown_drain"`
-	Redis           RedisConfig       `yaml:"redis"`
-	WeCom           WeComConfig       `yaml:"wecom"`
-	Calendar        CalendarConfig    `yaml:"calendar"`
-	Rules           RulesConfig       `yaml:"rules"`
-	Schedule        map[string]string `yaml:"schedule"`
-	Outbox          OutboxConfig      `yaml:"outbox"`
-	Retention       RetentionConfig   `yaml:"retention"`
-	Org             OrgConfig         `yaml:"org"`
+	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
+	ShutdownDrain   time.Duration `yaml:"shutdown_drain"`
+	Redis           RedisConfig   `yaml:"redis"`
+	WeCom           WeComConfig   `yaml:"wecom"`
+	// Corps are further companies of a 联合党委, each its own WeCom corp
+	// with its own self-built app (README: 联合党委).
+	Corps     []CorpConfig      `yaml:"corps"`
+	Calendar  CalendarConfig    `yaml:"calendar"`
+	Rules     RulesConfig       `yaml:"rules"`
+	Schedule  map[string]string `yaml:"schedule"`
+	Outbox    OutboxConfig      `yaml:"outbox"`
+	Retention RetentionConfig   `yaml:"retention"`
+	Org       OrgConfig         `yaml:"org"`
 }
 
 // CalendarConfig adds to the shipped China work calendar.
@@ -94,6 +98,8 @@ type RedisConfig = store.Config
 
 // WeComConfig is the self-built app's credentials and callback settings.
 type WeComConfig struct {
+	// Name is the home corp's company name, as the 成绩单 shows it.
+	Name            string        `yaml:"name"`
 	CorpID          string        `yaml:"corp_id"`
 	AgentID         int           `yaml:"agent_id"`
 	Secret          string        `yaml:"secret"`
@@ -107,6 +113,80 @@ type WeComConfig struct {
 	// PlainText sends every card and markdown message as text, for members
 	// who read WeCom inside WeChat (微工作台), which shows neither.
 	PlainText bool `yaml:"plain_text"`
+}
+
+// CorpConfig is one further company: its WeCom corp and the self-built
+// app partybot runs as there. Members of it are "id/userid" in the org.
+type CorpConfig struct {
+	ID             string `yaml:"id"`
+	Name           string `yaml:"name"`
+	CorpID         string `yaml:"corp_id"`
+	AgentID        int    `yaml:"agent_id"`
+	Secret         string `yaml:"secret"`
+	Token          string `yaml:"token"`
+	EncodingAESKey string `yaml:"encoding_aes_key"`
+	CallbackPath   string `yaml:"callback_path"` // default /wecom/callback/<id>
+	APIBase        string `yaml:"api_base"`      // default wecom.api_base
+}
+
+// WeCom is the corp's settings in the wecom section's shape: timeouts,
+// windows and plain_text are the home corp's, shared by every corp.
+func (c CorpConfig) WeCom(home WeComConfig) WeComConfig {
+	w := home
+	w.Name, w.CorpID, w.AgentID, w.Secret, w.Token, w.EncodingAESKey = c.Name, c.CorpID, c.AgentID, c.Secret, c.Token, c.EncodingAESKey
+	w.CallbackPath = cmp.Or(c.CallbackPath, wecom.DefaultCallbackPath+"/"+c.ID)
+	w.APIBase = cmp.Or(c.APIBase, home.APIBase)
+	return w
+}
+
+// corpApp is one corp partybot serves: the home corp (ID "") or a corps
+// entry, with its settings complete.
+type corpApp struct {
+	ID    string
+	WeCom WeComConfig
+}
+
+// apps lists every corp, the home corp first.
+func (c Config) apps() []corpApp {
+	out := []corpApp{{ID: "", WeCom: c.WeCom}}
+	for _, corp := range c.Corps {
+		out = append(out, corpApp{ID: corp.ID, WeCom: corp.WeCom(c.WeCom)})
+	}
+	return out
+}
+
+// validateCorps checks the corps entries one by one and against each other
+// and the home corp: ids, callback paths and corp_ids are each used once.
+func (c Config) validateCorps(p *problems) {
+	ids := map[string]int{}
+	paths := map[string]string{c.WeCom.CallbackPath: "wecom"}
+	corpIDs := map[string]string{}
+	if c.WeCom.CorpID != "" {
+		corpIDs[c.WeCom.CorpID] = "wecom"
+	}
+	for i, corp := range c.Corps {
+		field := fmt.Sprintf("corps[%d]", i)
+		switch j, dup := ids[corp.ID]; {
+		case !bot.ValidCorpID(corp.ID):
+			p.add("%s.id: %q must be 1-32 of a-z, 0-9, '_' or '-', starting with a letter or digit, and not %q (it names the home corp)", field, corp.ID, bot.HomeCorp)
+		case dup:
+			p.add("%s.id: %q is already corps[%d]", field, corp.ID, j)
+		}
+		ids[corp.ID] = i
+		if corp.Name == "" {
+			p.add("%s.name: required, the company's name (the 成绩单 shows it)", field)
+		}
+		w := corp.WeCom(c.WeCom)
+		w.validateApp(field, corp.ID, p)
+		if other, dup := paths[w.CallbackPath]; dup {
+			p.add("%s.callback_path: %s is already %s's", field, w.CallbackPath, other)
+		}
+		paths[w.CallbackPath] = field
+		if other, dup := corpIDs[w.CorpID]; dup && w.CorpID != "" {
+			p.add("%s.corp_id: already %s's: one entry per corp", field, other)
+		}
+		corpIDs[w.CorpID] = field
+	}
 }
 
 // OrgConfig seeds the organisation.
@@ -129,6 +209,10 @@ type BranchConfig struct {
 	RobotKey      string `yaml:"robot_key"`
 	DuesDay       int    `yaml:"dues_day"` // 党费 collection day, 1–31 (0: the 5th)
 	DepartmentIDs []int  `yaml:"department_ids"`
+	// Company marks a single-company branch with its corps entry's id: its
+	// department_ids and chat_id are that corp's. Unset: the home corp, or a
+	// joint branch (members from several corps).
+	Company string `yaml:"company"`
 	// Groups are the branch's 党小组, each with the members the config puts
 	// in it (the roster import's group column may put others).
 	Groups []GroupConfig `yaml:"groups"`
@@ -246,6 +330,13 @@ func ParseConfig(raw []byte, getenv func(string) string) (Config, error) {
 			*e.dst(&cfg) = v
 		}
 	}
+	for i := range cfg.Corps {
+		for _, p := range cfg.Corps[i].secrets() {
+			if v := getenv(corpEnv(cfg.Corps[i].ID, p.key)); v != "" {
+				*p.value = v
+			}
+		}
+	}
 	if err := cfg.Validate(); err != nil {
 		return Config{}, err
 	}
@@ -291,6 +382,7 @@ func (c Config) Validate() error {
 		p.add("%s", problem)
 	}
 	c.WeCom.validate(&p)
+	c.validateCorps(&p)
 	if _, err := bot.NewChinaCalendar(c.Calendar.Holidays, c.Calendar.Workdays); err != nil {
 		p.add("%v", err)
 	}
@@ -300,7 +392,7 @@ func (c Config) Validate() error {
 	if c.Retention.LocationDays < 1 || c.Retention.LocationDays > 3650 {
 		p.add("retention.location_days: %d must be between 1 and 3650", c.Retention.LocationDays)
 	}
-	if err := c.Org.domain().Validate(); err != nil {
+	if err := c.org().Validate(); err != nil {
 		p = append(p, fmt.Errorf("config: %w", err))
 	}
 	for i, b := range c.Org.Branches {
@@ -320,24 +412,7 @@ func (c Config) Validate() error {
 var robotKeyPattern = regexp.MustCompile(`^[A-Za-z0-9-]{8,128}$`)
 
 func (w WeComConfig) validate(p *problems) {
-	if w.CorpID == "" {
-		p.add("wecom.corp_id: required (我的企业 → 企业信息 → 企业ID)")
-	}
-	if w.AgentID <= 0 {
-		p.add("wecom.agent_id: required, the app's AgentId")
-	}
-	if !tokenPattern.MatchString(w.Token) {
-		p.add("wecom.token: 1-32 letters or digits required (or set PARTYBOT_WECOM_TOKEN)")
-	}
-	if !aesKeyPattern.MatchString(w.EncodingAESKey) {
-		p.add("wecom.encoding_aes_key: 43 letters or digits required (or set PARTYBOT_WECOM_ENCODING_AES_KEY)")
-	}
-	if !strings.HasPrefix(w.APIBase, "http://") && !strings.HasPrefix(w.APIBase, "https://") {
-		p.add("wecom.api_base: %q must start with https://", w.APIBase)
-	}
-	if !strings.HasPrefix(w.CallbackPath, "/") {
-		p.add("wecom.callback_path: %q must start with /", w.CallbackPath)
-	}
+	w.validateApp("wecom", "", p)
 	if w.APITimeout <= 0 {
 		p.add("wecom.api_timeout: must be positive, e.g. 10s")
 	}
@@ -346,6 +421,30 @@ func (w WeComConfig) validate(p *problems) {
 	}
 	if w.ReplyDeadline <= 0 || w.ReplyDeadline >= 5*time.Second {
 		p.add("wecom.reply_deadline: %s must be between 0 and 5s (WeCom waits 5 s)", w.ReplyDeadline)
+	}
+}
+
+// validateApp checks one corp's app: the wecom section or a corps entry
+// (field names which; each secret may come from its environment variable).
+func (w WeComConfig) validateApp(field, corp string, p *problems) {
+	env := func(key string) string { return corpEnv(corp, key) }
+	if w.CorpID == "" {
+		p.add("%s.corp_id: required (我的企业 → 企业信息 → 企业ID)", field)
+	}
+	if w.AgentID <= 0 {
+		p.add("%s.agent_id: required, the app's AgentId", field)
+	}
+	if !tokenPattern.MatchString(w.Token) {
+		p.add("%s.token: 1-32 letters or digits required (or set %s)", field, env("TOKEN"))
+	}
+	if !aesKeyPattern.MatchString(w.EncodingAESKey) {
+		p.add("%s.encoding_aes_key: 43 letters or digits required (or set %s)", field, env("ENCODING_AES_KEY"))
+	}
+	if !strings.HasPrefix(w.APIBase, "http://") && !strings.HasPrefix(w.APIBase, "https://") {
+		p.add("%s.api_base: %q must start with https://", field, w.APIBase)
+	}
+	if !strings.HasPrefix(w.CallbackPath, "/") {
+		p.add("%s.callback_path: %q must start with /", field, w.CallbackPath)
 	}
 }
 
@@ -385,13 +484,27 @@ func validateOutbox(o outbox.Config, p *problems) {
 	}
 }
 
-// domain converts the org section into the bot's types.
+// org converts the org section, with the companies the wecom and corps
+// sections name, into the bot's types.
+func (c Config) org() bot.Org {
+	org := c.Org.domain()
+	for _, app := range c.apps() {
+		org.Companies = append(org.Companies, bot.Company{ID: app.ID, Name: app.WeCom.Name})
+	}
+	return org
+}
+
+// domain converts the org section into the bot's types. A single-company
+// branch's chat_id is its company's app chat: "corp/chatid" to the bot.
 func (o OrgConfig) domain() bot.Org {
 	org := bot.Org{Name: o.Name, Admins: o.Admins}
 	for _, b := range o.Branches {
 		br := bot.Branch{
 			ID: b.ID, Name: b.Name, ChatID: b.ChatID, Robot: b.RobotKey != "", DuesDay: b.DuesDay, DepartmentIDs: b.DepartmentIDs,
-			Secretaries: b.Secretaries, Committee: b.Committee, Members: b.Members,
+			Secretaries: b.Secretaries, Committee: b.Committee, Members: b.Members, Company: b.Company,
+		}
+		if b.ChatID != "" {
+			br.ChatID = bot.MemberID(b.Company, b.ChatID)
 		}
 		for _, g := range b.Groups {
 			name := strings.TrimSpace(g.Name)
@@ -463,7 +576,36 @@ func (c Config) Redacted() Config {
 			*p = redactedValue
 		}
 	}
+	corps := slices.Clone(c.Corps)
+	for i := range corps {
+		for _, p := range corps[i].secrets() {
+			if *p.value != "" {
+				*p.value = redactedValue
+			}
+		}
+	}
+	c.Corps = corps
 	return c
+}
+
+// corpSecret is one secret of a corps entry and the suffix of its
+// environment variable.
+type corpSecret struct {
+	key   string
+	value *string
+}
+
+func (c *CorpConfig) secrets() []corpSecret {
+	return []corpSecret{{"SECRET", &c.Secret}, {"TOKEN", &c.Token}, {"ENCODING_AES_KEY", &c.EncodingAESKey}}
+}
+
+// corpEnv names the environment variable of a secret: PARTYBOT_WECOM_KEY
+// for the home corp ("" id), PARTYBOT_CORP_<ID>_KEY for a corps entry.
+func corpEnv(id, key string) string {
+	if id == "" {
+		return "PARTYBOT_WECOM_" + key
+	}
+	return "PARTYBOT_CORP_" + strings.ToUpper(strings.ReplaceAll(id, "-", "_")) + "_" + key
 }
 
 // YAML renders the config.

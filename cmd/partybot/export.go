@@ -313,6 +313,17 @@ func (lf ledgerFiles) check(ctx context.Context, r bot.ExportRequest) error {
 
 // build writes the requested workbook.
 func (lf ledgerFiles) build(ctx context.Context, exp bot.ExportRequest) ([]byte, error) {
+	if exp.Scorecard {
+		sc, err := lf.app.Bot.Scorecard(ctx, bot.Span{From: exp.From, To: exp.To})
+		if err != nil {
+			return nil, err
+		}
+		var buf bytes.Buffer
+		if err := workbook.WriteScorecard(&buf, sc); err != nil {
+			return nil, err
+		}
+		return buf.Bytes(), nil
+	}
 	f := bot.File{Export: &exp}
 	branches, err := lf.app.exportBranches(ctx, f.Export.Branch)
 	var unknown *unknownBranchError

@@ -141,7 +141,7 @@ func TestFaultReplicaKilledDuringJob(t *testing.T) {
 	rc := srv.Config(t)
 	seed := store.New(rc)
 	cfg := testConfig(rc, "")
-	if _, err := bot.SeedOrg(t.Context(), seed, seed, time.Now(), cfg.Org.domain()); err != nil {
+	if _, err := bot.SeedOrg(t.Context(), seed, seed, time.Now(), cfg.org()); err != nil {
 		t.Fatal(err)
 	}
 	killHelperWhenReady(t, "job-and-hang", rc, "the replica to be running the job")

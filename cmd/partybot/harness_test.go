@@ -168,7 +168,7 @@ func seedBranch(t *testing.T, e *e2e) *e2e {
 		t.Fatal(err)
 	}
 	// A branch the bot has known for years: past periods can be overdue.
-	tech := e.app.Config.Org.domain().Branches[0]
+	tech := e.app.Config.org().Branches[0]
 	tech.Since = bot.Date{Year: 2024, Month: 1, Day: 1}
 	if err := e.app.Store.SaveBranches(t.Context(), []bot.Branch{tech}); err != nil {
 		t.Fatal(err)

@@ -470,7 +470,9 @@ func (f *FakeAPI) gettoken(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	f.issued++
-	token := fmt.Sprintf("fake-token-%d", f.issued)
+	// A token names its corp: another corp's fake refuses it, as WeCom
+	// refuses one corp's token at another's app.
+	token := fmt.Sprintf("fake-token-%s-%d", f.CorpID, f.issued)
 	f.valid[token] = true
 	writeJSON(w, map[string]any{"errcode": 0, "errmsg": "ok", "access_token": token, "expires_in": 7200})
 }
