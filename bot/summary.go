@@ -114,10 +114,15 @@ type weekReads struct {
 	applicants map[string][]Applicant
 	rectify    map[string][]RectifyItem
 	makeups    map[string][]Makeup
+	// With a 成绩单 span: its months' dues paid, the announcements since
+	// its start.
+	paid   map[string]map[Month]map[string]DuesPayment
+	recent map[string][]Announcement
 }
 
-// readWeeks reads a chunk of branches' weeks up to fire.
-func (b *Bot) readWeeks(ctx context.Context, branches []Branch, fire time.Time) (*weekReads, error) {
+// readWeeks reads a chunk of branches' weeks up to fire, and what their
+// 成绩单 rows over score count when that is given.
+func (b *Bot) readWeeks(ctx context.Context, branches []Branch, fire time.Time, score *Span) (*weekReads, error) {
 	today := DateOf(fire, b.Location)
 	span := Span{weekStart(today), today}
 	lastWeek := Span{span.From.AddDays(-7), span.From.AddDays(-1)}
@@ -168,6 +173,14 @@ func (b *Bot) readWeeks(ctx context.Context, branches []Branch, fire time.Time) 
 	}
 	if r.makeups, err = b.Makeups.MakeupsMany(ctx, ids); err != nil {
 		return nil, fmt.Errorf("bot: read makeups: %w", err)
+	}
+	if score != nil {
+		if r.paid, err = b.Dues.DuesPaidMany(ctx, ids, b.scoreMonths(*score, fire)); err != nil {
+			return nil, fmt.Errorf("bot: dues paid: %w", err)
+		}
+		if r.recent, err = b.Announcements.RecentAnnouncementsMany(ctx, ids, score.Start(b.Location), scoreAnnouncementsLimit); err != nil {
+			return nil, fmt.Errorf("bot: announcements: %w", err)
+		}
 	}
 	return &r, nil
 }
@@ -761,7 +774,7 @@ func (b *Bot) summarizeAll(ctx context.Context, branches []Branch, fire time.Tim
 // summarizeChunk reads a chunk of branches and reports each into out, with
 // its 成绩单 row over score when that is given.
 func (b *Bot) summarizeChunk(ctx context.Context, chunk []Branch, fire time.Time, week Date, score *Span, out []branchReport) error {
-	r, err := b.readWeeks(ctx, chunk, fire)
+	r, err := b.readWeeks(ctx, chunk, fire, score)
 	if err != nil {
 		return err
 	}
@@ -774,6 +787,8 @@ func (b *Bot) summarizeChunk(ctx context.Context, chunk []Branch, fire time.Time
 			for j, m := range s.Members {
 				members[j] = m.Member
 			}
+			s.reads.paid, s.reads.recent = r.paid[br.ID], r.recent[br.ID]
+			s.reads.paidRead, s.reads.recentRead = true, true
 			sc, err = b.scoreBranch(ctx, scoreInput{branch: br, members: members, span: *score, now: fire,
 				duties: &[2]int{s.Duties, s.Duties - len(s.Pending)}, reads: s.reads})
 		}

@@ -60,6 +60,12 @@ func TestManyReadsAgreeWithOneBranchReads(t *testing.T) {
 		if err := s.AddMakeups(ctx, b, []bot.Makeup{{Meeting: m, UserID: ms[1].UserID, Name: "乙", Status: bot.Absent}}); err != nil {
 			t.Fatal(err)
 		}
+		if _, _, err := s.RecordDues(ctx, b, bot.DuesPayment{UserID: ms[1].UserID, Month: "2026-11", Amount: 2500, At: at, By: ms[1].UserID, Via: "self"}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.Publish(ctx, bot.Announcement{ID: "d" + b, Scope: b, Title: "通知", Author: ms[0].UserID, SentAt: at, To: []string{ms[1].UserID}}); err != nil {
+			t.Fatal(err)
+		}
 	}
 	week, last := bot.Span{From: mon, To: mon.AddDays(6)}, bot.Span{From: mon.AddDays(-7), To: mon.AddDays(-1)}
 	from, to := at.Add(-time.Hour), at.Add(24*time.Hour)
@@ -82,6 +88,11 @@ func TestManyReadsAgreeWithOneBranchReads(t *testing.T) {
 	check(t, "RectifyItemsMany", err)
 	makeups, err := s.MakeupsMany(ctx, branches)
 	check(t, "MakeupsMany", err)
+	months := []bot.Month{{Year: 2026, Month: 10}, {Year: 2026, Month: 11}}
+	paid, err := s.DuesPaidMany(ctx, branches, months)
+	check(t, "DuesPaidMany", err)
+	recent, err := s.RecentAnnouncementsMany(ctx, branches, from, 100)
+	check(t, "RecentAnnouncementsMany", err)
 
 	for _, b := range branches {
 		one, err := s.BranchMembers(ctx, b)
@@ -103,10 +114,15 @@ func TestManyReadsAgreeWithOneBranchReads(t *testing.T) {
 		same(t, b, "rectify items", rectify[b], ri, err)
 		mk, err := s.Makeups(ctx, b)
 		same(t, b, "makeups", makeups[b], mk, err)
+		pd, err := s.DuesPaid(ctx, b, months)
+		same(t, b, "dues paid", paid[b], pd, err)
+		an, err := s.RecentAnnouncements(ctx, b, from, 100)
+		same(t, b, "announcements", recent[b], an, err)
 	}
 	// Not a vacuous agreement: the seeded records are there.
 	if len(members["tech"]) != 2 || len(checkins["ops"].Days) == 0 || study["tech"].First.IsZero() || len(leaves["ops"]) != 1 ||
-		len(meetings["tech"]) != 1 || amounts["ops"]["partner/ops2"] != 2500 || len(applicants["tech"]) != 1 || len(rectify["ops"]) != 1 || len(makeups["tech"]) != 1 {
+		len(meetings["tech"]) != 1 || amounts["ops"]["partner/ops2"] != 2500 || len(applicants["tech"]) != 1 || len(rectify["ops"]) != 1 || len(makeups["tech"]) != 1 ||
+		len(paid["ops"][months[1]]) != 1 || len(recent["tech"]) != 1 {
 		t.Fatalf("seeded records missing: %v %v %v %v %v %v %v %v %v", members, checkins, study, leaves, meetings, amounts, applicants, rectify, makeups)
 	}
 }
