@@ -33,13 +33,14 @@ type MemberStats struct {
 // written; a test holds the two equal.
 func tally(days []Date, reports []StudyReport, from, to Date) Tally {
 	var t Tally
+	first, last := from.Number(), to.Number()
 	for _, d := range days {
-		if !d.Before(from) && !to.Before(d) {
+		if n := d.Number(); n >= first && n <= last {
 			t.Checkins++
 		}
 	}
 	for _, r := range reports {
-		if !r.Withdrawn && !r.Day.Before(from) && !to.Before(r.Day) {
+		if n := r.Day.Number(); !r.Withdrawn && n >= first && n <= last {
 			t.StudyMinutes += r.Minutes
 			t.StudyReports++
 		}

@@ -741,8 +741,8 @@ func (s BranchSummary) report(week Date) branchReport {
 // kind of record of a chunk in one round trip), and summaryConcurrency how
 // many chunks are in flight: one chunk's reads overlap another's counting.
 const (
-	summaryChunk       = 25
-	summaryConcurrency = 4
+	summaryChunk       = 50
+	summaryConcurrency = 3
 )
 
 // summarizeAll reports every branch, a chunk of branches at a time, in
