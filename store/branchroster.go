@@ -22,7 +22,7 @@ import (
 // of the records of the branch's active members (those of {b}:members and
 // {b}:members:pending), field = lower-cased member id (which may be
 // "corp/userid") → the same JSON as member:<id>; BranchMembers and
-// BranchPending read it with one HGETALL. SaveMembers keeps it in step with
+// BranchPending read it with one HVALS. SaveMembers keeps it in step with
 // the records and the sets, which stay the record (Member, a rollback).
 //
 // A hash is trusted once built: the build reads the branch's sets and

@@ -44,14 +44,24 @@ func (s *Store) Undelivered(ctx context.Context, userIDs []string, since time.Ti
 	if len(userIDs) == 0 {
 		return nil, nil
 	}
-	scores, err := s.rdb.ZMScore(ctx, s.key("undelivered"), userIDs...).Result()
-	if err != nil {
+	// The weekly summary asks for a chunk of branches at once: a pipeline
+	// of bounded ZMSCOREs, not one command of every member's id.
+	const perCommand = 10_000
+	var cmds []*redis.FloatSliceCmd
+	if _, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for start := 0; start < len(userIDs); start += perCommand {
+			cmds = append(cmds, p.ZMScore(ctx, s.key("undelivered"), userIDs[start:min(start+perCommand, len(userIDs))]...))
+		}
+		return nil
+	}); err != nil {
 		return nil, fmt.Errorf("store: read undelivered: %w", err)
 	}
 	var out []string
-	for i, sc := range scores {
-		if sc > 0 && int64(sc) >= since.Unix() {
-			out = append(out, userIDs[i])
+	for c, cmd := range cmds {
+		for i, sc := range cmd.Val() {
+			if sc > 0 && int64(sc) >= since.Unix() {
+				out = append(out, userIDs[c*perCommand+i])
+			}
 		}
 	}
 	return out, nil
