@@ -6,6 +6,7 @@ package main
 import (
 	"fmt"
 	"net/http"
+	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -197,5 +198,131 @@ func TestSameUserIDInTwoCorpsIsTwoAttendees(t *testing.T) {
 	slices.Sort(present)
 	if want := []string{"m1", "partner/b1", "partner/m1", "zhangsan"}; !slices.Equal(present, want) {
 		t.Fatalf("present %v, want %v", present, want)
+	}
+}
+
+// TestRosterSyncPerCorp: each corp's branches are read through that corp's
+// app from its own address book; a partner whose app lacks the server's
+// trusted IP fails alone.
+func TestRosterSyncPerCorp(t *testing.T) {
+	t.Parallel()
+	c := startCorps(t)
+	cfg := c.app.Config
+	cfg.Org.Branches[0].DepartmentIDs = []int{10} // the joint branch: the home corp's department 10
+	cfg.Org.Branches = append(cfg.Org.Branches, BranchConfig{ID: "pco", Name: "合作公司党支部", Company: "partner", DepartmentIDs: []int{10}})
+	cfgPath := writeConfig(t, cfg)
+	c.fake.SetDepartment(10, []wecomtest.DirectoryUser{{UserID: "zhangsan", Name: "张三"}, {UserID: "lisi", Name: "李四"}, {UserID: "m1", Name: "孙一"}})
+	c.pfake.SetDepartment(10, []wecomtest.DirectoryUser{{UserID: "m2", Name: "郑二"}, {UserID: "m1", Name: "吴一"}})
+
+	code, out := cli(t, "roster", "sync", "-config", cfgPath)
+	if code != 0 {
+		t.Fatalf("sync: %d\n%s", code, out)
+	}
+	member := func(id string) bot.Member {
+		t.Helper()
+		m, found, err := c.app.Store.Member(t.Context(), id)
+		if err != nil || !found {
+			t.Fatalf("member %s: %v %v", id, found, err)
+		}
+		return m
+	}
+	if m := member("partner/m2"); m.BranchID != "pco" || m.Status != bot.StatusPending || m.Name != "郑二" {
+		t.Fatalf("partner/m2 %+v, want 待确认 in pco", m)
+	}
+	if m := member("partner/m1"); m.BranchID != "pco" || !m.Active || m.Status != bot.StatusFull {
+		t.Fatalf("partner/m1 %+v, want moved to pco, still 正式党员", m)
+	}
+	if m := member("m1"); m.BranchID != "tech" || m.Name != "孙一" {
+		t.Fatalf("home m1 %+v, want unchanged in tech", m)
+	}
+	// The joint branch's partner member was placed by hand: the home
+	// corp's address book does not list them and does not remove them.
+	if m := member("partner/b1"); m.BranchID != "tech" || !m.Active || m.Status != bot.StatusFull {
+		t.Fatalf("partner/b1 %+v, want untouched", m)
+	}
+	if h, p := len(c.fake.Calls("user/simplelist")), len(c.pfake.Calls("user/simplelist")); h != 1 || p != 1 {
+		t.Fatalf("user/simplelist calls: home %d, partner %d; want one each, each through its own corp", h, p)
+	}
+
+	// The partner's app has no trusted IP for this server: its branch is
+	// left alone, the home corp's is synced, and the command says so.
+	c.pfake.SetUntrustedIP(true)
+	c.fake.SetDepartment(10, []wecomtest.DirectoryUser{{UserID: "zhangsan", Name: "张三"}, {UserID: "lisi", Name: "李四"}, {UserID: "m1", Name: "孙一"}, {UserID: "newbie", Name: "新同志"}})
+	code, out = cli(t, "roster", "sync", "-config", cfgPath)
+	if code != 1 || !strings.Contains(out, "1 added") || !strings.Contains(out, "corp partner could not be read") {
+		t.Fatalf("sync with the partner unreachable: %d\n%s", code, out)
+	}
+	if m := member("partner/m2"); !m.Active || m.Status != bot.StatusPending {
+		t.Fatalf("partner/m2 %+v after a failed partner sync, want unchanged", m)
+	}
+}
+
+// TestRosterImportCorpColumn: the corp column names the member's corp; an
+// unknown corp refuses the file, naming the line.
+func TestRosterImportCorpColumn(t *testing.T) {
+	t.Parallel()
+	c := startCorps(t)
+	cfgPath := writeConfig(t, c.app.Config)
+	before := c.snapshot(t)
+	bad := "userid,name,branch,role,corp\n" +
+		"m5,吴五,tech,member,partner\n" +
+		"zz,某人,tech,member,nowhere\n" +
+		"other/zz,某人,tech,member,\n"
+	code, out := cli(t, "roster", "import", "-config", cfgPath, writeFile(t, "bad.csv", bad))
+	if code != 1 || !strings.Contains(out, `line 3: corp "nowhere" is not`) || !strings.Contains(out, `line 4: corp "other"`) {
+		t.Fatalf("import with unknown corps: %d\n%s", code, out)
+	}
+	c.assertUnchanged(t, before)
+
+	good := "userid,name,branch,role,dues,corp\n" +
+		"m5,吴五,tech,member,20,partner\n" +
+		"m5,孙五,tech,member,30,\n" +
+		"m6,冯六,tech,member,,HOME\n"
+	if code, out := cli(t, "roster", "import", "-config", cfgPath, writeFile(t, "good.csv", good)); code != 0 || !strings.Contains(out, "3 added") {
+		t.Fatalf("import: %d\n%s", code, out)
+	}
+	yml := "- userid: m7\n  name: 陈七\n  branch: tech\n  role: member\n  corp: partner\n"
+	if code, out := cli(t, "roster", "import", "-config", cfgPath, writeFile(t, "more.yaml", yml)); code != 0 || !strings.Contains(out, "1 added") {
+		t.Fatalf("yaml import: %d\n%s", code, out)
+	}
+	for id, name := range map[string]string{"partner/m5": "吴五", "m5": "孙五", "m6": "冯六", "partner/m7": "陈七"} {
+		m, found, err := c.app.Store.Member(t.Context(), id)
+		if err != nil || !found || m.Name != name {
+			t.Errorf("%s: %+v %v %v, want %s", id, m, found, err, name)
+		}
+	}
+	// Each m5 has their own 党费 amount.
+	for _, r := range []struct {
+		resp wecomtest.Response
+		want string
+	}{{c.psend(t, "m5", "党费", "50"), "20"}, {c.send(t, "m5", "党费", "50"), "30"}} {
+		if !strings.Contains(r.resp.ReplyText, "你的月党费："+r.want+" 元") {
+			t.Errorf("党费: %q, want %s 元", r.resp.ReplyText, r.want)
+		}
+	}
+}
+
+// TestMemberExportOfAPartnerMember: -user partner/m1 is the partner's m1,
+// not the home corp's.
+func TestMemberExportOfAPartnerMember(t *testing.T) {
+	t.Parallel()
+	c := startCorps(t)
+	if r := c.psend(t, "m1", "学习 党章第一章 30分钟 伙伴的心得", "60"); !strings.Contains(r.ReplyText, "已记录") {
+		t.Fatalf("partner 学习: %q", r.ReplyText)
+	}
+	if r := c.send(t, "m1", "学习 党章第二章 20分钟 家里的心得", "60"); !strings.Contains(r.ReplyText, "已记录") {
+		t.Fatalf("home 学习: %q", r.ReplyText)
+	}
+	cfgPath := writeConfig(t, c.app.Config)
+	out := t.TempDir() + "/partner-m1.json"
+	if code, msg := cli(t, "member", "export", "-config", cfgPath, "-user", "Partner/M1", "-o", out); code != 0 {
+		t.Fatalf("member export: %d %s", code, msg)
+	}
+	raw, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(raw), "伙伴的心得") || strings.Contains(string(raw), "家里的心得") || !strings.Contains(string(raw), "吴一") {
+		t.Fatalf("export of partner/m1:\n%s", raw)
 	}
 }
