@@ -37,6 +37,7 @@ import (
 const benchUsage = `Usage:
   partybot bench serve -redis ADDR [-bot ADDR] [-min ADDR] [-members N] [-cpuprofile FILE] [-memprofile FILE]
   partybot bench drive [-bot URL] [-min URL] [-conns 32] [-round 2s] [-rounds 6] [-members N]
+  partybot bench corps [-bot URL] [-conns 32] [-round 2s] [-rounds 6] [-members N]
 `
 
 func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -73,6 +74,8 @@ func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return benchServe(ctx, *redisAddr, *botAddr, *minAddr, *members, stderr)
 	case "drive":
 		return benchDrive(ctx, *botAddr, *minAddr, *refAddr, *members, *conns, *round, *rounds, stdout)
+	case "corps":
+		return benchCorps(ctx, *botAddr, *members, *conns, *round, *rounds, stdout)
 	}
 	fmt.Fprint(stderr, benchUsage)
 	return flag.ErrHelp
@@ -102,10 +105,20 @@ func writeAllocProfile(path string, stderr io.Writer) {
 	}
 }
 
-// benchMember is the i-th seeded member: 100 to a branch.
+// benchMember is the i-th seeded member: 100 to a branch. Each branch is
+// joint: the partner corp's member of the same userid is in it too.
 func benchMember(i int) (userID, branch string) {
 	return fmt.Sprintf("m%05d", i), fmt.Sprintf("b%03d", i/100)
 }
+
+// The bench's second corp (the two-corp run): its own app credentials.
+const (
+	benchPartner        = "partner"
+	benchPartnerCorpID  = "wwbenchpartner02"
+	benchPartnerAgentID = 1000003
+	benchPartnerToken   = "benchPartnerToken"
+	benchPartnerAESKey  = "Pq7Rs8Tu9Vw0Xy1Za2Bc3De4Fg5Hi6Jk7Lm8No9Pq0R"
+)
 
 // benchServe runs the bot (fake qyapi, seeded roster) and the minimal
 // handler until ctx ends.
@@ -119,6 +132,10 @@ func benchServe(ctx context.Context, redisAddr, botAddr, minAddr string, members
 	cfg.WeCom.CorpID, cfg.WeCom.AgentID = wecomtest.CorpID, wecomtest.AgentID
 	cfg.WeCom.Secret, cfg.WeCom.Token, cfg.WeCom.EncodingAESKey = wecomtest.Secret, wecomtest.Token, wecomtest.AESKey
 	cfg.WeCom.APIBase = fake.URL()
+	pfake := wecomtest.NewFakeAPI(benchPartnerCorpID, "bench-partner-secret")
+	defer pfake.Close()
+	cfg.Corps = []CorpConfig{{ID: benchPartner, Name: "合作网络公司", CorpID: benchPartnerCorpID, AgentID: benchPartnerAgentID,
+		Secret: "bench-partner-secret", Token: benchPartnerToken, EncodingAESKey: benchPartnerAESKey, APIBase: pfake.URL()}}
 	cfg.Org = OrgConfig{Name: "bench"}
 	var ms []bot.Member
 	seen := map[string]bool{}
@@ -128,7 +145,8 @@ func benchServe(ctx context.Context, redisAddr, botAddr, minAddr string, members
 			seen[b] = true
 			cfg.Org.Branches = append(cfg.Org.Branches, BranchConfig{ID: b, Name: b})
 		}
-		ms = append(ms, bot.Member{UserID: u, Name: u, BranchID: b, Role: bot.RoleMember, Active: true})
+		ms = append(ms, bot.Member{UserID: u, Name: u, BranchID: b, Role: bot.RoleMember, Active: true},
+			bot.Member{UserID: bot.MemberID(benchPartner, u), Name: u, BranchID: b, Role: bot.RoleMember, Active: true})
 	}
 	for name := range cfg.Schedule {
 		cfg.Schedule[name] = ""
@@ -229,56 +247,15 @@ func benchDrive(ctx context.Context, botAddr, minAddr, refAddr string, members, 
 	if err != nil {
 		return err
 	}
-	client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: conns, MaxConnsPerHost: conns}}
+	client := benchClient(conns)
 	var seq atomic.Int64
 	seq.Store(time.Now().UnixNano() / 1000)
 	run := func(target string) roundResult {
-		ctx, cancel := context.WithTimeout(ctx, round)
-		defer cancel()
-		var mu sync.Mutex
-		var lat []time.Duration
-		var errs int
-		var wg sync.WaitGroup
-		start := time.Now()
-		for range conns {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				var mine []time.Duration
-				bad := 0
-				for ctx.Err() == nil {
-					n := seq.Add(1)
-					user, _ := benchMember(int(n % int64(members)))
-					query, body := benchRequest(crypto, user, strconv.FormatInt(n, 10))
-					t0 := time.Now()
-					resp, err := client.Post("http://"+target+"/wecom/callback?"+query, "application/xml", bytes.NewReader(body))
-					if err != nil {
-						if ctx.Err() == nil {
-							bad++
-						}
-						continue
-					}
-					_, _ = io.Copy(io.Discard, resp.Body)
-					resp.Body.Close()
-					if resp.StatusCode != http.StatusOK {
-						bad++
-						continue
-					}
-					mine = append(mine, time.Since(t0))
-				}
-				mu.Lock()
-				lat, errs = append(lat, mine...), errs+bad
-				mu.Unlock()
-			}()
-		}
-		wg.Wait()
-		elapsed := time.Since(start)
-		slices.Sort(lat)
-		r := roundResult{rate: float64(len(lat)) / elapsed.Seconds(), errors: errs}
-		if len(lat) > 0 {
-			r.p50, r.p99 = lat[len(lat)/2], lat[len(lat)*99/100]
-		}
-		return r
+		return driveRound(ctx, client, conns, round, &seq, func(n int64) (string, []byte) {
+			user, _ := benchMember(int(n % int64(members)))
+			query, body := benchRequest(crypto, wecomtest.CorpID, wecomtest.AgentID, user, strconv.FormatInt(n, 10))
+			return "http://" + target + "/wecom/callback?" + query, body
+		})
 	}
 	run(botAddr) // warm all: connections, scripts, caches
 	run(minAddr)
@@ -345,14 +322,140 @@ func benchDrive(ctx context.Context, botAddr, minAddr, refAddr string, members, 
 	return nil
 }
 
-// benchRequest is one signed, encrypted 签到 callback.
-func benchRequest(c *wecom.Crypto, user, msgID string) (query string, body []byte) {
+// benchRequest is one signed, encrypted 签到 callback of a corp's app.
+func benchRequest(c *wecom.Crypto, corpID string, agentID int, user, msgID string) (query string, body []byte) {
 	now := time.Now()
 	plain := fmt.Sprintf(`<xml><ToUserName><![CDATA[%s]]></ToUserName><FromUserName><![CDATA[%s]]></FromUserName>`+
 		`<CreateTime>%d</CreateTime><MsgType><![CDATA[text]]></MsgType><Content><![CDATA[签到]]></Content>`+
-		`<MsgId>%s</MsgId><AgentID>%d</AgentID></xml>`, wecomtest.CorpID, user, now.Unix(), msgID, wecomtest.AgentID)
+		`<MsgId>%s</MsgId><AgentID>%d</AgentID></xml>`, corpID, user, now.Unix(), msgID, agentID)
 	enc, _ := c.Encrypt([]byte(plain)) // AES with a valid key does not fail
 	ts, nonce := strconv.FormatInt(now.Unix(), 10), msgID
 	q := url.Values{"msg_signature": {c.Sign(ts, nonce, enc)}, "timestamp": {ts}, "nonce": {nonce}}
-	return q.Encode(), wecomtest.EnvelopeXML(wecomtest.CorpID, wecomtest.AgentID, enc)
+	return q.Encode(), wecomtest.EnvelopeXML(corpID, agentID, enc)
+}
+
+func benchClient(conns int) *http.Client {
+	return &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: conns, MaxConnsPerHost: conns}}
+}
+
+// driveRound posts callbacks on conns connections for one round: next
+// builds the n-th (its URL and body), n unique across rounds.
+func driveRound(ctx context.Context, client *http.Client, conns int, round time.Duration, seq *atomic.Int64, next func(n int64) (string, []byte)) roundResult {
+	ctx, cancel := context.WithTimeout(ctx, round)
+	defer cancel()
+	var mu sync.Mutex
+	var lat []time.Duration
+	var errs int
+	var wg sync.WaitGroup
+	start := time.Now()
+	for range conns {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var mine []time.Duration
+			bad := 0
+			for ctx.Err() == nil {
+				target, body := next(seq.Add(1))
+				t0 := time.Now()
+				resp, err := client.Post(target, "application/xml", bytes.NewReader(body))
+				if err != nil {
+					if ctx.Err() == nil {
+						bad++
+					}
+					continue
+				}
+				_, _ = io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode != http.StatusOK {
+					bad++
+					continue
+				}
+				mine = append(mine, time.Since(t0))
+			}
+			mu.Lock()
+			lat, errs = append(lat, mine...), errs+bad
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	slices.Sort(lat)
+	r := roundResult{rate: float64(len(lat)) / elapsed.Seconds(), errors: errs}
+	if len(lat) > 0 {
+		r.p50, r.p99 = lat[len(lat)/2], lat[len(lat)*99/100]
+	}
+	return r
+}
+
+// benchCorps compares, on the same bot, rounds where every callback comes
+// from the home corp with rounds where every other one comes from the
+// partner corp through its own path, signed with its own credentials (the
+// same members' userids, so the same branches and Redis slots): N corps
+// should cost what one costs. Paired rounds, the order turning.
+func benchCorps(ctx context.Context, botAddr string, members, conns int, round time.Duration, rounds int, stdout io.Writer) error {
+	home, err := wecom.NewCrypto(wecomtest.Token, wecomtest.AESKey, wecomtest.CorpID)
+	if err != nil {
+		return err
+	}
+	partner, err := wecom.NewCrypto(benchPartnerToken, benchPartnerAESKey, benchPartnerCorpID)
+	if err != nil {
+		return err
+	}
+	client := benchClient(conns)
+	var seq atomic.Int64
+	seq.Store(time.Now().UnixNano() / 1000)
+	request := func(n int64, toPartner bool) (string, []byte) {
+		user, _ := benchMember(int(n % int64(members)))
+		if toPartner {
+			q, body := benchRequest(partner, benchPartnerCorpID, benchPartnerAgentID, user, strconv.FormatInt(n, 10))
+			return "http://" + botAddr + wecom.DefaultCallbackPath + "/" + benchPartner + "?" + q, body
+		}
+		q, body := benchRequest(home, wecomtest.CorpID, wecomtest.AgentID, user, strconv.FormatInt(n, 10))
+		return "http://" + botAddr + wecom.DefaultCallbackPath + "?" + q, body
+	}
+	one := func() roundResult {
+		return driveRound(ctx, client, conns, round, &seq, func(n int64) (string, []byte) { return request(n, false) })
+	}
+	two := func() roundResult {
+		// Every other callback is the partner's: half the traffic to each path.
+		return driveRound(ctx, client, conns, round, &seq, func(n int64) (string, []byte) { return request(n, n%2 == 1) })
+	}
+	one() // warm both paths
+	two()
+	var ratios []float64
+	var ones, twos []roundResult
+	fmt.Fprintf(stdout, "round  1 corp/s  2 corps/s  ratio  1 corp p99  2 corps p99  non-200\n")
+	for i := range rounds {
+		var a, b roundResult
+		if i%2 == 0 {
+			a = one()
+			b = two()
+		} else {
+			b = two()
+			a = one()
+		}
+		ones, twos, ratios = append(ones, a), append(twos, b), append(ratios, b.rate/a.rate)
+		fmt.Fprintf(stdout, "%5d  %8.0f  %9.0f  %5.2f  %10s  %11s  %d/%d\n", i+1, a.rate, b.rate, b.rate/a.rate,
+			a.p99.Round(10*time.Microsecond), b.p99.Round(10*time.Microsecond), a.errors, b.errors)
+	}
+	slices.Sort(ratios)
+	median := func(rs []roundResult, f func(roundResult) float64) float64 {
+		v := make([]float64, len(rs))
+		for i, r := range rs {
+			v[i] = f(r)
+		}
+		slices.Sort(v)
+		return v[len(v)/2]
+	}
+	rate := func(r roundResult) float64 { return r.rate }
+	p99 := func(r roundResult) float64 { return float64(r.p99) }
+	fmt.Fprintf(stdout, "median: two corps (half the callbacks to each path) / one corp throughput %.2f (%.0f vs %.0f/s); p99 %s vs %s\n",
+		ratios[len(ratios)/2], median(twos, rate), median(ones, rate),
+		time.Duration(median(twos, p99)).Round(10*time.Microsecond), time.Duration(median(ones, p99)).Round(10*time.Microsecond))
+	for i := range ones {
+		if ones[i].errors+twos[i].errors > 0 {
+			return errors.New("bench: the bot answered non-200 under load")
+		}
+	}
+	return nil
 }

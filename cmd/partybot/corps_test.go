@@ -4,15 +4,20 @@ package main
 // their own app's callback path, signed with that app's credentials.
 
 import (
+	"bytes"
+	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/partybot/partybot/bot"
 	"github.com/partybot/partybot/bot/wecom/wecomtest"
+	"github.com/partybot/partybot/store/redistest"
 )
 
 // The partner corp's app, distinct in every credential from the home corp's.
@@ -324,5 +329,32 @@ func TestMemberExportOfAPartnerMember(t *testing.T) {
 	}
 	if !strings.Contains(string(raw), "伙伴的心得") || strings.Contains(string(raw), "家里的心得") || !strings.Contains(string(raw), "吴一") {
 		t.Fatalf("export of partner/m1:\n%s", raw)
+	}
+}
+
+// TestBenchCorpsDrivesBothPaths: make load's two-corp run reaches the
+// bench bot through both corps' paths, every callback answered 200 (a
+// non-200 fails the run).
+func TestBenchCorpsDrivesBothPaths(t *testing.T) {
+	t.Parallel()
+	srv := redistest.Start(t) // bench serve flushes its Redis
+	botAddr, minAddr := freeAddr(t), freeAddr(t)
+	ctx, cancel := context.WithCancel(t.Context())
+	served := make(chan error, 1)
+	go func() { served <- benchServe(ctx, srv.Addr(), botAddr, minAddr, 50, io.Discard) }()
+	t.Cleanup(func() { cancel(); <-served })
+	waitFor(t, "the bench bot", func() bool {
+		resp, err := http.Get("http://" + botAddr + "/readyz")
+		if err == nil {
+			resp.Body.Close()
+		}
+		return err == nil && resp.StatusCode == http.StatusOK
+	})
+	var out bytes.Buffer
+	if err := benchCorps(t.Context(), botAddr, 50, 4, 150*time.Millisecond, 2, &out); err != nil {
+		t.Fatalf("%v\n%s", err, out.String())
+	}
+	if !strings.Contains(out.String(), "median: two corps (half the callbacks to each path) / one corp throughput") {
+		t.Fatalf("output:\n%s", out.String())
 	}
 }
