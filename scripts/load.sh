@@ -45,4 +45,4 @@ fi
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(go version | cut -d' ' -f3), redis $(redis-server --version | cut -d' ' -f3)"
 "${core1[@]}" "$dir/partybot" bench drive -bot 127.0.0.1:18080 -min 127.0.0.1:18081 "${ref[@]}" "$@"
 echo "two corps (issue #27): the same bot, all callbacks to /wecom/callback vs half to /wecom/callback/partner"
-"${core1[@]}" "$dir/partybot" bench corps -bot 127.0.0.1:18080 "$@"
+"${core1[@]}" "$dir/partybot" bench corps -bot 127.0.0.1:18080 -pid "$serve" "$@"

@@ -23,6 +23,7 @@ import (
 	"runtime/pprof"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -37,7 +38,7 @@ import (
 const benchUsage = `Usage:
   partybot bench serve -redis ADDR [-bot ADDR] [-min ADDR] [-members N] [-cpuprofile FILE] [-memprofile FILE]
   partybot bench drive [-bot URL] [-min URL] [-conns 32] [-round 2s] [-rounds 6] [-members N]
-  partybot bench corps [-bot URL] [-conns 32] [-round 2s] [-rounds 6] [-members N]
+  partybot bench corps [-bot URL] [-conns 32] [-round 2s] [-rounds 6] [-members N] [-pid PID]
 `
 
 func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -56,6 +57,7 @@ func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	rounds := fs.Int("rounds", 6, "drive: rounds per handler (paired)")
 	cpuProfile := fs.String("cpuprofile", "", "serve: write a CPU profile of the whole run to this file")
 	memProfile := fs.String("memprofile", "", "serve: write an allocation profile of the whole run to this file")
+	pid := fs.Int("pid", 0, "corps: the bench serve process, whose CPU time per callback is reported too (Linux /proc)")
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
 	}
@@ -75,7 +77,7 @@ func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	case "drive":
 		return benchDrive(ctx, *botAddr, *minAddr, *refAddr, *members, *conns, *round, *rounds, stdout)
 	case "corps":
-		return benchCorps(ctx, *botAddr, *members, *conns, *round, *rounds, stdout)
+		return benchCorps(ctx, *botAddr, *members, *conns, *round, *rounds, *pid, stdout)
 	}
 	fmt.Fprint(stderr, benchUsage)
 	return flag.ErrHelp
@@ -237,6 +239,31 @@ type roundResult struct {
 	rate     float64 // callbacks/s
 	p50, p99 time.Duration
 	errors   int
+	cpu      time.Duration // server CPU time per callback, when measured
+}
+
+// processCPU is a process's user + system CPU time so far, from
+// /proc/PID/stat (fields 14 and 15, in clock ticks of 1/100 s on Linux).
+func processCPU(pid int) (time.Duration, bool) {
+	if pid <= 0 {
+		return 0, false
+	}
+	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, false
+	}
+	// The command name (field 2) may hold spaces: count from its ")".
+	rest := raw[bytes.LastIndexByte(raw, ')')+1:]
+	fields := strings.Fields(string(rest))
+	if len(fields) < 13 {
+		return 0, false
+	}
+	utime, err1 := strconv.ParseInt(fields[11], 10, 64)
+	stime, err2 := strconv.ParseInt(fields[12], 10, 64)
+	if err1 != nil || err2 != nil {
+		return 0, false
+	}
+	return time.Duration(utime+stime) * 10 * time.Millisecond, true
 }
 
 // benchDrive runs paired rounds — bot, minimal (and the reference), the
@@ -392,7 +419,11 @@ func driveRound(ctx context.Context, client *http.Client, conns int, round time.
 // partner corp through its own path, signed with its own credentials (the
 // same members' userids, so the same branches and Redis slots): N corps
 // should cost what one costs. Paired rounds, the order turning.
-func benchCorps(ctx context.Context, botAddr string, members, conns int, round time.Duration, rounds int, stdout io.Writer) error {
+//
+// On a shared host the throughput of a round swings with whatever else
+// runs; with -pid the server's CPU time per callback (user + system, from
+// /proc) is reported as well: the cost itself, much less disturbed.
+func benchCorps(ctx context.Context, botAddr string, members, conns int, round time.Duration, rounds, pid int, stdout io.Writer) error {
 	home, err := wecom.NewCrypto(wecomtest.Token, wecomtest.AESKey, wecomtest.CorpID)
 	if err != nil {
 		return err
@@ -413,18 +444,31 @@ func benchCorps(ctx context.Context, botAddr string, members, conns int, round t
 		q, body := benchRequest(home, wecomtest.CorpID, wecomtest.AgentID, user, strconv.FormatInt(n, 10))
 		return "http://" + botAddr + wecom.DefaultCallbackPath + "?" + q, body
 	}
+	// cpu measures a round's server CPU time per answered callback.
+	cpu := func(r func() roundResult) roundResult {
+		before, okBefore := processCPU(pid)
+		res := r()
+		if after, ok := processCPU(pid); ok && okBefore && res.rate > 0 {
+			res.cpu = (after - before) / time.Duration(res.rate*round.Seconds())
+		}
+		return res
+	}
 	one := func() roundResult {
-		return driveRound(ctx, client, conns, round, &seq, func(n int64) (string, []byte) { return request(n, false) })
+		return cpu(func() roundResult {
+			return driveRound(ctx, client, conns, round, &seq, func(n int64) (string, []byte) { return request(n, false) })
+		})
 	}
 	two := func() roundResult {
 		// Every other callback is the partner's: half the traffic to each path.
-		return driveRound(ctx, client, conns, round, &seq, func(n int64) (string, []byte) { return request(n, n%2 == 1) })
+		return cpu(func() roundResult {
+			return driveRound(ctx, client, conns, round, &seq, func(n int64) (string, []byte) { return request(n, n%2 == 1) })
+		})
 	}
 	one() // warm both paths
 	two()
-	var ratios []float64
+	var ratios, cpuRatios []float64
 	var ones, twos []roundResult
-	fmt.Fprintf(stdout, "round  1 corp/s  2 corps/s  ratio  1 corp p99  2 corps p99  non-200\n")
+	fmt.Fprintf(stdout, "round  1 corp/s  2 corps/s  ratio  1 corp p99  2 corps p99  non-200  CPU/callback 1 corp  2 corps\n")
 	for i := range rounds {
 		var a, b roundResult
 		if i%2 == 0 {
@@ -435,8 +479,13 @@ func benchCorps(ctx context.Context, botAddr string, members, conns int, round t
 			a = one()
 		}
 		ones, twos, ratios = append(ones, a), append(twos, b), append(ratios, b.rate/a.rate)
-		fmt.Fprintf(stdout, "%5d  %8.0f  %9.0f  %5.2f  %10s  %11s  %d/%d\n", i+1, a.rate, b.rate, b.rate/a.rate,
+		fmt.Fprintf(stdout, "%5d  %8.0f  %9.0f  %5.2f  %10s  %11s  %d/%d", i+1, a.rate, b.rate, b.rate/a.rate,
 			a.p99.Round(10*time.Microsecond), b.p99.Round(10*time.Microsecond), a.errors, b.errors)
+		if a.cpu > 0 && b.cpu > 0 {
+			cpuRatios = append(cpuRatios, float64(b.cpu)/float64(a.cpu))
+			fmt.Fprintf(stdout, "      %8s  %8s", a.cpu.Round(100*time.Nanosecond), b.cpu.Round(100*time.Nanosecond))
+		}
+		fmt.Fprintln(stdout)
 	}
 	slices.Sort(ratios)
 	median := func(rs []roundResult, f func(roundResult) float64) float64 {
@@ -452,6 +501,12 @@ func benchCorps(ctx context.Context, botAddr string, members, conns int, round t
 	fmt.Fprintf(stdout, "median: two corps (half the callbacks to each path) / one corp throughput %.2f (%.0f vs %.0f/s); p99 %s vs %s\n",
 		ratios[len(ratios)/2], median(twos, rate), median(ones, rate),
 		time.Duration(median(twos, p99)).Round(10*time.Microsecond), time.Duration(median(ones, p99)).Round(10*time.Microsecond))
+	if len(cpuRatios) > 0 {
+		slices.Sort(cpuRatios)
+		cpuOf := func(r roundResult) float64 { return float64(r.cpu) }
+		fmt.Fprintf(stdout, "median: server CPU per callback, two corps / one corp %.2f (%s vs %s)\n", cpuRatios[len(cpuRatios)/2],
+			time.Duration(median(twos, cpuOf)).Round(100*time.Nanosecond), time.Duration(median(ones, cpuOf)).Round(100*time.Nanosecond))
+	}
 	for i := range ones {
 		if ones[i].errors+twos[i].errors > 0 {
 			return errors.New("bench: the bot answered non-200 under load")
