@@ -120,6 +120,20 @@ func TestPartnerMemberChecksInThroughTheirPath(t *testing.T) {
 	if got := c.checkedIn(t); !slices.Equal(got, []string{"m1", "partner/m1"}) {
 		t.Fatalf("checked in %v, want m1 and partner/m1", got)
 	}
+	// A command that claims its message (学习) the same way: a retry has no
+	// second effect, and the home corp's MsgId 9 is another message.
+	first := c.psend(t, "m1", "学习 党章第一章 30分钟", "9")
+	if again := c.psend(t, "m1", "学习 党章第一章 30分钟", "9"); !strings.Contains(first.ReplyText, "已记录") || again.ReplyText != first.ReplyText {
+		t.Fatalf("partner 学习 and its retry: %q, %q", first.ReplyText, again.ReplyText)
+	}
+	if home := c.send(t, "m1", "学习 党章第二章 20分钟", "9"); !strings.Contains(home.ReplyText, "已记录") {
+		t.Fatalf("home 学习 with the partner's MsgId: %q", home.ReplyText)
+	}
+	for id, want := range map[string]int64{"partner/m1": 1, "m1": 1} {
+		if n := c.app.Store.Client().HLen(t.Context(), c.app.Store.Prefix()+"{tech}:study:"+id).Val(); n != want {
+			t.Fatalf("%s has %d study reports, want %d", id, n, want)
+		}
+	}
 	// 我的 of each is their own: one check-in each.
 	for _, r := range []wecomtest.Response{c.psend(t, "m1", "我的", "8"), c.send(t, "m1", "我的", "8")} {
 		if !strings.Contains(r.ReplyText, "已连续签到 1 天") {
