@@ -160,6 +160,9 @@ type AnnounceStore interface {
 	Announcement(ctx context.Context, scope string, no int) (a Announcement, found bool, err error)
 	// RecentAnnouncements lists a scope's announcements sent since, newest first.
 	RecentAnnouncements(ctx context.Context, scope string, since time.Time, limit int) ([]Announcement, error)
+	// RecentAnnouncementsMany is RecentAnnouncements of several scopes in
+	// two round trips (one when none has any).
+	RecentAnnouncementsMany(ctx context.Context, scopes []string, since time.Time, limit int) (map[string][]Announcement, error)
 	// Acknowledge records userID's 收到 once; first is false for a repeat.
 	Acknowledge(ctx context.Context, scope string, no int, userID string, at time.Time) (first bool, err error)
 	Responses(ctx context.Context, scope string, no int) (Responses, error)

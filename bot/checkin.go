@@ -126,6 +126,12 @@ type Activity struct {
 	StreakKept  bool // false for members whose streak state is not kept yet
 }
 
+// CheckinWeek is CheckinDaysAndCounts's answer for one branch.
+type CheckinWeek struct {
+	Days   map[string][]Date
+	Counts []int
+}
+
 // CheckinStore keeps daily check-ins.
 type CheckinStore interface {
 	// CheckInMessage handles a 签到 message atomically: unless the message
@@ -153,6 +159,13 @@ type CheckinStore interface {
 	// CheckinCounts counts, for each day in [from, to], how many of the
 	// branch checked in that day (the weekly chart's last week).
 	CheckinCounts(ctx context.Context, branchID string, from, to Date) ([]int, error)
+	// CheckinDaysAndCounts is CheckinDaysOfBranch over days and
+	// CheckinCounts over counted in one round trip (the weekly summary's
+	// this week and last).
+	CheckinDaysAndCounts(ctx context.Context, branchID string, days, counted Span) (map[string][]Date, []int, error)
+	// CheckinDaysAndCountsMany is CheckinDaysAndCounts of several branches
+	// in one round trip.
+	CheckinDaysAndCountsMany(ctx context.Context, branchIDs []string, days, counted Span) (map[string]CheckinWeek, error)
 	// CheckinRecords lists a branch's check-ins on the days in [from, to].
 	CheckinRecords(ctx context.Context, branchID string, from, to Date) ([]Checkin, error)
 	// CheckedIn lists who in a branch checked in on day d.

@@ -65,26 +65,57 @@ func (d *Date) UnmarshalText(b []byte) error {
 // Before reports whether d is an earlier day than e.
 func (d Date) Before(e Date) bool { return d.Number() < e.Number() }
 
-// Number is the count of days since 1970-01-01; consecutive days differ by one.
+// Number is the count of days since 1970-01-01; consecutive days differ by
+// one. A day out of its month's range counts on from the month's start, as
+// time.Date normalizes it. Summaries call it per member and day, so it is
+// arithmetic (Hinnant's days_from_civil), not time.Date.
 func (d Date) Number() int64 {
-	return time.Date(d.Year, d.Month, d.Day, 0, 0, 0, 0, time.UTC).Unix() / 86400
+	y, m := int64(d.Year), int64(d.Month)
+	if m < 1 || m > 12 {
+		return time.Date(d.Year, d.Month, d.Day, 0, 0, 0, 0, time.UTC).Unix() / 86400
+	}
+	if m <= 2 {
+		y--
+	}
+	era := y / 400
+	if y < 0 && y%400 != 0 {
+		era--
+	}
+	yoe := y - era*400                             // [0, 399]
+	doy := (153*((m+9)%12)+2)/5 + int64(d.Day) - 1 // from March 1st
+	doe := yoe*365 + yoe/4 - yoe/100 + doy
+	return era*146097 + doe - 719468
 }
 
 // AddDays returns the date n days later (earlier for negative n).
-func (d Date) AddDays(n int) Date {
-	t := time.Date(d.Year, d.Month, d.Day+n, 0, 0, 0, 0, time.UTC)
-	return Date{t.Year(), t.Month(), t.Day()}
-}
+func (d Date) AddDays(n int) Date { return DateFromNumber(d.Number() + int64(n)) }
 
 // Weekday is the day of the week of d.
 func (d Date) Weekday() time.Weekday {
 	return time.Date(d.Year, d.Month, d.Day, 0, 0, 0, 0, time.UTC).Weekday()
 }
 
-// DateFromNumber is the inverse of Date.Number.
+// DateFromNumber is the inverse of Date.Number (Hinnant's civil_from_days).
 func DateFromNumber(n int64) Date {
-	t := time.Unix(n*86400, 0).UTC()
-	return Date{t.Year(), t.Month(), t.Day()}
+	z := n + 719468
+	era := z / 146097
+	if z < 0 && z%146097 != 0 {
+		era--
+	}
+	doe := z - era*146097                                  // [0, 146096]
+	yoe := (doe - doe/1460 + doe/36524 - doe/146096) / 365 // [0, 399]
+	doy := doe - (365*yoe + yoe/4 - yoe/100)               // [0, 365]
+	mp := (5*doy + 2) / 153                                // March = 0
+	day := doy - (153*mp+2)/5 + 1
+	month := mp + 3
+	if month > 12 {
+		month -= 12
+	}
+	year := yoe + era*400
+	if month <= 2 {
+		year++
+	}
+	return Date{int(year), time.Month(month), int(day)}
 }
 
 // Calendar tells which days members are expected to work (and so check in).

@@ -227,6 +227,9 @@ type DevelopmentStore interface {
 	Applicant(ctx context.Context, userID string) (a Applicant, found bool, err error)
 	// BranchApplicants lists a branch's people, ordered by userid.
 	BranchApplicants(ctx context.Context, branchID string) ([]Applicant, error)
+	// BranchApplicantsMany is BranchApplicants of several branches in one
+	// round trip (the weekly summary reads branches in chunks).
+	BranchApplicantsMany(ctx context.Context, branchIDs []string) (map[string][]Applicant, error)
 	// UpdateApplicant changes one person atomically: fn sees the stored
 	// record (exists=false for a new one) and edits it; an error from fn
 	// stores nothing and is returned as it is.

@@ -203,11 +203,7 @@ func dueWithin(people []Applicant, today Date, days int, cal Calendar) string {
 
 // pipelineLine is the weekly summary's line: "发展：申请人 2，积极分子 3，
 // 发展对象 1；逾期 1", or "" when nobody is on the path.
-func (b *Bot) pipelineLine(ctx context.Context, branchID string, today Date) (string, []Applicant, error) {
-	people, err := b.Development.BranchApplicants(ctx, branchID)
-	if err != nil {
-		return "", nil, fmt.Errorf("bot: list applicants: %w", err)
-	}
+func (b *Bot) pipelineLine(people []Applicant, today Date) string {
 	counts, overdue, any := map[DevStage]int{}, 0, false
 	for _, a := range people {
 		if !a.OnPath() {
@@ -220,7 +216,7 @@ func (b *Bot) pipelineLine(ctx context.Context, branchID string, today Date) (st
 		}
 	}
 	if !any {
-		return "", people, nil
+		return ""
 	}
-	return "发展：" + pipelineCounts(counts, overdue), people, nil
+	return "发展：" + pipelineCounts(counts, overdue)
 }

@@ -52,6 +52,8 @@ type DuesPayment struct {
 type DuesStore interface {
 	SetDuesAmount(ctx context.Context, branchID, userID string, amount Cents) error
 	DuesAmounts(ctx context.Context, branchID string) (map[string]Cents, error)
+	// DuesAmountsMany is DuesAmounts of several branches in one round trip.
+	DuesAmountsMany(ctx context.Context, branchIDs []string) (map[string]map[string]Cents, error)
 	// RecordDues stores p unless the member's month is paid already, and
 	// returns the payment that stands.
 	RecordDues(ctx context.Context, branchID string, p DuesPayment) (stored DuesPayment, created bool, err error)
@@ -60,6 +62,8 @@ type DuesStore interface {
 	RevokeDues(ctx context.Context, branchID, userID string, month Month) (removed DuesPayment, found bool, err error)
 	// DuesPaid reads the payments of the months, by month then userid.
 	DuesPaid(ctx context.Context, branchID string, months []Month) (map[Month]map[string]DuesPayment, error)
+	// DuesPaidMany is DuesPaid of several branches in one round trip.
+	DuesPaidMany(ctx context.Context, branchIDs []string, months []Month) (map[string]map[Month]map[string]DuesPayment, error)
 }
 
 // maxBackMonths is how far back dues may be paid (党费 back-payment ≤ 6 months).

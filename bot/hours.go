@@ -3,6 +3,7 @@ package bot
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
 	"time"
 )
@@ -151,7 +152,7 @@ func (b *Bot) hoursBehind(ctx context.Context, branchID string, members []Member
 }
 
 // learningLines fills the weekly report's 补学 and 学时 lines.
-func (b *Bot) learningLines(ctx context.Context, s *BranchSummary, now time.Time) error {
+func (b *Bot) learningLines(ctx context.Context, s *BranchSummary, now time.Time, ms []Makeup) error {
 	members := make([]Member, len(s.Members))
 	current := map[string]bool{}
 	for i, m := range s.Members {
@@ -166,10 +167,7 @@ func (b *Bot) learningLines(ctx context.Context, s *BranchSummary, now time.Time
 			return err
 		}
 	}
-	ms, err := b.Makeups.Makeups(ctx, s.Branch.ID)
-	if err != nil {
-		return fmt.Errorf("bot: read makeups: %w", err)
-	}
+	ms = slices.Clone(ms)
 	sortMakeups(ms)
 	s.reads.makeups, s.reads.makeupsRead = ms, true
 	for _, mk := range ms {

@@ -36,6 +36,8 @@ type LeaveStore interface {
 	PutLeave(ctx context.Context, l Leave) error
 	// Leaves lists a branch's leaves that overlap the days [from, to].
 	Leaves(ctx context.Context, branchID string, from, to Date) ([]Leave, error)
+	// LeavesMany is Leaves of several branches in one round trip.
+	LeavesMany(ctx context.Context, branchIDs []string, from, to Date) (map[string][]Leave, error)
 }
 
 // maxLeaveDays bounds one leave; longer absences are a matter for the branch.

@@ -137,7 +137,7 @@ func (b *Bot) branchLedger(ctx context.Context, br Branch, span Span, now time.T
 	if err != nil {
 		return BranchLedger{}, err
 	}
-	s, err := b.summarizeData(ctx, br, span, now, d.stats)
+	s, err := b.summarizeData(ctx, br, false, span, now, d.stats)
 	if err != nil {
 		return BranchLedger{}, err
 	}

@@ -52,6 +52,8 @@ type MakeupStore interface {
 	AddMakeups(ctx context.Context, branchID string, ms []Makeup) error
 	// Makeups lists a branch's make-ups, done or not, in no order.
 	Makeups(ctx context.Context, branchID string) ([]Makeup, error)
+	// MakeupsMany is Makeups of several branches in one round trip.
+	MakeupsMany(ctx context.Context, branchIDs []string) (map[string][]Makeup, error)
 	// CompleteMakeup marks a make-up done unless it is already: only the
 	// first completion stands (completed=false for the others).
 	CompleteMakeup(ctx context.Context, branchID, meetingID, userID string, d MakeupDone) (completed bool, err error)

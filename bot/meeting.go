@@ -129,6 +129,8 @@ type MeetingStore interface {
 	Outcomes(ctx context.Context, branchID string, meetingIDs []string) (map[string]MeetingOutcome, error)
 	// Meetings lists a branch's meetings opened in [from, to).
 	Meetings(ctx context.Context, branchID string, from, to time.Time) ([]Meeting, error)
+	// MeetingsMany is Meetings of several branches in two round trips.
+	MeetingsMany(ctx context.Context, branchIDs []string, from, to time.Time) (map[string][]Meeting, error)
 	// WrongCodes counts a member's wrong sign-in codes for a meeting;
 	// AddWrongCode adds one (the count expires with ttl).
 	WrongCodes(ctx context.Context, branchID, meetingID, userID string) (int, error)

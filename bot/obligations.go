@@ -164,20 +164,34 @@ func (b *Bot) standing(ctx context.Context, branchID string, now time.Time) ([]O
 // weekly summary has them, and a second read of a large branch's roster is
 // one command per member.
 func (b *Bot) standingOf(ctx context.Context, branchID string, members []Member, now time.Time) ([]Obligation, []duty, error) {
-	now = now.In(b.Location)
-	var since time.Time // periods that ended before the bot knew the branch are not overdue
 	br, found, err := b.Roster.Branch(ctx, branchID)
 	if err != nil {
 		return nil, nil, fmt.Errorf("bot: read branch: %w", err)
-	} else if found && !br.Since.IsZero() {
-		since = time.Date(br.Since.Year, br.Since.Month, br.Since.Day, 0, 0, 0, 0, b.Location)
+	} else if !found {
+		br = Branch{ID: branchID}
 	}
-	earliest := periodOf(Yearly, now).Start.AddDate(-1, 0, 0)
-	meetings, err := b.Meetings.Meetings(ctx, branchID, earliest, now.Add(time.Second))
+	meetings, err := b.Meetings.Meetings(ctx, branchID, standingSince(now.In(b.Location)), now.Add(time.Second))
 	if err != nil {
 		return nil, nil, fmt.Errorf("bot: list meetings: %w", err)
 	}
-	counts, err := b.meetingsThatCount(ctx, branchID, meetings)
+	return b.standingWith(ctx, br, members, now, meetings)
+}
+
+// standingSince is where the meetings that obligations look at begin: a
+// year before this year's start.
+func standingSince(now time.Time) time.Time {
+	return periodOf(Yearly, now).Start.AddDate(-1, 0, 0)
+}
+
+// standingWith is standingOf with the branch's record (as stored) and its
+// meetings since standingSince already read: the weekly summary has both.
+func (b *Bot) standingWith(ctx context.Context, br Branch, members []Member, now time.Time, meetings []Meeting) ([]Obligation, []duty, error) {
+	now = now.In(b.Location)
+	var since time.Time // periods that ended before the bot knew the branch are not overdue
+	if !br.Since.IsZero() {
+		since = time.Date(br.Since.Year, br.Since.Month, br.Since.Day, 0, 0, 0, 0, b.Location)
+	}
+	counts, err := b.meetingsThatCount(ctx, br.ID, meetings)
 	if err != nil {
 		return nil, nil, err
 	}

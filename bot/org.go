@@ -188,6 +188,9 @@ type Roster interface {
 	Branches(ctx context.Context) ([]Branch, error)
 	// BranchMembers lists a branch's active members, ordered by userid.
 	BranchMembers(ctx context.Context, branchID string) ([]Member, error)
+	// BranchMembersMany is BranchMembers of several branches, in one
+	// round trip once their rosters are built.
+	BranchMembersMany(ctx context.Context, branchIDs []string) (map[string][]Member, error)
 	// AllMembers lists every member, active or not.
 	AllMembers(ctx context.Context) ([]Member, error)
 	// Admins lists the active admins.

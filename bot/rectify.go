@@ -38,6 +38,8 @@ type RectifyStore interface {
 	AddRectifyItem(ctx context.Context, branchID string, item RectifyItem) (RectifyItem, error)
 	// RectifyItems are the branch's items by number.
 	RectifyItems(ctx context.Context, branchID string) ([]RectifyItem, error)
+	// RectifyItemsMany is RectifyItems of several branches in one round trip.
+	RectifyItemsMany(ctx context.Context, branchIDs []string) (map[string][]RectifyItem, error)
 	// SaveRectifyItem replaces item No.
 	SaveRectifyItem(ctx context.Context, branchID string, item RectifyItem) error
 }
@@ -228,11 +230,7 @@ func (b *Bot) rectifyReminders(ctx context.Context, br Branch, run JobRun) ([]Ou
 }
 
 // rectifyLine is the weekly summary's line on overdue items, or "".
-func (b *Bot) rectifyLine(ctx context.Context, branchID string, today Date) (string, error) {
-	items, err := b.Rectify.RectifyItems(ctx, branchID)
-	if err != nil {
-		return "", fmt.Errorf("bot: rectify items: %w", err)
-	}
+func rectifyLine(items []RectifyItem, today Date) string {
 	var late []string
 	for _, it := range items {
 		if it.Overdue(today) {
@@ -240,9 +238,9 @@ func (b *Bot) rectifyLine(ctx context.Context, branchID string, today Date) (str
 		}
 	}
 	if len(late) == 0 {
-		return "", nil
+		return ""
 	}
-	return fmt.Sprintf("整改/议定逾期 %d 项：%s（发“整改”查看）", len(late), strings.Join(late, "、")), nil
+	return fmt.Sprintf("整改/议定逾期 %d 项：%s（发“整改”查看）", len(late), strings.Join(late, "、"))
 }
 
 // yearCycle is the daily job of the year's cycle: 整改 reminders, and on

@@ -283,6 +283,22 @@ type scoreReads struct {
 	applicants                               []Applicant
 	makeups                                  []Makeup
 	amountsRead, applicantsRead, makeupsRead bool
+	// paid is the dues paid in scoreMonths, recent the branch's
+	// announcements since the span's start (the weekly summary reads both
+	// for a chunk of branches at once).
+	paid                 map[Month]map[string]DuesPayment
+	recent               []Announcement
+	paidRead, recentRead bool
+}
+
+// scoreAnnouncementsLimit bounds the announcements a 成绩单 row counts.
+const scoreAnnouncementsLimit = 10000
+
+// scoreMonths are the months of the span a 成绩单 counts dues for: up to
+// now's month.
+func (b *Bot) scoreMonths(span Span, now time.Time) []Month {
+	this := MonthOf(DateOf(now, b.Location))
+	return slices.DeleteFunc(span.Months(), func(m Month) bool { return this.Before(m) })
 }
 
 // scoreBranch counts one branch's row and its people by corp.
@@ -346,7 +362,7 @@ func (b *Bot) scoreBranch(ctx context.Context, in scoreInput) (BranchScore, erro
 	if err := b.scoreDues(ctx, br, members, in, person); err != nil {
 		return s, err
 	}
-	if err := b.scoreAnnouncements(ctx, br.ID, in.span, in.now, person); err != nil {
+	if err := b.scoreAnnouncements(ctx, br.ID, in.span, in.now, in.reads, person); err != nil {
 		return s, err
 	}
 	var branch ScoreCounts
@@ -464,11 +480,13 @@ func (b *Bot) scoreDues(ctx context.Context, br Branch, members []Member, in sco
 			return fmt.Errorf("bot: dues amounts of %s: %w", br.ID, err)
 		}
 	}
-	this := MonthOf(DateOf(in.now, b.Location))
-	months := slices.DeleteFunc(in.span.Months(), func(m Month) bool { return this.Before(m) })
-	paid, err := b.Dues.DuesPaid(ctx, br.ID, months)
-	if err != nil {
-		return fmt.Errorf("bot: dues of %s: %w", br.ID, err)
+	months := b.scoreMonths(in.span, in.now)
+	paid := in.reads.paid
+	if !in.reads.paidRead {
+		var err error
+		if paid, err = b.Dues.DuesPaid(ctx, br.ID, months); err != nil {
+			return fmt.Errorf("bot: dues of %s: %w", br.ID, err)
+		}
 	}
 	tracked := len(amounts) > 0
 	for _, byMember := range paid {
@@ -498,10 +516,13 @@ func (b *Bot) scoreDues(ctx context.Context, br Branch, members []Member, in sco
 
 // scoreAnnouncements counts the recipients of a scope's announcements sent
 // in the span and their acknowledgements, by the recipient's corp.
-func (b *Bot) scoreAnnouncements(ctx context.Context, scope string, span Span, now time.Time, person func(string, func(*ScoreCounts))) error {
-	recent, err := b.Announcements.RecentAnnouncements(ctx, scope, span.Start(b.Location), 10000)
-	if err != nil {
-		return fmt.Errorf("bot: announcements of %s: %w", scope, err)
+func (b *Bot) scoreAnnouncements(ctx context.Context, scope string, span Span, now time.Time, reads scoreReads, person func(string, func(*ScoreCounts))) error {
+	recent := reads.recent
+	if !reads.recentRead {
+		var err error
+		if recent, err = b.Announcements.RecentAnnouncements(ctx, scope, span.Start(b.Location), scoreAnnouncementsLimit); err != nil {
+			return fmt.Errorf("bot: announcements of %s: %w", scope, err)
+		}
 	}
 	for _, a := range recent {
 		if a.SentAt.After(now) {
@@ -558,7 +579,7 @@ func (b *Bot) assembleScorecard(ctx context.Context, span Span, now time.Time, b
 			}
 		}
 	}
-	err := b.scoreAnnouncements(ctx, OrgScope, span, now, func(id string, f func(*ScoreCounts)) {
+	err := b.scoreAnnouncements(ctx, OrgScope, span, now, scoreReads{}, func(id string, f func(*ScoreCounts)) {
 		f(&company(CorpOf(id)).ScoreCounts)
 		f(&sc.Org)
 	})

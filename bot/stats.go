@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -32,13 +33,14 @@ type MemberStats struct {
 // written; a test holds the two equal.
 func tally(days []Date, reports []StudyReport, from, to Date) Tally {
 	var t Tally
+	first, last := from.Number(), to.Number()
 	for _, d := range days {
-		if !d.Before(from) && !to.Before(d) {
+		if n := d.Number(); n >= first && n <= last {
 			t.Checkins++
 		}
 	}
 	for _, r := range reports {
-		if !r.Withdrawn && !r.Day.Before(from) && !to.Before(r.Day) {
+		if n := r.Day.Number(); !r.Withdrawn && n >= first && n <= last {
 			t.StudyMinutes += r.Minutes
 			t.StudyReports++
 		}
@@ -50,10 +52,10 @@ func tally(days []Date, reports []StudyReport, from, to Date) Tally {
 func (s MemberStats) Behind(t StudyTargets) string {
 	var parts []string
 	if t.WeeklyMinutes > 0 && s.Week.StudyMinutes < t.WeeklyMinutes {
-		parts = append(parts, fmt.Sprintf("差%d分钟", t.WeeklyMinutes-s.Week.StudyMinutes))
+		parts = append(parts, "差"+strconv.Itoa(t.WeeklyMinutes-s.Week.StudyMinutes)+"分钟")
 	}
 	if t.WeeklyReports > 0 && s.Week.StudyReports < t.WeeklyReports {
-		parts = append(parts, fmt.Sprintf("差%d次", t.WeeklyReports-s.Week.StudyReports))
+		parts = append(parts, "差"+strconv.Itoa(t.WeeklyReports-s.Week.StudyReports)+"次")
 	}
 	return strings.Join(parts, "、")
 }
@@ -167,18 +169,24 @@ func (b *Bot) readSpanOf(ctx context.Context, branchID string, members []Member,
 		return out, fmt.Errorf("bot: study reports of %s: %w", branchID, err)
 	}
 	out.reports = reports
+	out.stats = countSpan(members, span, days, reports, sums, sumsOK)
+	return out, nil
+}
+
+// countSpan tallies each member's span from their check-in days and study
+// reports, or from the study sums when sumsOK.
+func countSpan(members []Member, span Span, days map[string][]Date, reports map[string][]StudyReport, sums map[string]StudySum, sumsOK bool) []MemberStats {
 	stats := make([]MemberStats, len(members))
 	for i, m := range members {
-		t := tally(days[m.UserID], reports[m.UserID], week, today)
+		t := tally(days[m.UserID], reports[m.UserID], span.From, span.To)
 		if sumsOK {
 			t.StudyReports, t.StudyMinutes = sums[m.UserID].Reports, sums[m.UserID].Minutes
 		}
-		s := MemberStats{Member: m, WeekFrom: week, Week: t}
+		s := MemberStats{Member: m, WeekFrom: span.From, Week: t}
 		s.checkinDays = days[m.UserID]
 		stats[i] = s
 	}
-	out.stats = stats
-	return out, nil
+	return stats
 }
 
 func fmtWeek(from Date) string {

@@ -74,6 +74,44 @@ type StudyStore interface {
 	// StudyDayMinutes is the branch's counted study minutes on each day in
 	// [from, to], from the same day sums as StudySums (and ok as there).
 	StudyDayMinutes(ctx context.Context, branchID string, from, to Date) (minutes []int, ok bool, err error)
+	// StudyDaySums is the day sums themselves, one map (userid → sum) per
+	// day in [from, to], and the first day from which they are whole
+	// (zero: none kept); earlier days' maps are not to be trusted. The
+	// weekly summary reads both weeks' in one round trip.
+	StudyDaySums(ctx context.Context, branchID string, from, to Date) (days []map[string]StudySum, first Date, err error)
+	// StudyDaySumsMany is StudyDaySums of several branches in one round trip.
+	StudyDaySumsMany(ctx context.Context, branchIDs []string, from, to Date) (map[string]StudyDays, error)
+}
+
+// StudyDays is StudyDaySums's answer for one branch.
+type StudyDays struct {
+	Days  []map[string]StudySum
+	First Date
+}
+
+// AddStudySums adds day sums up per member.
+func AddStudySums(days []map[string]StudySum) map[string]StudySum {
+	out := map[string]StudySum{}
+	for _, day := range days {
+		for id, s := range day {
+			sum := out[id]
+			sum.Reports += s.Reports
+			sum.Minutes += s.Minutes
+			out[id] = sum
+		}
+	}
+	return out
+}
+
+// StudyDayTotals is each day's minutes, all members together.
+func StudyDayTotals(days []map[string]StudySum) []int {
+	out := make([]int, len(days))
+	for i, day := range days {
+		for _, s := range day {
+			out[i] += s.Minutes
+		}
+	}
+	return out
 }
 
 // StudySum is what a member's reports over some days add up to.

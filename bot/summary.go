@@ -70,75 +70,158 @@ func (s BranchSummary) Rate() int {
 	return s.Checkins * 100 / s.Expected
 }
 
-// summarize computes a branch's week up to fire, with last week's days for
-// the chart.
-func (b *Bot) summarize(ctx context.Context, br Branch, fire time.Time) (BranchSummary, error) {
+// summarize computes a branch's week up to fire from its chunk's records,
+// with last week's days for the chart.
+func (b *Bot) summarize(ctx context.Context, br Branch, fire time.Time, r *weekReads) (BranchSummary, error) {
 	today := DateOf(fire, b.Location)
 	span := Span{weekStart(today), today}
-	d, err := b.readSpan(ctx, br.ID, span, false)
+	stats, trend, err := b.weekStats(ctx, br.ID, span, r.members[br.ID], r.checkins[br.ID], r.study[br.ID])
 	if err != nil {
 		return BranchSummary{}, err
 	}
-	s, err := b.summarizeData(ctx, br, span, fire, d.stats)
+	in := summaryInputs{leaves: r.leaves[br.ID], meetings: r.meetings[br.ID], missed: r.missed, amounts: r.amounts[br.ID]}
+	s, err := b.summarizeWith(ctx, br, true, span, fire, stats, in)
 	if err != nil {
 		return BranchSummary{}, err
 	}
-	if err := b.readWeekTrend(ctx, &s, span, d.reports); err != nil {
-		return BranchSummary{}, err
-	}
-	if s.Pipeline, s.reads.applicants, err = b.pipelineLine(ctx, br.ID, today); err != nil {
-		return BranchSummary{}, err
-	}
-	s.reads.applicantsRead = true
-	if s.Rectify, err = b.rectifyLine(ctx, br.ID, today); err != nil {
-		return BranchSummary{}, err
-	}
-	if err := b.learningLines(ctx, &s, fire); err != nil {
+	s.LastDailyCheckins, s.DailyStudyMinutes, s.LastDailyStudyMinutes = trend.lastCheckins, trend.study, trend.lastStudy
+	s.Pipeline = b.pipelineLine(r.applicants[br.ID], today)
+	s.reads.applicants, s.reads.applicantsRead = r.applicants[br.ID], true
+	s.Rectify = rectifyLine(r.rectify[br.ID], today)
+	if err := b.learningLines(ctx, &s, fire, r.makeups[br.ID]); err != nil {
 		return BranchSummary{}, err
 	}
 	return s, nil
 }
 
-// readWeekTrend fills the chart's series besides this week's check-ins:
-// two pipelined reads, last week's check-in counts (7 HLEN) and both weeks'
-// study day sums (15 commands); a third only in the week or two after the
-// sums began. reports are this week's, when readSpan read them.
-func (b *Bot) readWeekTrend(ctx context.Context, s *BranchSummary, span Span, reports map[string][]StudyReport) error {
+// weekTrend is the weekly chart's series besides this week's check-ins,
+// Monday first; nil when not known (see WeekBars).
+type weekTrend struct {
+	lastCheckins, study, lastStudy []int
+}
+
+// weekReads are the records the weekly summary reads of a chunk of
+// branches, each kind for the whole chunk in one round trip (a dozen for
+// the chunk, where reading branch by branch took a dozen per branch).
+type weekReads struct {
+	members    map[string][]Member
+	checkins   map[string]CheckinWeek // this week's days by member, last week's counts by day
+	study      map[string]StudyDays   // both weeks' day sums
+	leaves     map[string][]Leave
+	meetings   map[string][]Meeting // summaryMeetingsRange
+	missed     map[string]bool      // nil without a delivery log
+	amounts    map[string]map[string]Cents
+	applicants map[string][]Applicant
+	rectify    map[string][]RectifyItem
+	makeups    map[string][]Makeup
+	// With a 成绩单 span: its months' dues paid, the announcements since
+	// its start.
+	paid   map[string]map[Month]map[string]DuesPayment
+	recent map[string][]Announcement
+}
+
+// readWeeks reads a chunk of branches' weeks up to fire, and what their
+// 成绩单 rows over score count when that is given.
+func (b *Bot) readWeeks(ctx context.Context, branches []Branch, fire time.Time, score *Span) (*weekReads, error) {
+	today := DateOf(fire, b.Location)
+	span := Span{weekStart(today), today}
 	lastWeek := Span{span.From.AddDays(-7), span.From.AddDays(-1)}
-	last, err := b.Checkins.CheckinCounts(ctx, s.Branch.ID, lastWeek.From, lastWeek.To)
-	if err != nil {
-		return fmt.Errorf("bot: last week's check-ins of %s: %w", s.Branch.ID, err)
+	ids := make([]string, len(branches))
+	for i, br := range branches {
+		ids[i] = br.ID
 	}
-	s.LastDailyCheckins = last
-	minutes, ok, err := b.Studies.StudyDayMinutes(ctx, s.Branch.ID, lastWeek.From, span.To)
-	if err != nil {
-		return fmt.Errorf("bot: study days of %s: %w", s.Branch.ID, err)
+	var r weekReads
+	var err error
+	if r.members, err = b.Roster.BranchMembersMany(ctx, ids); err != nil {
+		return nil, fmt.Errorf("bot: list branches: %w", err)
 	}
-	if ok {
-		s.LastDailyStudyMinutes, s.DailyStudyMinutes = minutes[:7], weekOf(minutes[7:])
-		return nil
+	if r.checkins, err = b.Checkins.CheckinDaysAndCountsMany(ctx, ids, span, lastWeek); err != nil {
+		return nil, fmt.Errorf("bot: check-ins: %w", err)
 	}
-	// The sums begin after last Monday: last week stays unknown, this
-	// week comes from the reports readSpan read, or else from the sums.
-	if reports == nil {
-		if minutes, ok, err = b.Studies.StudyDayMinutes(ctx, s.Branch.ID, span.From, span.To); err != nil {
-			return fmt.Errorf("bot: study days of %s: %w", s.Branch.ID, err)
+	if r.study, err = b.Studies.StudyDaySumsMany(ctx, ids, lastWeek.From, span.To); err != nil {
+		return nil, fmt.Errorf("bot: study days: %w", err)
+	}
+	if r.leaves, err = b.Leaves.LeavesMany(ctx, ids, span.From, span.To); err != nil {
+		return nil, fmt.Errorf("bot: read leaves: %w", err)
+	}
+	from, to := b.summaryMeetingsRange(span, fire)
+	if r.meetings, err = b.Meetings.MeetingsMany(ctx, ids, from, to); err != nil {
+		return nil, fmt.Errorf("bot: list meetings: %w", err)
+	}
+	if b.Deliveries != nil {
+		var all []string
+		for _, id := range ids {
+			for _, m := range r.members[id] {
+				all = append(all, m.UserID)
+			}
 		}
-		if ok {
-			s.DailyStudyMinutes = weekOf(minutes)
-		}
-		return nil
-	}
-	daily := make([]int, 7)
-	for _, rs := range reports {
-		for _, r := range rs {
-			if i := r.Day.Number() - span.From.Number(); !r.Withdrawn && i >= 0 && i < 7 && !span.To.Before(r.Day) {
-				daily[i] += r.Minutes
+		r.missed = map[string]bool{}
+		if len(all) > 0 {
+			if r.missed, err = b.undeliveredSet(ctx, all, span.Start(b.Location)); err != nil {
+				return nil, err
 			}
 		}
 	}
-	s.DailyStudyMinutes = daily
-	return nil
+	if r.amounts, err = b.Dues.DuesAmountsMany(ctx, ids); err != nil {
+		return nil, fmt.Errorf("bot: dues amounts: %w", err)
+	}
+	if r.applicants, err = b.Development.BranchApplicantsMany(ctx, ids); err != nil {
+		return nil, fmt.Errorf("bot: list applicants: %w", err)
+	}
+	if r.rectify, err = b.Rectify.RectifyItemsMany(ctx, ids); err != nil {
+		return nil, fmt.Errorf("bot: rectify items: %w", err)
+	}
+	if r.makeups, err = b.Makeups.MakeupsMany(ctx, ids); err != nil {
+		return nil, fmt.Errorf("bot: read makeups: %w", err)
+	}
+	if score != nil {
+		if r.paid, err = b.Dues.DuesPaidMany(ctx, ids, b.scoreMonths(*score, fire)); err != nil {
+			return nil, fmt.Errorf("bot: dues paid: %w", err)
+		}
+		if r.recent, err = b.Announcements.RecentAnnouncementsMany(ctx, ids, score.Start(b.Location), scoreAnnouncementsLimit); err != nil {
+			return nil, fmt.Errorf("bot: announcements: %w", err)
+		}
+	}
+	return &r, nil
+}
+
+// weekStats tallies a branch's members over the week so far from its
+// check-ins and study day sums, and the chart's other series. Only in the
+// week after the sums began are this week's reports read instead.
+func (b *Bot) weekStats(ctx context.Context, branchID string, span Span, members []Member, cw CheckinWeek, study StudyDays) ([]MemberStats, weekTrend, error) {
+	trend := weekTrend{lastCheckins: cw.Counts}
+	lastWeek := Span{span.From.AddDays(-7), span.From.AddDays(-1)}
+	var sums map[string]StudySum
+	var reports map[string][]StudyReport
+	first := study.First
+	sumsOK := !first.IsZero() && !span.From.Before(first)
+	switch {
+	case sumsOK:
+		thisWeek := study.Days[span.From.Number()-lastWeek.From.Number():]
+		sums, trend.study = AddStudySums(thisWeek), weekOf(StudyDayTotals(thisWeek))
+		if !lastWeek.From.Before(first) {
+			trend.lastStudy = StudyDayTotals(study.Days[:7])
+		}
+	default: // the sums begin after Monday: count this week's reports
+		ids := make([]string, len(members))
+		for i, m := range members {
+			ids[i] = m.UserID
+		}
+		var err error
+		if reports, err = b.Studies.StudyReportsBrief(ctx, branchID, ids, span.From, span.To); err != nil {
+			return nil, trend, fmt.Errorf("bot: study reports of %s: %w", branchID, err)
+		}
+		daily := make([]int, 7)
+		for _, rs := range reports {
+			for _, r := range rs {
+				if i := r.Day.Number() - span.From.Number(); !r.Withdrawn && i >= 0 && i < 7 && !span.To.Before(r.Day) {
+					daily[i] += r.Minutes
+				}
+			}
+		}
+		trend.study = daily
+	}
+	return countSpan(members, span, cw.Days, reports, sums, sumsOK), trend, nil
 }
 
 // weekOf pads the days of a week so far to seven.
@@ -155,32 +238,101 @@ func (b *Bot) summarizeSpan(ctx context.Context, br Branch, span Span, now time.
 	if err != nil {
 		return BranchSummary{}, err
 	}
-	return b.summarizeData(ctx, br, span, now, d.stats)
+	return b.summarizeData(ctx, br, false, span, now, d.stats)
 }
 
-// summarizeData computes the summary from a span's members' tallies.
-func (b *Bot) summarizeData(ctx context.Context, br Branch, span Span, now time.Time, stats []MemberStats) (BranchSummary, error) {
-	week, today := span.From, span.To
-	leaves, err := b.Leaves.Leaves(ctx, br.ID, week, today)
-	if err != nil {
+// summarizeData computes the summary from a span's members' tallies. stored
+// says br was read from the roster just now (the weekly summary's), so the
+// obligations need not read it again.
+func (b *Bot) summarizeData(ctx context.Context, br Branch, stored bool, span Span, now time.Time, stats []MemberStats) (BranchSummary, error) {
+	in := summaryInputs{}
+	var err error
+	if in.leaves, err = b.Leaves.Leaves(ctx, br.ID, span.From, span.To); err != nil {
 		return BranchSummary{}, fmt.Errorf("bot: read leaves: %w", err)
 	}
-	s := BranchSummary{Branch: br, Headcount: len(stats), Members: stats, MeetingsHeld: map[MeetingType]int{}}
-	for _, m := range stats {
-		excused := func(d Date) bool {
-			return slices.ContainsFunc(leaves, func(l Leave) bool { return l.UserID == m.Member.UserID && l.Covers(d) })
+	from, to := b.summaryMeetingsRange(span, now)
+	if in.meetings, err = b.Meetings.Meetings(ctx, br.ID, from, to); err != nil {
+		return BranchSummary{}, fmt.Errorf("bot: list meetings: %w", err)
+	}
+	if b.Deliveries != nil && len(stats) > 0 {
+		ids := make([]string, len(stats))
+		for i, m := range stats {
+			ids[i] = m.Member.UserID
 		}
-		checked := map[Date]bool{}
+		if in.missed, err = b.undeliveredSet(ctx, ids, span.Start(b.Location)); err != nil {
+			return BranchSummary{}, err
+		}
+	}
+	if in.amounts, err = b.Dues.DuesAmounts(ctx, br.ID); err != nil {
+		return BranchSummary{}, fmt.Errorf("bot: dues amounts: %w", err)
+	}
+	return b.summarizeWith(ctx, br, stored, span, now, stats, in)
+}
+
+// summaryInputs are a branch's records that a summary reads besides its
+// members' tallies: read by summarizeData for one branch, or for a chunk of
+// branches at once by the weekly summary.
+type summaryInputs struct {
+	leaves   []Leave         // overlapping the span
+	meetings []Meeting       // opened in summaryMeetingsRange
+	missed   map[string]bool // userids WeCom did not reach since the span's start; nil: not known
+	amounts  map[string]Cents
+}
+
+// summaryMeetingsRange is the meetings a summary reads, once: the span's and
+// the obligations' (from a year before this year's start up to now).
+func (b *Bot) summaryMeetingsRange(span Span, now time.Time) (from, to time.Time) {
+	return minTime(span.Start(b.Location), standingSince(now.In(b.Location))), maxTime(span.End(b.Location), now.Add(time.Second))
+}
+
+// undeliveredSet is the members among ids WeCom did not reach since since.
+func (b *Bot) undeliveredSet(ctx context.Context, ids []string, since time.Time) (map[string]bool, error) {
+	missed, err := b.Deliveries.Undelivered(ctx, ids, since)
+	if err != nil {
+		return nil, fmt.Errorf("bot: read undelivered: %w", err)
+	}
+	out := make(map[string]bool, len(missed))
+	for _, id := range missed {
+		out[id] = true
+	}
+	return out, nil
+}
+
+// summarizeWith is summarizeData with the branch's records read.
+func (b *Bot) summarizeWith(ctx context.Context, br Branch, stored bool, span Span, now time.Time, stats []MemberStats, in summaryInputs) (BranchSummary, error) {
+	week, today := span.From, span.To
+	leaves := in.leaves
+	var err error
+	s := BranchSummary{Branch: br, Headcount: len(stats), Members: stats, MeetingsHeld: map[MeetingType]int{}}
+	// The span's days and which are workdays, once for the branch, not
+	// once per member.
+	first := week.Number()
+	n := max(int(today.Number()-first+1), 0)
+	days, workday, checked := make([]Date, n), make([]bool, n), make([]bool, n)
+	for i := range n {
+		days[i] = week.AddDays(i)
+		workday[i] = b.Calendar.IsWorkday(days[i])
+	}
+	leavesOf := map[string][]Leave{}
+	for _, l := range leaves {
+		leavesOf[l.UserID] = append(leavesOf[l.UserID], l)
+	}
+	for _, m := range stats {
+		clear(checked)
 		for _, d := range m.checkinDays {
-			checked[d] = true
-			if i := d.Number() - week.Number(); i < int64(len(s.DailyCheckins)) {
+			i := d.Number() - first
+			if i >= 0 && i < int64(n) {
+				checked[i] = true
+			}
+			if i >= 0 && i < int64(len(s.DailyCheckins)) {
 				s.DailyCheckins[i]++
 			}
 		}
-		for d := week; d.Number() <= today.Number(); d = d.AddDays(1) {
-			if b.Calendar.IsWorkday(d) && !excused(d) {
+		own := leavesOf[m.Member.UserID]
+		for i := range n {
+			if workday[i] && !slices.ContainsFunc(own, func(l Leave) bool { return l.Covers(days[i]) }) {
 				s.Expected++
-				if checked[d] {
+				if checked[i] {
 					s.Checkins++
 				}
 			}
@@ -198,12 +350,10 @@ func (b *Bot) summarizeData(ctx context.Context, br Branch, span Span, now time.
 	if now.Add(time.Second).Before(until) {
 		until = now.Add(time.Second)
 	}
-	meetings, err := b.Meetings.Meetings(ctx, br.ID, from, until)
-	if err != nil {
-		return BranchSummary{}, fmt.Errorf("bot: list meetings: %w", err)
-	}
+	earliest, latest := standingSince(now.In(b.Location)), now.Add(time.Second)
+	meetings := slices.Clone(in.meetings)
 	for _, m := range meetings {
-		if !m.ClosedAt.IsZero() {
+		if at := m.OpenedAt.Unix(); !m.ClosedAt.IsZero() && at >= from.Unix() && at < until.Unix() {
 			s.MeetingsHeld[m.Type]++
 		}
 	}
@@ -211,7 +361,19 @@ func (b *Bot) summarizeData(ctx context.Context, br Branch, span Span, now time.
 	for i, m := range stats {
 		members[i] = m.Member
 	}
-	obs, _, err := b.standingOf(ctx, br.ID, members, now)
+	if !stored {
+		var found bool
+		if br, found, err = b.Roster.Branch(ctx, br.ID); err != nil {
+			return BranchSummary{}, fmt.Errorf("bot: read branch: %w", err)
+		} else if !found {
+			br = Branch{ID: s.Branch.ID}
+		}
+	}
+	year := slices.DeleteFunc(meetings, func(m Meeting) bool {
+		at := m.OpenedAt.Unix()
+		return at < earliest.Unix() || at >= latest.Unix()
+	})
+	obs, _, err := b.standingWith(ctx, br, members, now, year)
 	if err != nil {
 		return BranchSummary{}, err
 	}
@@ -224,10 +386,12 @@ func (b *Bot) summarizeData(ctx context.Context, br Branch, span Span, now time.
 			s.Overdue = append(s.Overdue, o.Label())
 		}
 	}
-	if s.Unreached, err = b.unreached(ctx, stats, from); err != nil {
-		return BranchSummary{}, err
+	for _, m := range stats {
+		if in.missed[m.Member.UserID] {
+			s.Unreached = append(s.Unreached, m.Member.DisplayName())
+		}
 	}
-	if err := b.owedByMembers(ctx, &s, DateOf(now, b.Location)); err != nil {
+	if err := b.owedByMembers(ctx, &s, DateOf(now, b.Location), in.amounts); err != nil {
 		return BranchSummary{}, err
 	}
 	if b.PoliticalBirthday {
@@ -236,9 +400,23 @@ func (b *Bot) summarizeData(ctx context.Context, br Branch, span Span, now time.
 	return s, nil
 }
 
+func minTime(a, b time.Time) time.Time {
+	if b.Before(a) {
+		return b
+	}
+	return a
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
+}
+
 // owedByMembers fills in the 转正 due and the dues arrears as they stand
 // on today.
-func (b *Bot) owedByMembers(ctx context.Context, s *BranchSummary, today Date) error {
+func (b *Bot) owedByMembers(ctx context.Context, s *BranchSummary, today Date, amounts map[string]Cents) error {
 	br := s.Branch
 	for _, ms := range s.Members {
 		m := ms.Member
@@ -255,10 +433,6 @@ func (b *Bot) owedByMembers(ctx context.Context, s *BranchSummary, today Date) e
 	}
 	// A branch that has set no amounts keeps its dues outside the bot:
 	// it is not counted as owing them.
-	amounts, err := b.Dues.DuesAmounts(ctx, br.ID)
-	if err != nil {
-		return fmt.Errorf("bot: dues amounts: %w", err)
-	}
 	s.reads.amounts, s.reads.amountsRead = amounts, true
 	if len(amounts) == 0 {
 		return nil
@@ -283,27 +457,6 @@ func (b *Bot) owedByMembers(ctx context.Context, s *BranchSummary, today Date) e
 		}
 	}
 	return nil
-}
-
-// unreached names the members WeCom did not deliver to since since.
-func (b *Bot) unreached(ctx context.Context, stats []MemberStats, since time.Time) ([]string, error) {
-	if b.Deliveries == nil || len(stats) == 0 {
-		return nil, nil
-	}
-	ids := make([]string, len(stats))
-	names := make(map[string]string, len(stats))
-	for i, m := range stats {
-		ids[i], names[m.Member.UserID] = m.Member.UserID, m.Member.DisplayName()
-	}
-	missed, err := b.Deliveries.Undelivered(ctx, ids, since)
-	if err != nil {
-		return nil, fmt.Errorf("bot: read undelivered: %w", err)
-	}
-	out := make([]string, len(missed))
-	for i, id := range missed {
-		out[i] = names[id]
-	}
-	return out, nil
 }
 
 // MeetingsText lists the meetings held, by type.
@@ -584,38 +737,66 @@ func (s BranchSummary) report(week Date) branchReport {
 	return branchReport{summary: s, outs: out, orgLine: line}
 }
 
-// summaryConcurrency bounds the branches summarized at once: each is a few
-// round trips, and Redis answers many clients at a time.
-const summaryConcurrency = 16
+// summaryChunk is how many branches the weekly summary reads together (each
+// kind of record of a chunk in one round trip), and summaryConcurrency how
+// many chunks are in flight: one chunk's reads overlap another's counting.
+const (
+	summaryChunk       = 50
+	summaryConcurrency = 3
+)
 
-// summarizeAll reports every branch, several at a time, in order, with
-// its 成绩单 row over score when that is given.
+// summarizeAll reports every branch, a chunk of branches at a time, in
+// order, with its 成绩单 row over score when that is given.
 func (b *Bot) summarizeAll(ctx context.Context, branches []Branch, fire time.Time, week Date, score *Span) ([]branchReport, error) {
 	out := make([]branchReport, len(branches))
-	errs := make([]error, len(branches))
+	var errs []error
+	var mu sync.Mutex
 	sem := make(chan struct{}, summaryConcurrency)
 	var wg sync.WaitGroup
-	for i, br := range branches {
+	for start := 0; start < len(branches); start += summaryChunk {
+		chunk := branches[start:min(start+summaryChunk, len(branches))]
 		wg.Add(1)
 		sem <- struct{}{}
 		go func() {
 			defer func() { <-sem; wg.Done() }()
-			s, err := b.summarize(ctx, br, fire)
-			var sc BranchScore
-			if err == nil && score != nil {
-				members := make([]Member, len(s.Members))
-				for j, m := range s.Members {
-					members[j] = m.Member
-				}
-				sc, err = b.scoreBranch(ctx, scoreInput{branch: br, members: members, span: *score, now: fire,
-					duties: &[2]int{s.Duties, s.Duties - len(s.Pending)}, reads: s.reads})
+			err := b.summarizeChunk(ctx, chunk, fire, week, score, out[start:start+len(chunk)])
+			if err != nil {
+				mu.Lock()
+				errs = append(errs, err)
+				mu.Unlock()
 			}
-			out[i], errs[i] = s.report(week), err
-			out[i].score = sc
 		}()
 	}
 	wg.Wait()
 	return out, errors.Join(errs...)
+}
+
+// summarizeChunk reads a chunk of branches and reports each into out, with
+// its 成绩单 row over score when that is given.
+func (b *Bot) summarizeChunk(ctx context.Context, chunk []Branch, fire time.Time, week Date, score *Span, out []branchReport) error {
+	r, err := b.readWeeks(ctx, chunk, fire, score)
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for i, br := range chunk {
+		s, err := b.summarize(ctx, br, fire, r)
+		var sc BranchScore
+		if err == nil && score != nil {
+			members := make([]Member, len(s.Members))
+			for j, m := range s.Members {
+				members[j] = m.Member
+			}
+			s.reads.paid, s.reads.recent = r.paid[br.ID], r.recent[br.ID]
+			s.reads.paidRead, s.reads.recentRead = true, true
+			sc, err = b.scoreBranch(ctx, scoreInput{branch: br, members: members, span: *score, now: fire,
+				duties: &[2]int{s.Duties, s.Duties - len(s.Pending)}, reads: s.reads})
+		}
+		out[i] = s.report(week)
+		out[i].score = sc
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
 }
 
 // admins lists the org's active admins.

@@ -191,21 +191,60 @@ func (s *Store) Announcement(ctx context.Context, scope string, no int) (bot.Ann
 
 // RecentAnnouncements implements bot.AnnounceStore: two round trips.
 func (s *Store) RecentAnnouncements(ctx context.Context, scope string, since time.Time, limit int) ([]bot.Announcement, error) {
+	many, err := s.RecentAnnouncementsMany(ctx, []string{scope}, since, limit)
+	return many[scope], err
+}
+
+// RecentAnnouncementsMany implements bot.AnnounceStore: the scopes' indexes
+// in one pipeline, the records of those that have any in a second.
+func (s *Store) RecentAnnouncementsMany(ctx context.Context, scopes []string, since time.Time, limit int) (map[string][]bot.Announcement, error) {
 	min := "-inf"
 	if !since.IsZero() {
 		min = strconv.FormatInt(since.UnixMilli(), 10)
 	}
-	nos, err := s.rdb.ZRevRangeByScore(ctx, s.annIndexKey(scope), &redis.ZRangeBy{Min: min, Max: "+inf", Count: int64(limit)}).Result()
-	if err != nil {
+	idx := make([]*redis.StringSliceCmd, len(scopes))
+	if _, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for i, scope := range scopes {
+			idx[i] = p.ZRevRangeByScore(ctx, s.annIndexKey(scope), &redis.ZRangeBy{Min: min, Max: "+inf", Count: int64(limit)})
+		}
+		return nil
+	}); err != nil {
 		return nil, fmt.Errorf("store: list announcements: %w", err)
 	}
-	if len(nos) == 0 {
-		return nil, nil
+	recs := make([]*redis.SliceCmd, len(scopes))
+	some := false
+	for _, c := range idx {
+		some = some || len(c.Val()) > 0
 	}
-	raws, err := s.rdb.HMGet(ctx, s.annRecordsKey(scope), nos...).Result()
-	if err != nil {
-		return nil, fmt.Errorf("store: read announcements: %w", err)
+	if some {
+		if _, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+			for i, scope := range scopes {
+				if nos := idx[i].Val(); len(nos) > 0 {
+					recs[i] = p.HMGet(ctx, s.annRecordsKey(scope), nos...)
+				}
+			}
+			return nil
+		}); err != nil {
+			return nil, fmt.Errorf("store: read announcements: %w", err)
+		}
 	}
+	out := make(map[string][]bot.Announcement, len(scopes))
+	for i, scope := range scopes {
+		if recs[i] == nil {
+			out[scope] = nil
+			continue
+		}
+		as, err := decodeAnnouncements(idx[i].Val(), recs[i].Val())
+		if err != nil {
+			return nil, err
+		}
+		out[scope] = as
+	}
+	return out, nil
+}
+
+// decodeAnnouncements decodes the records HMGET read for the numbers nos.
+func decodeAnnouncements(nos []string, raws []any) ([]bot.Announcement, error) {
 	out := make([]bot.Announcement, 0, len(nos))
 	for i, raw := range raws {
 		str, ok := raw.(string)

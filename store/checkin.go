@@ -157,46 +157,46 @@ func (s *Store) CheckedIn(ctx context.Context, branchID string, d bot.Date) (map
 // fields, one pipelined HKEYS a day (a week is 7 commands, where reading
 // each member's index is one per member).
 func (s *Store) CheckinDaysOfBranch(ctx context.Context, branchID string, from, to bot.Date) (map[string][]bot.Date, error) {
-	var days []bot.Date
-	for d := from; !to.Before(d); d = d.AddDays(1) {
-		days = append(days, d)
-	}
-	cmds := make([]*redis.StringSliceCmd, len(days))
-	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-		for i, d := range days {
-			cmds[i] = p.HKeys(ctx, s.checkinDayKey(branchID, d))
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, fmt.Errorf("store: read check-ins: %w", err)
-	}
-	out := map[string][]bot.Date{}
-	for i, d := range days {
-		for _, user := range cmds[i].Val() {
-			out[user] = append(out[user], d)
-		}
-	}
-	return out, nil
+	days, _, err := s.CheckinDaysAndCounts(ctx, branchID, bot.Span{From: from, To: to}, bot.Span{From: to.AddDays(1), To: to})
+	return days, err
 }
 
 // CheckinCounts implements bot.CheckinStore: one pipelined HLEN a day.
 func (s *Store) CheckinCounts(ctx context.Context, branchID string, from, to bot.Date) ([]int, error) {
-	var cmds []*redis.IntCmd
+	_, counts, err := s.CheckinDaysAndCounts(ctx, branchID, bot.Span{From: to.AddDays(1), To: to}, bot.Span{From: from, To: to})
+	return counts, err
+}
+
+// CheckinDaysAndCounts implements bot.CheckinStore: a HKEYS for each day of
+// days and a HLEN for each of counted, in one pipeline.
+func (s *Store) CheckinDaysAndCounts(ctx context.Context, branchID string, days, counted bot.Span) (map[string][]bot.Date, []int, error) {
+	var dates []bot.Date
+	var keys []*redis.StringSliceCmd
+	var lens []*redis.IntCmd
 	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-		for d := from; !to.Before(d); d = d.AddDays(1) {
-			cmds = append(cmds, p.HLen(ctx, s.checkinDayKey(branchID, d)))
+		for d := days.From; !days.To.Before(d); d = d.AddDays(1) {
+			dates = append(dates, d)
+			keys = append(keys, p.HKeys(ctx, s.checkinDayKey(branchID, d)))
+		}
+		for d := counted.From; !counted.To.Before(d); d = d.AddDays(1) {
+			lens = append(lens, p.HLen(ctx, s.checkinDayKey(branchID, d)))
 		}
 		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("store: count check-ins: %w", err)
+		return nil, nil, fmt.Errorf("store: read check-ins: %w", err)
 	}
-	out := make([]int, len(cmds))
-	for i, c := range cmds {
-		out[i] = int(c.Val())
+	out := map[string][]bot.Date{}
+	for i, d := range dates {
+		for _, user := range keys[i].Val() {
+			out[user] = append(out[user], d)
+		}
 	}
-	return out, nil
+	counts := make([]int, len(lens))
+	for i, c := range lens {
+		counts[i] = int(c.Val())
+	}
+	return out, counts, nil
 }
 
 // CheckinRecords implements bot.CheckinStore: one pipelined read of the

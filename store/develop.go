@@ -60,6 +60,15 @@ func (s *Store) BranchApplicants(ctx context.Context, branchID string) ([]bot.Ap
 	if err != nil {
 		return nil, fmt.Errorf("store: list applicants: %w", err)
 	}
+	return decodeApplicants(all)
+}
+
+// BranchApplicantsMany implements bot.DevelopmentStore.
+func (s *Store) BranchApplicantsMany(ctx context.Context, branchIDs []string) (map[string][]bot.Applicant, error) {
+	return hashesMany(ctx, s, branchIDs, s.devPeopleKey, decodeApplicants)
+}
+
+func decodeApplicants(all map[string]string) ([]bot.Applicant, error) {
 	out := make([]bot.Applicant, 0, len(all))
 	for id, raw := range all {
 		var a bot.Applicant

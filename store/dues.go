@@ -37,6 +37,15 @@ func (s *Store) DuesAmounts(ctx context.Context, branchID string) (map[string]bo
 	if err != nil {
 		return nil, fmt.Errorf("store: read dues amounts: %w", err)
 	}
+	return decodeDuesAmounts(all)
+}
+
+// DuesAmountsMany implements bot.DuesStore.
+func (s *Store) DuesAmountsMany(ctx context.Context, branchIDs []string) (map[string]map[string]bot.Cents, error) {
+	return hashesMany(ctx, s, branchIDs, s.duesAmountKey, decodeDuesAmounts)
+}
+
+func decodeDuesAmounts(all map[string]string) (map[string]bot.Cents, error) {
 	out := make(map[string]bot.Cents, len(all))
 	for id, v := range all {
 		n, err := strconv.ParseInt(v, 10, 64)
@@ -104,27 +113,40 @@ func (s *Store) RevokeDues(ctx context.Context, branchID, userID string, m bot.M
 
 // DuesPaid implements bot.DuesStore: one pipelined read.
 func (s *Store) DuesPaid(ctx context.Context, branchID string, months []bot.Month) (map[bot.Month]map[string]bot.DuesPayment, error) {
-	cmds := make([]*redis.MapStringStringCmd, len(months))
+	many, err := s.DuesPaidMany(ctx, []string{branchID}, months)
+	return many[branchID], err
+}
+
+// DuesPaidMany implements bot.DuesStore: a hash a branch and month, in one
+// pipeline.
+func (s *Store) DuesPaidMany(ctx context.Context, branchIDs []string, months []bot.Month) (map[string]map[bot.Month]map[string]bot.DuesPayment, error) {
+	cmds := make([][]*redis.MapStringStringCmd, len(branchIDs))
 	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-		for i, m := range months {
-			cmds[i] = p.HGetAll(ctx, s.duesMonthKey(branchID, m))
+		for b, id := range branchIDs {
+			for _, m := range months {
+				cmds[b] = append(cmds[b], p.HGetAll(ctx, s.duesMonthKey(id, m)))
+			}
 		}
 		return nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("store: read dues: %w", err)
 	}
-	out := make(map[bot.Month]map[string]bot.DuesPayment, len(months))
-	for i, m := range months {
-		paid := make(map[string]bot.DuesPayment, len(cmds[i].Val()))
-		for id, raw := range cmds[i].Val() {
-			var p bot.DuesPayment
-			if err := json.Unmarshal([]byte(raw), &p); err != nil {
-				return nil, fmt.Errorf("store: decode dues: %w", err)
+	out := make(map[string]map[bot.Month]map[string]bot.DuesPayment, len(branchIDs))
+	for b, id := range branchIDs {
+		byMonth := make(map[bot.Month]map[string]bot.DuesPayment, len(months))
+		for i, m := range months {
+			paid := make(map[string]bot.DuesPayment, len(cmds[b][i].Val()))
+			for id, raw := range cmds[b][i].Val() {
+				var p bot.DuesPayment
+				if err := json.Unmarshal([]byte(raw), &p); err != nil {
+					return nil, fmt.Errorf("store: decode dues: %w", err)
+				}
+				paid[id] = p
 			}
-			paid[id] = p
+			byMonth[m] = paid
 		}
-		out[m] = paid
+		out[id] = byMonth
 	}
 	return out, nil
 }

@@ -81,7 +81,17 @@ func eachFlatField(raw string, f func(key, value string, quoted bool) bool) bool
 
 // trimJSONSpace trims what JSON counts as white space (strings.TrimSpace
 // also trims \v, \f and Unicode spaces, which JSON rejects).
-func trimJSONSpace(s string) string { return strings.Trim(s, " \t\r\n") }
+func trimJSONSpace(s string) string {
+	for s != "" && jsonSpace(s[0]) {
+		s = s[1:]
+	}
+	for s != "" && jsonSpace(s[len(s)-1]) {
+		s = s[:len(s)-1]
+	}
+	return s
+}
+
+func jsonSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\r' || c == '\n' }
 
 // plainJSONString reports whether s, found between quotes, is a JSON string
 // that means itself: valid UTF-8, no escapes, no control characters.
@@ -152,9 +162,13 @@ func flatInt(value string, quoted bool) (int, bool) {
 }
 
 // decodeMember reads a member record (see eachFlatField).
-func decodeMember(raw []byte) (bot.Member, error) {
+func decodeMember(raw []byte) (bot.Member, error) { return decodeMemberString(string(raw)) }
+
+// decodeMemberString is decodeMember of a string as Redis replies give
+// it: the fields are slices of raw, not copies.
+func decodeMemberString(raw string) (bot.Member, error) {
 	var m bot.Member
-	ok := eachFlatField(string(raw), func(key, value string, quoted bool) bool {
+	ok := eachFlatField(raw, func(key, value string, quoted bool) bool {
 		if !quoted && key != "active" {
 			return false // a null or a number where a string belongs
 		}
@@ -171,6 +185,8 @@ func decodeMember(raw []byte) (bot.Member, error) {
 			m.Status = bot.Status(value)
 		case "joined":
 			return m.Joined.UnmarshalText([]byte(value)) == nil
+		case "group":
+			m.Group = value
 		case "active":
 			var ok bool
 			m.Active, ok = flatBool(value, quoted)
@@ -184,7 +200,7 @@ func decodeMember(raw []byte) (bot.Member, error) {
 		return m, nil
 	}
 	m = bot.Member{}
-	if err := json.Unmarshal(raw, &m); err != nil {
+	if err := json.Unmarshal([]byte(raw), &m); err != nil {
 		return bot.Member{}, fmt.Errorf("store: decode member: %w", err)
 	}
 	return m, nil

@@ -14,6 +14,7 @@ func flatSeeds(f *testing.F) {
 		{UserID: "lisi", Name: "李四", BranchID: "tech", Role: bot.RoleSecretary, Active: true},
 		{UserID: "wang", Name: `王"五"<b>&`, BranchID: "tech", Role: bot.RoleMember, Status: "probationary", Joined: bot.Date{Year: 2025, Month: 7, Day: 1}},
 		{UserID: "x", Name: "tab\there\u2028", Active: false},
+		{UserID: "partner/m1", Name: "伙伴", BranchID: "joint", Role: bot.RoleMember, Group: "第一党小组", Active: true},
 		{},
 	}
 	for _, m := range members {
@@ -32,7 +33,7 @@ func flatSeeds(f *testing.F) {
 	}
 	for _, s := range []string{`{}`, ` { "userid" : "a" , "active" : true } `, `{"userid":"a",}`, `{"userid":null}`, `{"minutes":+5}`,
 		`{"minutes":05}`, `{"minutes":1e2}`, `{"MINUTES":7,"day":"2026-01-02"}`, `{"UserID":"a"}`, `{"day":"2026-13-01"}`,
-		`{"active":"true"}`, `{"minutes":30,"minutes":null}`, `{"withdrawn":true,"withdrawn":null}`, `{"active":true,"active":null}`, `{"a":[1]}`, `{"a":{"b":1}}`, "{\"name\":\"\xff\"}", "{\"name\":\"a\x01\"}", `{"withdrawn":null}`, `[]`, `{"userid":"a"`} {
+		`{"active":"true"}`, `{"minutes":30,"minutes":null}`, `{"withdrawn":true,"withdrawn":null}`, `{"active":true,"active":null}`, `{"a":[1]}`, `{"a":{"b":1}}`, "{\"name\":\"\xff\"}", "{\"name\":\"a\x01\"}", `{"withdrawn":null}`, `[]`, `{"userid":"a"`, `{"group":null}`, `{"group":7}`, `{"GROUP":"g"}`} {
 		f.Add(s)
 	}
 }
@@ -59,7 +60,7 @@ func FuzzFlatDecodersAgreeWithEncodingJSON(f *testing.F) {
 
 // Records as json.Marshal writes them take the fast path (no fallback).
 func TestFlatFastPathTakesMarshalledRecords(t *testing.T) {
-	m := bot.Member{UserID: "lisi", Name: "李四", BranchID: "tech", Role: bot.RoleSecretary, Status: "probationary", Joined: bot.Date{Year: 2025, Month: 7, Day: 1}, Active: true}
+	m := bot.Member{UserID: "lisi", Name: "李四", BranchID: "tech", Role: bot.RoleSecretary, Status: "probationary", Joined: bot.Date{Year: 2025, Month: 7, Day: 1}, Group: "一组", Active: true}
 	raw, _ := json.Marshal(m)
 	if !eachFlatField(string(raw), func(string, string, bool) bool { return true }) {
 		t.Fatalf("member %s is not read by slicing", raw)

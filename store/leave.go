@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"sort"
 
 	"github.com/redis/go-redis/v9"
 
@@ -62,25 +61,7 @@ func (s *Store) Leaves(ctx context.Context, branchID string, from, to bot.Date) 
 		}
 		return s.Leaves(ctx, branchID, from, to)
 	}
-	raws, _ := res.([]any)
-	out := make([]bot.Leave, 0, len(raws))
-	for _, raw := range raws {
-		str, ok := raw.(string)
-		if !ok {
-			continue
-		}
-		var l bot.Leave
-		if err := json.Unmarshal([]byte(str), &l); err != nil {
-			return nil, fmt.Errorf("store: decode leave: %w", err)
-		}
-		if !to.Before(l.From) {
-			out = append(out, l)
-		}
-	}
-	sort.Slice(out, func(i, j int) bool {
-		return out[i].From.Before(out[j].From) || out[i].From == out[j].From && out[i].ID < out[j].ID
-	})
-	return out, nil
+	return decodeLeavesOverlap(res, to)
 }
 
 // indexLeaves builds a branch's leave index from its records, once.

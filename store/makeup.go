@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/partybot/partybot/bot"
 )
 
@@ -42,19 +44,42 @@ func (s *Store) AddMakeups(ctx context.Context, branchID string, ms []bot.Makeup
 
 // Makeups implements bot.MakeupStore.
 func (s *Store) Makeups(ctx context.Context, branchID string) ([]bot.Makeup, error) {
-	pipe := s.rdb.Pipeline()
-	all := pipe.HGetAll(ctx, s.makeupKey(branchID))
-	done := pipe.HGetAll(ctx, s.makeupDoneKey(branchID))
-	if _, err := pipe.Exec(ctx); err != nil {
+	many, err := s.MakeupsMany(ctx, []string{branchID})
+	return many[branchID], err
+}
+
+// MakeupsMany implements bot.MakeupStore: two hashes a branch, one pipeline.
+func (s *Store) MakeupsMany(ctx context.Context, branchIDs []string) (map[string][]bot.Makeup, error) {
+	all := make([]*redis.MapStringStringCmd, len(branchIDs))
+	done := make([]*redis.MapStringStringCmd, len(branchIDs))
+	if _, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for i, id := range branchIDs {
+			all[i] = p.HGetAll(ctx, s.makeupKey(id))
+			done[i] = p.HGetAll(ctx, s.makeupDoneKey(id))
+		}
+		return nil
+	}); err != nil {
 		return nil, fmt.Errorf("store: read makeups: %w", err)
 	}
-	out := make([]bot.Makeup, 0, len(all.Val()))
-	for field, raw := range all.Val() {
+	out := make(map[string][]bot.Makeup, len(branchIDs))
+	for i, id := range branchIDs {
+		ms, err := decodeMakeups(all[i].Val(), done[i].Val())
+		if err != nil {
+			return nil, err
+		}
+		out[id] = ms
+	}
+	return out, nil
+}
+
+func decodeMakeups(all, done map[string]string) ([]bot.Makeup, error) {
+	out := make([]bot.Makeup, 0, len(all))
+	for field, raw := range all {
 		var m bot.Makeup
 		if err := json.Unmarshal([]byte(raw), &m); err != nil {
 			return nil, fmt.Errorf("store: decode makeup: %w", err)
 		}
-		if raw, ok := done.Val()[field]; ok {
+		if raw, ok := done[field]; ok {
 			var d bot.MakeupDone
 			if err := json.Unmarshal([]byte(raw), &d); err != nil {
 				return nil, fmt.Errorf("store: decode makeup done: %w", err)

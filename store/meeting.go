@@ -220,18 +220,35 @@ func (s *Store) Outcomes(ctx context.Context, branchID string, meetingIDs []stri
 	return out, nil
 }
 
+// meetingsRange is the ids of the meetings opened in [from, to).
+func meetingsRange(key string, from, to time.Time) redis.ZRangeArgs {
+	return redis.ZRangeArgs{Key: key, ByScore: true,
+		Start: strconv.FormatInt(from.Unix(), 10), Stop: "(" + strconv.FormatInt(to.Unix(), 10)}
+}
+
 // Meetings implements bot.MeetingStore.
 func (s *Store) Meetings(ctx context.Context, branchID string, from, to time.Time) ([]bot.Meeting, error) {
-	ids, err := s.rdb.ZRangeArgs(ctx, redis.ZRangeArgs{
-		Key: s.meetingsKey(branchID), ByScore: true,
-		Start: strconv.FormatInt(from.Unix(), 10), Stop: "(" + strconv.FormatInt(to.Unix(), 10),
-	}).Result()
+	ids, err := s.rdb.ZRangeArgs(ctx, meetingsRange(s.meetingsKey(branchID), from, to)).Result()
 	if err != nil {
 		return nil, fmt.Errorf("store: list meetings: %w", err)
 	}
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	// One pipeline, not a round trip per meeting: a year of a branch's
+	// meetings is what the weekly summary's obligations read.
+	cmds := make([]*redis.StringCmd, len(ids))
+	if _, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for i, id := range ids {
+			cmds[i] = p.Get(ctx, s.meetingKey(branchID, id))
+		}
+		return nil
+	}); err != nil {
+		return nil, fmt.Errorf("store: read meetings: %w", err)
+	}
 	out := make([]bot.Meeting, 0, len(ids))
-	for _, id := range ids {
-		m, err := s.meeting(ctx, branchID, id)
+	for _, c := range cmds {
+		m, err := decodeMeeting(c.Val())
 		if err != nil {
 			return nil, err
 		}

@@ -49,6 +49,15 @@ func (s *Store) RectifyItems(ctx context.Context, branchID string) ([]bot.Rectif
 	if err != nil {
 		return nil, fmt.Errorf("store: list rectify items: %w", err)
 	}
+	return decodeRectifyItems(all)
+}
+
+// RectifyItemsMany implements bot.RectifyStore.
+func (s *Store) RectifyItemsMany(ctx context.Context, branchIDs []string) (map[string][]bot.RectifyItem, error) {
+	return hashesMany(ctx, s, branchIDs, s.rectifyItemsKey, decodeRectifyItems)
+}
+
+func decodeRectifyItems(all map[string]string) ([]bot.RectifyItem, error) {
 	out := make([]bot.RectifyItem, 0, len(all))
 	for no, raw := range all {
 		var it bot.RectifyItem

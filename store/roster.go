@@ -67,13 +67,20 @@ func (s *Store) branchPendingKey(branchID string) string {
 	return s.branchKey(branchID, "members", "pending")
 }
 
-// BranchPending implements bot.RosterStore.
+// BranchPending implements bot.RosterStore: the branch's roster hash
+// (branchroster.go), those who do not count.
 func (s *Store) BranchPending(ctx context.Context, branchID string) ([]bot.Member, error) {
-	ids, err := s.rdb.SMembers(ctx, s.branchPendingKey(branchID)).Result()
+	all, err := s.branchRoster(ctx, branchID)
 	if err != nil {
-		return nil, fmt.Errorf("store: list pending members: %w", err)
+		return nil, err
 	}
-	return s.members(ctx, ids)
+	out := all[:0]
+	for _, m := range all {
+		if m.Active && !m.Counts() {
+			out = append(out, m)
+		}
+	}
+	return out, nil
 }
 
 // Member implements bot.Roster.
@@ -205,13 +212,20 @@ func (s *Store) SaveBranches(ctx context.Context, bs []bot.Branch) error {
 	return nil
 }
 
-// BranchMembers implements bot.Roster.
+// BranchMembers implements bot.Roster: the branch's roster hash
+// (branchroster.go), those who count.
 func (s *Store) BranchMembers(ctx context.Context, branchID string) ([]bot.Member, error) {
-	ids, err := s.rdb.SMembers(ctx, s.branchMembersKey(branchID)).Result()
+	all, err := s.branchRoster(ctx, branchID)
 	if err != nil {
-		return nil, fmt.Errorf("store: list branch members: %w", err)
+		return nil, err
 	}
-	return s.members(ctx, ids)
+	out := all[:0]
+	for _, m := range all {
+		if m.Counts() {
+			out = append(out, m)
+		}
+	}
+	return out, nil
 }
 
 // AllMembers implements bot.RosterStore.
@@ -281,6 +295,7 @@ func (s *Store) SaveMembers(ctx context.Context, ms []bot.Member) error {
 	}
 	for start := 0; start < len(ms); start += pipelineChunk {
 		chunk := ms[start:min(start+pipelineChunk, len(ms))]
+		records := make(map[string][]byte, len(chunk))
 		_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 			for _, m := range chunk {
 				raw, err := json.Marshal(m)
@@ -288,11 +303,16 @@ func (s *Store) SaveMembers(ctx context.Context, ms []bot.Member) error {
 					return fmt.Errorf("store: encode member: %w", err)
 				}
 				id := strings.ToLower(m.UserID)
+				records[id] = raw
 				p.Set(ctx, s.memberKey(id), raw, 0)
 				p.SAdd(ctx, s.allMembersKey(), id)
 				if old, ok := before[id]; ok && old.BranchID != "" && old.BranchID != m.BranchID {
 					p.SRem(ctx, s.branchMembersKey(old.BranchID), id)
 					p.SRem(ctx, s.branchPendingKey(old.BranchID), id)
+					// After the sets (one slot): a build that read them
+					// before cannot keep the member (branchroster.go).
+					p.HIncrBy(ctx, s.branchRosterKey(old.BranchID), rosterWritesField, 1)
+					p.HDel(ctx, s.branchRosterKey(old.BranchID), id)
 				}
 				if m.BranchID != "" {
 					// One of the branch's two sets, or neither once they left.
@@ -320,6 +340,28 @@ func (s *Store) SaveMembers(ctx context.Context, ms []bot.Member) error {
 		if err != nil {
 			return fmt.Errorf("store: save members: %w", err)
 		}
+		// The branch's roster hash once the records are written: a build
+		// that reads them after this sees them, and one that read them
+		// before sees the count moved and starts again (branchroster.go).
+		_, err = s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+			for _, m := range chunk {
+				if m.BranchID == "" {
+					continue
+				}
+				id := strings.ToLower(m.UserID)
+				key := s.branchRosterKey(m.BranchID)
+				p.HIncrBy(ctx, key, rosterWritesField, 1)
+				if m.Active {
+					p.HSet(ctx, key, id, records[id])
+				} else {
+					p.HDel(ctx, key, id)
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("store: save branch rosters: %w", err)
+		}
 	}
 	// Every MemberCache empties itself when it sees the version move; this
 	// process's at once.
@@ -328,7 +370,8 @@ func (s *Store) SaveMembers(ctx context.Context, ms []bot.Member) error {
 		c.clear()
 	}
 	s.rosterWrites.Unlock()
-	if err := s.rdb.Incr(ctx, s.rosterVersionKey()).Err(); err != nil {
+	// rosterHashedStep, not 1: this write kept the branch hashes.
+	if err := s.rdb.IncrBy(ctx, s.rosterVersionKey(), rosterHashedStep).Err(); err != nil {
 		return fmt.Errorf("store: bump roster version: %w", err)
 	}
 	return nil

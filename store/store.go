@@ -86,6 +86,9 @@ type Store struct {
 		sync.Mutex
 		caches []*MemberCache
 	}
+	// legacy is this process's reading of the roster writes that kept no
+	// branch hashes (branchroster.go).
+	legacy legacyRoster
 }
 
 // Options turns Config into go-redis options. Timeouts are short on purpose:

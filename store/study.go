@@ -167,59 +167,70 @@ func (s *Store) ModifyStudy(ctx context.Context, branchID, userID, id string, ch
 // StudySums implements bot.StudyStore: the since key and one hash a day, in
 // one pipeline.
 func (s *Store) StudySums(ctx context.Context, branchID string, from, to bot.Date) (map[string]bot.StudySum, bool, error) {
-	days, ok, err := s.studySumDays(ctx, branchID, from, to)
-	if !ok || err != nil {
+	days, first, err := s.StudyDaySums(ctx, branchID, from, to)
+	if err != nil || first.IsZero() || from.Before(first) {
 		return nil, false, err
 	}
-	out := map[string]bot.StudySum{}
-	for _, day := range days {
+	return bot.AddStudySums(days), true, nil
+}
+
+// StudyDayMinutes implements bot.StudyStore from the same day hashes as
+// StudySums, in one pipeline.
+func (s *Store) StudyDayMinutes(ctx context.Context, branchID string, from, to bot.Date) ([]int, bool, error) {
+	days, first, err := s.StudyDaySums(ctx, branchID, from, to)
+	if err != nil || first.IsZero() || from.Before(first) {
+		return nil, false, err
+	}
+	return bot.StudyDayTotals(days), true, nil
+}
+
+// StudyDaySums implements bot.StudyStore: the since key and one hash a day,
+// in one pipeline. A hash that cannot be read makes every day unknown (see
+// studySumDays).
+func (s *Store) StudyDaySums(ctx context.Context, branchID string, from, to bot.Date) ([]map[string]bot.StudySum, bot.Date, error) {
+	days, first, err := s.studySumDays(ctx, branchID, from, to)
+	if err != nil || first.IsZero() {
+		return nil, bot.Date{}, err
+	}
+	out, ok := decodeStudyDays(days)
+	if !ok {
+		return nil, bot.Date{}, nil // not readable: see studySumDays
+	}
+	return out, first, nil
+}
+
+// decodeStudyDays decodes day sum hashes (n:<userid> reports, m:<userid>
+// minutes); false when one cannot be read.
+func decodeStudyDays(days []map[string]string) ([]map[string]bot.StudySum, bool) {
+	out := make([]map[string]bot.StudySum, len(days))
+	for i, day := range days {
+		sums := make(map[string]bot.StudySum, len(day)/2)
 		for field, v := range day {
 			kind, userID, ok := strings.Cut(field, ":")
 			n, err := strconv.Atoi(v)
 			if !ok || err != nil {
-				return nil, false, nil // not readable: see studySumDays
+				return nil, false
 			}
-			sum := out[userID]
+			sum := sums[userID]
 			switch kind {
 			case "n":
 				sum.Reports += n
 			case "m":
 				sum.Minutes += n
 			}
-			out[userID] = sum
+			sums[userID] = sum
 		}
+		out[i] = sums
 	}
-	return out, true, nil
-}
-
-// StudyDayMinutes implements bot.StudyStore from the same day hashes as
-// StudySums, in one pipeline.
-func (s *Store) StudyDayMinutes(ctx context.Context, branchID string, from, to bot.Date) ([]int, bool, error) {
-	days, ok, err := s.studySumDays(ctx, branchID, from, to)
-	if !ok || err != nil {
-		return nil, false, err
-	}
-	out := make([]int, len(days))
-	for i, day := range days {
-		for field, v := range day {
-			if !strings.HasPrefix(field, "m:") {
-				continue
-			}
-			n, err := strconv.Atoi(v)
-			if err != nil {
-				return nil, false, nil // not readable: see studySumDays
-			}
-			out[i] += n
-		}
-	}
-	return out, true, nil
+	return out, true
 }
 
 // studySumDays reads the study day sums of [from, to], one hash a day, and
-// whether they cover that span. When they do not (they start with the
-// version that keeps them) or cannot be read, the caller counts the
-// reports, which are the record; the sums only make it faster.
-func (s *Store) studySumDays(ctx context.Context, branchID string, from, to bot.Date) ([]map[string]string, bool, error) {
+// the first day from which they are whole (zero: none are). Before it (they
+// start with the version that keeps them), or when they cannot be read, the
+// caller counts the reports, which are the record; the sums only make it
+// faster.
+func (s *Store) studySumDays(ctx context.Context, branchID string, from, to bot.Date) ([]map[string]string, bot.Date, error) {
 	var since *redis.StringCmd
 	var cmds []*redis.MapStringStringCmd
 	if _, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
@@ -229,17 +240,17 @@ func (s *Store) studySumDays(ctx context.Context, branchID string, from, to bot.
 		}
 		return nil
 	}); err != nil && !errors.Is(err, redis.Nil) {
-		return nil, false, fmt.Errorf("store: read study sums: %w", err)
+		return nil, bot.Date{}, fmt.Errorf("store: read study sums: %w", err)
 	}
 	first, err := since.Int64()
-	if err != nil || first > from.Number() {
-		return nil, false, nil
+	if err != nil {
+		return nil, bot.Date{}, nil
 	}
 	days := make([]map[string]string, len(cmds))
 	for i, c := range cmds {
 		days[i] = c.Val()
 	}
-	return days, true, nil
+	return days, bot.DateFromNumber(first), nil
 }
 
 // StudyReports implements bot.StudyStore, ordered by day.

@@ -2,17 +2,21 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/url"
 	"os"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -232,10 +236,25 @@ func benchWeeklySummary(b *testing.B, branches, perBranch int) {
 	if _, err := e.app.Store.Admins(ctx); err != nil {
 		b.Fatal(err)
 	}
+	// So is each branch's roster hash, by its first read.
+	for _, br := range bs {
+		if _, err := e.app.Store.BranchMembers(ctx, br.ID); err != nil {
+			b.Fatal(err)
+		}
+	}
 
 	rdb := e.app.Store.Client()
 	work := startRedisWork(b, rdb)
 	peak := sampleHeap()
+	// PARTYBOT_BENCH_CPUPROFILE=file profiles the timed runs only
+	// (-cpuprofile would include the seeding).
+	if path := os.Getenv("PARTYBOT_BENCH_CPUPROFILE"); path != "" {
+		stop, err := startCPUProfile(path)
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer stop()
+	}
 	b.ResetTimer()
 	var outs []bot.Outbound
 	for b.Loop() {
@@ -256,6 +275,18 @@ func benchWeeklySummary(b *testing.B, branches, perBranch int) {
 type redisWork struct {
 	rdb redis.UniversalClient
 	cpu float64
+	// own is this process's CPU time at the start: on a shared host the
+	// two CPU times are steadier than the wall time.
+	own time.Duration
+}
+
+// processCPU is the CPU time this process has used (user and system).
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 func startRedisWork(b *testing.B, rdb redis.UniversalClient) *redisWork {
@@ -263,16 +294,19 @@ func startRedisWork(b *testing.B, rdb redis.UniversalClient) *redisWork {
 		b.Fatal(err)
 	}
 	w := &redisWork{rdb: rdb}
-	w.cpu, _ = w.read(b)
+	w.cpu, _, _ = w.read(b)
+	w.own = processCPU()
 	return w
 }
 
-// read returns Redis's CPU seconds so far and the commands since the reset.
-func (w *redisWork) read(b *testing.B) (cpu float64, calls int64) {
+// read returns Redis's CPU seconds so far and the commands since the reset,
+// in all and by name.
+func (w *redisWork) read(b *testing.B) (cpu float64, calls int64, byName map[string]int64) {
 	info, err := w.rdb.Info(b.Context(), "cpu", "commandstats").Result()
 	if err != nil {
 		b.Fatal(err)
 	}
+	byName = map[string]int64{}
 	for _, line := range strings.Split(info, "\n") {
 		name, value, ok := strings.Cut(strings.TrimSpace(line), ":")
 		switch {
@@ -283,13 +317,22 @@ func (w *redisWork) read(b *testing.B) (cpu float64, calls int64) {
 		case strings.HasPrefix(name, "cmdstat_") && name != "cmdstat_evalsha" && name != "cmdstat_eval":
 			n, _ := strconv.ParseInt(strings.TrimPrefix(strings.Split(value, ",")[0], "calls="), 10, 64)
 			calls += n
+			byName[strings.TrimPrefix(name, "cmdstat_")] += n
 		}
 	}
-	return cpu, calls
+	return cpu, calls, byName
 }
 
 func (w *redisWork) report(b *testing.B) {
-	cpu, calls := w.read(b)
+	own := processCPU() - w.own
+	cpu, calls, byName := w.read(b)
+	b.ReportMetric(float64(own.Milliseconds())/float64(b.N), "bot-cpu-ms")
+	names := slices.SortedFunc(maps.Keys(byName), func(x, y string) int { return cmp.Compare(byName[y], byName[x]) })
+	var parts []string
+	for _, n := range names {
+		parts = append(parts, fmt.Sprintf("%s %d", n, byName[n]/int64(b.N)))
+	}
+	b.Logf("redis commands per run: %s", strings.Join(parts, ", "))
 	b.ReportMetric(float64(calls)/float64(b.N), "redis-cmds")
 	b.ReportMetric((cpu-w.cpu)*1000/float64(b.N), "redis-cpu-ms")
 }
