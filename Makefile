@@ -40,7 +40,7 @@ build:
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -count 3 ./...
 
-## load: the 签到 callback under load, bot vs a minimal handler (docs/BENCHMARKS.md); ARGS="-rounds 6"
+## load: the 签到 callback under load, bot vs a minimal handler, then two corps vs one (docs/BENCHMARKS.md); ARGS="-rounds 6"
 load:
 	scripts/load.sh $(ARGS)
 

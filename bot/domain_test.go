@@ -295,7 +295,7 @@ func TestSyncKeepsNamesAndUserIDsSafe(t *testing.T) {
 		t.Fatal(err)
 	}
 	dir := directory{{UserID: "zhou", Name: "周\v伟\u202e"}, {UserID: "@all", Name: "所有人"}}
-	if _, err := bot.SyncRoster(ctx, s, dir, s, "test", time.Now()); err != nil {
+	if _, err := bot.SyncRoster(ctx, s, bot.Directories{"": dir}, s, "test", time.Now()); err != nil {
 		t.Fatal(err)
 	}
 	m, found, err := s.Member(ctx, "zhou")

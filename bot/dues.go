@@ -490,7 +490,7 @@ func ImportDues(ctx context.Context, ds DuesStore, rows []RosterRow) error {
 		if !ok {
 			return fmt.Errorf("line %d: %w", r.Line, errDuesRowAmount)
 		}
-		if err := ds.SetDuesAmount(ctx, strings.TrimSpace(r.Branch), NormalizeUserID(r.UserID), amount); err != nil {
+		if err := ds.SetDuesAmount(ctx, strings.TrimSpace(r.Branch), Qualify(NormalizeUserID(r.Corp), r.UserID), amount); err != nil {
 			return fmt.Errorf("bot: set dues: %w", err)
 		}
 	}

@@ -15,15 +15,66 @@ type DirectoryUser struct {
 	Name   string
 }
 
-// Directory reads WeCom's address book.
+// Directory reads one corp's WeCom address book.
 type Directory interface {
 	// DepartmentUsers lists the users of a department and its sub-departments.
 	DepartmentUsers(ctx context.Context, departmentID int) ([]DirectoryUser, error)
 }
 
-// SyncRoster pulls the address book for every branch with department_ids.
-// A department holds everyone who works there, Party members or not, so
-// the address book decides who is where, never who is a member:
+// Directories are the address books of the corps a sync reads, by corps id
+// ("" the home corp). Department ids are per corp: a branch's are its
+// Company's.
+type Directories map[string]Directory
+
+// SyncError names the corps whose address book could not be read: their
+// branches were left as they were, the other corps' were synced.
+type SyncError struct {
+	Corps map[string]error // corps id ("" the home corp) → why
+}
+
+func (e *SyncError) Error() string {
+	var sb strings.Builder
+	sb.WriteString("bot: the address book of")
+	for i, corp := range sortedKeys(e.Corps) {
+		if i > 0 {
+			sb.WriteString(";")
+		}
+		fmt.Fprintf(&sb, " %s could not be read (its branches are unchanged): %v", corpLabel(corp), e.Corps[corp])
+	}
+	return sb.String()
+}
+
+func (e *SyncError) Unwrap() []error {
+	var out []error
+	for _, corp := range sortedKeys(e.Corps) {
+		out = append(out, e.Corps[corp])
+	}
+	return out
+}
+
+// corpLabel names a corp in messages: "the home corp" or "corp partner".
+func corpLabel(corp string) string {
+	if corp == "" {
+		return "the home corp"
+	}
+	return "corp " + corp
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// SyncRoster pulls the address book for every branch with department_ids,
+// each corp's branches from that corp's directory (a branch's Company, ""
+// the home corp); the userids listed are the corp's, so they are qualified
+// with it ("partner/m1"). A department holds everyone who works there,
+// Party members or not, so the address book decides who is where, never
+// who is a member:
 //   - someone new, or back after leaving, is added as 待确认 (not counted
 //     until a leader sends 确认 or an import gives a status);
 //   - a member found under another synced branch moves there;
@@ -32,31 +83,38 @@ type Directory interface {
 //     they become 待转出 (the branch stays responsible until the transfer
 //     is received, and the secretary hears of it), never removed; someone
 //     still 待确认 simply goes. Members the sync never listed (imported by
-//     hand into a synced branch) are left alone.
-func SyncRoster(ctx context.Context, rs RosterStore, dir Directory, audit AuditLog, actor string, now time.Time) (RosterChange, error) {
+//     hand into a synced branch, or of another corp in a joint branch) are
+//     left alone.
+//
+// A corp whose address book cannot be read (no directory, a missing
+// trusted IP) leaves its branches as they are; the others are synced and a
+// *SyncError names it.
+func SyncRoster(ctx context.Context, rs RosterStore, dirs Directories, audit AuditLog, actor string, now time.Time) (RosterChange, error) {
 	branches, err := rs.Branches(ctx)
 	if err != nil {
 		return RosterChange{}, fmt.Errorf("bot: read branches: %w", err)
 	}
-	listed := map[string]DirectoryUser{} // userid -> user
-	branchOf := map[string]string{}      // userid -> branch id
-	listing := map[string][]string{}     // branch id -> userids listed there
+	listed := map[string]DirectoryUser{} // member id -> user
+	branchOf := map[string]string{}      // member id -> branch id
+	listing := map[string][]string{}     // branch id -> member ids listed there
+	failed := map[string]error{}         // corp -> why its address book was not read
 	var synced []string
 	sort.Slice(branches, func(i, j int) bool { return branches[i].ID < branches[j].ID })
+	byCorp := map[string][]Branch{}
 	for _, b := range branches {
 		if len(b.DepartmentIDs) > 0 {
-			synced = append(synced, b.ID)
+			byCorp[b.Company] = append(byCorp[b.Company], b)
 		}
-		for _, dept := range b.DepartmentIDs {
-			users, err := dir.DepartmentUsers(ctx, dept)
-			if err != nil {
-				return RosterChange{}, fmt.Errorf("bot: department %d of branch %s: %w", dept, b.ID, err)
-			}
-			for _, u := range users {
-				u.UserID = NormalizeUserID(u.UserID)
-				if !ValidUserID(u.UserID) {
-					continue // never a member: "@all" and the like would address everyone
-				}
+	}
+	for _, corp := range sortedKeys(byCorp) {
+		found, err := listCorp(ctx, dirs[corp], corp, byCorp[corp])
+		if err != nil {
+			failed[corp] = err
+			continue
+		}
+		for _, b := range byCorp[corp] {
+			synced = append(synced, b.ID)
+			for _, u := range found[b.ID] {
 				if _, dup := branchOf[u.UserID]; !dup { // first branch (by id) wins
 					branchOf[u.UserID], listed[u.UserID] = b.ID, u
 					listing[b.ID] = append(listing[b.ID], u.UserID)
@@ -64,6 +122,10 @@ func SyncRoster(ctx context.Context, rs RosterStore, dir Directory, audit AuditL
 			}
 		}
 	}
+	if len(failed) > 0 && len(synced) == 0 {
+		return RosterChange{}, &SyncError{Corps: failed}
+	}
+	sort.Strings(synced)
 	if len(synced) == 0 {
 		return RosterChange{}, errors.New("bot: no branch has department_ids; nothing to sync")
 	}
@@ -170,7 +232,39 @@ func SyncRoster(ctx context.Context, rs RosterStore, dir Directory, audit AuditL
 			return RosterChange{}, fmt.Errorf("bot: save listing of %s: %w", branchID, err)
 		}
 	}
+	if len(failed) > 0 {
+		return change, &SyncError{Corps: failed}
+	}
 	return change, nil
+}
+
+// listCorp reads one corp's departments for its branches: the users of
+// each branch, qualified with the corp. Any failure fails the corp: a
+// partial listing would look like departures.
+func listCorp(ctx context.Context, dir Directory, corp string, branches []Branch) (map[string][]DirectoryUser, error) {
+	if dir == nil {
+		return nil, errors.New("no app configured for it")
+	}
+	out := map[string][]DirectoryUser{}
+	for _, b := range branches {
+		for _, dept := range b.DepartmentIDs {
+			users, err := dir.DepartmentUsers(ctx, dept)
+			if err != nil {
+				return nil, fmt.Errorf("department %d of branch %s: %w", dept, b.ID, err)
+			}
+			for _, u := range users {
+				id := NormalizeUserID(u.UserID)
+				// "@all" and the like would address everyone; a "/" would
+				// name another corp.
+				if strings.Contains(id, corpSep) || !ValidUserID(id) {
+					continue
+				}
+				u.UserID = MemberID(corp, id)
+				out[b.ID] = append(out[b.ID], u)
+			}
+		}
+	}
+	return out, nil
 }
 
 // transfersOf indexes the branches' open transfers by userid.

@@ -46,7 +46,7 @@ func syncTech(t *testing.T, w *world) {
 
 func (w *world) sync(dir departments) bot.RosterChange {
 	w.t.Helper()
-	change, err := bot.SyncRoster(w.t.Context(), w.s, dir, w.s, "cli:test", w.now)
+	change, err := bot.SyncRoster(w.t.Context(), w.s, bot.Directories{"": dir}, w.s, "cli:test", w.now)
 	if err != nil {
 		w.t.Fatal(err)
 	}

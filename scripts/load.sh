@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # make load: the 签到 callback, the real bot against a minimal reference
-# handler on the same Redis, paired rounds. The servers share core 0; the
-# load generator and Redis share core 1 (taskset), as on a two-core host.
+# handler on the same Redis, paired rounds; then the bot alone, one corp
+# against two (half the callbacks to each corp's path, each signed with its
+# own app's keys). The servers share core 0; the load generator and Redis
+# share core 1 (taskset), as on a two-core host.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v redis-server >/dev/null || { echo "load: redis-server is required (apt-get install redis-server)"; exit 1; }
@@ -42,3 +44,5 @@ else
 fi
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(go version | cut -d' ' -f3), redis $(redis-server --version | cut -d' ' -f3)"
 "${core1[@]}" "$dir/partybot" bench drive -bot 127.0.0.1:18080 -min 127.0.0.1:18081 "${ref[@]}" "$@"
+echo "two corps (issue #27): the same bot, all callbacks to /wecom/callback vs half to /wecom/callback/partner"
+"${core1[@]}" "$dir/partybot" bench corps -bot 127.0.0.1:18080 -pid "$serve" "$@"

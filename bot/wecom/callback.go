@@ -24,10 +24,15 @@ type MessageHandler interface {
 	Handle(ctx context.Context, msg bot.Message) (bot.Reply, error)
 }
 
-// CallbackConfig configures the callback endpoint.
+// CallbackConfig configures the callback endpoint of one corp's app.
 type CallbackConfig struct {
-	Crypto  *Crypto
-	CorpID  string
+	Crypto *Crypto
+	CorpID string
+	// Corp is the corps entry this endpoint serves ("" the home corp): the
+	// sender becomes bot.MemberID(Corp, FromUserName), so that m1 of two
+	// corps stays two people, and a MediaId "Corp/id" (fetched through
+	// that corp's API).
+	Corp    string
 	Handler MessageHandler
 	Outbox  bot.Outbox // replies that miss the passive-reply deadline go out through it
 	Log     *slog.Logger
@@ -225,7 +230,25 @@ func (h *Callback) receive(w http.ResponseWriter, r *http.Request) {
 		h.reject(w, r, http.StatusBadRequest, "payload is not a WeCom message")
 		return
 	}
+	// The receive id inside the encryption is this corp's (Decrypt checked
+	// it); the message must say so too. A corp's sender never holds the
+	// separator: "home/x" or "partner/x" from one corp must not pass for
+	// a member of another.
+	if in.ToUserName != h.cfg.CorpID {
+		h.reject(w, r, http.StatusForbidden, "message is for another corp")
+		return
+	}
+	if strings.Contains(in.FromUserName, "/") {
+		h.reject(w, r, http.StatusBadRequest, "FromUserName is not a WeCom userid")
+		return
+	}
 	msg := in.toMessage()
+	if h.cfg.Corp != "" {
+		msg.From = bot.MemberID(h.cfg.Corp, in.FromUserName)
+		if msg.MediaID != "" {
+			msg.MediaID = bot.MemberID(h.cfg.Corp, msg.MediaID)
+		}
+	}
 	kind = in.MsgType
 	if msg.Event != "" {
 		kind += ":" + msg.Event
@@ -252,7 +275,7 @@ func (h *Callback) receive(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusOK)
 	default:
 		reply.Text = h.overflow(r.Context(), msg, reply.Text, log)
-		h.writePassive(w, r, msg, reply, log)
+		h.writePassive(w, r, msg, in.FromUserName, reply, log)
 	}
 }
 
@@ -360,9 +383,11 @@ func (h *Callback) deliverLate(ctx context.Context, msg bot.Message, o outcome, 
 	}
 }
 
-func (h *Callback) writePassive(w http.ResponseWriter, r *http.Request, msg bot.Message, reply bot.Reply, log func() *slog.Logger) {
+// writePassive answers in the request's body. The reply addresses the
+// sender as their corp knows them (the bare userid) from that corp's id.
+func (h *Callback) writePassive(w http.ResponseWriter, r *http.Request, msg bot.Message, to string, reply bot.Reply, log func() *slog.Logger) {
 	now := h.cfg.Now().Unix()
-	enc, err := h.cfg.Crypto.Encrypt(passiveReplyXML(msg.From, h.cfg.CorpID, now, reply))
+	enc, err := h.cfg.Crypto.Encrypt(passiveReplyXML(to, h.cfg.CorpID, now, reply))
 	if err == nil {
 		ts, nonce := strconv.FormatInt(now, 10), randomNonce()
 		w.Header().Set("Content-Type", "application/xml; charset=utf-8")

@@ -13,10 +13,8 @@ import (
 
 // The partner corp of the two-corp tests: its own corp id, secret and
 // qyapi, which refuses the home corp's credentials and tokens.
-const (
-	partnerCorpID = "wwpartnercorp02"
-	partnerSecret = "partner-secret"
-)
+// (partnerCorpID is callback_corps_test.go's.)
+const partnerSecret = "partner-secret"
 
 type twoCorps struct {
 	home, partner *wecomtest.FakeAPI

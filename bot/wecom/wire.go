@@ -415,7 +415,8 @@ func ParseReplyEnvelope(body []byte) (ReplyEnvelope, error) {
 
 // PassiveReply is a decrypted passive reply, for clients playing WeCom.
 type PassiveReply struct {
-	To, MsgType string
+	To, From    string // the member (bare userid) and the corp that answers
+	MsgType     string
 	Content     string // text replies
 	ReplaceName string // update_button replies
 }
@@ -426,7 +427,7 @@ func ParsePassiveReply(plain []byte) (PassiveReply, error) {
 	if err := xml.Unmarshal(plain, &r); err != nil {
 		return PassiveReply{}, err
 	}
-	out := PassiveReply{To: r.ToUserName.Value, MsgType: r.MsgType.Value}
+	out := PassiveReply{To: r.ToUserName.Value, From: r.FromUserName.Value, MsgType: r.MsgType.Value}
 	if r.Content != nil {
 		out.Content = r.Content.Value
 	}

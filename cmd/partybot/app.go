@@ -44,6 +44,9 @@ type App struct {
 	Members *store.MemberCache
 	// Metrics is served at /metrics (on metrics_listen when set).
 	Metrics *metrics.Metrics
+	// Callbacks are every corp's callback endpoints by corps id; "" is the
+	// home corp's, also Callback.
+	Callbacks map[string]*wecom.Callback
 
 	srv        *http.Server
 	metricsSrv *http.Server
@@ -154,20 +157,18 @@ func NewApp(cfg Config, log *slog.Logger) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
-	crypto, err := wecom.NewCrypto(cfg.WeCom.Token, cfg.WeCom.EncodingAESKey, cfg.WeCom.CorpID)
-	if err != nil {
-		return nil, err
+	// One callback per corp, each on its own path with that corp's token,
+	// key and receive id: a callback signed for one corp is refused on
+	// another's path.
+	a.Callbacks = map[string]*wecom.Callback{}
+	for _, app := range cfg.apps() {
+		cb, err := newCallback(a, app)
+		if err != nil {
+			return nil, err
+		}
+		a.Callbacks[app.ID] = cb
 	}
-	a.Callback, err = wecom.NewCallback(wecom.CallbackConfig{
-		Crypto: crypto, CorpID: cfg.WeCom.CorpID, Handler: a.Bot, Outbox: a.Outbox, Log: log,
-		Now:             func() time.Time { return a.Now() },
-		TimestampWindow: cfg.WeCom.TimestampWindow,
-		ReplyDeadline:   cfg.WeCom.ReplyDeadline,
-		Observe:         a.Metrics.Callback,
-	})
-	if err != nil {
-		return nil, err
-	}
+	a.Callback = a.Callbacks[""]
 
 	a.Worker = a.Outbox.Worker(outbox.WorkerConfig{
 		Deliver: a.Corps, Jobs: a.Bot, Limiter: a.Store.Limiter(store.DefaultLimits),
@@ -182,8 +183,10 @@ func NewApp(cfg Config, log *slog.Logger) (*App, error) {
 	}
 
 	a.Mux = http.NewServeMux()
-	a.Mux.Handle("GET "+cfg.WeCom.CallbackPath, a.Callback)
-	a.Mux.Handle("POST "+cfg.WeCom.CallbackPath, a.Callback)
+	for _, app := range cfg.apps() {
+		a.Mux.Handle("GET "+app.WeCom.CallbackPath, a.Callbacks[app.ID])
+		a.Mux.Handle("POST "+app.WeCom.CallbackPath, a.Callbacks[app.ID])
+	}
 	a.Mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		_, _ = w.Write([]byte("ok\n"))
 	})
@@ -197,6 +200,29 @@ func NewApp(cfg Config, log *slog.Logger) (*App, error) {
 		a.metricsSrv = newServer(mm)
 	}
 	return a, nil
+}
+
+// newCallback is one corp's callback endpoint.
+func newCallback(a *App, app corpApp) (*wecom.Callback, error) {
+	w := app.WeCom
+	crypto, err := wecom.NewCrypto(w.Token, w.EncodingAESKey, w.CorpID)
+	if err != nil {
+		if app.ID != "" {
+			return nil, fmt.Errorf("corps %s: %w", app.ID, err)
+		}
+		return nil, err
+	}
+	log := a.Log
+	if app.ID != "" {
+		log = log.With(slog.String("corp", app.ID))
+	}
+	return wecom.NewCallback(wecom.CallbackConfig{
+		Crypto: crypto, CorpID: w.CorpID, Corp: app.ID, Handler: a.Bot, Outbox: a.Outbox, Log: log,
+		Now:             func() time.Time { return a.Now() },
+		TimestampWindow: w.TimestampWindow,
+		ReplyDeadline:   w.ReplyDeadline,
+		Observe:         a.Metrics.Callback,
+	})
 }
 
 func newServer(h http.Handler) *http.Server {
@@ -399,7 +425,9 @@ func (a *App) Close() error {
 	if a.metricsSrv != nil {
 		err = errors.Join(err, a.metricsSrv.Shutdown(ctx))
 	}
-	a.Callback.Wait()
+	for _, cb := range a.Callbacks {
+		cb.Wait()
+	}
 	a.Worker.Shutdown()
 	if a.stopCache != nil {
 		a.stopCache()

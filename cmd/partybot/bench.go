@@ -23,6 +23,7 @@ import (
 	"runtime/pprof"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -37,6 +38,7 @@ import (
 const benchUsage = `Usage:
   partybot bench serve -redis ADDR [-bot ADDR] [-min ADDR] [-members N] [-cpuprofile FILE] [-memprofile FILE]
   partybot bench drive [-bot URL] [-min URL] [-conns 32] [-round 2s] [-rounds 6] [-members N]
+  partybot bench corps [-bot URL] [-conns 32] [-round 2s] [-rounds 6] [-members N] [-pid PID]
 `
 
 func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -55,6 +57,7 @@ func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	rounds := fs.Int("rounds", 6, "drive: rounds per handler (paired)")
 	cpuProfile := fs.String("cpuprofile", "", "serve: write a CPU profile of the whole run to this file")
 	memProfile := fs.String("memprofile", "", "serve: write an allocation profile of the whole run to this file")
+	pid := fs.Int("pid", 0, "corps: the bench serve process, whose CPU time per callback is reported too (Linux /proc)")
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
 	}
@@ -73,6 +76,8 @@ func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return benchServe(ctx, *redisAddr, *botAddr, *minAddr, *members, stderr)
 	case "drive":
 		return benchDrive(ctx, *botAddr, *minAddr, *refAddr, *members, *conns, *round, *rounds, stdout)
+	case "corps":
+		return benchCorps(ctx, *botAddr, *members, *conns, *round, *rounds, *pid, stdout)
 	}
 	fmt.Fprint(stderr, benchUsage)
 	return flag.ErrHelp
@@ -102,10 +107,20 @@ func writeAllocProfile(path string, stderr io.Writer) {
 	}
 }
 
-// benchMember is the i-th seeded member: 100 to a branch.
+// benchMember is the i-th seeded member: 100 to a branch. Each branch is
+// joint: the partner corp's member of the same userid is in it too.
 func benchMember(i int) (userID, branch string) {
 	return fmt.Sprintf("m%05d", i), fmt.Sprintf("b%03d", i/100)
 }
+
+// The bench's second corp (the two-corp run): its own app credentials.
+const (
+	benchPartner        = "partner"
+	benchPartnerCorpID  = "wwbenchpartner02"
+	benchPartnerAgentID = 1000003
+	benchPartnerToken   = "benchPartnerToken"
+	benchPartnerAESKey  = "Pq7Rs8Tu9Vw0Xy1Za2Bc3De4Fg5Hi6Jk7Lm8No9Pq0R"
+)
 
 // benchServe runs the bot (fake qyapi, seeded roster) and the minimal
 // handler until ctx ends.
@@ -119,6 +134,10 @@ func benchServe(ctx context.Context, redisAddr, botAddr, minAddr string, members
 	cfg.WeCom.CorpID, cfg.WeCom.AgentID = wecomtest.CorpID, wecomtest.AgentID
 	cfg.WeCom.Secret, cfg.WeCom.Token, cfg.WeCom.EncodingAESKey = wecomtest.Secret, wecomtest.Token, wecomtest.AESKey
 	cfg.WeCom.APIBase = fake.URL()
+	pfake := wecomtest.NewFakeAPI(benchPartnerCorpID, "bench-partner-secret")
+	defer pfake.Close()
+	cfg.Corps = []CorpConfig{{ID: benchPartner, Name: "合作网络公司", CorpID: benchPartnerCorpID, AgentID: benchPartnerAgentID,
+		Secret: "bench-partner-secret", Token: benchPartnerToken, EncodingAESKey: benchPartnerAESKey, APIBase: pfake.URL()}}
 	cfg.Org = OrgConfig{Name: "bench"}
 	var ms []bot.Member
 	seen := map[string]bool{}
@@ -128,7 +147,8 @@ func benchServe(ctx context.Context, redisAddr, botAddr, minAddr string, members
 			seen[b] = true
 			cfg.Org.Branches = append(cfg.Org.Branches, BranchConfig{ID: b, Name: b})
 		}
-		ms = append(ms, bot.Member{UserID: u, Name: u, BranchID: b, Role: bot.RoleMember, Active: true})
+		ms = append(ms, bot.Member{UserID: u, Name: u, BranchID: b, Role: bot.RoleMember, Active: true},
+			bot.Member{UserID: bot.MemberID(benchPartner, u), Name: u, BranchID: b, Role: bot.RoleMember, Active: true})
 	}
 	for name := range cfg.Schedule {
 		cfg.Schedule[name] = ""
@@ -219,6 +239,31 @@ type roundResult struct {
 	rate     float64 // callbacks/s
 	p50, p99 time.Duration
 	errors   int
+	cpu      time.Duration // server CPU time per callback, when measured
+}
+
+// processCPU is a process's user + system CPU time so far, from
+// /proc/PID/stat (fields 14 and 15, in clock ticks of 1/100 s on Linux).
+func processCPU(pid int) (time.Duration, bool) {
+	if pid <= 0 {
+		return 0, false
+	}
+	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, false
+	}
+	// The command name (field 2) may hold spaces: count from its ")".
+	rest := raw[bytes.LastIndexByte(raw, ')')+1:]
+	fields := strings.Fields(string(rest))
+	if len(fields) < 13 {
+		return 0, false
+	}
+	utime, err1 := strconv.ParseInt(fields[11], 10, 64)
+	stime, err2 := strconv.ParseInt(fields[12], 10, 64)
+	if err1 != nil || err2 != nil {
+		return 0, false
+	}
+	return time.Duration(utime+stime) * 10 * time.Millisecond, true
 }
 
 // benchDrive runs paired rounds — bot, minimal (and the reference), the
@@ -229,56 +274,15 @@ func benchDrive(ctx context.Context, botAddr, minAddr, refAddr string, members, 
 	if err != nil {
 		return err
 	}
-	client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: conns, MaxConnsPerHost: conns}}
+	client := benchClient(conns)
 	var seq atomic.Int64
 	seq.Store(time.Now().UnixNano() / 1000)
 	run := func(target string) roundResult {
-		ctx, cancel := context.WithTimeout(ctx, round)
-		defer cancel()
-		var mu sync.Mutex
-		var lat []time.Duration
-		var errs int
-		var wg sync.WaitGroup
-		start := time.Now()
-		for range conns {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				var mine []time.Duration
-				bad := 0
-				for ctx.Err() == nil {
-					n := seq.Add(1)
-					user, _ := benchMember(int(n % int64(members)))
-					query, body := benchRequest(crypto, user, strconv.FormatInt(n, 10))
-					t0 := time.Now()
-					resp, err := client.Post("http://"+target+"/wecom/callback?"+query, "application/xml", bytes.NewReader(body))
-					if err != nil {
-						if ctx.Err() == nil {
-							bad++
-						}
-						continue
-					}
-					_, _ = io.Copy(io.Discard, resp.Body)
-					resp.Body.Close()
-					if resp.StatusCode != http.StatusOK {
-						bad++
-						continue
-					}
-					mine = append(mine, time.Since(t0))
-				}
-				mu.Lock()
-				lat, errs = append(lat, mine...), errs+bad
-				mu.Unlock()
-			}()
-		}
-		wg.Wait()
-		elapsed := time.Since(start)
-		slices.Sort(lat)
-		r := roundResult{rate: float64(len(lat)) / elapsed.Seconds(), errors: errs}
-		if len(lat) > 0 {
-			r.p50, r.p99 = lat[len(lat)/2], lat[len(lat)*99/100]
-		}
-		return r
+		return driveRound(ctx, client, conns, round, &seq, func(n int64) (string, []byte) {
+			user, _ := benchMember(int(n % int64(members)))
+			query, body := benchRequest(crypto, wecomtest.CorpID, wecomtest.AgentID, user, strconv.FormatInt(n, 10))
+			return "http://" + target + "/wecom/callback?" + query, body
+		})
 	}
 	run(botAddr) // warm all: connections, scripts, caches
 	run(minAddr)
@@ -345,14 +349,168 @@ func benchDrive(ctx context.Context, botAddr, minAddr, refAddr string, members, 
 	return nil
 }
 
-// benchRequest is one signed, encrypted 签到 callback.
-func benchRequest(c *wecom.Crypto, user, msgID string) (query string, body []byte) {
+// benchRequest is one signed, encrypted 签到 callback of a corp's app.
+func benchRequest(c *wecom.Crypto, corpID string, agentID int, user, msgID string) (query string, body []byte) {
 	now := time.Now()
 	plain := fmt.Sprintf(`<xml><ToUserName><![CDATA[%s]]></ToUserName><FromUserName><![CDATA[%s]]></FromUserName>`+
 		`<CreateTime>%d</CreateTime><MsgType><![CDATA[text]]></MsgType><Content><![CDATA[签到]]></Content>`+
-		`<MsgId>%s</MsgId><AgentID>%d</AgentID></xml>`, wecomtest.CorpID, user, now.Unix(), msgID, wecomtest.AgentID)
+		`<MsgId>%s</MsgId><AgentID>%d</AgentID></xml>`, corpID, user, now.Unix(), msgID, agentID)
 	enc, _ := c.Encrypt([]byte(plain)) // AES with a valid key does not fail
 	ts, nonce := strconv.FormatInt(now.Unix(), 10), msgID
 	q := url.Values{"msg_signature": {c.Sign(ts, nonce, enc)}, "timestamp": {ts}, "nonce": {nonce}}
-	return q.Encode(), wecomtest.EnvelopeXML(wecomtest.CorpID, wecomtest.AgentID, enc)
+	return q.Encode(), wecomtest.EnvelopeXML(corpID, agentID, enc)
+}
+
+func benchClient(conns int) *http.Client {
+	return &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: conns, MaxConnsPerHost: conns}}
+}
+
+// driveRound posts callbacks on conns connections for one round: next
+// builds the n-th (its URL and body), n unique across rounds.
+func driveRound(ctx context.Context, client *http.Client, conns int, round time.Duration, seq *atomic.Int64, next func(n int64) (string, []byte)) roundResult {
+	ctx, cancel := context.WithTimeout(ctx, round)
+	defer cancel()
+	var mu sync.Mutex
+	var lat []time.Duration
+	var errs int
+	var wg sync.WaitGroup
+	start := time.Now()
+	for range conns {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var mine []time.Duration
+			bad := 0
+			for ctx.Err() == nil {
+				target, body := next(seq.Add(1))
+				t0 := time.Now()
+				resp, err := client.Post(target, "application/xml", bytes.NewReader(body))
+				if err != nil {
+					if ctx.Err() == nil {
+						bad++
+					}
+					continue
+				}
+				_, _ = io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode != http.StatusOK {
+					bad++
+					continue
+				}
+				mine = append(mine, time.Since(t0))
+			}
+			mu.Lock()
+			lat, errs = append(lat, mine...), errs+bad
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	slices.Sort(lat)
+	r := roundResult{rate: float64(len(lat)) / elapsed.Seconds(), errors: errs}
+	if len(lat) > 0 {
+		r.p50, r.p99 = lat[len(lat)/2], lat[len(lat)*99/100]
+	}
+	return r
+}
+
+// benchCorps compares, on the same bot, rounds where every callback comes
+// from the home corp with rounds where every other one comes from the
+// partner corp through its own path, signed with its own credentials (the
+// same members' userids, so the same branches and Redis slots): N corps
+// should cost what one costs. Paired rounds, the order turning.
+//
+// On a shared host the throughput of a round swings with whatever else
+// runs; with -pid the server's CPU time per callback (user + system, from
+// /proc) is reported as well: the cost itself, much less disturbed.
+func benchCorps(ctx context.Context, botAddr string, members, conns int, round time.Duration, rounds, pid int, stdout io.Writer) error {
+	home, err := wecom.NewCrypto(wecomtest.Token, wecomtest.AESKey, wecomtest.CorpID)
+	if err != nil {
+		return err
+	}
+	partner, err := wecom.NewCrypto(benchPartnerToken, benchPartnerAESKey, benchPartnerCorpID)
+	if err != nil {
+		return err
+	}
+	client := benchClient(conns)
+	var seq atomic.Int64
+	seq.Store(time.Now().UnixNano() / 1000)
+	request := func(n int64, toPartner bool) (string, []byte) {
+		user, _ := benchMember(int(n % int64(members)))
+		if toPartner {
+			q, body := benchRequest(partner, benchPartnerCorpID, benchPartnerAgentID, user, strconv.FormatInt(n, 10))
+			return "http://" + botAddr + wecom.DefaultCallbackPath + "/" + benchPartner + "?" + q, body
+		}
+		q, body := benchRequest(home, wecomtest.CorpID, wecomtest.AgentID, user, strconv.FormatInt(n, 10))
+		return "http://" + botAddr + wecom.DefaultCallbackPath + "?" + q, body
+	}
+	// cpu measures a round's server CPU time per answered callback.
+	cpu := func(r func() roundResult) roundResult {
+		before, okBefore := processCPU(pid)
+		res := r()
+		if after, ok := processCPU(pid); ok && okBefore && res.rate > 0 {
+			res.cpu = (after - before) / time.Duration(res.rate*round.Seconds())
+		}
+		return res
+	}
+	one := func() roundResult {
+		return cpu(func() roundResult {
+			return driveRound(ctx, client, conns, round, &seq, func(n int64) (string, []byte) { return request(n, false) })
+		})
+	}
+	two := func() roundResult {
+		// Every other callback is the partner's: half the traffic to each path.
+		return cpu(func() roundResult {
+			return driveRound(ctx, client, conns, round, &seq, func(n int64) (string, []byte) { return request(n, n%2 == 1) })
+		})
+	}
+	one() // warm both paths
+	two()
+	var ratios, cpuRatios []float64
+	var ones, twos []roundResult
+	fmt.Fprintf(stdout, "round  1 corp/s  2 corps/s  ratio  1 corp p99  2 corps p99  non-200  CPU/callback 1 corp  2 corps\n")
+	for i := range rounds {
+		var a, b roundResult
+		if i%2 == 0 {
+			a = one()
+			b = two()
+		} else {
+			b = two()
+			a = one()
+		}
+		ones, twos, ratios = append(ones, a), append(twos, b), append(ratios, b.rate/a.rate)
+		fmt.Fprintf(stdout, "%5d  %8.0f  %9.0f  %5.2f  %10s  %11s  %d/%d", i+1, a.rate, b.rate, b.rate/a.rate,
+			a.p99.Round(10*time.Microsecond), b.p99.Round(10*time.Microsecond), a.errors, b.errors)
+		if a.cpu > 0 && b.cpu > 0 {
+			cpuRatios = append(cpuRatios, float64(b.cpu)/float64(a.cpu))
+			fmt.Fprintf(stdout, "      %8s  %8s", a.cpu.Round(100*time.Nanosecond), b.cpu.Round(100*time.Nanosecond))
+		}
+		fmt.Fprintln(stdout)
+	}
+	slices.Sort(ratios)
+	median := func(rs []roundResult, f func(roundResult) float64) float64 {
+		v := make([]float64, len(rs))
+		for i, r := range rs {
+			v[i] = f(r)
+		}
+		slices.Sort(v)
+		return v[len(v)/2]
+	}
+	rate := func(r roundResult) float64 { return r.rate }
+	p99 := func(r roundResult) float64 { return float64(r.p99) }
+	fmt.Fprintf(stdout, "median: two corps (half the callbacks to each path) / one corp throughput %.2f (%.0f vs %.0f/s); p99 %s vs %s\n",
+		ratios[len(ratios)/2], median(twos, rate), median(ones, rate),
+		time.Duration(median(twos, p99)).Round(10*time.Microsecond), time.Duration(median(ones, p99)).Round(10*time.Microsecond))
+	if len(cpuRatios) > 0 {
+		slices.Sort(cpuRatios)
+		cpuOf := func(r roundResult) float64 { return float64(r.cpu) }
+		fmt.Fprintf(stdout, "median: server CPU per callback, two corps / one corp %.2f (%s vs %s)\n", cpuRatios[len(cpuRatios)/2],
+			time.Duration(median(twos, cpuOf)).Round(100*time.Nanosecond), time.Duration(median(ones, cpuOf)).Round(100*time.Nanosecond))
+	}
+	for i := range ones {
+		if ones[i].errors+twos[i].errors > 0 {
+			return errors.New("bench: the bot answered non-200 under load")
+		}
+	}
+	return nil
 }

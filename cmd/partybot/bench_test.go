@@ -280,8 +280,9 @@ type redisWork struct {
 	own time.Duration
 }
 
-// processCPU is the CPU time this process has used (user and system).
-func processCPU() time.Duration {
+// selfCPU is the CPU time this process has used (user and system), to
+// the microsecond (processCPU reads another process's, in ticks).
+func selfCPU() time.Duration {
 	var ru syscall.Rusage
 	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
 		return 0
@@ -295,7 +296,7 @@ func startRedisWork(b *testing.B, rdb redis.UniversalClient) *redisWork {
 	}
 	w := &redisWork{rdb: rdb}
 	w.cpu, _, _ = w.read(b)
-	w.own = processCPU()
+	w.own = selfCPU()
 	return w
 }
 
@@ -324,7 +325,7 @@ func (w *redisWork) read(b *testing.B) (cpu float64, calls int64, byName map[str
 }
 
 func (w *redisWork) report(b *testing.B) {
-	own := processCPU() - w.own
+	own := selfCPU() - w.own
 	cpu, calls, byName := w.read(b)
 	b.ReportMetric(float64(own.Milliseconds())/float64(b.N), "bot-cpu-ms")
 	names := slices.SortedFunc(maps.Keys(byName), func(x, y string) int { return cmp.Compare(byName[y], byName[x]) })

@@ -160,6 +160,35 @@ func TestDemoInBrowser(t *testing.T) {
 	if !strings.Contains(link, "示例党支部台账") || !strings.HasSuffix(link, ".xlsx") {
 		t.Fatalf("file message %q", link)
 	}
+	// 联合党委: the joint branch's secretary opens a meeting; a member of
+	// the other company gets the card and signs in through their own
+	// company's app (the page signs with its credentials, posts to its path).
+	var partnerLabel, partnerReply string
+	err = chromedp.Run(ctx,
+		chromedp.SetValue(`#member`, "sunli"),
+		chromedp.Evaluate(`document.getElementById("member").dispatchEvent(new Event("change"))`, nil),
+		chromedp.SendKeys(`#input`, "会议 党员大会 联合支部大会"),
+		chromedp.Click(`#send`),
+		chromedp.WaitVisible(`.bubble.bot`),
+		chromedp.SetValue(`#member`, "partner/wumin"),
+		chromedp.Evaluate(`document.getElementById("member").dispatchEvent(new Event("change"))`, nil),
+		chromedp.WaitVisible(`.card button`),
+		chromedp.Click(`.card button`),
+		chromedp.WaitVisible(`.card button:disabled`),
+		chromedp.Text(`.card button`, &partnerLabel),
+		chromedp.SendKeys(`#input`, "我的"),
+		chromedp.Click(`#send`),
+		chromedp.WaitVisible(`#chat > .bubble.bot`),
+		chromedp.Text(`#chat > .bubble.bot`, &partnerReply),
+		chromedp.SetValue(`#member`, "zhangshuji"), // the screenshot below is the secretary's
+		chromedp.Evaluate(`document.getElementById("member").dispatchEvent(new Event("change"))`, nil),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if partnerLabel != "已签到" || !strings.Contains(partnerReply, "吴敏") {
+		t.Fatalf("the partner member's card reads %q, 我的 %q; want 已签到 and their own 我的", partnerLabel, partnerReply)
+	}
 	if shot := os.Getenv("PARTYBOT_SCREENSHOT"); shot != "" { // for the README
 		var png []byte
 		// The secretary's streak and the branch's week come from the

@@ -18,10 +18,7 @@ import (
 	"github.com/partybot/partybot/store/redistest"
 )
 
-const (
-	partnerCorpID = "wwpartnercorp02"
-	partnerSecret = "partner-secret"
-)
+// partnerCorpID and partnerSecret are corps_test.go's.
 
 // withCorp adds a corps entry whose app is served by fake.
 func withCorp(id, name string, fake *wecomtest.FakeAPI) func(*Config) {

@@ -34,7 +34,10 @@ var webFiles embed.FS
 type Demo struct {
 	App  *App
 	Fake *wecomtest.FakeAPI
-	mini *miniredis.Miniredis
+	// PartnerFake is the second company's WeCom (联合党委): its own corp,
+	// app and credentials.
+	PartnerFake *wecomtest.FakeAPI
+	mini        *miniredis.Miniredis
 }
 
 // demoMembers is the sample branch: one secretary, one committee member,
@@ -45,6 +48,24 @@ var demoMembers = []bot.Member{
 	{UserID: "liming", Name: "李明", BranchID: "demo", Role: bot.RoleMember, Status: bot.StatusFull, Joined: bot.Date{Year: 2016, Month: 7, Day: 1}, Active: true},
 	{UserID: "zhaoqiang", Name: "赵强", BranchID: "demo", Role: bot.RoleMember, Status: bot.StatusFull, Joined: bot.Date{Year: 2019, Month: 5, Day: 4}, Active: true},
 	{UserID: "chenjing", Name: "陈静", BranchID: "demo", Role: bot.RoleMember, Status: bot.StatusProbationary, Joined: bot.Date{Year: 2025, Month: 7, Day: 1}, Active: true},
+}
+
+// The demo's second company (联合党委): a corps entry with its own fake
+// WeCom, and a joint branch with members from both companies. 黎明 is
+// partner/liming: the same userid as 李明 of the home corp, another person.
+const (
+	demoPartner       = "partner"
+	demoPartnerName   = "合作网络公司"
+	demoPartnerCorpID = "wwdemopartner001"
+	demoPartnerSecret = "demo-partner-secret"
+	demoJoint         = "joint"
+)
+
+var demoJointMembers = []bot.Member{
+	{UserID: "sunli", Name: "孙丽", BranchID: demoJoint, Role: bot.RoleSecretary, Status: bot.StatusFull, Joined: bot.Date{Year: 2011, Month: 7, Day: 1}, Active: true},
+	{UserID: "partner/zhoubo", Name: "周波", BranchID: demoJoint, Role: bot.RoleCommittee, Status: bot.StatusFull, Joined: bot.Date{Year: 2014, Month: 6, Day: 30}, Active: true},
+	{UserID: "partner/wumin", Name: "吴敏", BranchID: demoJoint, Role: bot.RoleMember, Status: bot.StatusFull, Joined: bot.Date{Year: 2018, Month: 7, Day: 1}, Active: true},
+	{UserID: "partner/liming", Name: "黎明", BranchID: demoJoint, Role: bot.RoleMember, Status: bot.StatusProbationary, Joined: bot.Date{Year: 2025, Month: 11, Day: 1}, Active: true},
 }
 
 // randomAlnum draws n letters and digits (a token or an EncodingAESKey).
@@ -59,10 +80,11 @@ func randomAlnum(n int) string {
 }
 
 // demoConfig is the demo's configuration: fresh credentials every start.
-func demoConfig(listen, redisAddr, apiBase string) Config {
+func demoConfig(listen, redisAddr, apiBase, partnerAPIBase string) Config {
 	cfg := DefaultConfig()
 	cfg.Listen = listen
 	cfg.Redis = RedisConfig{Addr: redisAddr, KeyPrefix: "partybot-demo:"}
+	cfg.WeCom.Name = "示例科技公司"
 	cfg.WeCom.CorpID, cfg.WeCom.AgentID, cfg.WeCom.Secret = "wwdemo0000000000", 1000002, "demo-secret"
 	cfg.WeCom.Token, cfg.WeCom.EncodingAESKey = randomAlnum(24), randomAlnum(43)
 	cfg.WeCom.APIBase = apiBase
@@ -81,6 +103,19 @@ func demoConfig(listen, redisAddr, apiBase string) Config {
 	cfg.Org = OrgConfig{Name: "示例公司党委", Branches: []BranchConfig{{
 		ID: "demo", Name: "示例党支部", Secretaries: secretaries, Committee: committee, Members: ids, ChatID: "demochat",
 	}}}
+	cfg.Corps = []CorpConfig{{ID: demoPartner, Name: demoPartnerName, CorpID: demoPartnerCorpID, AgentID: 1000003,
+		Secret: demoPartnerSecret, Token: randomAlnum(24), EncodingAESKey: randomAlnum(43), APIBase: partnerAPIBase}}
+	joint := BranchConfig{ID: demoJoint, Name: "青年创客联合党支部"}
+	for _, m := range demoJointMembers {
+		joint.Members = append(joint.Members, m.UserID)
+		switch m.Role {
+		case bot.RoleSecretary:
+			joint.Secretaries = append(joint.Secretaries, m.UserID)
+		case bot.RoleCommittee:
+			joint.Committee = append(joint.Committee, m.UserID)
+		}
+	}
+	cfg.Org.Branches = append(cfg.Org.Branches, joint)
 	return cfg
 }
 
@@ -95,19 +130,21 @@ type DemoOptions struct {
 
 // StartDemo starts everything.
 func StartDemo(ctx context.Context, opts DemoOptions, log *slog.Logger) (*Demo, error) {
-	d := &Demo{Fake: wecomtest.NewFakeAPI("wwdemo0000000000", "demo-secret")}
+	d := &Demo{Fake: wecomtest.NewFakeAPI("wwdemo0000000000", "demo-secret"), PartnerFake: wecomtest.NewFakeAPI(demoPartnerCorpID, demoPartnerSecret)}
 	redisAddr := opts.Redis
 	if redisAddr == "" {
 		mr, err := miniredis.Run()
 		if err != nil {
-			d.Fake.Close()
+			d.close()
 			return nil, fmt.Errorf("demo: embedded redis: %w", err)
 		}
 		d.mini, redisAddr = mr, mr.Addr()
 	}
-	cfg := demoConfig(opts.Listen, redisAddr, d.Fake.URL())
+	cfg := demoConfig(opts.Listen, redisAddr, d.Fake.URL(), d.PartnerFake.URL())
 	for _, br := range cfg.Org.Branches { // as if made by partybot chat create
-		d.Fake.AddAppChat(br.ChatID, br.Members...)
+		if br.ChatID != "" {
+			d.Fake.AddAppChat(br.ChatID, br.Members...)
+		}
 	}
 	if err := cfg.Validate(); err != nil {
 		d.close()
@@ -123,7 +160,7 @@ func StartDemo(ctx context.Context, opts DemoOptions, log *slog.Logger) (*Demo, 
 		d.close()
 		return nil, fmt.Errorf("demo: redis at %s: %w", redisAddr, err)
 	}
-	if err := app.Store.SaveMembers(ctx, demoMembers); err != nil { // names and statuses
+	if err := app.Store.SaveMembers(ctx, slices.Concat(demoMembers, demoJointMembers)); err != nil { // names and statuses
 		d.close()
 		return nil, err
 	}
@@ -158,6 +195,7 @@ func (d *Demo) seedHistory(ctx context.Context) error {
 
 func (d *Demo) close() {
 	d.Fake.Close()
+	d.PartnerFake.Close()
 	if d.mini != nil {
 		d.mini.Close()
 	}
@@ -179,6 +217,7 @@ func (d *Demo) routes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /demo/api/session", d.session)
 	mux.HandleFunc("GET /demo/api/pushed", d.pushed)
 	mux.HandleFunc("GET /demo/api/media/{id}", d.media)
+	mux.HandleFunc("GET /demo/api/media/{corp}/{id}", d.media)
 	mux.HandleFunc("POST /demo/api/jobs/{name}", d.runJob)
 }
 
@@ -187,49 +226,72 @@ func writeJSON(w http.ResponseWriter, v any) {
 	_ = json.NewEncoder(w).Encode(v)
 }
 
-// session tells the page what WeCom's servers would know: the app's
-// credentials (throwaway, made at start) and who the members are.
+// session tells the page what WeCom's servers would know: each company's
+// app credentials (throwaway, made at start) and who the members are.
 func (d *Demo) session(w http.ResponseWriter, r *http.Request) {
 	cfg := d.App.Config
-	members, err := d.App.Store.BranchMembers(r.Context(), "demo")
-	if err != nil {
-		http.Error(w, err.Error(), http.StatusServiceUnavailable)
-		return
-	}
 	type member struct {
-		UserID string `json:"userid"`
-		Name   string `json:"name"`
-		Role   string `json:"role"`
+		UserID  string `json:"userid"`
+		Name    string `json:"name"`
+		Role    string `json:"role"`
+		Corp    string `json:"corp"` // "" the home corp
+		Branch  string `json:"branch"`
+		Company string `json:"company"`
+	}
+	companies := map[string]string{}
+	var corps []map[string]any
+	for _, app := range cfg.apps() {
+		companies[app.ID] = app.WeCom.Name
+		corps = append(corps, map[string]any{"id": app.ID, "name": app.WeCom.Name, "callback": app.WeCom.CallbackPath,
+			"corp_id": app.WeCom.CorpID, "agent_id": app.WeCom.AgentID, "token": app.WeCom.Token, "aes_key": app.WeCom.EncodingAESKey})
 	}
 	var ms []member
-	for _, m := range demoMembers { // the sample's order: secretary first
-		if i := slices.IndexFunc(members, func(x bot.Member) bool { return x.UserID == m.UserID }); i >= 0 {
-			ms = append(ms, member{m.UserID, members[i].DisplayName(), members[i].Role.Label()})
+	// Each branch in the sample's order (the secretary first); the 发展
+	// path's people talk to the bot too (入党进度, 思想汇报).
+	for _, br := range []struct {
+		id     string
+		sample []bot.Member
+	}{{"demo", demoMembers}, {demoJoint, demoJointMembers}} {
+		members, err := d.App.Store.BranchMembers(r.Context(), br.id)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusServiceUnavailable)
+			return
+		}
+		for _, m := range br.sample {
+			if i := slices.IndexFunc(members, func(x bot.Member) bool { return x.UserID == m.UserID }); i >= 0 {
+				corp := bot.CorpOf(m.UserID)
+				ms = append(ms, member{m.UserID, members[i].DisplayName(), members[i].Role.Label(), corp, br.id, companies[corp]})
+			}
+		}
+		applicants, err := d.App.Store.BranchApplicants(r.Context(), br.id)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusServiceUnavailable)
+			return
+		}
+		for _, a := range applicants {
+			if a.OnPath() {
+				corp := bot.CorpOf(a.UserID)
+				ms = append(ms, member{a.UserID, a.DisplayName(), string(a.Stage()), corp, br.id, companies[corp]})
+			}
 		}
 	}
-	// People on the 发展 path talk to the bot too (入党进度, 思想汇报).
-	applicants, err := d.App.Store.BranchApplicants(r.Context(), "demo")
-	if err != nil {
-		http.Error(w, err.Error(), http.StatusServiceUnavailable)
-		return
-	}
-	for _, a := range applicants {
-		if a.OnPath() {
-			ms = append(ms, member{a.UserID, a.DisplayName(), string(a.Stage())})
-		}
+	var branches []map[string]string
+	for _, b := range cfg.Org.Branches {
+		branches = append(branches, map[string]string{"id": b.ID, "name": b.Name})
 	}
 	writeJSON(w, map[string]any{
 		"callback": cfg.WeCom.CallbackPath, "corp_id": cfg.WeCom.CorpID, "agent_id": cfg.WeCom.AgentID,
-		"token": cfg.WeCom.Token, "aes_key": cfg.WeCom.EncodingAESKey, "members": ms, "jobs": bot.JobNames(),
+		"token": cfg.WeCom.Token, "aes_key": cfg.WeCom.EncodingAESKey, "corps": corps, "branches": branches,
+		"members": ms, "jobs": bot.JobNames(),
 		"chat": map[string]string{"id": "demochat", "name": "示例党支部群"},
 	})
 }
 
-// pushed lists what the bot sent through the (fake) API since index n.
+// pushed lists what the bot sent through the (fake) APIs since index n of
+// the home corp's calls (since) and the partner's (psince). A partner's
+// message names its members as the partner knows them (wumin): the page
+// knows them as partner/wumin.
 func (d *Demo) pushed(w http.ResponseWriter, r *http.Request) {
-	var since int
-	_, _ = fmt.Sscan(r.URL.Query().Get("since"), &since)
-	calls, next := d.Fake.CallsSince(since)
 	type message struct {
 		To       []string       `json:"to,omitempty"`
 		Chat     string         `json:"chat,omitempty"`
@@ -241,47 +303,63 @@ func (d *Demo) pushed(w http.ResponseWriter, r *http.Request) {
 		FileURL  string         `json:"file_url,omitempty"`
 	}
 	out := []message{}
-	for _, c := range calls {
-		if c.API == "webhook/send" { // the demo has one group: the robot's and the app chat are one
-			text, _ := c.Body["text"].(map[string]any)
-			content, _ := text["content"].(string)
-			out = append(out, message{Chat: "demochat", Type: "text", Text: content, Via: "robot"})
-			continue
+	read := func(fake *wecomtest.FakeAPI, param, corp, mediaPath string) int {
+		var since int
+		_, _ = fmt.Sscan(r.URL.Query().Get(param), &since)
+		calls, next := fake.CallsSince(since)
+		for _, c := range calls {
+			if c.API == "webhook/send" { // the demo has one group: the robot's and the app chat are one
+				text, _ := c.Body["text"].(map[string]any)
+				content, _ := text["content"].(string)
+				out = append(out, message{Chat: "demochat", Type: "text", Text: content, Via: "robot"})
+				continue
+			}
+			if c.API != "message/send" && c.API != "appchat/send" {
+				continue
+			}
+			typ, _ := c.Body["msgtype"].(string)
+			m := message{Type: typ}
+			if to, _ := c.Body["touser"].(string); to != "" {
+				for _, u := range strings.Split(to, "|") {
+					m.To = append(m.To, bot.Qualify(corp, u))
+				}
+			}
+			if chat, _ := c.Body["chatid"].(string); chat != "" {
+				m.Chat = bot.MemberID(corp, chat)
+			}
+			body, _ := c.Body[typ].(map[string]any)
+			switch typ {
+			case "text", "markdown":
+				m.Text, _ = body["content"].(string)
+			case "template_card":
+				m.Card = body
+			case "image":
+				id, _ := body["media_id"].(string)
+				m.ImageURL = mediaPath + id
+			case "file":
+				id, _ := body["media_id"].(string)
+				m.Text, m.FileURL = "📎 "+fake.MediaName(id), mediaPath+id
+			}
+			out = append(out, m)
 		}
-		if c.API != "message/send" && c.API != "appchat/send" {
-			continue
-		}
-		typ, _ := c.Body["msgtype"].(string)
-		m := message{Type: typ}
-		if to, _ := c.Body["touser"].(string); to != "" {
-			m.To = strings.Split(to, "|")
-		}
-		m.Chat, _ = c.Body["chatid"].(string)
-		body, _ := c.Body[typ].(map[string]any)
-		switch typ {
-		case "text", "markdown":
-			m.Text, _ = body["content"].(string)
-		case "template_card":
-			m.Card = body
-		case "image":
-			id, _ := body["media_id"].(string)
-			m.ImageURL = "/demo/api/media/" + id
-		case "file":
-			id, _ := body["media_id"].(string)
-			m.Text, m.FileURL = "📎 "+d.Fake.MediaName(id), "/demo/api/media/"+id
-		}
-		out = append(out, m)
+		return next
 	}
-	writeJSON(w, map[string]any{"next": next, "messages": out})
+	next := read(d.Fake, "since", "", "/demo/api/media/")
+	pnext := read(d.PartnerFake, "psince", demoPartner, "/demo/api/media/"+demoPartner+"/")
+	writeJSON(w, map[string]any{"next": next, "pnext": pnext, "messages": out})
 }
 
 func (d *Demo) media(w http.ResponseWriter, r *http.Request) {
-	data, ok := d.Fake.Media(r.PathValue("id"))
+	fake := d.Fake
+	if r.PathValue("corp") == demoPartner {
+		fake = d.PartnerFake
+	}
+	data, ok := fake.Media(r.PathValue("id"))
 	if !ok {
 		http.NotFound(w, r)
 		return
 	}
-	if name := d.Fake.MediaName(r.PathValue("id")); strings.HasSuffix(name, ".xlsx") {
+	if name := fake.MediaName(r.PathValue("id")); strings.HasSuffix(name, ".xlsx") {
 		w.Header().Set("Content-Type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 		w.Header().Set("Content-Disposition", "attachment; filename*=UTF-8''"+url.PathEscape(name))
 	} else {

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -29,17 +30,38 @@ func TestDemoWithRedis(t *testing.T) {
 		_ = d.Close()
 	})
 	base := strings.TrimSuffix(d.URL(), "/")
+	type member struct{ UserID, Name, Role, Corp, Branch, Company string }
 	var session struct {
 		Callback, Token, CorpID string
 		AESKey                  string `json:"aes_key"`
 		AgentID                 int    `json:"agent_id"`
-		Members                 []struct{ UserID, Name, Role string }
+		Members                 []member
+		Corps                   []struct {
+			ID, Name, Callback, Token string
+			CorpID                    string `json:"corp_id"`
+			AESKey                    string `json:"aes_key"`
+			AgentID                   int    `json:"agent_id"`
+		}
 	}
 	getJSON(t, base+"/demo/api/session", &session)
-	// The five members, the secretary first, then the sample 入党积极分子.
-	if len(session.Members) != 6 || session.Members[0].Name != "张书记" || session.Members[0].Role != "书记" ||
-		session.Members[5] != (struct{ UserID, Name, Role string }{"liuyang", "刘洋", "入党积极分子"}) {
-		t.Fatalf("members %+v, want five with the secretary first, then the applicant", session.Members)
+	// The five members, the secretary first, then the sample 入党积极分子;
+	// then the joint branch of two companies.
+	if len(session.Members) != 10 || session.Members[0].Name != "张书记" || session.Members[0].Role != "书记" ||
+		session.Members[5] != (member{"liuyang", "刘洋", "入党积极分子", "", "demo", "示例科技公司"}) ||
+		session.Members[9] != (member{"partner/liming", "黎明", "党员", "partner", "joint", "合作网络公司"}) {
+		t.Fatalf("members %+v, want five with the secretary first, the applicant, then the joint branch", session.Members)
+	}
+	if len(session.Corps) != 2 || session.Corps[1].Callback != "/wecom/callback/partner" || session.Corps[1].CorpID != demoPartnerCorpID {
+		t.Fatalf("corps %+v", session.Corps)
+	}
+	// A member of the other company speaks through their company's app.
+	p := session.Corps[1]
+	pwc, err := wecomtest.NewWeCom(base+p.Callback, p.Token, p.AESKey, p.CorpID, p.AgentID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp, err := pwc.SendText("liming", "我的", "0"); err != nil || !strings.Contains(resp.ReplyText, "黎明") || resp.ReplyTo != "liming" {
+		t.Fatalf("我的 as the partner's liming: %v %q to %q", err, resp.ReplyText, resp.ReplyTo)
 	}
 	wc, err := wecomtest.NewWeCom(base+session.Callback, session.Token, session.AESKey, d.App.Config.WeCom.CorpID, session.AgentID)
 	if err != nil {
@@ -92,6 +114,20 @@ func TestDemoWithRedis(t *testing.T) {
 		t.Fatalf("chart at %s: %v %v", image, err, r)
 	}
 	r.Body.Close()
+	// The joint branch's secretary opens a meeting: its members of both
+	// companies are notified, the partner's named as the page knows them.
+	if resp, err := wc.SendText("sunli", "会议 党员大会 联合支部党员大会", "2"); err != nil || !strings.Contains(resp.ReplyText, "已通知本支部 3 名党员") {
+		t.Fatalf("会议 in the joint branch: %v %q", err, resp.ReplyText)
+	}
+	waitFor(t, "the joint meeting's card to the partner's members", func() bool {
+		getJSON(t, base+"/demo/api/pushed?since=0&psince=0", &pushed)
+		for _, m := range pushed.Messages {
+			if m.Type == "template_card" && slices.Contains(m.To, "partner/wumin") && slices.Contains(m.To, "partner/liming") {
+				return true
+			}
+		}
+		return false
+	})
 	if r, err := http.Get(base + "/app.js"); err != nil || r.StatusCode != http.StatusOK {
 		t.Fatalf("embedded page assets: %v", err)
 	} else {

@@ -153,8 +153,12 @@ func serve(ctx context.Context, args []string, stderr io.Writer, getenv func(str
 	if err := app.Start(ctx); err != nil {
 		return err
 	}
+	var callbacks []string
+	for _, c := range cfg.apps() {
+		callbacks = append(callbacks, c.WeCom.CallbackPath)
+	}
 	log.Info("partybot serving", slog.String("version", version), slog.String("addr", app.Addr()),
-		slog.String("callback", cfg.WeCom.CallbackPath), slog.String("metrics", app.MetricsAddr()+"/metrics"))
+		slog.String("callback", strings.Join(callbacks, " ")), slog.String("metrics", app.MetricsAddr()+"/metrics"))
 	<-ctx.Done()
 	return stopGracefully(app, log)
 }

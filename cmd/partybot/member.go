@@ -7,10 +7,13 @@ import (
 	"fmt"
 	"io"
 	"os"
+
+	"github.com/partybot/partybot/bot"
 )
 
 const memberUsage = `Usage:
-  partybot member export -config F -user ID -o FILE.json   everything stored about one member (PIPL access request)
+  partybot member export -config F -user ID -o FILE.json   everything stored about one member (PIPL access request);
+                                                           ID is the userid, corp/userid for another corp's member (partner/m1)
   partybot member erase  -config F -user ID [-dry-run]     remove a departed member's personal content (README: Personal data)
 `
 
@@ -20,7 +23,7 @@ func memberCmd(ctx context.Context, args []string, stdout, stderr io.Writer, get
 	if err != nil {
 		return err
 	}
-	user := fs.String("user", "", "the member's userid")
+	user := fs.String("user", "", "the member's userid; corp/userid for a member of a corps entry (partner/m1)")
 	out := fs.String("o", "", "write the export here (export)")
 	dry := fs.Bool("dry-run", false, "count what would be removed, change nothing (erase)")
 	actor := fs.String("actor", "cli:"+getenv("USER"), "who is acting, for the audit trail (erase)")
@@ -33,6 +36,8 @@ func memberCmd(ctx context.Context, args []string, stdout, stderr io.Writer, get
 		fmt.Fprint(stderr, memberUsage)
 		return flag.ErrHelp
 	}
+	// As the bot stores them: m1 is the home corp's, partner/m1 the partner's.
+	*user = bot.Qualify("", *user)
 	switch sub {
 	case "export":
 		if *out == "" {

@@ -96,6 +96,9 @@ func rosterCmd(ctx context.Context, args []string, stdout, stderr io.Writer, get
 		if err != nil {
 			return err
 		}
+		if err := checkRowCorps(rows, app.Config); err != nil {
+			return err
+		}
 		change, err := bot.ImportRoster(ctx, app.Store, app.Store, *actor, time.Now(), rows)
 		if err != nil {
 			return err
@@ -108,16 +111,29 @@ func rosterCmd(ctx context.Context, args []string, stdout, stderr io.Writer, get
 	case sub == "list" && len(pos) == 0:
 		return listRoster(ctx, app, *branch, stdout)
 	case sub == "sync" && len(pos) == 0:
-		change, err := bot.SyncRoster(ctx, app.Store, app.WeCom, app.Store, *actor, time.Now())
-		if err != nil {
+		change, err := bot.SyncRoster(ctx, app.Store, app.directories(), app.Store, *actor, time.Now())
+		var partial *bot.SyncError
+		if err != nil && !errors.As(err, &partial) {
 			return err
 		}
+		// A corp whose address book could not be read is told after what
+		// the others' sync did.
 		fmt.Fprintln(stdout, change.Summary())
 		printChanges(stdout, change)
-		return nil
+		return err
 	}
 	fmt.Fprint(stderr, rosterUsage)
 	return flag.ErrHelp
+}
+
+// directories are every corp's address book, each read through that
+// corp's own app (its secret, its API base): department ids are per corp.
+func (a *App) directories() bot.Directories {
+	dirs := bot.Directories{}
+	for _, id := range a.Corps.IDs() {
+		dirs[id], _ = a.Corps.Client(id)
+	}
+	return dirs
 }
 
 func printChanges(w io.Writer, c bot.RosterChange) {
@@ -187,7 +203,26 @@ func readRosterFile(path string) ([]bot.RosterRow, error) {
 }
 
 // rosterColumns are the CSV header names; the first four are required.
-var rosterColumns = []string{"userid", "name", "branch", "role", "status", "joined", "active", "dues", "group"}
+var rosterColumns = []string{"userid", "name", "branch", "role", "status", "joined", "active", "dues", "group", "corp"}
+
+// checkRowCorps refuses rows whose member is of a corp the config does not
+// list: the corp column ("" or home: the home corp), or a "corp/userid".
+func checkRowCorps(rows []bot.RosterRow, cfg Config) error {
+	known := map[string]bool{}
+	for _, c := range cfg.apps() {
+		known[c.ID] = true
+	}
+	var bad []bot.RowError
+	for _, r := range rows {
+		if corp := bot.CorpOf(bot.Qualify(bot.NormalizeUserID(r.Corp), r.UserID)); !known[corp] {
+			bad = append(bad, bot.RowError{Line: r.Line, Reason: fmt.Sprintf("corp %q is not the id of a corps entry in the config (leave it empty for the home corp)", corp)})
+		}
+	}
+	if len(bad) > 0 {
+		return &bot.ImportError{Rows: bad}
+	}
+	return nil
+}
 
 func parseRosterCSV(r io.Reader) ([]bot.RosterRow, error) {
 	cr := csv.NewReader(r)
@@ -203,7 +238,7 @@ func parseRosterCSV(r io.Reader) ([]bot.RosterRow, error) {
 	}
 	for _, need := range rosterColumns[:4] {
 		if _, ok := col[need]; !ok {
-			return nil, fmt.Errorf("roster: header must be userid,name,branch,role[,status,joined,active,dues,group]; %q is missing", need)
+			return nil, fmt.Errorf("roster: header must be userid,name,branch,role[,status,joined,active,dues,group,corp]; %q is missing", need)
 		}
 	}
 	var rows []bot.RosterRow
@@ -226,7 +261,7 @@ func parseRosterCSV(r io.Reader) ([]bot.RosterRow, error) {
 			continue // blank line
 		}
 		rows = append(rows, bot.RosterRow{Line: line, UserID: get("userid"), Name: get("name"),
-			Branch: get("branch"), Role: get("role"), Status: get("status"), Joined: get("joined"), Active: get("active"), Dues: get("dues"), Group: get("group")})
+			Branch: get("branch"), Role: get("role"), Status: get("status"), Joined: get("joined"), Active: get("active"), Dues: get("dues"), Group: get("group"), Corp: get("corp")})
 	}
 }
 
@@ -250,12 +285,13 @@ func parseRosterYAML(r io.Reader) ([]bot.RosterRow, error) {
 			Active string `yaml:"active"`
 			Dues   string `yaml:"dues"`
 			Group  string `yaml:"group"`
+			Corp   string `yaml:"corp"`
 		}
 		if err := item.Decode(&v); err != nil {
 			return nil, fmt.Errorf("roster: line %d: %w", item.Line, err)
 		}
 		rows = append(rows, bot.RosterRow{Line: item.Line, UserID: v.UserID, Name: v.Name,
-			Branch: v.Branch, Role: v.Role, Status: v.Status, Joined: v.Joined, Active: v.Active, Dues: v.Dues, Group: v.Group})
+			Branch: v.Branch, Role: v.Role, Status: v.Status, Joined: v.Joined, Active: v.Active, Dues: v.Dues, Group: v.Group, Corp: v.Corp})
 	}
 	return rows, nil
 }

@@ -51,6 +51,7 @@ type Response struct {
 	Close       bool // the server closes the connection after this answer
 	Body        []byte
 	ReplyTo     string // set when the body was a passive reply
+	ReplyFrom   string // the corp id the passive reply came from
 	ReplyType   string // text or update_button
 	ReplyText   string
 	ReplyButton string // update_button's new label
@@ -108,7 +109,7 @@ func (w *WeCom) PostRaw(signature, timestamp, nonce string, body []byte) (Respon
 	if resp.StatusCode == http.StatusOK && len(raw) > 0 {
 		var pr wecom.PassiveReply
 		pr, err = w.OpenReply(raw)
-		out.ReplyTo, out.ReplyType, out.ReplyText, out.ReplyButton = pr.To, pr.MsgType, pr.Content, pr.ReplaceName
+		out.ReplyTo, out.ReplyFrom, out.ReplyType, out.ReplyText, out.ReplyButton = pr.To, pr.From, pr.MsgType, pr.Content, pr.ReplaceName
 	}
 	return out, err
 }

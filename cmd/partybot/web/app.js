@@ -1,9 +1,10 @@
 // 党建助手 simulator: plays WeCom's part in the browser. Every message is
 // built as WeCom's XML, encrypted (AES-256-CBC, PKCS#7 to 32 bytes) and
-// signed (SHA-1 over token, timestamp, nonce, ciphertext) with the app's
-// credentials, then posted to the real callback endpoint. Passive replies are
-// verified and decrypted the same way. Pushed messages come from the fake
-// qyapi API, which records what the bot sent.
+// signed (SHA-1 over token, timestamp, nonce, ciphertext) with the
+// credentials of the sender's company's app, then posted to that app's
+// callback path (a 联合党委 spans two companies here, each with its own
+// WeCom). Passive replies are verified and decrypted the same way. Pushed
+// messages come from the fake qyapi APIs, which record what the bot sent.
 "use strict";
 
 const JOB_LABELS = {
@@ -31,7 +32,7 @@ const CHIPS = ["签到", "我的", "学习 党章第一章 30分钟 有收获", 
   "补学 认真看了纪要，收获很大", "学习材料 纪律处分条例 https://www.12371.cn/ 必学 学时 2", "已学 条例很重要", "学习材料 状态",
   "主题党日 计划 学习纪律处分条例", "主题党日", "成绩单"];
 
-const state = { session: null, key: null, user: "", logs: {}, since: 0, seq: 0 };
+const state = { session: null, corps: {}, members: {}, user: "", logs: {}, since: 0, psince: 0, seq: 0 };
 const $ = (id) => document.getElementById(id);
 const utf8 = new TextEncoder();
 
@@ -102,9 +103,18 @@ function cdata(s) {
   return "<![CDATA[" + String(s).replaceAll("]]>", "]]]]><![CDATA[>") + "]]>";
 }
 
+// corp is the app of the current member's company: a member of another
+// company is "partner/userid" to the bot and plain "userid" to their WeCom.
+function corp() {
+  const m = state.members[state.user];
+  return state.corps[m ? m.corp : ""];
+}
+
 function envelope(fields) {
-  const s = state.session;
-  let xml = "<xml><ToUserName>" + cdata(s.corp_id) + "</ToUserName><FromUserName>" + cdata(state.user) + "</FromUserName>" +
+  const s = corp();
+  const m = state.members[state.user];
+  const from = m && m.corp ? state.user.slice(m.corp.length + 1) : state.user;
+  let xml = "<xml><ToUserName>" + cdata(s.corp_id) + "</ToUserName><FromUserName>" + cdata(from) + "</FromUserName>" +
     "<CreateTime>" + Math.floor(Date.now() / 1000) + "</CreateTime>";
   for (const [k, v] of fields) {
     xml += typeof v === "number" ? `<${k}>${v}</${k}>` : `<${k}>${cdata(v)}</${k}>`;
@@ -125,8 +135,8 @@ const cardClickXML = (key, taskID) => envelope([["MsgType", "event"], ["Event", 
 
 // post sends one signed, encrypted callback and opens the passive reply.
 async function post(plainXML) {
-  const s = state.session;
-  const encrypted = await encrypt(state.key, plainXML, s.corp_id);
+  const s = corp();
+  const encrypted = await encrypt(s.key, plainXML, s.corp_id);
   const timestamp = String(Math.floor(Date.now() / 1000));
   const nonce = String(Math.floor(Math.random() * 1e9));
   const signature = await sign(s.token, timestamp, nonce, encrypted);
@@ -148,7 +158,7 @@ async function post(plainXML) {
   if (expected !== get(doc, "MsgSignature")) {
     throw new Error("被动回复签名校验失败");
   }
-  const reply = new DOMParser().parseFromString(await decrypt(state.key, enc), "application/xml");
+  const reply = new DOMParser().parseFromString(await decrypt(s.key, enc), "application/xml");
   return { type: get(reply, "MsgType"), text: get(reply, "Content"), button: get(reply, "ReplaceName") };
 }
 
@@ -263,9 +273,10 @@ async function clickCard(entry, key, taskID) {
 
 async function poll() {
   try {
-    const resp = await fetch("/demo/api/pushed?since=" + state.since);
+    const resp = await fetch("/demo/api/pushed?" + new URLSearchParams({ since: state.since, psince: state.psince }));
     const data = await resp.json();
     state.since = data.next;
+    state.psince = data.pnext;
     for (const m of data.messages) {
       const entry = { kind: "push", tag: m.via === "robot" ? "群机器人" : m.type === "markdown" ? "推送 · markdown" : "推送" };
       if (m.type === "template_card") {
@@ -309,11 +320,21 @@ function fitInput() {
 async function main() {
   const s = await (await fetch("/demo/api/session")).json();
   state.session = s;
-  state.key = await importKey(s.aes_key);
-  $("callback").textContent = s.callback;
+  for (const c of s.corps) {
+    state.corps[c.id] = { ...c, key: await importKey(c.aes_key) };
+  }
+  $("callback").textContent = s.corps.map((c) => c.callback).join("、");
   const select = $("member");
-  for (const m of s.members) {
-    select.add(new Option(`${m.name}（${m.role}）`, m.userid));
+  // One group per branch; a member of the other company says which.
+  for (const b of s.branches) {
+    const group = document.createElement("optgroup");
+    group.label = b.name;
+    for (const m of s.members.filter((x) => x.branch === b.id)) {
+      state.members[m.userid] = m;
+      const company = m.corp ? ` · ${m.company}` : "";
+      group.appendChild(new Option(`${m.name}（${m.role}${company}）`, m.userid));
+    }
+    select.appendChild(group);
   }
   select.add(new Option(s.chat.name, s.chat.id));
   state.user = select.value;
