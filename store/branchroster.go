@@ -205,23 +205,12 @@ func (s *Store) buildBranchRoster(ctx context.Context, branchID, writes string) 
 	ids := append(counted.Val(), pending.Val()...)
 	args := make([]any, 0, 2+2*len(ids))
 	args = append(args, writes, legacy)
-	for start := 0; start < len(ids); start += pipelineChunk {
-		chunk := ids[start:min(start+pipelineChunk, len(ids))]
-		cmds := make([]*redis.StringCmd, len(chunk))
-		_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-			for i, id := range chunk {
-				cmds[i] = p.Get(ctx, s.memberKey(id))
-			}
-			return nil
-		})
-		if err != nil && !errors.Is(err, redis.Nil) {
-			return 0, fmt.Errorf("store: read members: %w", err)
-		}
-		for i, c := range cmds {
-			if raw, err := c.Result(); err == nil {
-				args = append(args, chunk[i], raw) // listed but gone: not kept
-			}
-		}
+	err = s.memberRecords(ctx, ids, func(id, raw string) error {
+		args = append(args, id, raw) // listed but gone: not kept
+		return nil
+	})
+	if err != nil {
+		return 0, err
 	}
 	keys := []string{s.branchRosterKey(branchID), s.branchMembersKey(branchID), s.branchPendingKey(branchID)}
 	if err := buildRosterScript.Run(ctx, s.rdb, keys, args...).Err(); err != nil {

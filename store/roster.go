@@ -244,6 +244,24 @@ const pipelineChunk = 1000
 // command, so this works on Cluster too), ordered by userid.
 func (s *Store) members(ctx context.Context, ids []string) ([]bot.Member, error) {
 	out := make([]bot.Member, 0, len(ids))
+	err := s.memberRecords(ctx, ids, func(_ string, raw string) error {
+		m, err := decodeMember([]byte(raw))
+		if err != nil {
+			return err
+		}
+		out = append(out, m)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].UserID < out[j].UserID })
+	return out, nil
+}
+
+// memberRecords hands each stored member record of ids to each, in
+// pipelined chunks of GETs; an id listed but gone is skipped.
+func (s *Store) memberRecords(ctx context.Context, ids []string, each func(id, raw string) error) error {
 	for start := 0; start < len(ids); start += pipelineChunk {
 		chunk := ids[start:min(start+pipelineChunk, len(ids))]
 		cmds := make([]*redis.StringCmd, len(chunk))
@@ -254,22 +272,19 @@ func (s *Store) members(ctx context.Context, ids []string) ([]bot.Member, error)
 			return nil
 		})
 		if err != nil && !errors.Is(err, redis.Nil) {
-			return nil, fmt.Errorf("store: read members: %w", err)
+			return fmt.Errorf("store: read members: %w", err)
 		}
-		for _, c := range cmds {
-			raw, err := c.Bytes()
+		for i, c := range cmds {
+			raw, err := c.Result()
 			if errors.Is(err, redis.Nil) {
-				continue // listed but gone: nothing to show
+				continue
 			}
-			m, err := decodeMember(raw)
-			if err != nil {
-				return nil, err
+			if err := each(chunk[i], raw); err != nil {
+				return err
 			}
-			out = append(out, m)
 		}
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].UserID < out[j].UserID })
-	return out, nil
+	return nil
 }
 
 // SaveMembers implements bot.RosterStore. It reads the current records to
