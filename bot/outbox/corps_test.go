@@ -92,16 +92,7 @@ func TestNoticeIsSplitByCorp(t *testing.T) {
 	d := &calls{}
 	o, w, _ := corpSetup(t, d, time.Second)
 	payload, _ := json.Marshal(noticeTask{Notice: bot.Notice{To: []string{"m1", "partner/m1", "partner/b1", "b2", "third/m1"}, Text: "x"}})
-	for range 2 { // the first attempt and its retry
-		if err := w.handleNotice(t.Context(), "n1", payload); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := w.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer w.Shutdown()
-	drain(t, o)
+	handleTwiceAndDrain(t, o, w, payload)
 	got := d.sent()
 	slices.SortFunc(got, func(a, b []string) int { return strings.Compare(strings.Join(a, ","), strings.Join(b, ",")) })
 	want := [][]string{{"m1", "b2"}, {"partner/m1", "partner/b1"}, {"third/m1"}}

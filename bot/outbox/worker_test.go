@@ -130,16 +130,7 @@ func TestRetriedSplitMakesTheSameChildren(t *testing.T) {
 	}}
 	o, w, rec := setup(t, lim, nil)
 	payload, _ := json.Marshal(noticeTask{Notice: bot.Notice{To: []string{"a", "b", "c"}, Text: "x"}})
-	for range 2 {
-		if err := w.handleNotice(t.Context(), "n1", payload); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := w.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer w.Shutdown()
-	drain(t, o)
+	handleTwiceAndDrain(t, o, w, payload)
 	got := rec.counts()
 	keys := make([]string, 0, len(got))
 	for k, v := range got {
@@ -287,4 +278,20 @@ func TestPermanentFailureIsNotRetried(t *testing.T) {
 			t.Errorf("%s: %v, want skip retry %v", tc.name, err, tc.skipRetry)
 		}
 	}
+}
+
+// handleTwiceAndDrain handles notice n1 as its first attempt and a retry
+// would, then runs the worker until the queue is empty.
+func handleTwiceAndDrain(t *testing.T, o *Outbox, w *Worker, payload []byte) {
+	t.Helper()
+	for range 2 {
+		if err := w.handleNotice(t.Context(), "n1", payload); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(w.Shutdown)
+	drain(t, o)
 }
