@@ -304,7 +304,7 @@ func (b *Bot) scoreMonths(span Span, now time.Time) []Month {
 // scoreBranch counts one branch's row and its people by corp.
 func (b *Bot) scoreBranch(ctx context.Context, in scoreInput) (BranchScore, error) {
 	br := in.branch
-	var members []Member
+	members := make([]Member, 0, len(in.members))
 	for _, m := range in.members {
 		if m.Counts() {
 			members = append(members, m)

@@ -532,18 +532,24 @@ func rateColour(rate int) string {
 func listLines(label string, names []string) []string {
 	const width = 600 // bytes: about 200 characters, a few lines on a phone
 	var out []string
-	cur := label
+	var cur strings.Builder
+	cur.Grow(width + 64)
+	cur.WriteString(label)
 	for i, n := range names {
 		sep := "、"
 		if i == 0 {
 			sep = ""
 		}
-		if len(cur)+len(sep)+len(n) > width && cur != label {
-			out, cur, sep = append(out, cur+"、"), "", ""
+		if cur.Len()+len(sep)+len(n) > width && cur.String() != label {
+			cur.WriteString("、")
+			out, sep = append(out, cur.String()), ""
+			cur.Reset()
+			cur.Grow(width + 64)
 		}
-		cur += sep + n
+		cur.WriteString(sep)
+		cur.WriteString(n)
 	}
-	return append(out, cur)
+	return append(out, cur.String())
 }
 
 // chatText is the short version for the branch group chat: totals only,

@@ -1,6 +1,7 @@
 package bot
 
 import (
+	"slices"
 	"strings"
 	"testing"
 )
@@ -22,5 +23,34 @@ func TestReportColoursTheRateByWhetherItIsGood(t *testing.T) {
 		if want := "签到率：<font color=\"" + tc.colour + "\">"; !strings.Contains(report, want) {
 			t.Errorf("%d/%d: report lacks %q:\n%s", tc.checkins, tc.expected, want, report)
 		}
+	}
+}
+
+func TestListLinesWrapsWithoutLosingNames(t *testing.T) {
+	long := strings.Repeat("长", 250) // one name over the width stays whole
+	tests := []struct {
+		name  string
+		names []string
+	}{
+		{"none", nil},
+		{"one", []string{"张三"}},
+		{"many", slices.Repeat([]string{"张三", "李四（请假）", "王五五"}, 60)},
+		{"a long name", []string{"甲", long, "乙"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			lines := listLines("未签到：", tt.names)
+			if got, want := strings.Join(lines, ""), "未签到："+strings.Join(tt.names, "、"); got != want {
+				t.Fatalf("joined lines = %q, want %q", got, want)
+			}
+			for i, l := range lines {
+				if len(l) > 600+len("、") && !strings.Contains(l, long) {
+					t.Errorf("line %d is %d bytes: %q", i, len(l), l)
+				}
+			}
+			if len(tt.names) > 100 && len(lines) < 2 {
+				t.Errorf("%d names on %d line(s): not wrapped", len(tt.names), len(lines))
+			}
+		})
 	}
 }
