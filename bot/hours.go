@@ -75,15 +75,9 @@ func (b *Bot) YearHours(ctx context.Context, branchID string, members []Member, 
 	if err != nil {
 		return nil, fmt.Errorf("bot: list meetings: %w", err)
 	}
-	var closed []string
-	for _, m := range meetings {
-		if !m.ClosedAt.IsZero() {
-			closed = append(closed, m.ID)
-		}
-	}
-	outcomes, err := b.Meetings.Outcomes(ctx, branchID, closed)
+	outcomes, err := b.closedOutcomes(ctx, branchID, meetings)
 	if err != nil {
-		return nil, fmt.Errorf("bot: read records: %w", err)
+		return nil, err
 	}
 	for _, m := range meetings {
 		if m.ClosedAt.IsZero() {

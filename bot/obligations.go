@@ -237,9 +237,8 @@ func (b *Bot) obligation(typ MeetingType, group string, c Cadence, now, since ti
 	return o
 }
 
-// meetingsThatCount maps each closed meeting to "" if it fulfils its
-// obligation, or to why it does not (无人到会, 未达法定人数).
-func (b *Bot) meetingsThatCount(ctx context.Context, branchID string, meetings []Meeting) (map[string]string, error) {
+// closedOutcomes reads the stored outcomes of the closed ones of meetings.
+func (b *Bot) closedOutcomes(ctx context.Context, branchID string, meetings []Meeting) (map[string]MeetingOutcome, error) {
 	var ids []string
 	for _, m := range meetings {
 		if !m.ClosedAt.IsZero() {
@@ -249,6 +248,16 @@ func (b *Bot) meetingsThatCount(ctx context.Context, branchID string, meetings [
 	outcomes, err := b.Meetings.Outcomes(ctx, branchID, ids)
 	if err != nil {
 		return nil, fmt.Errorf("bot: read records: %w", err)
+	}
+	return outcomes, nil
+}
+
+// meetingsThatCount maps each closed meeting to "" if it fulfils its
+// obligation, or to why it does not (无人到会, 未达法定人数).
+func (b *Bot) meetingsThatCount(ctx context.Context, branchID string, meetings []Meeting) (map[string]string, error) {
+	outcomes, err := b.closedOutcomes(ctx, branchID, meetings)
+	if err != nil {
+		return nil, err
 	}
 	out := map[string]string{}
 	for _, m := range meetings {
